@@ -1,0 +1,219 @@
+-- The schema of ../shared/SCHEMA.md, as the Python API's ORM reads it.
+-- Server-side defaults mirror the ones the ORM fills in itself, so every client gets the same values.
+
+CREATE TYPE userrole AS ENUM ('SYSTEM_ADMIN', 'TENANT_ADMIN', 'SITE_MANAGER', 'WORKER');
+CREATE TYPE cameratype AS ENUM ('RTSP', 'WEBCAM');
+
+CREATE TABLE tenants (
+    tenant_id   VARCHAR(64)  NOT NULL,
+    name        VARCHAR(255) NOT NULL,
+    description TEXT,
+    is_active   BOOLEAN      NOT NULL DEFAULT true,
+    created_at  TIMESTAMP    NOT NULL DEFAULT timezone('utc', now()),
+    updated_at  TIMESTAMP    NOT NULL DEFAULT timezone('utc', now()),
+    PRIMARY KEY (tenant_id)
+);
+
+CREATE TABLE sites (
+    site_id    BIGSERIAL    NOT NULL,
+    tenant_id  VARCHAR(64)  NOT NULL REFERENCES tenants (tenant_id) ON DELETE CASCADE,
+    name       VARCHAR(255) NOT NULL,
+    location   TEXT,
+    created_at TIMESTAMP    NOT NULL DEFAULT timezone('utc', now()),
+    updated_at TIMESTAMP    NOT NULL DEFAULT timezone('utc', now()),
+    PRIMARY KEY (site_id)
+);
+
+CREATE TABLE users (
+    user_id             VARCHAR(64)  NOT NULL DEFAULT gen_random_uuid()::text,
+    username            VARCHAR(255) NOT NULL UNIQUE,
+    email               VARCHAR(255) NOT NULL UNIQUE,
+    first_name          VARCHAR(255) NOT NULL,
+    last_name           VARCHAR(255) NOT NULL,
+    password_hash       TEXT         NOT NULL,
+    role                userrole     NOT NULL,
+    tenant_id           VARCHAR(64)  REFERENCES tenants (tenant_id) ON DELETE CASCADE,
+    site_id             BIGINT       REFERENCES sites (site_id) ON DELETE CASCADE,
+    is_active           BOOLEAN      NOT NULL DEFAULT true,
+    is_email_verified   BOOLEAN      NOT NULL DEFAULT false,
+    last_login          TIMESTAMP,
+    password_changed_at TIMESTAMP    NOT NULL DEFAULT timezone('utc', now()),
+    created_by          VARCHAR(64)  REFERENCES users (user_id),
+    created_at          TIMESTAMP    NOT NULL DEFAULT timezone('utc', now()),
+    updated_at          TIMESTAMP    NOT NULL DEFAULT timezone('utc', now()),
+    PRIMARY KEY (user_id)
+);
+CREATE INDEX idx_users_username ON users (username);
+CREATE INDEX idx_users_email ON users (email);
+CREATE INDEX idx_users_role ON users (role);
+CREATE INDEX idx_users_tenant_id ON users (tenant_id);
+CREATE INDEX idx_users_site_id ON users (site_id);
+
+CREATE TABLE cameras (
+    camera_id            BIGSERIAL    NOT NULL,
+    tenant_id            VARCHAR(64)  NOT NULL REFERENCES tenants (tenant_id) ON DELETE CASCADE,
+    site_id              BIGINT       NOT NULL REFERENCES sites (site_id) ON DELETE CASCADE,
+    name                 VARCHAR(255) NOT NULL,
+    camera_type          cameratype   NOT NULL DEFAULT 'RTSP',
+    rtsp_url             TEXT,
+    device_index         INTEGER,
+    is_active            BOOLEAN      NOT NULL DEFAULT true,
+    created_at           TIMESTAMP    NOT NULL DEFAULT timezone('utc', now()),
+    updated_at           TIMESTAMP    NOT NULL DEFAULT timezone('utc', now()),
+    caps                 JSON,
+    last_probe_at        TIMESTAMPTZ,
+    last_state_change_at TIMESTAMPTZ,
+    PRIMARY KEY (camera_id)
+);
+
+CREATE TABLE camera_sessions (
+    camera_id        BIGINT      NOT NULL REFERENCES cameras (camera_id),
+    tenant_id        VARCHAR(64) NOT NULL REFERENCES tenants (tenant_id),
+    site_id          BIGINT      NOT NULL REFERENCES sites (site_id),
+    worker_id        VARCHAR,
+    generation       BIGINT      NOT NULL DEFAULT 0,
+    state            VARCHAR(20) NOT NULL DEFAULT 'PENDING',
+    lease_expires_at TIMESTAMPTZ,
+    reason           TEXT,
+    updated_at       TIMESTAMPTZ NOT NULL DEFAULT now(),
+    created_at       TIMESTAMPTZ NOT NULL DEFAULT now(),
+    PRIMARY KEY (camera_id)
+);
+
+CREATE TABLE staff (
+    staff_id       BIGSERIAL    NOT NULL,
+    tenant_id      VARCHAR(64)  NOT NULL REFERENCES tenants (tenant_id) ON DELETE CASCADE,
+    name           VARCHAR(255) NOT NULL,
+    site_id        BIGINT       REFERENCES sites (site_id),
+    is_active      BOOLEAN      NOT NULL DEFAULT true,
+    face_embedding TEXT,
+    created_at     TIMESTAMP    NOT NULL DEFAULT timezone('utc', now()),
+    updated_at     TIMESTAMP    NOT NULL DEFAULT timezone('utc', now()),
+    PRIMARY KEY (staff_id)
+);
+
+CREATE TABLE staff_face_images (
+    tenant_id      VARCHAR(64)  NOT NULL REFERENCES tenants (tenant_id) ON DELETE CASCADE,
+    image_id       VARCHAR(64)  NOT NULL DEFAULT gen_random_uuid()::text,
+    staff_id       BIGINT       NOT NULL REFERENCES staff (staff_id) ON DELETE CASCADE,
+    image_path     VARCHAR(500) NOT NULL,
+    face_landmarks TEXT,
+    face_embedding TEXT,
+    image_hash     VARCHAR(64),
+    is_primary     BOOLEAN      NOT NULL DEFAULT false,
+    created_at     TIMESTAMP    NOT NULL DEFAULT timezone('utc', now()),
+    updated_at     TIMESTAMP    NOT NULL DEFAULT timezone('utc', now()),
+    PRIMARY KEY (tenant_id, image_id)
+);
+CREATE INDEX idx_staff_face_images_staff_id ON staff_face_images (tenant_id, staff_id);
+CREATE INDEX idx_staff_face_images_primary ON staff_face_images (tenant_id, is_primary);
+CREATE UNIQUE INDEX idx_staff_face_images_hash ON staff_face_images (tenant_id, staff_id, image_hash);
+
+CREATE TABLE customers (
+    customer_id         BIGSERIAL    NOT NULL,
+    tenant_id           VARCHAR(64)  NOT NULL REFERENCES tenants (tenant_id) ON DELETE CASCADE,
+    name                VARCHAR(255),
+    gender              VARCHAR(16),
+    estimated_age_range VARCHAR(32),
+    phone               VARCHAR(20),
+    email               VARCHAR(255),
+    first_seen          TIMESTAMP    NOT NULL DEFAULT timezone('utc', now()),
+    last_seen           TIMESTAMP,
+    visit_count         INTEGER      NOT NULL DEFAULT 0,
+    PRIMARY KEY (customer_id)
+);
+CREATE INDEX idx_customers_last_seen ON customers (tenant_id, last_seen);
+
+CREATE TABLE customer_face_images (
+    image_id           BIGSERIAL        NOT NULL,
+    tenant_id          VARCHAR(64)      NOT NULL REFERENCES tenants (tenant_id) ON DELETE CASCADE,
+    customer_id        BIGINT           NOT NULL REFERENCES customers (customer_id) ON DELETE CASCADE,
+    image_path         VARCHAR(500)     NOT NULL,
+    confidence_score   DOUBLE PRECISION NOT NULL,
+    quality_score      DOUBLE PRECISION,
+    face_bbox          JSON,
+    embedding          JSON,
+    image_hash         VARCHAR(64),
+    created_at         TIMESTAMP        NOT NULL DEFAULT timezone('utc', now()),
+    visit_id           VARCHAR(64),
+    detection_metadata JSON,
+    PRIMARY KEY (image_id)
+);
+CREATE INDEX idx_customer_face_images_tenant_customer ON customer_face_images (tenant_id, customer_id);
+CREATE INDEX idx_customer_face_images_confidence ON customer_face_images (tenant_id, customer_id, confidence_score);
+CREATE INDEX idx_customer_face_images_hash ON customer_face_images (tenant_id, image_hash);
+CREATE INDEX idx_customer_face_images_created ON customer_face_images (tenant_id, customer_id, created_at);
+
+CREATE TABLE visits (
+    tenant_id              VARCHAR(64)      NOT NULL,
+    visit_id               VARCHAR(64)      NOT NULL DEFAULT gen_random_uuid()::text,
+    person_id              BIGINT           NOT NULL,
+    person_type            VARCHAR(16)      NOT NULL,
+    site_id                BIGINT           NOT NULL,
+    camera_id              BIGINT           NOT NULL,
+    "timestamp"            TIMESTAMP        NOT NULL DEFAULT timezone('utc', now()),
+    confidence_score       DOUBLE PRECISION NOT NULL,
+    face_embedding         TEXT,
+    image_path             TEXT,
+    bbox_x                 DOUBLE PRECISION,
+    bbox_y                 DOUBLE PRECISION,
+    bbox_w                 DOUBLE PRECISION,
+    bbox_h                 DOUBLE PRECISION,
+    visit_session_id       VARCHAR(64)      NOT NULL DEFAULT gen_random_uuid()::text,
+    first_seen             TIMESTAMP        NOT NULL DEFAULT timezone('utc', now()),
+    last_seen              TIMESTAMP        NOT NULL DEFAULT timezone('utc', now()),
+    visit_duration_seconds INTEGER          DEFAULT 0,
+    detection_count        INTEGER          NOT NULL DEFAULT 1,
+    highest_confidence     DOUBLE PRECISION,
+    PRIMARY KEY (tenant_id, visit_id)
+);
+CREATE INDEX idx_visits_timestamp ON visits (tenant_id, "timestamp");
+CREATE INDEX idx_visits_person ON visits (tenant_id, person_id, "timestamp");
+CREATE INDEX idx_visits_site ON visits (tenant_id, site_id, "timestamp");
+CREATE INDEX idx_visits_session ON visits (tenant_id, visit_session_id);
+CREATE INDEX idx_visits_person_time ON visits (tenant_id, person_id, last_seen);
+
+CREATE TABLE workers (
+    worker_id             VARCHAR(64)  NOT NULL DEFAULT gen_random_uuid()::text,
+    tenant_id             VARCHAR(64)  NOT NULL REFERENCES tenants (tenant_id) ON DELETE CASCADE,
+    hostname              VARCHAR(255) NOT NULL,
+    ip_address            VARCHAR(45),
+    worker_name           VARCHAR(255) NOT NULL,
+    worker_version        VARCHAR(32),
+    capabilities          TEXT,
+    status                VARCHAR(32)  NOT NULL DEFAULT 'offline',
+    site_id               BIGINT,
+    camera_id             BIGINT,
+    last_heartbeat        TIMESTAMP,
+    last_error            TEXT,
+    error_count           INTEGER      NOT NULL DEFAULT 0,
+    total_faces_processed BIGINT       NOT NULL DEFAULT 0,
+    registration_time     TIMESTAMP    NOT NULL DEFAULT timezone('utc', now()),
+    created_at            TIMESTAMP    NOT NULL DEFAULT timezone('utc', now()),
+    updated_at            TIMESTAMP    NOT NULL DEFAULT timezone('utc', now()),
+    PRIMARY KEY (worker_id)
+);
+CREATE INDEX idx_workers_tenant_status ON workers (tenant_id, status);
+CREATE INDEX idx_workers_heartbeat ON workers (tenant_id, last_heartbeat);
+CREATE INDEX idx_workers_hostname ON workers (tenant_id, hostname);
+
+CREATE TABLE api_keys (
+    key_id     VARCHAR(64)  NOT NULL DEFAULT gen_random_uuid()::text,
+    tenant_id  VARCHAR(64)  NOT NULL REFERENCES tenants (tenant_id) ON DELETE CASCADE,
+    hashed_key TEXT         NOT NULL,
+    name       VARCHAR(255) NOT NULL,
+    role       VARCHAR(32)  NOT NULL DEFAULT 'worker',
+    is_active  BOOLEAN      NOT NULL DEFAULT true,
+    last_used  TIMESTAMP,
+    expires_at TIMESTAMP,
+    created_at TIMESTAMP    NOT NULL DEFAULT timezone('utc', now()),
+    PRIMARY KEY (key_id)
+);
+
+-- facedb's own bookkeeping (SCHEMA.md: only in tables whose names start with "__").
+CREATE TABLE __facedb_metadata (
+    key        VARCHAR(64) NOT NULL,
+    value      TEXT        NOT NULL,
+    updated_at TIMESTAMP   NOT NULL DEFAULT timezone('utc', now()),
+    PRIMARY KEY (key)
+);

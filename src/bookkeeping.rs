@@ -1,0 +1,40 @@
+//! facedb's own metadata, kept in `__facedb_metadata` (SCHEMA.md: bookkeeping lives only in
+//! tables whose names start with `__`, next to diesel's `__diesel_schema_migrations`).
+
+use diesel::prelude::*;
+
+use crate::connection::Db;
+use crate::error::Result;
+
+diesel::table! {
+    __facedb_metadata (key) {
+        key -> Varchar,
+        value -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+/// The key under which `init` records the deployment environment (`ENV`).
+pub const ENVIRONMENT_KEY: &str = "environment";
+
+/// Records `value` under `key` unless a value is there already; returns the recorded value.
+/// A later run with another `ENV` does not overwrite it: the first recording is the one that
+/// guards a production database.
+pub fn record_once(db: &mut Db, key: &str, value: &str) -> Result<String> {
+    use __facedb_metadata::dsl as m;
+    let now = crate::seed::now_utc();
+    let row = (m::key.eq(key), m::value.eq(value), m::updated_at.eq(now));
+    let insert = diesel::insert_into(m::__facedb_metadata).values(row).on_conflict_do_nothing();
+    let select = m::__facedb_metadata.filter(m::key.eq(key)).select(m::value);
+    let recorded = match db {
+        Db::Postgres(conn) => {
+            insert.execute(conn)?;
+            select.first::<String>(conn)?
+        }
+        Db::Sqlite(conn) => {
+            insert.execute(conn)?;
+            select.first::<String>(conn)?
+        }
+    };
+    Ok(recorded)
+}

@@ -1,0 +1,140 @@
+//! `facedb reset`: show what will be lost, ask, then drop everything facedb owns and set the
+//! database up again, all in one transaction.
+
+use std::io::IsTerminal;
+
+use crate::commands::{set_up, SetupOutcome};
+use crate::config::Settings;
+use crate::connection;
+use crate::error::{Error, Result};
+use crate::inventory::{self, TableCount};
+use crate::progress::Progress;
+use crate::seed::AdminSeed;
+
+#[derive(Debug, Clone, Default)]
+pub struct ResetOptions {
+    /// Skip the confirmation (`--force`, `--yes`, `-y`).
+    pub force: bool,
+    pub admin: AdminSeed,
+}
+
+#[derive(Debug, Clone)]
+pub struct ResetReport {
+    pub target: String,
+    /// Rows per table before the reset.
+    pub dropped: Vec<TableCount>,
+    pub created_database: bool,
+    pub setup: SetupOutcome,
+}
+
+impl ResetReport {
+    pub fn summary(&self) -> String {
+        let rows: i64 = self.dropped.iter().map(|c| c.rows).sum();
+        let mut changes = vec![if self.created_database {
+            "created the database".to_owned()
+        } else {
+            format!(
+                "dropped {} ({})",
+                super::plural(self.dropped.len(), "table"),
+                super::plural(rows as usize, "row")
+            )
+        }];
+        changes.extend(self.setup.changes());
+        format!("{}: reset: {}", self.target, changes.join(", "))
+    }
+}
+
+/// Resets the database at `settings` without asking: for library callers such as test set-ups.
+pub fn reset(settings: &Settings) -> Result<ResetReport> {
+    let options = ResetOptions {
+        force: true,
+        ..ResetOptions::default()
+    };
+    run(settings, &options, &Progress::quiet())
+}
+
+pub fn run(settings: &Settings, options: &ResetOptions, progress: &Progress) -> Result<ResetReport> {
+    let target = settings.target.display();
+    // Refuse before connecting: a script without a terminal must never wait for an answer.
+    if !options.force && !std::io::stdin().is_terminal() {
+        return Err(Error::Refused(format!(
+            "refusing to reset {target} without confirmation: stdin is not a terminal. Pass --force to reset anyway"
+        )));
+    }
+    progress.start(format!("connecting to {target}"));
+    let (mut db, created_database) = connection::open(settings, true)?;
+    if created_database {
+        progress.done(format!("created database {target}"));
+    }
+    let counts = if created_database {
+        Vec::new()
+    } else {
+        inventory::count_rows(&mut db)?
+    };
+    if !options.force && !counts.is_empty() {
+        progress.suspend(|| confirm(settings, &counts))?;
+    }
+    progress.start(format!("resetting {target}"));
+    let setup = db.exclusive(settings.lock_timeout, |db| {
+        inventory::drop_owned(db, &target)?;
+        set_up(db, &settings.environment, &options.admin)
+    })?;
+    if !created_database {
+        let rows = counts.iter().map(|c| c.rows).sum::<i64>() as usize;
+        progress.done(format!("dropped facedb's tables ({})", super::plural(rows, "row")));
+    }
+    setup.report(progress);
+    Ok(ResetReport {
+        target,
+        dropped: counts,
+        created_database,
+        setup,
+    })
+}
+
+/// Shows what will be lost and asks, default No. When the database holds more than the seed,
+/// the person types the database's name instead of y/N.
+fn confirm(settings: &Settings, counts: &[TableCount]) -> Result<()> {
+    let target = settings.target.display();
+    eprintln!("Reset drops and recreates every facedb table in {target}. It holds:");
+    let width = counts.iter().map(|c| c.table.len()).max().unwrap_or(0);
+    for count in counts {
+        let approx = if count.estimated { "~" } else { "" };
+        eprintln!("  {:<width$}  {approx}{} rows", count.table, count.rows);
+    }
+    let cancelled = || Error::Refused(format!("reset cancelled; {target} was not changed"));
+    let answer = if inventory::holds_data_beyond_seed(counts) {
+        let name = confirmation_name(settings);
+        dialoguer::Input::<String>::new()
+            .with_prompt(format!("This deletes data. Type the database name ({name}) to confirm"))
+            .allow_empty(true)
+            .interact_text()
+            .map(|typed| typed.trim() == name)
+    } else {
+        dialoguer::Confirm::new()
+            .with_prompt(format!("Reset {target}?"))
+            .default(false)
+            .interact()
+    };
+    match answer {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(cancelled()),
+        // Ctrl-C or a closed terminal: nothing has been touched yet.
+        Err(_) => {
+            let _ = console::Term::stderr().show_cursor();
+            Err(cancelled())
+        }
+    }
+}
+
+/// The name a person types to confirm: the PostgreSQL database or the SQLite file's name.
+fn confirmation_name(settings: &Settings) -> String {
+    match &settings.target {
+        crate::config::Target::Postgres(pg) => pg.dbname.clone(),
+        crate::config::Target::Sqlite(sqlite) => sqlite
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| sqlite.path.display().to_string()),
+    }
+}

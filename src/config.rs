@@ -1,0 +1,549 @@
+//! Where the database is and how facedb talks to it.
+//!
+//! Precedence, highest first: command-line flag, process environment, `.env` file, default.
+//! The `.env` file is read into a map rather than into the process environment, so that the
+//! order stays explicit and testable.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use percent_encoding::{percent_decode_str, utf8_percent_encode, NON_ALPHANUMERIC};
+use url::Url;
+
+use crate::error::{Error, Result};
+
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
+const DEFAULT_ENV_FILE: &str = ".env";
+
+/// Everything a command needs to know before it connects.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub target: Target,
+    /// `None` keeps a `connect_timeout` the URL already names, else `DEFAULT_CONNECT_TIMEOUT`.
+    pub connect_timeout: Option<Duration>,
+    pub lock_timeout: Duration,
+    /// Print every SQL statement facedb runs (`--echo`, `DATABASE_ECHO=true`).
+    pub echo: bool,
+    /// The deployment environment (`ENV`), recorded by `init`.
+    pub environment: String,
+}
+
+/// The values the command line may give; each `None` falls back to the environment.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub database_url: Option<String>,
+    pub env_file: Option<PathBuf>,
+    pub connect_timeout: Option<Duration>,
+    pub lock_timeout: Option<Duration>,
+    pub echo: bool,
+}
+
+impl Settings {
+    /// Resolves the settings from the flags, the process environment and the `.env` file.
+    pub fn resolve(overrides: &Overrides) -> Result<Settings> {
+        let env = Environment::load(overrides.env_file.as_deref())?;
+        Settings::from_sources(overrides, &env)
+    }
+
+    pub fn from_sources(overrides: &Overrides, env: &Environment) -> Result<Settings> {
+        let target = match &overrides.database_url {
+            Some(url) => Target::parse(url, "--database-url")?,
+            None => match env.get("DATABASE_URL") {
+                Some(url) => Target::parse(&url, "DATABASE_URL")?,
+                None => Target::Postgres(PgTarget::from_parts(env)?),
+            },
+        };
+        let echo = overrides.echo
+            || env
+                .get("DATABASE_ECHO")
+                .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on"));
+        Ok(Settings {
+            target,
+            connect_timeout: overrides.connect_timeout,
+            lock_timeout: overrides.lock_timeout.unwrap_or(DEFAULT_LOCK_TIMEOUT),
+            echo,
+            environment: env.get("ENV").unwrap_or_else(|| "dev".to_owned()),
+        })
+    }
+
+    /// A target given directly, e.g. by an API that calls `facedb::init` at start-up.
+    pub fn for_url(database_url: &str) -> Result<Settings> {
+        Ok(Settings {
+            target: Target::parse(database_url, "the database URL")?,
+            connect_timeout: None,
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
+            echo: false,
+            environment: std::env::var("ENV").unwrap_or_else(|_| "dev".to_owned()),
+        })
+    }
+}
+
+/// The process environment over the variables of a `.env` file.
+#[derive(Debug, Default)]
+pub struct Environment {
+    file: HashMap<String, String>,
+    process: Option<HashMap<String, String>>,
+}
+
+impl Environment {
+    /// Reads `path`, or `./.env` when it exists. A missing default file is fine; a missing
+    /// file that was asked for is an error.
+    pub fn load(path: Option<&Path>) -> Result<Environment> {
+        let (path, required) = match path {
+            Some(path) => (path, true),
+            None => (Path::new(DEFAULT_ENV_FILE), false),
+        };
+        let file = match dotenvy::from_path_iter(path) {
+            Ok(iter) => iter
+                .collect::<std::result::Result<HashMap<_, _>, _>>()
+                .map_err(|e| env_file_error(path, e))?,
+            Err(dotenvy::Error::Io(e)) if !required && e.kind() == std::io::ErrorKind::NotFound => {
+                HashMap::new()
+            }
+            Err(e) => return Err(env_file_error(path, e)),
+        };
+        Ok(Environment {
+            file,
+            process: None,
+        })
+    }
+
+    /// An environment that ignores the process's variables (for tests).
+    pub fn from_maps(process: HashMap<String, String>, file: HashMap<String, String>) -> Environment {
+        Environment {
+            file,
+            process: Some(process),
+        }
+    }
+
+    /// A variable's value; an empty value counts as unset.
+    pub fn get(&self, key: &str) -> Option<String> {
+        let from_process = match &self.process {
+            Some(map) => map.get(key).cloned(),
+            None => std::env::var(key).ok(),
+        };
+        from_process
+            .or_else(|| self.file.get(key).cloned())
+            .filter(|v| !v.is_empty())
+    }
+}
+
+fn env_file_error(path: &Path, error: dotenvy::Error) -> Error {
+    let source = match error {
+        dotenvy::Error::Io(e) => e,
+        other => std::io::Error::new(std::io::ErrorKind::InvalidData, other.to_string()),
+    };
+    Error::EnvFile {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// The database a command works on.
+#[derive(Debug, Clone)]
+pub enum Target {
+    Postgres(PgTarget),
+    Sqlite(SqliteTarget),
+}
+
+impl Target {
+    /// Parses a database URL given by `source` (named in errors, the URL never is).
+    pub fn parse(url: &str, source: &str) -> Result<Target> {
+        let url = url.trim();
+        let scheme = url.split_once("://").map(|(scheme, _)| scheme.to_ascii_lowercase());
+        // SQLAlchemy names the driver after a '+': postgresql+asyncpg, sqlite+aiosqlite.
+        let backend = scheme.as_deref().map(|s| s.split('+').next().unwrap_or(s));
+        match backend {
+            Some("postgres" | "postgresql") => Ok(Target::Postgres(PgTarget::from_url(url, source)?)),
+            Some("sqlite") => Ok(Target::Sqlite(SqliteTarget::from_url(url))),
+            None if is_sqlite_path(url) => Ok(Target::Sqlite(SqliteTarget {
+                path: PathBuf::from(url),
+            })),
+            _ => Err(Error::Usage(format!(
+                "{source} is not a database URL facedb understands{}; use postgres://user:password@host:5432/dbname \
+                 (also postgresql://, postgresql+asyncpg://, postgresql+psycopg2://), \
+                 sqlite://relative.db, sqlite:////absolute.db (also sqlite+aiosqlite://), or a path ending in .db, .sqlite or .sqlite3",
+                match &scheme {
+                    Some(s) => format!(" (scheme '{s}')"),
+                    None => String::new(),
+                }
+            ))),
+        }
+    }
+
+    /// How the target is named in output: `host:port/dbname` or the file path, never a password.
+    pub fn display(&self) -> String {
+        match self {
+            Target::Postgres(pg) => pg.display(),
+            Target::Sqlite(sqlite) => sqlite.path.display().to_string(),
+        }
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            Target::Postgres(_) => "PostgreSQL",
+            Target::Sqlite(_) => "SQLite",
+        }
+    }
+
+    /// Strings that must never reach output: the password, raw and as written in the URL.
+    pub fn secrets(&self) -> Vec<String> {
+        match self {
+            Target::Postgres(pg) => pg.password.iter().cloned().collect(),
+            Target::Sqlite(_) => Vec::new(),
+        }
+    }
+}
+
+fn is_sqlite_path(url: &str) -> bool {
+    let lower = url.to_ascii_lowercase();
+    !url.contains("://") && [".db", ".sqlite", ".sqlite3"].iter().any(|ext| lower.ends_with(ext))
+}
+
+/// A PostgreSQL database: the URL to connect with and its parts for messages.
+#[derive(Clone)]
+pub struct PgTarget {
+    url: Url,
+    pub host: String,
+    pub port: u16,
+    pub dbname: String,
+    pub user: String,
+    password: Option<String>,
+}
+
+// Hand-written so that a `{:?}` can never print the password.
+impl std::fmt::Debug for PgTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgTarget")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("dbname", &self.dbname)
+            .field("user", &self.user)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PgTarget {
+    /// Builds the target from DB_HOST, DB_PORT, DB_USER, DB_PASSWORD and DB_NAME. User, password
+    /// and name are percent-encoded, so any character works.
+    pub fn from_parts(env: &Environment) -> Result<PgTarget> {
+        let host = env.get("DB_HOST").unwrap_or_else(|| "localhost".to_owned());
+        let port = match env.get("DB_PORT") {
+            Some(port) => parse_port(&port, "DB_PORT")?,
+            None => 5432,
+        };
+        let user = env.get("DB_USER").unwrap_or_else(|| "postgres".to_owned());
+        let password = env.get("DB_PASSWORD").unwrap_or_else(|| "postgres".to_owned());
+        let dbname = env.get("DB_NAME").unwrap_or_else(|| "facedb".to_owned());
+        let encode = |s: &str| utf8_percent_encode(s, NON_ALPHANUMERIC).to_string();
+        // A host starting with '/' is a socket directory: libpq takes it as a query parameter.
+        let (authority_host, query) = if host.starts_with('/') {
+            (String::new(), format!("?host={}", encode(&host)))
+        } else if host.contains(':') && !host.starts_with('[') {
+            (format!("[{host}]"), String::new())
+        } else {
+            (host.clone(), String::new())
+        };
+        let url = format!(
+            "postgresql://{}:{}@{authority_host}:{port}/{}{query}",
+            encode(&user),
+            encode(&password),
+            encode(&dbname)
+        );
+        let url = Url::parse(&url).map_err(|e| {
+            Error::Usage(format!("DB_HOST '{host}' is not a valid host name ({e}); set DB_HOST or DATABASE_URL"))
+        })?;
+        Ok(PgTarget {
+            url,
+            host,
+            port,
+            dbname,
+            user,
+            password: Some(password),
+        })
+    }
+
+    fn from_url(raw: &str, source: &str) -> Result<PgTarget> {
+        let invalid = |why: String| {
+            Error::Usage(format!(
+                "{source} is not a valid PostgreSQL URL ({why}); expected postgres://user:password@host:5432/dbname"
+            ))
+        };
+        // Drop a SQLAlchemy driver suffix so that libpq reads the URL.
+        let rest = raw.split_once("://").map(|(_, rest)| rest).unwrap_or_default();
+        let mut url = Url::parse(&format!("postgresql://{rest}")).map_err(|e| invalid(e.to_string()))?;
+        let decode = |s: &str| percent_decode_str(s).decode_utf8_lossy().into_owned();
+        let query: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+        let query_value = |key: &str| query.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+
+        let host = match url.host_str() {
+            Some(h) if !h.is_empty() => decode(h),
+            _ => query_value("host").unwrap_or_else(|| "localhost".to_owned()),
+        };
+        let port = match (url.port(), query_value("port")) {
+            (Some(port), _) => port,
+            (None, Some(port)) => parse_port(&port, &format!("the port in {source}"))?,
+            (None, None) => 5432,
+        };
+        if port == 0 {
+            return Err(invalid("port 0".to_owned()));
+        }
+        let user = match url.username() {
+            "" => query_value("user").unwrap_or_else(|| "postgres".to_owned()),
+            u => decode(u),
+        };
+        let password = url.password().map(decode).or_else(|| query_value("password"));
+        let dbname = match decode(url.path().trim_start_matches('/')) {
+            name if name.is_empty() => query_value("dbname").unwrap_or_else(|| user.clone()),
+            name => name,
+        };
+        // asyncpg spells libpq's sslmode as `ssl`.
+        if query.iter().any(|(k, _)| k == "ssl") {
+            let rewritten: Vec<(String, String)> = query
+                .iter()
+                .map(|(k, v)| match (k.as_str(), v.as_str()) {
+                    ("ssl", "true") => ("sslmode".to_owned(), "require".to_owned()),
+                    ("ssl", _) => ("sslmode".to_owned(), v.clone()),
+                    _ => (k.clone(), v.clone()),
+                })
+                .collect();
+            url.query_pairs_mut().clear().extend_pairs(rewritten);
+        }
+        Ok(PgTarget {
+            url,
+            host,
+            port,
+            dbname,
+            user,
+            password,
+        })
+    }
+
+    pub fn display(&self) -> String {
+        format!("{}:{}/{}", self.host, self.port, self.dbname)
+    }
+
+    /// The URL to connect to this database, with facedb's connection parameters.
+    pub fn connection_url(&self, connect_timeout: Option<Duration>) -> String {
+        self.url_for(None, connect_timeout)
+    }
+
+    /// The URL of the `postgres` maintenance database on the same server (to create ours).
+    pub fn maintenance_url(&self, connect_timeout: Option<Duration>) -> String {
+        self.url_for(Some("postgres"), connect_timeout)
+    }
+
+    fn url_for(&self, dbname: Option<&str>, connect_timeout: Option<Duration>) -> String {
+        let mut url = self.url.clone();
+        if let Some(dbname) = dbname {
+            url.set_path(&format!("/{}", utf8_percent_encode(dbname, NON_ALPHANUMERIC)));
+        }
+        let keep: Vec<(String, String)> = url
+            .query_pairs()
+            .into_owned()
+            .filter(|(k, _)| !(k == "dbname" && dbname.is_some()))
+            .filter(|(k, _)| !(k == "connect_timeout" && connect_timeout.is_some()))
+            .collect();
+        let has = |key: &str| keep.iter().any(|(k, _)| k == key);
+        let mut pairs = keep.clone();
+        if !has("application_name") {
+            pairs.push(("application_name".to_owned(), "facedb".to_owned()));
+        }
+        if !has("connect_timeout") {
+            let secs = connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT).as_secs().max(1);
+            pairs.push(("connect_timeout".to_owned(), secs.to_string()));
+        }
+        url.query_pairs_mut().clear().extend_pairs(pairs);
+        url.to_string()
+    }
+
+    pub fn password(&self) -> Option<&str> {
+        self.password.as_deref()
+    }
+
+    /// The connect timeout that applies, for messages.
+    pub fn effective_connect_timeout(&self, flag: Option<Duration>) -> Duration {
+        flag.or_else(|| {
+            self.url
+                .query_pairs()
+                .find(|(k, _)| k == "connect_timeout")
+                .and_then(|(_, v)| v.parse().ok())
+                .map(Duration::from_secs)
+        })
+        .unwrap_or(DEFAULT_CONNECT_TIMEOUT)
+    }
+}
+
+fn parse_port(value: &str, what: &str) -> Result<u16> {
+    match value.trim().parse::<u16>() {
+        Ok(port) if port > 0 => Ok(port),
+        _ => Err(Error::Usage(format!(
+            "{what} must be a port number from 1 to 65535, got '{value}'"
+        ))),
+    }
+}
+
+/// A SQLite database file.
+#[derive(Debug, Clone)]
+pub struct SqliteTarget {
+    pub path: PathBuf,
+}
+
+impl SqliteTarget {
+    /// SQLAlchemy's rule, so that the API and facedb read one URL as one file:
+    /// `sqlite:///x.db` is relative, `sqlite:////abs/x.db` absolute; `sqlite://x.db` is relative too.
+    fn from_url(url: &str) -> SqliteTarget {
+        let rest = url.split_once("://").map(|(_, rest)| rest).unwrap_or_default();
+        let rest = rest.split('?').next().unwrap_or_default();
+        let path = rest.strip_prefix('/').unwrap_or(rest);
+        let path = percent_decode_str(path).decode_utf8_lossy().into_owned();
+        SqliteTarget {
+            path: PathBuf::from(path),
+        }
+    }
+}
+
+/// Parses a duration such as `30s`, `500ms`, `2m` or a plain number of seconds.
+pub fn parse_duration(value: &str) -> std::result::Result<Duration, String> {
+    let value = value.trim();
+    let split = value.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(value.len());
+    let (number, unit) = value.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("'{value}' is not a duration; use e.g. 30s, 500ms or 2m"))?;
+    let seconds = match unit.trim() {
+        "" | "s" => number,
+        "ms" => number / 1000.0,
+        "m" | "min" => number * 60.0,
+        "h" => number * 3600.0,
+        other => return Err(format!("unknown unit '{other}' in '{value}'; use ms, s, m or h")),
+    };
+    if !seconds.is_finite() || seconds < 0.0 {
+        return Err(format!("'{value}' is not a duration; use e.g. 30s, 500ms or 2m"));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(process: &[(&str, &str)], file: &[(&str, &str)]) -> Environment {
+        let map = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Environment::from_maps(map(process), map(file))
+    }
+
+    fn pg(settings: &Settings) -> &PgTarget {
+        match &settings.target {
+            Target::Postgres(pg) => pg,
+            other => panic!("expected PostgreSQL, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults_build_a_local_url() {
+        let settings = Settings::from_sources(&Overrides::default(), &env(&[], &[])).unwrap();
+        assert_eq!(settings.target.display(), "localhost:5432/facedb");
+        assert_eq!(settings.environment, "dev");
+        assert!(!settings.echo);
+    }
+
+    #[test]
+    fn flag_beats_environment_beats_env_file() {
+        let file = [("DATABASE_URL", "postgres://f@filehost/filedb"), ("ENV", "staging")];
+        let process = [("DATABASE_URL", "postgres://p@prochost/procdb")];
+        let flag = Overrides {
+            database_url: Some("postgres://x@flaghost/flagdb".into()),
+            ..Overrides::default()
+        };
+        let from_flag = Settings::from_sources(&flag, &env(&process, &file)).unwrap();
+        assert_eq!(from_flag.target.display(), "flaghost:5432/flagdb");
+        let from_process = Settings::from_sources(&Overrides::default(), &env(&process, &file)).unwrap();
+        assert_eq!(from_process.target.display(), "prochost:5432/procdb");
+        let from_file = Settings::from_sources(&Overrides::default(), &env(&[], &file)).unwrap();
+        assert_eq!(from_file.target.display(), "filehost:5432/filedb");
+        assert_eq!(from_file.environment, "staging");
+    }
+
+    #[test]
+    fn parts_are_percent_encoded() {
+        let e = env(&[("DB_PASSWORD", "p@ss:w/o#r%d? x"), ("DB_NAME", "my \"db\"; x"), ("DB_USER", "us er")], &[]);
+        let settings = Settings::from_sources(&Overrides::default(), &e).unwrap();
+        let target = pg(&settings);
+        assert_eq!(target.password(), Some("p@ss:w/o#r%d? x"));
+        assert_eq!(target.dbname, "my \"db\"; x");
+        let url = target.connection_url(None);
+        assert!(url.starts_with("postgresql://us%20er:p%40ss%3Aw%2Fo%23r%25d%3F%20x@localhost:5432/my%20%22db%22%3B%20x?"), "{url}");
+        // Round trip: the URL parses back to the same parts.
+        let again = PgTarget::from_url(&url, "test").unwrap();
+        assert_eq!(again.password(), target.password());
+        assert_eq!(again.dbname, target.dbname);
+        assert_eq!(again.user, "us er");
+    }
+
+    #[test]
+    fn bad_port_is_a_usage_error() {
+        for port in ["abc", "0", "70000", "-1"] {
+            let err = Settings::from_sources(&Overrides::default(), &env(&[("DB_PORT", port)], &[])).unwrap_err();
+            assert!(matches!(err, Error::Usage(_)), "{port}: {err}");
+            assert!(err.to_string().contains("DB_PORT"), "{err}");
+        }
+    }
+
+    #[test]
+    fn python_driver_suffixes_are_dropped() {
+        for url in [
+            "postgresql+asyncpg://u:secret@db:6543/app?ssl=require",
+            "postgresql+psycopg2://u:secret@db:6543/app",
+            "postgres://u:secret@db:6543/app",
+        ] {
+            let target = Target::parse(url, "DATABASE_URL").unwrap();
+            assert_eq!(target.display(), "db:6543/app");
+            let Target::Postgres(pg) = target else { unreachable!() };
+            let conn = pg.connection_url(None);
+            assert!(conn.starts_with("postgresql://u:secret@db:6543/app?"), "{conn}");
+            assert!(!conn.contains("ssl=") || conn.contains("sslmode=require"), "{conn}");
+            assert!(conn.contains("application_name=facedb"), "{conn}");
+        }
+    }
+
+    #[test]
+    fn unknown_scheme_lists_accepted_forms_without_the_url() {
+        let err = Target::parse("mysql://root:hunter2@db/x", "DATABASE_URL").unwrap_err();
+        let msg = err.to_string();
+        assert!(matches!(err, Error::Usage(_)));
+        assert!(msg.contains("postgres://") && msg.contains("sqlite://"), "{msg}");
+        assert!(!msg.contains("hunter2"), "{msg}");
+    }
+
+    #[test]
+    fn sqlite_urls_follow_sqlalchemy() {
+        let path = |url: &str| match Target::parse(url, "DATABASE_URL").unwrap() {
+            Target::Sqlite(s) => s.path,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(path("sqlite:///x.db"), PathBuf::from("x.db"));
+        assert_eq!(path("sqlite+aiosqlite:///data/x.db"), PathBuf::from("data/x.db"));
+        assert_eq!(path("sqlite:////tmp/x.db"), PathBuf::from("/tmp/x.db"));
+        assert_eq!(path("sqlite://rel/x.db"), PathBuf::from("rel/x.db"));
+        assert_eq!(path("./some/file.sqlite3"), PathBuf::from("./some/file.sqlite3"));
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30s").unwrap(), Duration::from_secs(30));
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
+        assert_eq!(parse_duration("7").unwrap(), Duration::from_secs(7));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("5 parsecs").is_err());
+    }
+
+    #[test]
+    fn debug_never_shows_the_password() {
+        let target = Target::parse("postgres://u:hunter2@h/d", "x").unwrap();
+        assert!(!format!("{target:?}").contains("hunter2"));
+    }
+}

@@ -1,0 +1,221 @@
+//! Opening connections, with errors a person can act on.
+//!
+//! Connections are established by hand (not through a pool or `MultiConnection::establish`) so that
+//! each failure can be classified: a missing database is created by `init`, a refused connection or
+//! a failed login becomes exit code 3 with a message that names the server but never the password.
+
+use std::io::Write;
+
+use diesel::connection::{Instrumentation, InstrumentationEvent};
+use diesel::pg::PgConnection;
+use diesel::sqlite::SqliteConnection;
+use diesel::{Connection, RunQueryDsl};
+
+use crate::config::{PgTarget, Settings, SqliteTarget, Target};
+use crate::error::{Error, Result};
+
+/// A connection to either backend. Backend-specific work matches on it.
+pub enum Db {
+    Postgres(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// Why a PostgreSQL connection failed.
+enum PgFailure {
+    MissingDatabase,
+    Other(Error),
+}
+
+/// Opens the target. With `create_missing`, a database that does not exist yet is created first;
+/// the returned flag says whether that happened.
+pub fn open(settings: &Settings, create_missing: bool) -> Result<(Db, bool)> {
+    match &settings.target {
+        Target::Postgres(target) => {
+            let url = target.connection_url(settings.connect_timeout);
+            let (mut conn, created) = match connect_pg(target, &url, settings) {
+                Ok(conn) => (conn, false),
+                Err(PgFailure::MissingDatabase) if create_missing => {
+                    create_pg_database(target, settings)?;
+                    match connect_pg(target, &url, settings) {
+                        Ok(conn) => (conn, true),
+                        Err(PgFailure::MissingDatabase) => return Err(missing_database(target)),
+                        Err(PgFailure::Other(e)) => return Err(e),
+                    }
+                }
+                Err(PgFailure::MissingDatabase) => return Err(missing_database(target)),
+                Err(PgFailure::Other(e)) => return Err(e),
+            };
+            if settings.echo {
+                conn.set_instrumentation(Echo);
+            }
+            Ok((Db::Postgres(conn), created))
+        }
+        Target::Sqlite(target) => {
+            let existed = target.path.exists();
+            if !existed && !create_missing {
+                return Err(Error::Usage(format!(
+                    "SQLite database {} does not exist; run `facedb init` first",
+                    target.path.display()
+                )));
+            }
+            let mut conn = connect_sqlite(target, settings)?;
+            if settings.echo {
+                conn.set_instrumentation(Echo);
+            }
+            Ok((Db::Sqlite(conn), !existed))
+        }
+    }
+}
+
+fn connect_pg(target: &PgTarget, url: &str, settings: &Settings) -> std::result::Result<PgConnection, PgFailure> {
+    PgConnection::establish(url).map_err(|e| classify_pg_error(target, settings, &e.to_string()))
+}
+
+fn classify_pg_error(target: &PgTarget, settings: &Settings, message: &str) -> PgFailure {
+    let message = scrub(message, target.password(), &target.user);
+    let lower = message.to_lowercase();
+    let at = format!("PostgreSQL at {}:{}", target.host, target.port);
+    if lower.contains("database \"") && lower.contains("does not exist") {
+        return PgFailure::MissingDatabase;
+    }
+    let auth_reason = if lower.contains("password authentication failed") {
+        Some("password authentication failed")
+    } else if lower.contains("no password supplied") || lower.contains("password is required") {
+        Some("the server wants a password and none was given")
+    } else if lower.contains("role \"") && lower.contains("does not exist") {
+        Some("no such role")
+    } else if lower.contains("pg_hba.conf") {
+        Some("pg_hba.conf has no entry for this client")
+    } else if lower.contains("authentication failed") {
+        Some("authentication failed")
+    } else {
+        None
+    };
+    if let Some(reason) = auth_reason {
+        return PgFailure::Other(Error::Connection(format!(
+            "cannot log in to {at} as '{}' ({reason}): check DB_USER/DB_PASSWORD or the credentials in DATABASE_URL",
+            target.user
+        )));
+    }
+    let reason = if lower.contains("connection refused") {
+        "connection refused".to_owned()
+    } else if lower.contains("timeout expired") || lower.contains("timed out") {
+        format!(
+            "no answer within {}s",
+            target.effective_connect_timeout(settings.connect_timeout).as_secs()
+        )
+    } else if lower.contains("could not translate host name") || lower.contains("name or service not known") {
+        "unknown host".to_owned()
+    } else if lower.contains("no such file or directory") {
+        "no server socket there".to_owned()
+    } else {
+        first_line(&message)
+    };
+    PgFailure::Other(Error::Connection(format!(
+        "cannot connect to {at} ({reason}): is the server running? Set DATABASE_URL or DB_HOST/DB_PORT"
+    )))
+}
+
+fn missing_database(target: &PgTarget) -> Error {
+    Error::Usage(format!(
+        "database {} does not exist; run `facedb init` to create it",
+        target.display()
+    ))
+}
+
+/// Creates the target database through the `postgres` maintenance database.
+fn create_pg_database(target: &PgTarget, settings: &Settings) -> Result<()> {
+    let url = target.maintenance_url(settings.connect_timeout);
+    let mut conn = match connect_pg(target, &url, settings) {
+        Ok(conn) => conn,
+        Err(PgFailure::MissingDatabase) => {
+            return Err(Error::Schema(format!(
+                "database {} does not exist and cannot be created: the server has no `postgres` maintenance database; create it by hand",
+                target.display()
+            )))
+        }
+        Err(PgFailure::Other(e)) => return Err(e),
+    };
+    if settings.echo {
+        conn.set_instrumentation(Echo);
+    }
+    let statement = format!("CREATE DATABASE {}", quote_identifier(&target.dbname));
+    match diesel::sql_query(statement).execute(&mut conn) {
+        Ok(_) => Ok(()),
+        // Another facedb created it at the same moment: that is what we wanted.
+        Err(diesel::result::Error::DatabaseError(_, info))
+            if info.message().contains("already exists") || info.message().contains("duplicate key") =>
+        {
+            Ok(())
+        }
+        Err(diesel::result::Error::DatabaseError(_, info)) if info.message().contains("permission denied") => {
+            Err(Error::Refused(format!(
+                "database {} does not exist and user '{}' may not create it ({}): create it as a superuser or grant CREATEDB",
+                target.display(),
+                target.user,
+                info.message()
+            )))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn connect_sqlite(target: &SqliteTarget, settings: &Settings) -> Result<SqliteConnection> {
+    let path = &target.path;
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        if !parent.is_dir() {
+            return Err(Error::Usage(format!(
+                "cannot create SQLite database {}: folder {} does not exist; create it first",
+                path.display(),
+                parent.display()
+            )));
+        }
+    }
+    let path_str = path.to_str().ok_or_else(|| {
+        Error::Usage(format!("SQLite path {} is not valid UTF-8", path.display()))
+    })?;
+    let mut conn = SqliteConnection::establish(path_str).map_err(|e| {
+        Error::Connection(format!("cannot open SQLite database {} ({e})", path.display()))
+    })?;
+    // Parallel facedb processes wait for each other's write lock for up to the lock timeout.
+    let busy_ms = settings.lock_timeout.as_millis().min(i32::MAX as u128);
+    diesel::sql_query(format!("PRAGMA busy_timeout = {busy_ms}")).execute(&mut conn)?;
+    diesel::sql_query("PRAGMA foreign_keys = ON").execute(&mut conn)?;
+    Ok(conn)
+}
+
+/// Quotes a PostgreSQL identifier: any name works and none can inject SQL.
+pub fn quote_identifier(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Removes a password from a message that came from the server or the driver.
+pub fn scrub(message: &str, password: Option<&str>, user: &str) -> String {
+    match password {
+        Some(password) if !password.is_empty() && password != user => {
+            let encoded =
+                percent_encoding::utf8_percent_encode(password, percent_encoding::NON_ALPHANUMERIC).to_string();
+            message.replace(password, "***").replace(&encoded, "***")
+        }
+        _ => message.to_owned(),
+    }
+}
+
+fn first_line(message: &str) -> String {
+    message.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("unknown error").to_owned()
+}
+
+/// `--echo` / `DATABASE_ECHO=true`: prints each statement, without its bound values (they may
+/// hold password hashes).
+struct Echo;
+
+impl Instrumentation for Echo {
+    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+        if let InstrumentationEvent::StartQuery { query, .. } = event {
+            let text = query.to_string();
+            let sql = text.split(" -- binds: ").next().unwrap_or_default().trim();
+            let _ = writeln!(std::io::stderr().lock(), "[sql] {sql}");
+        }
+    }
+}
+

@@ -1,0 +1,25 @@
+//! facedb owns the database of the multi-tenant face-recognition system: it creates it, applies the
+//! schema (embedded SQL migrations for PostgreSQL and SQLite), seeds the first system admin, and
+//! resets it. The `facedb` binary is a thin layer over this library; an API can call [`init`] at
+//! start-up in development.
+
+pub mod bookkeeping;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod connection;
+pub mod error;
+pub mod inventory;
+pub mod lock;
+pub mod migrations;
+pub mod models;
+pub mod password;
+pub mod progress;
+pub mod schema;
+pub mod seed;
+pub mod sql_types;
+
+pub use commands::init::{init, InitReport};
+pub use commands::reset::{reset, ResetReport};
+pub use config::Settings;
+pub use error::{Error, ExitCode, Result};

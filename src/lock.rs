@@ -1,0 +1,136 @@
+//! One facedb at a time per database: init, reset and fresh work inside one transaction that
+//! first takes facedb's lock. On PostgreSQL that is a transaction-scoped advisory lock (released
+//! by the server even if the process dies); on SQLite the file's write lock (`BEGIN IMMEDIATE`).
+
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::sql_types::{BigInt, Nullable, Text};
+use diesel::{QueryableByName, RunQueryDsl};
+
+use crate::connection::Db;
+use crate::error::{Error, Result};
+
+/// facedb's advisory lock key: the bytes of "facedb".
+pub const ADVISORY_LOCK_KEY: i64 = 0x6661_6365_6462;
+
+impl Db {
+    /// Runs `work` in one transaction holding facedb's lock: all of it commits, or none of it.
+    pub fn exclusive<T>(&mut self, lock_timeout: Duration, work: impl FnOnce(&mut Db) -> Result<T>) -> Result<T> {
+        self.begin_locked(lock_timeout)?;
+        match work(self) {
+            Ok(value) => {
+                self.commit()?;
+                Ok(value)
+            }
+            Err(error) => {
+                // The error is what matters; a failed rollback also ends the transaction.
+                let _ = self.rollback();
+                Err(error)
+            }
+        }
+    }
+
+    fn begin_locked(&mut self, lock_timeout: Duration) -> Result<()> {
+        match self {
+            Db::Postgres(conn) => {
+                AnsiTransactionManager::begin_transaction(conn)?;
+                let millis = lock_timeout.as_millis().max(1);
+                let locked = diesel::sql_query(format!("SET LOCAL lock_timeout = {millis}"))
+                    .execute(conn)
+                    .and_then(|_| {
+                        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+                            .bind::<BigInt, _>(ADVISORY_LOCK_KEY)
+                            .execute(conn)
+                    });
+                if let Err(error) = locked {
+                    let _ = AnsiTransactionManager::rollback_transaction(conn);
+                    return Err(if is_lock_timeout(&error) {
+                        Error::LockTimeout(format!(
+                            "gave up waiting for facedb's lock after {}; it is held by {}. \
+                             Wait for that process to finish, or raise --lock-timeout",
+                            humanize(lock_timeout),
+                            lock_holder(conn)
+                        ))
+                    } else {
+                        error.into()
+                    });
+                }
+                Ok(())
+            }
+            Db::Sqlite(conn) => AnsiTransactionManager::begin_transaction_sql(conn, "BEGIN IMMEDIATE").map_err(|e| {
+                if e.to_string().contains("locked") || e.to_string().contains("busy") {
+                    Error::LockTimeout(format!(
+                        "gave up waiting for the SQLite file's write lock after {}; another process is writing to it. \
+                         Wait for it to finish, or raise --lock-timeout",
+                        humanize(lock_timeout)
+                    ))
+                } else {
+                    e.into()
+                }
+            }),
+        }
+    }
+
+    fn commit(&mut self) -> Result<()> {
+        match self {
+            Db::Postgres(conn) => AnsiTransactionManager::commit_transaction(conn)?,
+            Db::Sqlite(conn) => AnsiTransactionManager::commit_transaction(conn)?,
+        }
+        Ok(())
+    }
+
+    fn rollback(&mut self) -> Result<()> {
+        match self {
+            Db::Postgres(conn) => AnsiTransactionManager::rollback_transaction(conn)?,
+            Db::Sqlite(conn) => AnsiTransactionManager::rollback_transaction(conn)?,
+        }
+        Ok(())
+    }
+}
+
+/// Whether a statement failed because a lock wait exceeded `lock_timeout` (SQLSTATE 55P03).
+pub fn is_lock_timeout(error: &diesel::result::Error) -> bool {
+    matches!(error, diesel::result::Error::DatabaseError(_, info) if info.message().contains("lock timeout"))
+}
+
+#[derive(QueryableByName)]
+struct Holder {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    pid: i32,
+    #[diesel(sql_type = Text)]
+    application_name: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    since: Option<String>,
+}
+
+/// Who holds facedb's advisory lock, from pg_locks and pg_stat_activity.
+fn lock_holder(conn: &mut diesel::PgConnection) -> String {
+    let holder = diesel::sql_query(
+        "SELECT l.pid, coalesce(a.application_name, '') AS application_name, \
+                to_char(coalesce(a.xact_start, a.backend_start), 'YYYY-MM-DD HH24:MI:SS TZ') AS since \
+         FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid \
+         WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+           AND l.classid = ($1 >> 32)::oid AND l.objid = ($1 & 4294967295)::oid AND l.objsubid = 1 \
+         LIMIT 1",
+    )
+    .bind::<BigInt, _>(ADVISORY_LOCK_KEY)
+    .get_result::<Holder>(conn);
+    match holder {
+        Ok(h) => format!(
+            "pid {} (application_name '{}', since {})",
+            h.pid,
+            h.application_name,
+            h.since.as_deref().unwrap_or("an unknown time")
+        ),
+        Err(_) => "another session (it was released as we looked)".to_owned(),
+    }
+}
+
+fn humanize(duration: Duration) -> String {
+    if duration.as_millis() % 1000 == 0 {
+        format!("{}s", duration.as_secs())
+    } else {
+        format!("{}ms", duration.as_millis())
+    }
+}

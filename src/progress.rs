@@ -1,0 +1,91 @@
+//! What a command tells the person running it, on stderr: a spinner with finished steps on a
+//! terminal, plain lines otherwise (CI logs), nothing but errors with `--quiet`.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+pub struct Progress {
+    mode: Mode,
+}
+
+enum Mode {
+    Quiet,
+    Plain,
+    Spinner(ProgressBar),
+}
+
+impl Progress {
+    pub fn new(quiet: bool) -> Progress {
+        let mode = if quiet {
+            Mode::Quiet
+        } else if std::io::stderr().is_terminal() {
+            let bar = ProgressBar::new_spinner();
+            bar.set_style(
+                ProgressStyle::with_template("{spinner:.cyan} {msg}")
+                    .expect("constant template is valid")
+                    .tick_chars("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏ "),
+            );
+            Mode::Spinner(bar)
+        } else {
+            Mode::Plain
+        };
+        Progress { mode }
+    }
+
+    /// Nothing shown: for a library caller such as an API running `init` at start-up.
+    pub fn quiet() -> Progress {
+        Progress { mode: Mode::Quiet }
+    }
+
+    pub fn is_quiet(&self) -> bool {
+        matches!(self.mode, Mode::Quiet)
+    }
+
+    /// A step begins (shown by the spinner only: plain output reports finished steps).
+    pub fn start(&self, message: impl Into<String>) {
+        if let Mode::Spinner(bar) = &self.mode {
+            bar.set_message(message.into());
+            bar.enable_steady_tick(Duration::from_millis(80));
+        }
+    }
+
+    /// A step finished.
+    pub fn done(&self, message: impl AsRef<str>) {
+        self.line(&format!("✓ {}", message.as_ref()));
+    }
+
+    /// A line of information.
+    pub fn info(&self, message: impl AsRef<str>) {
+        self.line(message.as_ref());
+    }
+
+    pub fn warn(&self, message: impl AsRef<str>) {
+        self.line(&format!("warning: {}", message.as_ref()));
+    }
+
+    fn line(&self, text: &str) {
+        match &self.mode {
+            Mode::Quiet => {}
+            Mode::Plain => eprintln!("{text}"),
+            Mode::Spinner(bar) => bar.suspend(|| eprintln!("{text}")),
+        }
+    }
+
+    /// Runs `f` (a prompt) with the spinner hidden.
+    pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
+        match &self.mode {
+            Mode::Spinner(bar) => bar.suspend(f),
+            _ => f(),
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if let Mode::Spinner(bar) = &self.mode {
+            bar.finish_and_clear();
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! The first system admin (SCHEMA.md, "The seeded admin").
+
+use diesel::prelude::*;
+
+use crate::connection::Db;
+use crate::error::Result;
+use crate::models::{NewUser, UserRole};
+use crate::password;
+use crate::schema::users;
+
+pub const DEFAULT_USERNAME: &str = "admin";
+pub const DEFAULT_EMAIL: &str = "admin@system.local";
+pub const DEFAULT_PASSWORD: &str = "admin123";
+
+/// Who to seed when the database has no system admin.
+#[derive(Clone)]
+pub struct AdminSeed {
+    pub username: String,
+    pub email: String,
+    pub password: String,
+}
+
+impl Default for AdminSeed {
+    fn default() -> Self {
+        AdminSeed {
+            username: DEFAULT_USERNAME.to_owned(),
+            email: DEFAULT_EMAIL.to_owned(),
+            password: DEFAULT_PASSWORD.to_owned(),
+        }
+    }
+}
+
+// Hand-written so that the password never reaches a `{:?}`.
+impl std::fmt::Debug for AdminSeed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminSeed")
+            .field("username", &self.username)
+            .field("email", &self.email)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AdminSeed {
+    pub fn uses_default_password(&self) -> bool {
+        self.password == DEFAULT_PASSWORD
+    }
+}
+
+/// The admin that was seeded, for the report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeededAdmin {
+    pub username: String,
+    pub email: String,
+    pub default_password: bool,
+}
+
+/// Seeds the admin unless a user with role SYSTEM_ADMIN exists: an operator who renamed or
+/// replaced the admin must not get the default account back.
+pub fn seed_admin(db: &mut Db, seed: &AdminSeed) -> Result<Option<SeededAdmin>> {
+    let admin_exists = diesel::select(diesel::dsl::exists(
+        users::table.filter(users::role.eq(UserRole::SystemAdmin)),
+    ));
+    let exists = match db {
+        Db::Postgres(conn) => admin_exists.get_result::<bool>(conn)?,
+        Db::Sqlite(conn) => admin_exists.get_result::<bool>(conn)?,
+    };
+    if exists {
+        return Ok(None);
+    }
+    let password_hash = password::hash(&seed.password)?;
+    let user_id = uuid::Uuid::new_v4().to_string();
+    let now = crate::seed::now_utc();
+    let admin = NewUser {
+        user_id: &user_id,
+        username: &seed.username,
+        email: &seed.email,
+        first_name: "System",
+        last_name: "Administrator",
+        password_hash: &password_hash,
+        role: UserRole::SystemAdmin,
+        tenant_id: None,
+        site_id: None,
+        is_active: true,
+        is_email_verified: true,
+        password_changed_at: now,
+        created_at: now,
+        updated_at: now,
+    };
+    let insert = diesel::insert_into(users::table).values(&admin);
+    match db {
+        Db::Postgres(conn) => insert.execute(conn)?,
+        Db::Sqlite(conn) => insert.execute(conn)?,
+    };
+    Ok(Some(SeededAdmin {
+        username: seed.username.clone(),
+        email: seed.email.clone(),
+        default_password: seed.uses_default_password(),
+    }))
+}
+
+/// The current UTC time at microsecond precision: what PostgreSQL stores, and the
+/// `YYYY-MM-DD HH:MM:SS.ffffff` form that SQLAlchemy parses from SQLite.
+pub fn now_utc() -> chrono::NaiveDateTime {
+    use chrono::SubsecRound;
+    chrono::Utc::now().naive_utc().trunc_subsecs(6)
+}

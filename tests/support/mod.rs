@@ -1,0 +1,339 @@
+//! Disposable databases for integration tests, and the `facedb` binary pointed at them.
+//!
+//! Each test gets its own database: a new PostgreSQL database (dropped when the guard drops) or a
+//! SQLite file in its own temporary folder. PostgreSQL comes from `FACEDB_TEST_DATABASE_URL`
+//! (default: the local server). When it is unreachable, PostgreSQL tests say so loudly and skip,
+//! unless `FACEDB_TEST_REQUIRE_POSTGRES=1`, which makes them fail.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
+
+use assert_cmd::Command;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+use tempfile::TempDir;
+
+pub const DEFAULT_SERVER: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+pub struct TestDb {
+    pub backend: Backend,
+    url: String,
+    /// PostgreSQL: the database name; SQLite: the file name.
+    pub name: String,
+    /// The folder the test runs `facedb` in (and where the SQLite file lives).
+    dir: TempDir,
+    /// PostgreSQL: URL of the maintenance database, to drop ours afterwards.
+    server: Option<String>,
+}
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+fn server_url() -> String {
+    std::env::var("FACEDB_TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_SERVER.to_owned())
+}
+
+fn postgres_required() -> bool {
+    std::env::var("FACEDB_TEST_REQUIRE_POSTGRES").is_ok_and(|v| v == "1")
+}
+
+/// Whether the test server answers (checked once per test binary).
+fn postgres_available() -> bool {
+    static AVAILABLE: OnceLock<bool> = OnceLock::new();
+    *AVAILABLE.get_or_init(|| match PgConnection::establish(&server_url()) {
+        Ok(_) => true,
+        Err(e) if postgres_required() => {
+            panic!("FACEDB_TEST_REQUIRE_POSTGRES=1 but the test server is unreachable: {e}")
+        }
+        Err(e) => {
+            eprintln!(
+                "\n=== SKIPPING PostgreSQL tests: cannot connect to the test server ({e}). \
+                 Set FACEDB_TEST_DATABASE_URL, or FACEDB_TEST_REQUIRE_POSTGRES=1 to make this fail. ===\n"
+            );
+            false
+        }
+    })
+}
+
+/// Replaces the database name in a PostgreSQL URL.
+pub fn with_dbname(url: &str, dbname: &str) -> String {
+    let mut url = url::Url::parse(url).expect("test server URL parses");
+    url.set_path(&format!(
+        "/{}",
+        percent_encoding::utf8_percent_encode(dbname, percent_encoding::NON_ALPHANUMERIC)
+    ));
+    url.to_string()
+}
+
+fn unique_suffix() -> String {
+    format!("{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst))
+}
+
+impl TestDb {
+    /// A new, not yet created PostgreSQL database, or `None` (after a loud message) when the test
+    /// server is unreachable.
+    pub fn postgres() -> Option<TestDb> {
+        Self::postgres_named(&format!("facedb_test_{}", unique_suffix()))
+    }
+
+    /// Like `postgres`, with a name of the caller's choosing (made unique).
+    pub fn postgres_named(prefix: &str) -> Option<TestDb> {
+        if !postgres_available() {
+            return None;
+        }
+        let server = server_url();
+        let name = if prefix.starts_with("facedb_test_") {
+            prefix.to_owned()
+        } else {
+            format!("{prefix}{}", unique_suffix())
+        };
+        Some(TestDb {
+            backend: Backend::Postgres,
+            url: with_dbname(&server, &name),
+            name,
+            dir: TempDir::new().expect("temp dir"),
+            server: Some(server),
+        })
+    }
+
+    /// A SQLite file (not yet created) in a new temporary folder.
+    pub fn sqlite() -> TestDb {
+        let dir = TempDir::new().expect("temp dir");
+        let path = dir.path().join("facedb.db");
+        TestDb {
+            backend: Backend::Sqlite,
+            url: path.display().to_string(),
+            name: "facedb.db".to_owned(),
+            dir,
+            server: None,
+        }
+    }
+
+    /// One database of each backend that is available: SQLite always, PostgreSQL when reachable.
+    pub fn each() -> Vec<TestDb> {
+        let mut dbs = vec![TestDb::sqlite()];
+        dbs.extend(TestDb::postgres());
+        dbs
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn sqlite_path(&self) -> PathBuf {
+        PathBuf::from(&self.url)
+    }
+
+    /// `facedb` with a clean environment, run in the test's own folder, pointed at this database.
+    pub fn facedb(&self) -> Command {
+        let mut cmd = facedb_in(self.dir());
+        cmd.env("DATABASE_URL", &self.url);
+        cmd
+    }
+
+    /// Runs `facedb ARGS` and returns its output.
+    pub fn run(&self, args: &[&str]) -> Output {
+        Output::from(self.facedb().args(args).output().expect("facedb runs"))
+    }
+
+    /// `facedb init`, which must succeed.
+    pub fn init(&self) -> Output {
+        self.run(&["init"]).success()
+    }
+
+    pub fn connect(&self) -> Conn {
+        match self.backend {
+            Backend::Postgres => Conn::Postgres(PgConnection::establish(&self.url).expect("connect to test database")),
+            Backend::Sqlite => {
+                let mut conn = SqliteConnection::establish(&self.url).expect("open test database");
+                diesel::sql_query("PRAGMA foreign_keys = ON").execute(&mut conn).unwrap();
+                Conn::Sqlite(conn)
+            }
+        }
+    }
+
+    /// Runs SQL statements (a batch) on the test database.
+    pub fn exec(&self, sql: &str) {
+        self.connect().exec(sql)
+    }
+
+    pub fn count(&self, table: &str) -> i64 {
+        self.connect().i64(&format!("SELECT count(*) AS v FROM {table}"))
+    }
+
+    /// Whether the PostgreSQL database exists on the server.
+    pub fn pg_exists(&self) -> bool {
+        let mut conn = PgConnection::establish(self.server.as_deref().expect("a PostgreSQL test database")).unwrap();
+        diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
+            "EXISTS (SELECT 1 FROM pg_database WHERE datname = '{}')",
+            self.name.replace('\'', "''")
+        )))
+        .get_result(&mut conn)
+        .unwrap()
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(server) = &self.server {
+            let drop = PgConnection::establish(server).and_then(|mut conn| {
+                let sql = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name.replace('"', "\"\""));
+                diesel::sql_query(sql)
+                    .execute(&mut conn)
+                    .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))
+            });
+            // Never panic in Drop: a test that is already failing would abort.
+            if let Err(e) = drop {
+                eprintln!("warning: could not drop test database {}: {e}", self.name);
+            }
+        }
+    }
+}
+
+/// `facedb` with none of the variables it reads, run in `dir` (so no stray `.env` is read).
+pub fn facedb_in(dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("facedb").expect("facedb binary");
+    for var in [
+        "DATABASE_URL",
+        "DB_HOST",
+        "DB_PORT",
+        "DB_USER",
+        "DB_PASSWORD",
+        "DB_NAME",
+        "DATABASE_ECHO",
+        "ENV",
+        "PGPASSWORD",
+        "PGHOST",
+        "PGPORT",
+        "PGUSER",
+        "PGDATABASE",
+        "FACEDB_ADMIN_PASSWORD",
+        "FACEDB_ADMIN_USERNAME",
+        "FACEDB_ADMIN_EMAIL",
+        "FACEDB_PASSWORD_HASH",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.current_dir(dir);
+    cmd.timeout(std::time::Duration::from_secs(120));
+    cmd
+}
+
+/// A connection for assertions, on either backend.
+pub enum Conn {
+    Postgres(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+#[derive(QueryableByName)]
+struct I64Row {
+    #[diesel(sql_type = BigInt)]
+    v: i64,
+}
+
+#[derive(QueryableByName)]
+struct TextRow {
+    #[diesel(sql_type = Text)]
+    v: String,
+}
+
+impl Conn {
+    pub fn exec(&mut self, sql: &str) {
+        use diesel::connection::SimpleConnection;
+        let result = match self {
+            Conn::Postgres(c) => c.batch_execute(sql),
+            Conn::Sqlite(c) => c.batch_execute(sql),
+        };
+        result.unwrap_or_else(|e| panic!("SQL failed: {e}\n{sql}"));
+    }
+
+    /// A query whose one column, named `v`, is a bigint.
+    pub fn i64(&mut self, sql: &str) -> i64 {
+        let rows: Vec<I64Row> = match self {
+            Conn::Postgres(c) => diesel::sql_query(sql).load(c),
+            Conn::Sqlite(c) => diesel::sql_query(sql).load(c),
+        }
+        .unwrap_or_else(|e| panic!("query failed: {e}\n{sql}"));
+        rows.first().map(|r| r.v).expect("one row")
+    }
+
+    /// A query whose one column, named `v`, is text: one string per row.
+    pub fn strings(&mut self, sql: &str) -> Vec<String> {
+        let rows: Vec<TextRow> = match self {
+            Conn::Postgres(c) => diesel::sql_query(sql).load(c),
+            Conn::Sqlite(c) => diesel::sql_query(sql).load(c),
+        }
+        .unwrap_or_else(|e| panic!("query failed: {e}\n{sql}"));
+        rows.into_iter().map(|r| r.v).collect()
+    }
+}
+
+/// What a `facedb` run printed and how it ended.
+#[derive(Debug)]
+pub struct Output {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<std::process::Output> for Output {
+    fn from(output: std::process::Output) -> Output {
+        let out = Output {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        };
+        assert!(
+            !out.stderr.contains("panicked") && !out.stderr.contains("RUST_BACKTRACE"),
+            "facedb panicked:\n{}",
+            out.stderr
+        );
+        out
+    }
+}
+
+impl Output {
+    pub fn success(self) -> Output {
+        assert_eq!(self.code, Some(0), "expected success\nstdout: {}\nstderr: {}", self.stdout, self.stderr);
+        self
+    }
+
+    pub fn code(self, expected: i32) -> Output {
+        assert_eq!(
+            self.code,
+            Some(expected),
+            "expected exit code {expected}\nstdout: {}\nstderr: {}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    /// Asserts that neither stream contains `secret`.
+    pub fn hides(self, secret: &str) -> Output {
+        assert!(!self.stdout.contains(secret), "stdout shows a secret: {}", self.stdout);
+        assert!(!self.stderr.contains(secret), "stderr shows a secret: {}", self.stderr);
+        self
+    }
+
+    pub fn stderr_has(self, needle: &str) -> Output {
+        assert!(self.stderr.contains(needle), "stderr lacks {needle:?}:\n{}", self.stderr);
+        self
+    }
+
+    pub fn stdout_has(self, needle: &str) -> Output {
+        assert!(self.stdout.contains(needle), "stdout lacks {needle:?}:\n{}", self.stdout);
+        self
+    }
+}
