@@ -52,7 +52,7 @@ pub enum Error {
     #[error("database error: {0}")]
     Database(#[from] diesel::result::Error),
 
-    #[error("migration failed: {0}")]
+    #[error("migration failed, nothing was changed: {0}")]
     Migration(String),
 
     #[error("cannot hash the password: {0}")]

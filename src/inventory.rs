@@ -124,7 +124,7 @@ pub fn count_rows(db: &mut Db) -> Result<Vec<TableCount>> {
 pub fn drop_owned(db: &mut Db, target: &str) -> Result<()> {
     let blocked = |what: String| {
         Error::Schema(format!(
-            "cannot reset {target}: {what}. facedb drops only what it owns; drop or change that object first, then run reset again"
+            "cannot reset {target}: {what}. facedb drops only what it owns; drop or change what it names first, then run reset again"
         ))
     };
     let tables = TABLES
@@ -142,7 +142,7 @@ pub fn drop_owned(db: &mut Db, target: &str) -> Result<()> {
             match dropped {
                 Ok(_) => Ok(()),
                 // SQLSTATE 2BP01: the DETAIL line names every dependent object.
-                Err(diesel::result::Error::DatabaseError(_, info)) if info.message().contains("depend on it") => {
+                Err(diesel::result::Error::DatabaseError(_, info)) if info.message().contains("depend on") => {
                     let detail = info.details().unwrap_or(info.message()).replace('\n', "; ");
                     Err(blocked(detail))
                 }

@@ -2,7 +2,48 @@
 
 mod support;
 
+use std::process::Stdio;
+
 use support::{Backend, TestDb};
+
+/// Fills every table with a little data: a tenant with a site, camera, session, staff member and
+/// face image, a customer with a face image, a visit, a worker, an API key and a second user.
+fn add_data(db: &TestDb) {
+    db.exec(
+        "INSERT INTO tenants (tenant_id, name) VALUES ('t-1', 'Tenant One');
+         INSERT INTO sites (tenant_id, name) VALUES ('t-1', 'Site One');
+         INSERT INTO users (user_id, username, email, first_name, last_name, password_hash, role, tenant_id)
+             VALUES ('u-2', 'alice', 'alice@example.com', 'Alice', 'A', 'x', 'TENANT_ADMIN', 't-1');
+         INSERT INTO cameras (tenant_id, site_id, name, camera_type, device_index)
+             VALUES ('t-1', (SELECT site_id FROM sites), 'Cam', 'WEBCAM', 0);
+         INSERT INTO camera_sessions (camera_id, tenant_id, site_id)
+             VALUES ((SELECT camera_id FROM cameras), 't-1', (SELECT site_id FROM sites));
+         INSERT INTO staff (tenant_id, name) VALUES ('t-1', 'Bob');
+         INSERT INTO staff_face_images (tenant_id, image_id, staff_id, image_path)
+             VALUES ('t-1', 'img-1', (SELECT staff_id FROM staff), '/faces/bob.jpg');
+         INSERT INTO customers (tenant_id, name) VALUES ('t-1', 'Carol');
+         INSERT INTO customer_face_images (tenant_id, customer_id, image_path, confidence_score)
+             VALUES ('t-1', (SELECT customer_id FROM customers), '/faces/carol.jpg', 0.9);
+         INSERT INTO visits (tenant_id, visit_id, person_id, person_type, site_id, camera_id, confidence_score)
+             VALUES ('t-1', 'v-1', 1, 'customer', 1, 1, 0.8);
+         INSERT INTO workers (worker_id, tenant_id, hostname, worker_name) VALUES ('w-1', 't-1', 'host', 'worker');
+         INSERT INTO api_keys (key_id, tenant_id, hashed_key, name) VALUES ('k-1', 't-1', 'hash', 'key');",
+    );
+}
+
+/// Row counts of every facedb table, in a fixed order.
+fn counts(db: &TestDb) -> Vec<(String, i64)> {
+    facedb::inventory::TABLES
+        .iter()
+        .map(|t| (t.to_string(), db.count(t)))
+        .collect()
+}
+
+fn admin_row(db: &TestDb) -> Vec<String> {
+    db.connect().strings(
+        "SELECT user_id || '|' || password_hash || '|' || CAST(created_at AS TEXT) AS v FROM users WHERE role = 'SYSTEM_ADMIN'",
+    )
+}
 
 #[test]
 fn init_creates_the_database_applies_the_schema_and_seeds_the_admin() {
@@ -17,9 +58,229 @@ fn init_creates_the_database_applies_the_schema_and_seeds_the_admin() {
              coalesce(tenant_id, 'NULL') || '|' || coalesce(CAST(site_id AS TEXT), 'NULL') || '|' || \
              CAST(is_active AS INTEGER) || CAST(is_email_verified AS INTEGER) || '|' || length(user_id) AS v FROM users",
         );
-        assert_eq!(admin, ["admin|admin@system.local|System|Administrator|SYSTEM_ADMIN|NULL|NULL|11|36"], "{:?}", db.backend);
+        assert_eq!(
+            admin,
+            ["admin|admin@system.local|System|Administrator|SYSTEM_ADMIN|NULL|NULL|11|36"],
+            "{:?}",
+            db.backend
+        );
         let hash = conn.strings("SELECT password_hash AS v FROM users").remove(0);
         assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
         assert!(facedb::password::verify("admin123", &hash));
+        assert!(!facedb::password::verify("admin1234", &hash));
+    }
+}
+
+#[test]
+fn a_second_init_changes_nothing() {
+    for db in TestDb::each() {
+        db.init();
+        add_data(&db);
+        let before = (admin_row(&db), counts(&db));
+        let out = db.init();
+        assert_eq!(out.stdout.trim_end(), format!("{}: up to date", display(&db)), "{:?}", db.backend);
+        assert!(!out.stderr.contains("default password"), "no seeding, no warning: {}", out.stderr);
+        assert_eq!((admin_row(&db), counts(&db)), before, "{:?}", db.backend);
+        assert_eq!(db.count("__diesel_schema_migrations"), 1);
+    }
+}
+
+/// How facedb names the test database in its output.
+fn display(db: &TestDb) -> String {
+    match db.backend {
+        Backend::Postgres => format!("127.0.0.1:5432/{}", db.name),
+        Backend::Sqlite => db.url().to_owned(),
+    }
+}
+
+#[test]
+fn an_operator_who_replaced_the_admin_does_not_get_it_back() {
+    for db in TestDb::each() {
+        db.init();
+        db.exec("UPDATE users SET username = 'root', email = 'root@example.com'");
+        db.init();
+        let names = db.connect().strings("SELECT username AS v FROM users");
+        assert_eq!(names, ["root"], "{:?}", db.backend);
+    }
+}
+
+#[test]
+fn reset_force_and_fresh_force_remove_data_and_restore_the_seed() {
+    for db in TestDb::each() {
+        for args in [&["reset", "--force"][..], &["reset", "--yes"], &["reset", "-y"], &["fresh", "--force"]] {
+            db.init();
+            add_data(&db);
+            let old_admin = admin_row(&db);
+            let out = db.run(args).success();
+            assert!(out.stdout.contains("reset: dropped 12 tables"), "{args:?}: {}", out.stdout);
+            let after = counts(&db);
+            for (table, rows) in &after {
+                let expected = if table == "users" { 1 } else { 0 };
+                assert_eq!(*rows, expected, "{:?} {args:?}: {table}", db.backend);
+            }
+            assert_ne!(admin_row(&db), old_admin, "the admin is seeded anew");
+            assert_eq!(db.connect().strings("SELECT username AS v FROM users"), ["admin"]);
+        }
+    }
+}
+
+#[test]
+fn reset_without_a_terminal_refuses_and_keeps_every_row() {
+    for db in TestDb::each() {
+        db.init();
+        add_data(&db);
+        let before = counts(&db);
+        let out = db.std_facedb().arg("reset").stdin(Stdio::null()).output().unwrap();
+        let out = support::Output::from(out)
+            .code(4)
+            .stderr_has("stdin is not a terminal")
+            .stderr_has("--force");
+        assert_eq!(out.stderr.lines().count(), 1, "one line: {}", out.stderr);
+        assert_eq!(counts(&db), before, "{:?}", db.backend);
+    }
+}
+
+#[test]
+fn fresh_without_force_refuses_and_names_the_alternatives() {
+    for db in TestDb::each() {
+        db.init();
+        add_data(&db);
+        let before = counts(&db);
+        db.run(&["fresh"]).code(4).stderr_has("--force").stderr_has("facedb reset");
+        assert_eq!(counts(&db), before, "{:?}", db.backend);
+    }
+}
+
+#[test]
+fn reset_keeps_tables_facedb_does_not_own() {
+    for db in TestDb::each() {
+        db.init();
+        db.exec("CREATE TABLE audit_log (id INTEGER PRIMARY KEY, note TEXT); INSERT INTO audit_log VALUES (1, 'keep me');");
+        db.run(&["fresh", "--force"]).success();
+        assert_eq!(db.connect().strings("SELECT note AS v FROM audit_log"), ["keep me"], "{:?}", db.backend);
+    }
+}
+
+#[test]
+fn a_view_on_visits_blocks_reset_and_nothing_changes() {
+    for db in TestDb::each() {
+        db.init();
+        add_data(&db);
+        db.exec("CREATE VIEW visit_report AS SELECT tenant_id, count(*) AS n FROM visits GROUP BY tenant_id");
+        let before = counts(&db);
+        let out = db.run(&["fresh", "--force"]).code(5).stderr_has("visit_report").stderr_has("visits");
+        assert_eq!(out.stderr.lines().count(), 1, "one line: {}", out.stderr);
+        assert_eq!(counts(&db), before, "{:?}", db.backend);
+        assert_eq!(db.count("visit_report"), 1, "the view is still there");
+    }
+}
+
+#[test]
+fn a_foreign_key_from_another_table_blocks_reset() {
+    for db in TestDb::each() {
+        db.init();
+        add_data(&db);
+        db.exec("CREATE TABLE billing (tenant_id VARCHAR(64) REFERENCES tenants (tenant_id), amount INTEGER)");
+        let before = counts(&db);
+        db.run(&["reset", "--force"]).code(5).stderr_has("billing").stderr_has("tenants");
+        assert_eq!(counts(&db), before, "{:?}", db.backend);
+    }
+}
+
+#[test]
+fn a_failure_after_the_drop_leaves_the_old_rows_intact() {
+    for db in TestDb::each() {
+        db.init();
+        add_data(&db);
+        let before = (admin_row(&db), counts(&db));
+        // Give one of facedb's index names to another table's index: reset drops facedb's tables,
+        // then recreating that index fails near the end of the migration.
+        db.exec(match db.backend {
+            Backend::Postgres => {
+                "ALTER INDEX idx_visits_timestamp RENAME TO idx_visits_timestamp_moved;
+                 CREATE TABLE squatter (x INTEGER); CREATE INDEX idx_visits_timestamp ON squatter (x);"
+            }
+            Backend::Sqlite => {
+                "DROP INDEX idx_visits_timestamp;
+                 CREATE TABLE squatter (x INTEGER); CREATE INDEX idx_visits_timestamp ON squatter (x);"
+            }
+        });
+        let out = db.run(&["fresh", "--force"]);
+        assert_ne!(out.code, Some(0), "{:?}: {}", db.backend, out.stderr);
+        assert!(out.stderr.contains("idx_visits_timestamp"), "{}", out.stderr);
+        assert!(out.stderr.contains("nothing was changed"), "{}", out.stderr);
+        assert_eq!((admin_row(&db), counts(&db)), before, "{:?}", db.backend);
+    }
+}
+
+#[test]
+fn eight_concurrent_inits_on_a_new_database_all_succeed_with_one_admin() {
+    for db in TestDb::each() {
+        let children: Vec<_> = (0..8)
+            .map(|_| {
+                db.std_facedb()
+                    .arg("init")
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .expect("spawn facedb")
+            })
+            .collect();
+        let outputs: Vec<_> = children.into_iter().map(|c| c.wait_with_output().unwrap()).collect();
+        for out in &outputs {
+            let out = support::Output::from(out.clone());
+            assert_eq!(out.code, Some(0), "{:?}: {}", db.backend, out.stderr);
+        }
+        let created = outputs
+            .iter()
+            .filter(|o| String::from_utf8_lossy(&o.stdout).contains("applied 1 migration"))
+            .count();
+        assert_eq!(created, 1, "{:?}: exactly one process applies the migration", db.backend);
+        assert_eq!(db.count("users"), 1);
+        assert_eq!(db.count("__diesel_schema_migrations"), 1);
+    }
+}
+
+#[test]
+fn a_held_lock_times_out_with_exit_6_naming_the_holder() {
+    for db in TestDb::each() {
+        db.init();
+        let mut holder = db.connect();
+        match db.backend {
+            Backend::Postgres => holder.exec(&format!(
+                "SET application_name = 'lock-holder-test'; SELECT pg_advisory_lock({});",
+                facedb::lock::ADVISORY_LOCK_KEY
+            )),
+            Backend::Sqlite => holder.exec("BEGIN IMMEDIATE"),
+        }
+        let started = std::time::Instant::now();
+        let out = db.run(&["init", "--lock-timeout", "1s"]).code(6).stderr_has("--lock-timeout");
+        assert!(started.elapsed() < std::time::Duration::from_secs(30));
+        if db.backend == Backend::Postgres {
+            assert!(out.stderr.contains("lock-holder-test") && out.stderr.contains("pid "), "{}", out.stderr);
+        }
+        drop(holder);
+        db.init();
+    }
+}
+
+#[test]
+fn echo_prints_the_statements_without_bound_values() {
+    for db in TestDb::each() {
+        let out = db.run(&["init", "--echo"]).success();
+        assert!(out.stderr.contains("[sql] ") && out.stderr.contains("CREATE TABLE"), "{}", out.stderr);
+        assert!(!out.stderr.contains("$argon2id$"), "no password hash in the echo");
+        let out = db.facedb().arg("init").env("DATABASE_ECHO", "true").output().unwrap();
+        assert!(String::from_utf8_lossy(&out.stderr).contains("[sql] "), "DATABASE_ECHO=true echoes too");
+    }
+}
+
+#[test]
+fn quiet_prints_nothing_on_success() {
+    for db in TestDb::each() {
+        let out = db.run(&["--quiet", "init"]).success();
+        assert_eq!((out.stdout.as_str(), out.stderr.as_str()), ("", ""), "{:?}", db.backend);
+        let out = db.run(&["fresh", "--force", "-q"]).success();
+        assert_eq!((out.stdout.as_str(), out.stderr.as_str()), ("", ""));
     }
 }

@@ -6,6 +6,8 @@
 //! unless `FACEDB_TEST_REQUIRE_POSTGRES=1`, which makes them fail.
 #![allow(dead_code)]
 
+pub mod cluster;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
@@ -142,6 +144,13 @@ impl TestDb {
         cmd
     }
 
+    /// Like `facedb`, as a plain `std::process::Command`.
+    pub fn std_facedb(&self) -> std::process::Command {
+        let mut cmd = std_facedb_in(self.dir());
+        cmd.env("DATABASE_URL", &self.url);
+        cmd
+    }
+
     /// Runs `facedb ARGS` and returns its output.
     pub fn run(&self, args: &[&str]) -> Output {
         Output::from(self.facedb().args(args).output().expect("facedb runs"))
@@ -201,9 +210,17 @@ impl Drop for TestDb {
     }
 }
 
-/// `facedb` with none of the variables it reads, run in `dir` (so no stray `.env` is read).
+/// `facedb` with none of the variables it reads, run in `dir` (so no stray `.env` is read),
+/// stopped if it runs for more than two minutes.
 pub fn facedb_in(dir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("facedb").expect("facedb binary");
+    let mut cmd = Command::from_std(std_facedb_in(dir));
+    cmd.timeout(std::time::Duration::from_secs(120));
+    cmd
+}
+
+/// Like `facedb_in`, as a plain `std::process::Command` (to spawn processes side by side).
+pub fn std_facedb_in(dir: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("facedb"));
     for var in [
         "DATABASE_URL",
         "DB_HOST",
@@ -226,7 +243,6 @@ pub fn facedb_in(dir: &Path) -> Command {
         cmd.env_remove(var);
     }
     cmd.current_dir(dir);
-    cmd.timeout(std::time::Duration::from_secs(120));
     cmd
 }
 

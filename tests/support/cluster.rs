@@ -1,0 +1,425 @@
+//! A private PostgreSQL cluster for tests that need password authentication.
+//!
+//! The shared test server trusts every local connection, so it cannot tell a right password from a
+//! wrong one. `PrivateCluster::start` runs `initdb` with SCRAM authentication in a temporary folder
+//! and starts a server on a free port of 127.0.0.1; dropping the guard stops the server and removes
+//! the folder. As root (where `initdb` and `pg_ctl` refuse to run) both run as the `postgres` user.
+//!
+//! When the PostgreSQL binaries are missing, `start` says so loudly and returns `None`, unless
+//! `FACEDB_TEST_REQUIRE_POSTGRES=1`, which makes it panic.
+
+use std::fs::File;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+use tempfile::TempDir;
+
+use super::Conn;
+
+/// The user the server runs as when the tests run as root.
+const SERVER_USER: &str = "postgres";
+const INITDB_TIMEOUT: Duration = Duration::from_secs(120);
+const PG_CTL_TIMEOUT: Duration = Duration::from_secs(60);
+
+static CLUSTERS: AtomicUsize = AtomicUsize::new(0);
+
+/// The PostgreSQL programs, and how to run them.
+#[derive(Debug, Clone)]
+struct Tools {
+    initdb: PathBuf,
+    pg_ctl: PathBuf,
+    /// `Some(user)` when running as root: the programs run as that user through `runuser`.
+    run_as: Option<String>,
+}
+
+pub struct PrivateCluster {
+    tools: Tools,
+    port: u16,
+    superuser_password: String,
+    /// Removed last, after the server has stopped (fields drop after `Drop::drop`).
+    dir: TempDir,
+    running: bool,
+}
+
+/// Percent-encodes a URL component: every byte but ASCII letters and digits.
+pub fn encode(s: &str) -> String {
+    utf8_percent_encode(s, NON_ALPHANUMERIC).to_string()
+}
+
+/// `'text'` as a SQL string literal.
+pub fn quote_literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// `"name"` as a SQL identifier.
+pub fn quote_ident(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+/// A TCP port of 127.0.0.1 on which nothing listens (at the moment of asking).
+pub fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    listener.local_addr().expect("local address").port()
+}
+
+fn postgres_required() -> bool {
+    std::env::var("FACEDB_TEST_REQUIRE_POSTGRES").is_ok_and(|v| v == "1")
+}
+
+fn skip(why: &str) -> Option<PrivateCluster> {
+    if postgres_required() {
+        panic!("FACEDB_TEST_REQUIRE_POSTGRES=1 but a private PostgreSQL cluster cannot be started: {why}");
+    }
+    eprintln!(
+        "\n=== SKIPPING a private-cluster PostgreSQL test: {why}. \
+         Install PostgreSQL (initdb, pg_ctl), or set FACEDB_TEST_REQUIRE_POSTGRES=1 to make this fail. ===\n"
+    );
+    None
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// `initdb` and `pg_ctl` from one folder: the first on PATH, else the newest /usr/lib/postgresql/N/bin.
+fn find_tools() -> Option<(PathBuf, PathBuf)> {
+    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|path| std::env::split_paths(&path).collect())
+        .unwrap_or_default();
+    if let Ok(entries) = std::fs::read_dir("/usr/lib/postgresql") {
+        let mut versions: Vec<PathBuf> = entries.flatten().map(|e| e.path().join("bin")).collect();
+        versions.sort_by(|a, b| b.cmp(a));
+        dirs.extend(versions);
+    }
+    dirs.into_iter().find_map(|dir| {
+        let initdb = dir.join("initdb");
+        let pg_ctl = dir.join("pg_ctl");
+        (is_executable(&initdb) && is_executable(&pg_ctl)).then(|| {
+            // Resolve symbolic links so that the programs find their siblings (postgres).
+            let real = |p: PathBuf| std::fs::canonicalize(&p).unwrap_or(p);
+            (real(initdb), real(pg_ctl))
+        })
+    })
+}
+
+fn running_as_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| out.status.success() && String::from_utf8_lossy(&out.stdout).trim() == "0")
+}
+
+fn user_exists(user: &str) -> bool {
+    Command::new("id")
+        .arg("-u")
+        .arg(user)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn have_runuser() -> bool {
+    Command::new("runuser")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Single-quotes a word for `sh`.
+fn shell_quote(word: &str) -> String {
+    format!("'{}'", word.replace('\'', r"'\''"))
+}
+
+impl Tools {
+    fn find() -> Result<Tools, String> {
+        let (initdb, pg_ctl) = find_tools()
+            .ok_or_else(|| "initdb and pg_ctl are not on PATH nor in /usr/lib/postgresql/*/bin".to_owned())?;
+        let run_as = if running_as_root() {
+            if !user_exists(SERVER_USER) {
+                return Err(format!(
+                    "running as root, and there is no '{SERVER_USER}' user to run initdb and pg_ctl as"
+                ));
+            }
+            Some(SERVER_USER.to_owned())
+        } else {
+            None
+        };
+        Ok(Tools { initdb, pg_ctl, run_as })
+    }
+
+    /// `program ARGS`, as the server user when running as root.
+    fn command(&self, program: &Path, args: &[String]) -> Command {
+        let mut cmd = match &self.run_as {
+            None => {
+                let mut cmd = Command::new(program);
+                cmd.args(args);
+                cmd
+            }
+            Some(user) if have_runuser() => {
+                let mut cmd = Command::new("runuser");
+                cmd.args(["-u", user, "--"]).arg(program).args(args);
+                cmd
+            }
+            Some(user) => {
+                let line = std::iter::once(program.display().to_string())
+                    .chain(args.iter().cloned())
+                    .map(|w| shell_quote(&w))
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let mut cmd = Command::new("su");
+                cmd.args([user.as_str(), "-s", "/bin/sh", "-c", &line]);
+                cmd
+            }
+        };
+        for var in ["PGDATA", "PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", "PGOPTIONS"] {
+            cmd.env_remove(var);
+        }
+        cmd
+    }
+}
+
+/// Runs `cmd` with its output in `log` (a file, not a pipe: `pg_ctl start` leaves a server behind
+/// that would hold a pipe open), killing it after `timeout`. `Err` holds what it printed.
+fn run_logged(mut cmd: Command, log: &Path, timeout: Duration) -> Result<String, String> {
+    let describe = format!("{cmd:?}");
+    let out = File::create(log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
+    let err = out.try_clone().map_err(|e| e.to_string())?;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .map_err(|e| format!("cannot run {describe}: {e}"))?;
+    let started = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Ok(status),
+            Ok(None) if started.elapsed() > timeout => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break Err(format!("timed out after {timeout:?}"));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(50)),
+            Err(e) => break Err(e.to_string()),
+        }
+    };
+    let printed = std::fs::read_to_string(log).unwrap_or_default();
+    match status {
+        Ok(status) if status.success() => Ok(printed),
+        Ok(status) => Err(format!("{describe} failed ({status}):\n{printed}")),
+        Err(why) => Err(format!("{describe}: {why}\n{printed}")),
+    }
+}
+
+impl PrivateCluster {
+    /// Creates and starts a new cluster, or returns `None` (after a loud message) when the
+    /// PostgreSQL programs are not installed. Panics when they are but the cluster fails to start.
+    pub fn start() -> Option<PrivateCluster> {
+        let tools = match Tools::find() {
+            Ok(tools) => tools,
+            Err(why) => return skip(&why),
+        };
+        let dir = tempfile::Builder::new()
+            .prefix("facedb-pg-")
+            .tempdir()
+            .expect("temp dir for a private cluster");
+        let superuser_password = format!(
+            "su-{}-{}-Pw!",
+            std::process::id(),
+            CLUSTERS.fetch_add(1, Ordering::SeqCst)
+        );
+        let mut cluster = PrivateCluster {
+            tools,
+            port: 0,
+            superuser_password,
+            dir,
+            running: false,
+        };
+        cluster.init_data_dir();
+        // The port may be taken between choosing it and the server binding it: try a few.
+        let mut last_error = String::new();
+        for _ in 0..3 {
+            cluster.port = free_port();
+            match cluster.pg_ctl_start() {
+                Ok(()) => return Some(cluster),
+                Err(e) => last_error = e,
+            }
+        }
+        panic!(
+            "cannot start a private PostgreSQL cluster in {}:\n{last_error}\nserver log:\n{}",
+            cluster.dir.path().display(),
+            cluster.server_log()
+        );
+    }
+
+    fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn server_log_path(&self) -> PathBuf {
+        self.dir.path().join("server.log")
+    }
+
+    fn server_log(&self) -> String {
+        std::fs::read_to_string(self.server_log_path()).unwrap_or_default()
+    }
+
+    fn init_data_dir(&self) {
+        use std::os::unix::fs::PermissionsExt;
+        let root = self.dir.path();
+        let pwfile = root.join("pwfile");
+        std::fs::write(&pwfile, format!("{}\n", self.superuser_password)).expect("write the password file");
+        std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o700)).expect("chmod the cluster folder");
+        if let Some(user) = &self.tools.run_as {
+            let status = Command::new("chown")
+                .arg("-R")
+                .arg(format!("{user}:{user}"))
+                .arg(root)
+                .status()
+                .expect("run chown");
+            assert!(status.success(), "chown -R {user} {} failed", root.display());
+        }
+        let args = vec![
+            "-D".to_owned(),
+            self.data_dir().display().to_string(),
+            "--auth=scram-sha-256".to_owned(),
+            "--username=postgres".to_owned(),
+            format!("--pwfile={}", pwfile.display()),
+            "-E".to_owned(),
+            "UTF8".to_owned(),
+            "--locale=C".to_owned(),
+            // No fsync: the cluster is thrown away, and initdb is much faster without it.
+            "--no-sync".to_owned(),
+        ];
+        let mut cmd = self.tools.command(&self.tools.initdb, &args);
+        cmd.current_dir(root);
+        if let Err(e) = run_logged(cmd, &root.join("initdb.log"), INITDB_TIMEOUT) {
+            panic!("initdb failed for a private PostgreSQL cluster:\n{e}");
+        }
+        let _ = std::fs::remove_file(pwfile);
+    }
+
+    fn pg_ctl(&self, args: &[&str], timeout: Duration) -> Result<String, String> {
+        let mut all = vec!["-D".to_owned(), self.data_dir().display().to_string()];
+        all.extend(args.iter().map(|a| a.to_string()));
+        let mut cmd = self.tools.command(&self.tools.pg_ctl, &all);
+        cmd.current_dir(self.dir.path());
+        run_logged(cmd, &self.dir.path().join("pg_ctl.log"), timeout)
+    }
+
+    fn pg_ctl_start(&mut self) -> Result<(), String> {
+        // pg_ctl hands -o to a shell: quote the socket folder.
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c shared_buffers=16MB -c max_connections=30",
+            self.port,
+            shell_quote(&self.dir.path().display().to_string())
+        );
+        let log = self.server_log_path().display().to_string();
+        self.pg_ctl(&["-o", &options, "-l", &log, "-w", "-t", "30", "start"], PG_CTL_TIMEOUT)?;
+        self.running = true;
+        Ok(())
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn superuser_password(&self) -> &str {
+        &self.superuser_password
+    }
+
+    /// `postgres://user:password@127.0.0.1:PORT/dbname`, each part percent-encoded.
+    pub fn url(&self, user: &str, password: &str, dbname: &str) -> String {
+        format!(
+            "postgres://{}:{}@127.0.0.1:{}/{}",
+            encode(user),
+            encode(password),
+            self.port,
+            encode(dbname)
+        )
+    }
+
+    /// The superuser's URL for `dbname`.
+    pub fn superuser_url(&self, dbname: &str) -> String {
+        self.url("postgres", &self.superuser_password, dbname)
+    }
+
+    /// A superuser connection to `dbname`.
+    pub fn connect(&self, dbname: &str) -> Conn {
+        let url = self.superuser_url(dbname);
+        match PgConnection::establish(&url) {
+            Ok(conn) => Conn::Postgres(conn),
+            Err(e) => panic!("cannot connect to the private cluster's database {dbname:?} as the superuser: {e}"),
+        }
+    }
+
+    /// Runs SQL statements as the superuser in the `postgres` database.
+    pub fn exec(&self, sql: &str) {
+        self.connect("postgres").exec(sql)
+    }
+
+    /// Creates a role with `password` and `options` (e.g. `LOGIN CREATEDB`).
+    pub fn create_role(&self, name: &str, password: &str, options: &str) {
+        let sql = format!(
+            "CREATE ROLE {} WITH {options} PASSWORD {}",
+            quote_ident(name),
+            quote_literal(password)
+        );
+        let mut conn = PgConnection::establish(&self.superuser_url("postgres"))
+            .unwrap_or_else(|e| panic!("cannot connect to the private cluster as the superuser: {e}"));
+        if let Err(e) = diesel::sql_query(sql).execute(&mut conn) {
+            panic!("cannot create role {name:?}: {e}");
+        }
+    }
+
+    /// Whether the cluster has a database named `name`.
+    pub fn database_exists(&self, name: &str) -> bool {
+        let sql = format!(
+            "SELECT count(*) AS v FROM pg_database WHERE datname = {}",
+            quote_literal(name)
+        );
+        self.connect("postgres").i64(&sql) == 1
+    }
+
+    /// Stops the server (fast shutdown); `start_again` restarts it on the same port.
+    pub fn stop(&mut self) {
+        if let Err(e) = self.pg_ctl(&["-m", "fast", "-w", "-t", "30", "stop"], PG_CTL_TIMEOUT) {
+            panic!("cannot stop the private cluster:\n{e}");
+        }
+        self.running = false;
+    }
+
+    pub fn start_again(&mut self) {
+        if let Err(e) = self.pg_ctl_start() {
+            panic!(
+                "cannot restart the private cluster on port {}:\n{e}\nserver log:\n{}",
+                self.port,
+                self.server_log()
+            );
+        }
+    }
+}
+
+impl Drop for PrivateCluster {
+    fn drop(&mut self) {
+        // Never panic here: a test that is already failing would abort.
+        if self.running || self.data_dir().join("postmaster.pid").exists() {
+            if let Err(e) = self.pg_ctl(&["-m", "immediate", "-w", "-t", "30", "stop"], PG_CTL_TIMEOUT) {
+                eprintln!(
+                    "warning: could not stop the private PostgreSQL cluster in {}: {e}",
+                    self.dir.path().display()
+                );
+            }
+        }
+        // The TempDir field then removes the folder (root may remove the postgres-owned files).
+    }
+}
