@@ -24,7 +24,9 @@ pub fn record_once(db: &mut Db, key: &str, value: &str) -> Result<String> {
     use __facedb_metadata::dsl as m;
     let now = crate::seed::now_utc();
     let row = (m::key.eq(key), m::value.eq(value), m::updated_at.eq(now));
-    let insert = diesel::insert_into(m::__facedb_metadata).values(row).on_conflict_do_nothing();
+    let insert = diesel::insert_into(m::__facedb_metadata)
+        .values(row)
+        .on_conflict_do_nothing();
     let select = m::__facedb_metadata.filter(m::key.eq(key)).select(m::value);
     let recorded = match db {
         Db::Postgres(conn) => {

@@ -117,7 +117,10 @@ mod tests {
     fn reset_force_has_its_aliases() {
         for flag in ["--force", "--yes", "-y"] {
             let cli = Cli::try_parse_from(["facedb", "reset", flag]).unwrap();
-            assert!(matches!(cli.command, Command::Reset(ResetArgs { force: true })), "{flag}");
+            assert!(
+                matches!(cli.command, Command::Reset(ResetArgs { force: true })),
+                "{flag}"
+            );
         }
     }
 }

@@ -56,9 +56,9 @@ impl Settings {
             },
         };
         let echo = overrides.echo
-            || env
-                .get("DATABASE_ECHO")
-                .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on"));
+            || env.get("DATABASE_ECHO").is_some_and(|v| {
+                matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on")
+            });
         Ok(Settings {
             target,
             connect_timeout: overrides.connect_timeout,
@@ -111,7 +111,10 @@ impl Environment {
     }
 
     /// An environment that ignores the process's variables (for tests).
-    pub fn from_maps(process: HashMap<String, String>, file: HashMap<String, String>) -> Environment {
+    pub fn from_maps(
+        process: HashMap<String, String>,
+        file: HashMap<String, String>,
+    ) -> Environment {
         Environment {
             file,
             process: Some(process),
@@ -152,7 +155,9 @@ impl Target {
     /// Parses a database URL given by `source` (named in errors, the URL never is).
     pub fn parse(url: &str, source: &str) -> Result<Target> {
         let url = url.trim();
-        let scheme = url.split_once("://").map(|(scheme, _)| scheme.to_ascii_lowercase());
+        let scheme = url
+            .split_once("://")
+            .map(|(scheme, _)| scheme.to_ascii_lowercase());
         // SQLAlchemy names the driver after a '+': postgresql+asyncpg, sqlite+aiosqlite.
         let backend = scheme.as_deref().map(|s| s.split('+').next().unwrap_or(s));
         match backend {
@@ -199,7 +204,10 @@ impl Target {
 
 fn is_sqlite_path(url: &str) -> bool {
     let lower = url.to_ascii_lowercase();
-    !url.contains("://") && [".db", ".sqlite", ".sqlite3"].iter().any(|ext| lower.ends_with(ext))
+    !url.contains("://")
+        && [".db", ".sqlite", ".sqlite3"]
+            .iter()
+            .any(|ext| lower.ends_with(ext))
 }
 
 /// A PostgreSQL database: the URL to connect with and its parts for messages.
@@ -235,25 +243,38 @@ impl PgTarget {
             None => 5432,
         };
         let user = env.get("DB_USER").unwrap_or_else(|| "postgres".to_owned());
-        let password = env.get("DB_PASSWORD").unwrap_or_else(|| "postgres".to_owned());
+        let password = env
+            .get("DB_PASSWORD")
+            .unwrap_or_else(|| "postgres".to_owned());
         let dbname = env.get("DB_NAME").unwrap_or_else(|| "facedb".to_owned());
         let encode = |s: &str| utf8_percent_encode(s, NON_ALPHANUMERIC).to_string();
-        // A host starting with '/' is a socket directory: libpq takes it as a query parameter.
-        let (authority_host, query) = if host.starts_with('/') {
-            (String::new(), format!("?host={}", encode(&host)))
-        } else if host.contains(':') && !host.starts_with('[') {
-            (format!("[{host}]"), String::new())
+        // A host starting with '/' is a socket directory: libpq takes it, and then the
+        // credentials, as query parameters (a URL with credentials needs a host).
+        let url = if host.starts_with('/') {
+            format!(
+                "postgresql:///{}?host={}&port={port}&user={}&password={}",
+                encode(&dbname),
+                encode(&host),
+                encode(&user),
+                encode(&password)
+            )
         } else {
-            (host.clone(), String::new())
+            let host = if host.contains(':') && !host.starts_with('[') {
+                format!("[{host}]")
+            } else {
+                host.clone()
+            };
+            format!(
+                "postgresql://{}:{}@{host}:{port}/{}",
+                encode(&user),
+                encode(&password),
+                encode(&dbname)
+            )
         };
-        let url = format!(
-            "postgresql://{}:{}@{authority_host}:{port}/{}{query}",
-            encode(&user),
-            encode(&password),
-            encode(&dbname)
-        );
         let url = Url::parse(&url).map_err(|e| {
-            Error::Usage(format!("DB_HOST '{host}' is not a valid host name ({e}); set DB_HOST or DATABASE_URL"))
+            Error::Usage(format!(
+                "DB_HOST '{host}' is not a valid host name ({e}); set DB_HOST or DATABASE_URL"
+            ))
         })?;
         Ok(PgTarget {
             url,
@@ -272,8 +293,15 @@ impl PgTarget {
             ))
         };
         // Drop a SQLAlchemy driver suffix so that libpq reads the URL.
-        let rest = raw.split_once("://").map(|(_, rest)| rest).unwrap_or_default();
-        let mut url = Url::parse(&format!("postgresql://{rest}")).map_err(|e| invalid(e.to_string()))?;
+        let rest = raw
+            .split_once("://")
+            .map(|(_, rest)| rest)
+            .unwrap_or_default();
+        let mut url = Url::parse(&format!(
+            "postgresql://{}",
+            move_credentials_of_hostless_url(rest)
+        ))
+        .map_err(|e| invalid(e.to_string()))?;
         let decode = |s: &str| percent_decode_str(s).decode_utf8_lossy().into_owned();
         let query: Vec<(String, String)> = url.query_pairs().into_owned().collect();
         let query_value = |key: &str| query.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
@@ -294,7 +322,10 @@ impl PgTarget {
             "" => query_value("user").unwrap_or_else(|| "postgres".to_owned()),
             u => decode(u),
         };
-        let password = url.password().map(decode).or_else(|| query_value("password"));
+        let password = url
+            .password()
+            .map(decode)
+            .or_else(|| query_value("password"));
         let dbname = match decode(url.path().trim_start_matches('/')) {
             name if name.is_empty() => query_value("dbname").unwrap_or_else(|| user.clone()),
             name => name,
@@ -338,7 +369,10 @@ impl PgTarget {
     fn url_for(&self, dbname: Option<&str>, connect_timeout: Option<Duration>) -> String {
         let mut url = self.url.clone();
         if let Some(dbname) = dbname {
-            url.set_path(&format!("/{}", utf8_percent_encode(dbname, NON_ALPHANUMERIC)));
+            url.set_path(&format!(
+                "/{}",
+                utf8_percent_encode(dbname, NON_ALPHANUMERIC)
+            ));
         }
         let keep: Vec<(String, String)> = url
             .query_pairs()
@@ -352,7 +386,10 @@ impl PgTarget {
             pairs.push(("application_name".to_owned(), "facedb".to_owned()));
         }
         if !has("connect_timeout") {
-            let secs = connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT).as_secs().max(1);
+            let secs = connect_timeout
+                .unwrap_or(DEFAULT_CONNECT_TIMEOUT)
+                .as_secs()
+                .max(1);
             pairs.push(("connect_timeout".to_owned(), secs.to_string()));
         }
         url.query_pairs_mut().clear().extend_pairs(pairs);
@@ -376,6 +413,42 @@ impl PgTarget {
     }
 }
 
+/// libpq accepts `user:password@/db?host=/socket/dir`, which `url` rejects (credentials without a
+/// host): move the credentials into query parameters, where libpq reads them too.
+fn move_credentials_of_hostless_url(rest: &str) -> String {
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let Some((userinfo, hostport)) = authority.rsplit_once('@') else {
+        return rest.to_owned();
+    };
+    if !(hostport.is_empty() || hostport.starts_with(':')) {
+        return rest.to_owned();
+    }
+    let (user, password) = match userinfo.split_once(':') {
+        Some((user, password)) => (user, Some(password)),
+        None => (userinfo, None),
+    };
+    let (path, query) = match tail.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (tail, None),
+    };
+    let mut params: Vec<String> = query
+        .into_iter()
+        .filter(|q| !q.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if let Some(port) = hostport.strip_prefix(':').filter(|p| !p.is_empty()) {
+        params.push(format!("port={port}"));
+    }
+    if !user.is_empty() {
+        params.push(format!("user={user}"));
+    }
+    if let Some(password) = password {
+        params.push(format!("password={password}"));
+    }
+    format!("{path}?{}", params.join("&"))
+}
+
 fn parse_port(value: &str, what: &str) -> Result<u16> {
     match value.trim().parse::<u16>() {
         Ok(port) if port > 0 => Ok(port),
@@ -395,7 +468,10 @@ impl SqliteTarget {
     /// SQLAlchemy's rule, so that the API and facedb read one URL as one file:
     /// `sqlite:///x.db` is relative, `sqlite:////abs/x.db` absolute; `sqlite://x.db` is relative too.
     fn from_url(url: &str) -> SqliteTarget {
-        let rest = url.split_once("://").map(|(_, rest)| rest).unwrap_or_default();
+        let rest = url
+            .split_once("://")
+            .map(|(_, rest)| rest)
+            .unwrap_or_default();
         let rest = rest.split('?').next().unwrap_or_default();
         let path = rest.strip_prefix('/').unwrap_or(rest);
         let path = percent_decode_str(path).decode_utf8_lossy().into_owned();
@@ -408,7 +484,9 @@ impl SqliteTarget {
 /// Parses a duration such as `30s`, `500ms`, `2m` or a plain number of seconds.
 pub fn parse_duration(value: &str) -> std::result::Result<Duration, String> {
     let value = value.trim();
-    let split = value.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(value.len());
+    let split = value
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(value.len());
     let (number, unit) = value.split_at(split);
     let number: f64 = number
         .parse()
@@ -418,10 +496,16 @@ pub fn parse_duration(value: &str) -> std::result::Result<Duration, String> {
         "ms" => number / 1000.0,
         "m" | "min" => number * 60.0,
         "h" => number * 3600.0,
-        other => return Err(format!("unknown unit '{other}' in '{value}'; use ms, s, m or h")),
+        other => {
+            return Err(format!(
+                "unknown unit '{other}' in '{value}'; use ms, s, m or h"
+            ))
+        }
     };
     if !seconds.is_finite() || seconds < 0.0 {
-        return Err(format!("'{value}' is not a duration; use e.g. 30s, 500ms or 2m"));
+        return Err(format!(
+            "'{value}' is not a duration; use e.g. 30s, 500ms or 2m"
+        ));
     }
     Ok(Duration::from_secs_f64(seconds))
 }
@@ -431,7 +515,12 @@ mod tests {
     use super::*;
 
     fn env(process: &[(&str, &str)], file: &[(&str, &str)]) -> Environment {
-        let map = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
         Environment::from_maps(map(process), map(file))
     }
 
@@ -452,7 +541,10 @@ mod tests {
 
     #[test]
     fn flag_beats_environment_beats_env_file() {
-        let file = [("DATABASE_URL", "postgres://f@filehost/filedb"), ("ENV", "staging")];
+        let file = [
+            ("DATABASE_URL", "postgres://f@filehost/filedb"),
+            ("ENV", "staging"),
+        ];
         let process = [("DATABASE_URL", "postgres://p@prochost/procdb")];
         let flag = Overrides {
             database_url: Some("postgres://x@flaghost/flagdb".into()),
@@ -460,7 +552,8 @@ mod tests {
         };
         let from_flag = Settings::from_sources(&flag, &env(&process, &file)).unwrap();
         assert_eq!(from_flag.target.display(), "flaghost:5432/flagdb");
-        let from_process = Settings::from_sources(&Overrides::default(), &env(&process, &file)).unwrap();
+        let from_process =
+            Settings::from_sources(&Overrides::default(), &env(&process, &file)).unwrap();
         assert_eq!(from_process.target.display(), "prochost:5432/procdb");
         let from_file = Settings::from_sources(&Overrides::default(), &env(&[], &file)).unwrap();
         assert_eq!(from_file.target.display(), "filehost:5432/filedb");
@@ -469,7 +562,14 @@ mod tests {
 
     #[test]
     fn parts_are_percent_encoded() {
-        let e = env(&[("DB_PASSWORD", "p@ss:w/o#r%d? x"), ("DB_NAME", "my \"db\"; x"), ("DB_USER", "us er")], &[]);
+        let e = env(
+            &[
+                ("DB_PASSWORD", "p@ss:w/o#r%d? x"),
+                ("DB_NAME", "my \"db\"; x"),
+                ("DB_USER", "us er"),
+            ],
+            &[],
+        );
         let settings = Settings::from_sources(&Overrides::default(), &e).unwrap();
         let target = pg(&settings);
         assert_eq!(target.password(), Some("p@ss:w/o#r%d? x"));
@@ -484,9 +584,32 @@ mod tests {
     }
 
     #[test]
+    fn socket_directories_work_with_credentials() {
+        let e = env(
+            &[
+                ("DB_HOST", "/var/run/postgresql"),
+                ("DB_PASSWORD", "p@ss word"),
+            ],
+            &[],
+        );
+        let settings = Settings::from_sources(&Overrides::default(), &e).unwrap();
+        assert_eq!(settings.target.display(), "/var/run/postgresql:5432/facedb");
+        assert_eq!(pg(&settings).password(), Some("p@ss word"));
+        let target =
+            Target::parse("postgres://app:pw@/sock?host=/tmp/probe&port=45999", "x").unwrap();
+        assert_eq!(target.display(), "/tmp/probe:45999/sock");
+        let Target::Postgres(pg) = target else {
+            unreachable!()
+        };
+        assert_eq!((pg.user.as_str(), pg.password()), ("app", Some("pw")));
+    }
+
+    #[test]
     fn bad_port_is_a_usage_error() {
         for port in ["abc", "0", "70000", "-1"] {
-            let err = Settings::from_sources(&Overrides::default(), &env(&[("DB_PORT", port)], &[])).unwrap_err();
+            let err =
+                Settings::from_sources(&Overrides::default(), &env(&[("DB_PORT", port)], &[]))
+                    .unwrap_err();
             assert!(matches!(err, Error::Usage(_)), "{port}: {err}");
             assert!(err.to_string().contains("DB_PORT"), "{err}");
         }
@@ -501,10 +624,18 @@ mod tests {
         ] {
             let target = Target::parse(url, "DATABASE_URL").unwrap();
             assert_eq!(target.display(), "db:6543/app");
-            let Target::Postgres(pg) = target else { unreachable!() };
+            let Target::Postgres(pg) = target else {
+                unreachable!()
+            };
             let conn = pg.connection_url(None);
-            assert!(conn.starts_with("postgresql://u:secret@db:6543/app?"), "{conn}");
-            assert!(!conn.contains("ssl=") || conn.contains("sslmode=require"), "{conn}");
+            assert!(
+                conn.starts_with("postgresql://u:secret@db:6543/app?"),
+                "{conn}"
+            );
+            assert!(
+                !conn.contains("ssl=") || conn.contains("sslmode=require"),
+                "{conn}"
+            );
             assert!(conn.contains("application_name=facedb"), "{conn}");
         }
     }
@@ -514,7 +645,10 @@ mod tests {
         let err = Target::parse("mysql://root:hunter2@db/x", "DATABASE_URL").unwrap_err();
         let msg = err.to_string();
         assert!(matches!(err, Error::Usage(_)));
-        assert!(msg.contains("postgres://") && msg.contains("sqlite://"), "{msg}");
+        assert!(
+            msg.contains("postgres://") && msg.contains("sqlite://"),
+            "{msg}"
+        );
         assert!(!msg.contains("hunter2"), "{msg}");
     }
 
@@ -525,10 +659,16 @@ mod tests {
             other => panic!("{other:?}"),
         };
         assert_eq!(path("sqlite:///x.db"), PathBuf::from("x.db"));
-        assert_eq!(path("sqlite+aiosqlite:///data/x.db"), PathBuf::from("data/x.db"));
+        assert_eq!(
+            path("sqlite+aiosqlite:///data/x.db"),
+            PathBuf::from("data/x.db")
+        );
         assert_eq!(path("sqlite:////tmp/x.db"), PathBuf::from("/tmp/x.db"));
         assert_eq!(path("sqlite://rel/x.db"), PathBuf::from("rel/x.db"));
-        assert_eq!(path("./some/file.sqlite3"), PathBuf::from("./some/file.sqlite3"));
+        assert_eq!(
+            path("./some/file.sqlite3"),
+            PathBuf::from("./some/file.sqlite3")
+        );
     }
 
     #[test]

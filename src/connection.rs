@@ -67,7 +67,11 @@ pub fn open(settings: &Settings, create_missing: bool) -> Result<(Db, bool)> {
     }
 }
 
-fn connect_pg(target: &PgTarget, url: &str, settings: &Settings) -> std::result::Result<PgConnection, PgFailure> {
+fn connect_pg(
+    target: &PgTarget,
+    url: &str,
+    settings: &Settings,
+) -> std::result::Result<PgConnection, PgFailure> {
     PgConnection::establish(url).map_err(|e| classify_pg_error(target, settings, &e.to_string()))
 }
 
@@ -102,9 +106,13 @@ fn classify_pg_error(target: &PgTarget, settings: &Settings, message: &str) -> P
     } else if lower.contains("timeout expired") || lower.contains("timed out") {
         format!(
             "no answer within {}s",
-            target.effective_connect_timeout(settings.connect_timeout).as_secs()
+            target
+                .effective_connect_timeout(settings.connect_timeout)
+                .as_secs()
         )
-    } else if lower.contains("could not translate host name") || lower.contains("name or service not known") {
+    } else if lower.contains("could not translate host name")
+        || lower.contains("name or service not known")
+    {
         "unknown host".to_owned()
     } else if lower.contains("no such file or directory") {
         "no server socket there".to_owned()
@@ -175,7 +183,10 @@ fn connect_sqlite(target: &SqliteTarget, settings: &Settings) -> Result<SqliteCo
         Error::Usage(format!("SQLite path {} is not valid UTF-8", path.display()))
     })?;
     let mut conn = SqliteConnection::establish(path_str).map_err(|e| {
-        Error::Connection(format!("cannot open SQLite database {} ({e})", path.display()))
+        Error::Connection(format!(
+            "cannot open SQLite database {} ({e})",
+            path.display()
+        ))
     })?;
     // Parallel facedb processes wait for each other's write lock for up to the lock timeout.
     let busy_ms = settings.lock_timeout.as_millis().min(i32::MAX as u128);
@@ -194,7 +205,8 @@ pub fn scrub(message: &str, password: Option<&str>, user: &str) -> String {
     match password {
         Some(password) if !password.is_empty() && password != user => {
             let encoded =
-                percent_encoding::utf8_percent_encode(password, percent_encoding::NON_ALPHANUMERIC).to_string();
+                percent_encoding::utf8_percent_encode(password, percent_encoding::NON_ALPHANUMERIC)
+                    .to_string();
             message.replace(password, "***").replace(&encoded, "***")
         }
         _ => message.to_owned(),
@@ -202,7 +214,12 @@ pub fn scrub(message: &str, password: Option<&str>, user: &str) -> String {
 }
 
 fn first_line(message: &str) -> String {
-    message.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("unknown error").to_owned()
+    message
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("unknown error")
+        .to_owned()
 }
 
 /// `--echo` / `DATABASE_ECHO=true`: prints each statement, without its bound values (they may
@@ -218,4 +235,3 @@ impl Instrumentation for Echo {
         }
     }
 }
-

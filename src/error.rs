@@ -73,9 +73,10 @@ impl Error {
             Error::Refused(_) => ExitCode::Refused,
             Error::Schema(_) => ExitCode::Schema,
             Error::LockTimeout(_) => ExitCode::LockTimeout,
-            Error::Database(_) | Error::Migration(_) | Error::PasswordHash(_) | Error::Io { .. } => {
-                ExitCode::Unexpected
-            }
+            Error::Database(_)
+            | Error::Migration(_)
+            | Error::PasswordHash(_)
+            | Error::Io { .. } => ExitCode::Unexpected,
         }
     }
 }

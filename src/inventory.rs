@@ -42,9 +42,13 @@ pub struct TableCount {
 
 /// Whether the counts show anything beyond what `init` seeds (one admin).
 pub fn holds_data_beyond_seed(counts: &[TableCount]) -> bool {
-    counts
-        .iter()
-        .any(|c| if c.table == "users" { c.rows > 1 } else { c.rows > 0 })
+    counts.iter().any(|c| {
+        if c.table == "users" {
+            c.rows > 1
+        } else {
+            c.rows > 0
+        }
+    })
 }
 
 #[derive(QueryableByName)]
@@ -89,7 +93,12 @@ pub fn count_rows(db: &mut Db) -> Result<Vec<TableCount>> {
     if !to_count.is_empty() {
         let query = to_count
             .iter()
-            .map(|t| format!("SELECT '{t}' AS name, count(*) AS rows FROM {}", quote_identifier(t)))
+            .map(|t| {
+                format!(
+                    "SELECT '{t}' AS name, count(*) AS rows FROM {}",
+                    quote_identifier(t)
+                )
+            })
             .collect::<Vec<_>>()
             .join(" UNION ALL ");
         exact = match db {
@@ -107,11 +116,14 @@ pub fn count_rows(db: &mut Db) -> Result<Vec<TableCount>> {
                     estimated: false,
                 });
             }
-            estimates.iter().find(|e| e.name == *table).map(|e| TableCount {
-                table: table.to_string(),
-                rows: e.estimate as i64,
-                estimated: true,
-            })
+            estimates
+                .iter()
+                .find(|e| e.name == *table)
+                .map(|e| TableCount {
+                    table: table.to_string(),
+                    rows: e.estimate as i64,
+                    estimated: true,
+                })
         })
         .collect();
     Ok(counts)
@@ -138,11 +150,15 @@ pub fn drop_owned(db: &mut Db, target: &str) -> Result<()> {
             let types = ENUM_TYPES.map(quote_identifier).join(", ");
             let dropped = diesel::sql_query(format!("DROP TABLE IF EXISTS {tables} RESTRICT"))
                 .execute(conn)
-                .and_then(|_| diesel::sql_query(format!("DROP TYPE IF EXISTS {types} RESTRICT")).execute(conn));
+                .and_then(|_| {
+                    diesel::sql_query(format!("DROP TYPE IF EXISTS {types} RESTRICT")).execute(conn)
+                });
             match dropped {
                 Ok(_) => Ok(()),
                 // SQLSTATE 2BP01: the DETAIL line names every dependent object.
-                Err(diesel::result::Error::DatabaseError(_, info)) if info.message().contains("depend on") => {
+                Err(diesel::result::Error::DatabaseError(_, info))
+                    if info.message().contains("depend on") =>
+                {
                     let detail = info.details().unwrap_or(info.message()).replace('\n', "; ");
                     Err(blocked(detail))
                 }
@@ -154,7 +170,8 @@ pub fn drop_owned(db: &mut Db, target: &str) -> Result<()> {
                 return Err(blocked(dependent));
             }
             for table in TABLES.iter().chain(BOOKKEEPING_TABLES.iter()) {
-                diesel::sql_query(format!("DROP TABLE IF EXISTS {}", quote_identifier(table))).execute(conn)?;
+                diesel::sql_query(format!("DROP TABLE IF EXISTS {}", quote_identifier(table)))
+                    .execute(conn)?;
             }
             Ok(())
         }
@@ -185,25 +202,36 @@ fn sqlite_foreign_dependent(conn: &mut diesel::SqliteConnection) -> Result<Optio
     let owned = |name: &str| {
         TABLES.contains(&name) || BOOKKEEPING_TABLES.contains(&name) || name.starts_with("sqlite_")
     };
-    let objects: Vec<SchemaObject> =
-        diesel::sql_query("SELECT type AS kind, name, tbl_name, sql FROM sqlite_master ORDER BY name").load(conn)?;
+    let objects: Vec<SchemaObject> = diesel::sql_query(
+        "SELECT type AS kind, name, tbl_name, sql FROM sqlite_master ORDER BY name",
+    )
+    .load(conn)?;
     for object in &objects {
         let sql = object.sql.as_deref().unwrap_or_default().to_lowercase();
         match object.kind.as_str() {
             "view" => {
                 if let Some(table) = TABLES.iter().find(|t| mentions(&sql, t)) {
-                    return Ok(Some(format!("view {} depends on table {table}", object.name)));
+                    return Ok(Some(format!(
+                        "view {} depends on table {table}",
+                        object.name
+                    )));
                 }
             }
             "trigger" if TABLES.contains(&object.tbl_name.as_str()) => {
-                return Ok(Some(format!("trigger {} depends on table {}", object.name, object.tbl_name)));
+                return Ok(Some(format!(
+                    "trigger {} depends on table {}",
+                    object.name, object.tbl_name
+                )));
             }
             "table" if !owned(&object.name) => {
                 let targets: Vec<ForeignKeyTarget> =
                     diesel::sql_query("SELECT \"table\" AS target FROM pragma_foreign_key_list(?)")
                         .bind::<Text, _>(&object.name)
                         .load(conn)?;
-                if let Some(fk) = targets.iter().find(|fk| TABLES.contains(&fk.target.as_str())) {
+                if let Some(fk) = targets
+                    .iter()
+                    .find(|fk| TABLES.contains(&fk.target.as_str()))
+                {
                     return Ok(Some(format!(
                         "a foreign key of table {} depends on table {}",
                         object.name, fk.target
@@ -245,8 +273,14 @@ mod tests {
             rows,
             estimated: false,
         };
-        assert!(!holds_data_beyond_seed(&[count("users", 1), count("tenants", 0)]));
+        assert!(!holds_data_beyond_seed(&[
+            count("users", 1),
+            count("tenants", 0)
+        ]));
         assert!(holds_data_beyond_seed(&[count("users", 2)]));
-        assert!(holds_data_beyond_seed(&[count("users", 1), count("visits", 3)]));
+        assert!(holds_data_beyond_seed(&[
+            count("users", 1),
+            count("visits", 3)
+        ]));
     }
 }

@@ -16,7 +16,11 @@ pub const ADVISORY_LOCK_KEY: i64 = 0x6661_6365_6462;
 
 impl Db {
     /// Runs `work` in one transaction holding facedb's lock: all of it commits, or none of it.
-    pub fn exclusive<T>(&mut self, lock_timeout: Duration, work: impl FnOnce(&mut Db) -> Result<T>) -> Result<T> {
+    pub fn exclusive<T>(
+        &mut self,
+        lock_timeout: Duration,
+        work: impl FnOnce(&mut Db) -> Result<T>,
+    ) -> Result<T> {
         self.begin_locked(lock_timeout)?;
         match work(self) {
             Ok(value) => {

@@ -49,9 +49,18 @@ fn admin_row(db: &TestDb) -> Vec<String> {
 fn init_creates_the_database_applies_the_schema_and_seeds_the_admin() {
     for db in TestDb::each() {
         let out = db.init();
-        assert!(out.stdout.contains("created the database"), "{:?}: {}", db.backend, out.stdout);
+        assert!(
+            out.stdout.contains("created the database"),
+            "{:?}: {}",
+            db.backend,
+            out.stdout
+        );
         assert!(out.stdout.contains("applied 1 migration"), "{}", out.stdout);
-        assert!(out.stderr.contains("default password"), "warns about the default password: {}", out.stderr);
+        assert!(
+            out.stderr.contains("default password"),
+            "warns about the default password: {}",
+            out.stderr
+        );
         let mut conn = db.connect();
         let admin = conn.strings(
             "SELECT username || '|' || email || '|' || first_name || '|' || last_name || '|' || role || '|' || \
@@ -64,8 +73,13 @@ fn init_creates_the_database_applies_the_schema_and_seeds_the_admin() {
             "{:?}",
             db.backend
         );
-        let hash = conn.strings("SELECT password_hash AS v FROM users").remove(0);
-        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+        let hash = conn
+            .strings("SELECT password_hash AS v FROM users")
+            .remove(0);
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
         assert!(facedb::password::verify("admin123", &hash));
         assert!(!facedb::password::verify("admin1234", &hash));
     }
@@ -78,8 +92,17 @@ fn a_second_init_changes_nothing() {
         add_data(&db);
         let before = (admin_row(&db), counts(&db));
         let out = db.init();
-        assert_eq!(out.stdout.trim_end(), format!("{}: up to date", display(&db)), "{:?}", db.backend);
-        assert!(!out.stderr.contains("default password"), "no seeding, no warning: {}", out.stderr);
+        assert_eq!(
+            out.stdout.trim_end(),
+            format!("{}: up to date", display(&db)),
+            "{:?}",
+            db.backend
+        );
+        assert!(
+            !out.stderr.contains("default password"),
+            "no seeding, no warning: {}",
+            out.stderr
+        );
         assert_eq!((admin_row(&db), counts(&db)), before, "{:?}", db.backend);
         assert_eq!(db.count("__diesel_schema_migrations"), 1);
     }
@@ -107,19 +130,31 @@ fn an_operator_who_replaced_the_admin_does_not_get_it_back() {
 #[test]
 fn reset_force_and_fresh_force_remove_data_and_restore_the_seed() {
     for db in TestDb::each() {
-        for args in [&["reset", "--force"][..], &["reset", "--yes"], &["reset", "-y"], &["fresh", "--force"]] {
+        for args in [
+            &["reset", "--force"][..],
+            &["reset", "--yes"],
+            &["reset", "-y"],
+            &["fresh", "--force"],
+        ] {
             db.init();
             add_data(&db);
             let old_admin = admin_row(&db);
             let out = db.run(args).success();
-            assert!(out.stdout.contains("reset: dropped 12 tables"), "{args:?}: {}", out.stdout);
+            assert!(
+                out.stdout.contains("reset: dropped 12 tables"),
+                "{args:?}: {}",
+                out.stdout
+            );
             let after = counts(&db);
             for (table, rows) in &after {
                 let expected = if table == "users" { 1 } else { 0 };
                 assert_eq!(*rows, expected, "{:?} {args:?}: {table}", db.backend);
             }
             assert_ne!(admin_row(&db), old_admin, "the admin is seeded anew");
-            assert_eq!(db.connect().strings("SELECT username AS v FROM users"), ["admin"]);
+            assert_eq!(
+                db.connect().strings("SELECT username AS v FROM users"),
+                ["admin"]
+            );
         }
     }
 }
@@ -130,7 +165,12 @@ fn reset_without_a_terminal_refuses_and_keeps_every_row() {
         db.init();
         add_data(&db);
         let before = counts(&db);
-        let out = db.std_facedb().arg("reset").stdin(Stdio::null()).output().unwrap();
+        let out = db
+            .std_facedb()
+            .arg("reset")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
         let out = support::Output::from(out)
             .code(4)
             .stderr_has("stdin is not a terminal")
@@ -146,7 +186,10 @@ fn fresh_without_force_refuses_and_names_the_alternatives() {
         db.init();
         add_data(&db);
         let before = counts(&db);
-        db.run(&["fresh"]).code(4).stderr_has("--force").stderr_has("facedb reset");
+        db.run(&["fresh"])
+            .code(4)
+            .stderr_has("--force")
+            .stderr_has("facedb reset");
         assert_eq!(counts(&db), before, "{:?}", db.backend);
     }
 }
@@ -157,7 +200,12 @@ fn reset_keeps_tables_facedb_does_not_own() {
         db.init();
         db.exec("CREATE TABLE audit_log (id INTEGER PRIMARY KEY, note TEXT); INSERT INTO audit_log VALUES (1, 'keep me');");
         db.run(&["fresh", "--force"]).success();
-        assert_eq!(db.connect().strings("SELECT note AS v FROM audit_log"), ["keep me"], "{:?}", db.backend);
+        assert_eq!(
+            db.connect().strings("SELECT note AS v FROM audit_log"),
+            ["keep me"],
+            "{:?}",
+            db.backend
+        );
     }
 }
 
@@ -168,7 +216,11 @@ fn a_view_on_visits_blocks_reset_and_nothing_changes() {
         add_data(&db);
         db.exec("CREATE VIEW visit_report AS SELECT tenant_id, count(*) AS n FROM visits GROUP BY tenant_id");
         let before = counts(&db);
-        let out = db.run(&["fresh", "--force"]).code(5).stderr_has("visit_report").stderr_has("visits");
+        let out = db
+            .run(&["fresh", "--force"])
+            .code(5)
+            .stderr_has("visit_report")
+            .stderr_has("visits");
         assert_eq!(out.stderr.lines().count(), 1, "one line: {}", out.stderr);
         assert_eq!(counts(&db), before, "{:?}", db.backend);
         assert_eq!(db.count("visit_report"), 1, "the view is still there");
@@ -182,7 +234,10 @@ fn a_foreign_key_from_another_table_blocks_reset() {
         add_data(&db);
         db.exec("CREATE TABLE billing (tenant_id VARCHAR(64) REFERENCES tenants (tenant_id), amount INTEGER)");
         let before = counts(&db);
-        db.run(&["reset", "--force"]).code(5).stderr_has("billing").stderr_has("tenants");
+        db.run(&["reset", "--force"])
+            .code(5)
+            .stderr_has("billing")
+            .stderr_has("tenants");
         assert_eq!(counts(&db), before, "{:?}", db.backend);
     }
 }
@@ -207,7 +262,11 @@ fn a_failure_after_the_drop_leaves_the_old_rows_intact() {
         });
         let out = db.run(&["fresh", "--force"]);
         assert_ne!(out.code, Some(0), "{:?}: {}", db.backend, out.stderr);
-        assert!(out.stderr.contains("idx_visits_timestamp"), "{}", out.stderr);
+        assert!(
+            out.stderr.contains("idx_visits_timestamp"),
+            "{}",
+            out.stderr
+        );
         assert!(out.stderr.contains("nothing was changed"), "{}", out.stderr);
         assert_eq!((admin_row(&db), counts(&db)), before, "{:?}", db.backend);
     }
@@ -226,7 +285,10 @@ fn eight_concurrent_inits_on_a_new_database_all_succeed_with_one_admin() {
                     .expect("spawn facedb")
             })
             .collect();
-        let outputs: Vec<_> = children.into_iter().map(|c| c.wait_with_output().unwrap()).collect();
+        let outputs: Vec<_> = children
+            .into_iter()
+            .map(|c| c.wait_with_output().unwrap())
+            .collect();
         for out in &outputs {
             let out = support::Output::from(out.clone());
             assert_eq!(out.code, Some(0), "{:?}: {}", db.backend, out.stderr);
@@ -235,7 +297,11 @@ fn eight_concurrent_inits_on_a_new_database_all_succeed_with_one_admin() {
             .iter()
             .filter(|o| String::from_utf8_lossy(&o.stdout).contains("applied 1 migration"))
             .count();
-        assert_eq!(created, 1, "{:?}: exactly one process applies the migration", db.backend);
+        assert_eq!(
+            created, 1,
+            "{:?}: exactly one process applies the migration",
+            db.backend
+        );
         assert_eq!(db.count("users"), 1);
         assert_eq!(db.count("__diesel_schema_migrations"), 1);
     }
@@ -254,10 +320,17 @@ fn a_held_lock_times_out_with_exit_6_naming_the_holder() {
             Backend::Sqlite => holder.exec("BEGIN IMMEDIATE"),
         }
         let started = std::time::Instant::now();
-        let out = db.run(&["init", "--lock-timeout", "1s"]).code(6).stderr_has("--lock-timeout");
+        let out = db
+            .run(&["init", "--lock-timeout", "1s"])
+            .code(6)
+            .stderr_has("--lock-timeout");
         assert!(started.elapsed() < std::time::Duration::from_secs(30));
         if db.backend == Backend::Postgres {
-            assert!(out.stderr.contains("lock-holder-test") && out.stderr.contains("pid "), "{}", out.stderr);
+            assert!(
+                out.stderr.contains("lock-holder-test") && out.stderr.contains("pid "),
+                "{}",
+                out.stderr
+            );
         }
         drop(holder);
         db.init();
@@ -268,10 +341,25 @@ fn a_held_lock_times_out_with_exit_6_naming_the_holder() {
 fn echo_prints_the_statements_without_bound_values() {
     for db in TestDb::each() {
         let out = db.run(&["init", "--echo"]).success();
-        assert!(out.stderr.contains("[sql] ") && out.stderr.contains("CREATE TABLE"), "{}", out.stderr);
-        assert!(!out.stderr.contains("$argon2id$"), "no password hash in the echo");
-        let out = db.facedb().arg("init").env("DATABASE_ECHO", "true").output().unwrap();
-        assert!(String::from_utf8_lossy(&out.stderr).contains("[sql] "), "DATABASE_ECHO=true echoes too");
+        assert!(
+            out.stderr.contains("[sql] ") && out.stderr.contains("CREATE TABLE"),
+            "{}",
+            out.stderr
+        );
+        assert!(
+            !out.stderr.contains("$argon2id$"),
+            "no password hash in the echo"
+        );
+        let out = db
+            .facedb()
+            .arg("init")
+            .env("DATABASE_ECHO", "true")
+            .output()
+            .unwrap();
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("[sql] "),
+            "DATABASE_ECHO=true echoes too"
+        );
     }
 }
 
@@ -279,7 +367,12 @@ fn echo_prints_the_statements_without_bound_values() {
 fn quiet_prints_nothing_on_success() {
     for db in TestDb::each() {
         let out = db.run(&["--quiet", "init"]).success();
-        assert_eq!((out.stdout.as_str(), out.stderr.as_str()), ("", ""), "{:?}", db.backend);
+        assert_eq!(
+            (out.stdout.as_str(), out.stderr.as_str()),
+            ("", ""),
+            "{:?}",
+            db.backend
+        );
         let out = db.run(&["fresh", "--force", "-q"]).success();
         assert_eq!((out.stdout.as_str(), out.stderr.as_str()), ("", ""));
     }

@@ -5,7 +5,11 @@ use crate::config::Settings;
 use crate::error::{Error, Result};
 use crate::progress::Progress;
 
-pub fn run(settings: &Settings, options: &ResetOptions, progress: &Progress) -> Result<ResetReport> {
+pub fn run(
+    settings: &Settings,
+    options: &ResetOptions,
+    progress: &Progress,
+) -> Result<ResetReport> {
     if !options.force {
         return Err(Error::Refused(format!(
             "fresh drops every facedb table in {} without asking; pass --force to do that, or run `facedb reset`, which asks first",

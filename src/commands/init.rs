@@ -23,7 +23,9 @@ pub struct InitReport {
 
 impl InitReport {
     pub fn is_up_to_date(&self) -> bool {
-        !self.created_database && self.setup.applied_migrations.is_empty() && self.setup.seeded_admin.is_none()
+        !self.created_database
+            && self.setup.applied_migrations.is_empty()
+            && self.setup.seeded_admin.is_none()
     }
 
     /// The one-line result printed on stdout.
@@ -55,7 +57,9 @@ pub fn run(settings: &Settings, options: &InitOptions, progress: &Progress) -> R
         progress.done(format!("created database {target}"));
     }
     progress.start(format!("applying the schema to {target}"));
-    let setup = db.exclusive(settings.lock_timeout, |db| set_up(db, &settings.environment, &options.admin))?;
+    let setup = db.exclusive(settings.lock_timeout, |db| {
+        set_up(db, &settings.environment, &options.admin)
+    })?;
     setup.report(progress);
     Ok(InitReport {
         target,

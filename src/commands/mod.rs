@@ -51,7 +51,10 @@ impl SetupOutcome {
             progress.done(format!("applied migration {name}"));
         }
         if let Some(admin) = &self.seeded_admin {
-            progress.done(format!("seeded system admin '{}' <{}>", admin.username, admin.email));
+            progress.done(format!(
+                "seeded system admin '{}' <{}>",
+                admin.username, admin.email
+            ));
             if admin.default_password {
                 progress.warn(format!(
                     "system admin '{}' has the default password: change it before anyone else can reach the API",
@@ -65,7 +68,10 @@ impl SetupOutcome {
     fn changes(&self) -> Vec<String> {
         let mut changes = Vec::new();
         if !self.applied_migrations.is_empty() {
-            changes.push(format!("applied {}", plural(self.applied_migrations.len(), "migration")));
+            changes.push(format!(
+                "applied {}",
+                plural(self.applied_migrations.len(), "migration")
+            ));
         }
         if let Some(admin) = &self.seeded_admin {
             changes.push(format!("seeded admin '{}'", admin.username));

@@ -53,7 +53,11 @@ pub fn reset(settings: &Settings) -> Result<ResetReport> {
     run(settings, &options, &Progress::quiet())
 }
 
-pub fn run(settings: &Settings, options: &ResetOptions, progress: &Progress) -> Result<ResetReport> {
+pub fn run(
+    settings: &Settings,
+    options: &ResetOptions,
+    progress: &Progress,
+) -> Result<ResetReport> {
     let target = settings.target.display();
     // Refuse before connecting: a script without a terminal must never wait for an answer.
     if !options.force && !std::io::stdin().is_terminal() {
@@ -66,6 +70,7 @@ pub fn run(settings: &Settings, options: &ResetOptions, progress: &Progress) -> 
     if created_database {
         progress.done(format!("created database {target}"));
     }
+    progress.start(format!("counting rows in {target}"));
     let counts = if created_database {
         Vec::new()
     } else {
@@ -81,7 +86,10 @@ pub fn run(settings: &Settings, options: &ResetOptions, progress: &Progress) -> 
     })?;
     if !created_database {
         let rows = counts.iter().map(|c| c.rows).sum::<i64>() as usize;
-        progress.done(format!("dropped facedb's tables ({})", super::plural(rows, "row")));
+        progress.done(format!(
+            "dropped facedb's tables ({})",
+            super::plural(rows, "row")
+        ));
     }
     setup.report(progress);
     Ok(ResetReport {
@@ -96,17 +104,30 @@ pub fn run(settings: &Settings, options: &ResetOptions, progress: &Progress) -> 
 /// the person types the database's name instead of y/N.
 fn confirm(settings: &Settings, counts: &[TableCount]) -> Result<()> {
     let target = settings.target.display();
-    eprintln!("Reset drops and recreates every facedb table in {target}. It holds:");
-    let width = counts.iter().map(|c| c.table.len()).max().unwrap_or(0);
-    for count in counts {
+    let filled: Vec<&TableCount> = counts.iter().filter(|c| c.rows > 0).collect();
+    eprintln!(
+        "Reset drops and recreates all {} facedb tables in {target}. Rows that will be lost:",
+        counts.len()
+    );
+    let width = filled.iter().map(|c| c.table.len()).max().unwrap_or(0);
+    for count in &filled {
         let approx = if count.estimated { "~" } else { "" };
-        eprintln!("  {:<width$}  {approx}{} rows", count.table, count.rows);
+        eprintln!(
+            "  {:<width$}  {approx}{}",
+            count.table,
+            super::plural(count.rows as usize, "row")
+        );
+    }
+    if filled.is_empty() {
+        eprintln!("  none: every table is empty");
     }
     let cancelled = || Error::Refused(format!("reset cancelled; {target} was not changed"));
     let answer = if inventory::holds_data_beyond_seed(counts) {
         let name = confirmation_name(settings);
         dialoguer::Input::<String>::new()
-            .with_prompt(format!("This deletes data. Type the database name ({name}) to confirm"))
+            .with_prompt(format!(
+                "This deletes data. Type the database name ({name}) to confirm"
+            ))
             .allow_empty(true)
             .interact_text()
             .map(|typed| typed.trim() == name)

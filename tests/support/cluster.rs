@@ -84,7 +84,8 @@ fn skip(why: &str) -> Option<PrivateCluster> {
 
 fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
-    path.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    path.metadata()
+        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
 /// `initdb` and `pg_ctl` from one folder: the first on PATH, else the newest /usr/lib/postgresql/N/bin.
@@ -141,8 +142,9 @@ fn shell_quote(word: &str) -> String {
 
 impl Tools {
     fn find() -> Result<Tools, String> {
-        let (initdb, pg_ctl) = find_tools()
-            .ok_or_else(|| "initdb and pg_ctl are not on PATH nor in /usr/lib/postgresql/*/bin".to_owned())?;
+        let (initdb, pg_ctl) = find_tools().ok_or_else(|| {
+            "initdb and pg_ctl are not on PATH nor in /usr/lib/postgresql/*/bin".to_owned()
+        })?;
         let run_as = if running_as_root() {
             if !user_exists(SERVER_USER) {
                 return Err(format!(
@@ -153,7 +155,11 @@ impl Tools {
         } else {
             None
         };
-        Ok(Tools { initdb, pg_ctl, run_as })
+        Ok(Tools {
+            initdb,
+            pg_ctl,
+            run_as,
+        })
     }
 
     /// `program ARGS`, as the server user when running as root.
@@ -180,7 +186,15 @@ impl Tools {
                 cmd
             }
         };
-        for var in ["PGDATA", "PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", "PGOPTIONS"] {
+        for var in [
+            "PGDATA",
+            "PGHOST",
+            "PGPORT",
+            "PGUSER",
+            "PGPASSWORD",
+            "PGDATABASE",
+            "PGOPTIONS",
+        ] {
             cmd.env_remove(var);
         }
         cmd
@@ -277,8 +291,10 @@ impl PrivateCluster {
         use std::os::unix::fs::PermissionsExt;
         let root = self.dir.path();
         let pwfile = root.join("pwfile");
-        std::fs::write(&pwfile, format!("{}\n", self.superuser_password)).expect("write the password file");
-        std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o700)).expect("chmod the cluster folder");
+        std::fs::write(&pwfile, format!("{}\n", self.superuser_password))
+            .expect("write the password file");
+        std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o700))
+            .expect("chmod the cluster folder");
         if let Some(user) = &self.tools.run_as {
             let status = Command::new("chown")
                 .arg("-R")
@@ -286,7 +302,11 @@ impl PrivateCluster {
                 .arg(root)
                 .status()
                 .expect("run chown");
-            assert!(status.success(), "chown -R {user} {} failed", root.display());
+            assert!(
+                status.success(),
+                "chown -R {user} {} failed",
+                root.display()
+            );
         }
         let args = vec![
             "-D".to_owned(),
@@ -324,7 +344,10 @@ impl PrivateCluster {
             shell_quote(&self.dir.path().display().to_string())
         );
         let log = self.server_log_path().display().to_string();
-        self.pg_ctl(&["-o", &options, "-l", &log, "-w", "-t", "30", "start"], PG_CTL_TIMEOUT)?;
+        self.pg_ctl(
+            &["-o", &options, "-l", &log, "-w", "-t", "30", "start"],
+            PG_CTL_TIMEOUT,
+        )?;
         self.running = true;
         Ok(())
     }
@@ -358,7 +381,9 @@ impl PrivateCluster {
         let url = self.superuser_url(dbname);
         match PgConnection::establish(&url) {
             Ok(conn) => Conn::Postgres(conn),
-            Err(e) => panic!("cannot connect to the private cluster's database {dbname:?} as the superuser: {e}"),
+            Err(e) => panic!(
+                "cannot connect to the private cluster's database {dbname:?} as the superuser: {e}"
+            ),
         }
     }
 
@@ -374,8 +399,10 @@ impl PrivateCluster {
             quote_ident(name),
             quote_literal(password)
         );
-        let mut conn = PgConnection::establish(&self.superuser_url("postgres"))
-            .unwrap_or_else(|e| panic!("cannot connect to the private cluster as the superuser: {e}"));
+        let mut conn =
+            PgConnection::establish(&self.superuser_url("postgres")).unwrap_or_else(|e| {
+                panic!("cannot connect to the private cluster as the superuser: {e}")
+            });
         if let Err(e) = diesel::sql_query(sql).execute(&mut conn) {
             panic!("cannot create role {name:?}: {e}");
         }
@@ -413,7 +440,10 @@ impl Drop for PrivateCluster {
     fn drop(&mut self) {
         // Never panic here: a test that is already failing would abort.
         if self.running || self.data_dir().join("postmaster.pid").exists() {
-            if let Err(e) = self.pg_ctl(&["-m", "immediate", "-w", "-t", "30", "stop"], PG_CTL_TIMEOUT) {
+            if let Err(e) = self.pg_ctl(
+                &["-m", "immediate", "-w", "-t", "30", "stop"],
+                PG_CTL_TIMEOUT,
+            ) {
                 eprintln!(
                     "warning: could not stop the private PostgreSQL cluster in {}: {e}",
                     self.dir.path().display()

@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod cluster;
+pub mod expected_schema;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -75,7 +76,11 @@ pub fn with_dbname(url: &str, dbname: &str) -> String {
 }
 
 fn unique_suffix() -> String {
-    format!("{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst))
+    format!(
+        "{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    )
 }
 
 impl TestDb {
@@ -163,10 +168,14 @@ impl TestDb {
 
     pub fn connect(&self) -> Conn {
         match self.backend {
-            Backend::Postgres => Conn::Postgres(PgConnection::establish(&self.url).expect("connect to test database")),
+            Backend::Postgres => Conn::Postgres(
+                PgConnection::establish(&self.url).expect("connect to test database"),
+            ),
             Backend::Sqlite => {
                 let mut conn = SqliteConnection::establish(&self.url).expect("open test database");
-                diesel::sql_query("PRAGMA foreign_keys = ON").execute(&mut conn).unwrap();
+                diesel::sql_query("PRAGMA foreign_keys = ON")
+                    .execute(&mut conn)
+                    .unwrap();
                 Conn::Sqlite(conn)
             }
         }
@@ -178,12 +187,15 @@ impl TestDb {
     }
 
     pub fn count(&self, table: &str) -> i64 {
-        self.connect().i64(&format!("SELECT count(*) AS v FROM {table}"))
+        self.connect()
+            .i64(&format!("SELECT count(*) AS v FROM {table}"))
     }
 
     /// Whether the PostgreSQL database exists on the server.
     pub fn pg_exists(&self) -> bool {
-        let mut conn = PgConnection::establish(self.server.as_deref().expect("a PostgreSQL test database")).unwrap();
+        let mut conn =
+            PgConnection::establish(self.server.as_deref().expect("a PostgreSQL test database"))
+                .unwrap();
         diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
             "EXISTS (SELECT 1 FROM pg_database WHERE datname = '{}')",
             self.name.replace('\'', "''")
@@ -197,7 +209,10 @@ impl Drop for TestDb {
     fn drop(&mut self) {
         if let Some(server) = &self.server {
             let drop = PgConnection::establish(server).and_then(|mut conn| {
-                let sql = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name.replace('"', "\"\""));
+                let sql = format!(
+                    "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                    self.name.replace('"', "\"\"")
+                );
                 diesel::sql_query(sql)
                     .execute(&mut conn)
                     .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))
@@ -321,7 +336,13 @@ impl From<std::process::Output> for Output {
 
 impl Output {
     pub fn success(self) -> Output {
-        assert_eq!(self.code, Some(0), "expected success\nstdout: {}\nstderr: {}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code,
+            Some(0),
+            "expected success\nstdout: {}\nstderr: {}",
+            self.stdout,
+            self.stderr
+        );
         self
     }
 
@@ -338,18 +359,34 @@ impl Output {
 
     /// Asserts that neither stream contains `secret`.
     pub fn hides(self, secret: &str) -> Output {
-        assert!(!self.stdout.contains(secret), "stdout shows a secret: {}", self.stdout);
-        assert!(!self.stderr.contains(secret), "stderr shows a secret: {}", self.stderr);
+        assert!(
+            !self.stdout.contains(secret),
+            "stdout shows a secret: {}",
+            self.stdout
+        );
+        assert!(
+            !self.stderr.contains(secret),
+            "stderr shows a secret: {}",
+            self.stderr
+        );
         self
     }
 
     pub fn stderr_has(self, needle: &str) -> Output {
-        assert!(self.stderr.contains(needle), "stderr lacks {needle:?}:\n{}", self.stderr);
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {needle:?}:\n{}",
+            self.stderr
+        );
         self
     }
 
     pub fn stdout_has(self, needle: &str) -> Output {
-        assert!(self.stdout.contains(needle), "stdout lacks {needle:?}:\n{}", self.stdout);
+        assert!(
+            self.stdout.contains(needle),
+            "stdout lacks {needle:?}:\n{}",
+            self.stdout
+        );
         self
     }
 }
