@@ -1,14 +1,17 @@
-//! The command line: clap definitions and dispatch. `main.rs` only parses and maps errors to
-//! exit codes.
+//! The command line: clap definitions, dispatch, and how results and errors are printed.
+//! Progress and prompts go to stderr; the result (one line, or one JSON document with `--json`)
+//! to stdout.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use serde::Serialize;
 
 use crate::commands::{fresh, init, reset};
 use crate::config::{parse_duration, Overrides, Settings};
-use crate::error::Result;
+use crate::error::{Error, ExitCode, Result};
+use crate::password::PasswordScheme;
 use crate::progress::Progress;
 
 /// Creates, migrates, seeds and resets the face-recognition system's database.
@@ -16,19 +19,15 @@ use crate::progress::Progress;
 #[command(name = "facedb", version, about, propagate_version = true)]
 pub struct Cli {
     #[command(flatten)]
-    pub database: DatabaseArgs,
-
-    /// Print nothing but errors.
-    #[arg(long, short, global = true)]
-    pub quiet: bool,
+    pub global: GlobalArgs,
 
     #[command(subcommand)]
     pub command: Command,
 }
 
-/// How to reach the database; every command reads these the same way.
+/// Options every command reads the same way.
 #[derive(Debug, Args)]
-pub struct DatabaseArgs {
+pub struct GlobalArgs {
     /// Database URL (postgres://user:password@host:5432/dbname, sqlite:///file.db, file.db).
     /// Overrides DATABASE_URL and the DB_* variables.
     #[arg(long, global = true, value_name = "URL")]
@@ -46,60 +45,88 @@ pub struct DatabaseArgs {
     #[arg(long, global = true, value_name = "DURATION", value_parser = parse_duration)]
     pub lock_timeout: Option<Duration>,
 
+    /// Keep retrying while the server refuses connections, up to this long (e.g. 30s).
+    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_duration)]
+    pub wait: Option<Duration>,
+
+    /// How to hash the passwords facedb writes [default: argon2id; env: FACEDB_PASSWORD_HASH].
+    #[arg(long, global = true, value_name = "SCHEME")]
+    pub password_hash: Option<PasswordScheme>,
+
     /// Print every SQL statement facedb runs (also DATABASE_ECHO=true).
     #[arg(long, global = true)]
     pub echo: bool,
+
+    /// Print nothing but errors.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+
+    /// Print the result as one JSON document on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create the database if missing, apply the schema, seed the system admin. Safe to repeat.
-    Init,
+    Init(init::Args),
     /// Drop everything facedb owns and set it up again, after showing what will be lost and asking.
-    Reset(ResetArgs),
+    Reset(reset::Args),
     /// Reset without asking (requires --force): for CI scripts and Makefiles.
-    Fresh(ResetArgs),
+    Fresh(reset::Args),
 }
 
-#[derive(Debug, Args)]
-pub struct ResetArgs {
-    /// Do not ask for confirmation.
-    #[arg(long, short = 'y', visible_alias = "yes")]
-    pub force: bool,
-}
-
-impl DatabaseArgs {
+impl GlobalArgs {
     fn overrides(&self) -> Overrides {
         Overrides {
             database_url: self.database_url.clone(),
             env_file: self.env_file.clone(),
             connect_timeout: self.connect_timeout,
             lock_timeout: self.lock_timeout,
+            wait: self.wait,
+            password_scheme: self.password_hash,
             echo: self.echo,
         }
     }
 }
 
-/// Runs a parsed command line. Progress goes to stderr, the one-line result to stdout.
-pub fn run(cli: Cli) -> Result<()> {
-    let settings = Settings::resolve(&cli.database.overrides())?;
-    let progress = Progress::new(cli.quiet);
-    let summary = match &cli.command {
-        Command::Init => init::run(&settings, &init::InitOptions::default(), &progress)?.summary(),
-        Command::Reset(args) => reset::run(&settings, &reset_options(args), &progress)?.summary(),
-        Command::Fresh(args) => fresh::run(&settings, &reset_options(args), &progress)?.summary(),
-    };
-    drop(progress);
-    if !cli.quiet {
-        println!("{summary}");
+/// Runs a parsed command line and returns the exit code of a run that did not fail.
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    let global = &cli.global;
+    let settings = Settings::resolve(&global.overrides())?;
+    let progress = Progress::new(global.quiet);
+    match &cli.command {
+        Command::Init(args) => emit(global, &progress, &init::run(&settings, args, &progress)?),
+        Command::Reset(args) => emit(global, &progress, &reset::run(&settings, args, &progress)?),
+        Command::Fresh(args) => emit(global, &progress, &fresh::run(&settings, args, &progress)?),
     }
-    Ok(())
+    Ok(ExitCode::Success)
 }
 
-fn reset_options(args: &ResetArgs) -> reset::ResetOptions {
-    reset::ResetOptions {
-        force: args.force,
-        ..reset::ResetOptions::default()
+/// Prints a command's result: its line, or its JSON document with `--json`.
+fn emit(global: &GlobalArgs, progress: &Progress, report: &(impl Serialize + std::fmt::Display)) {
+    progress.finish();
+    if global.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(report).expect("reports serialize")
+        );
+    } else if !global.quiet {
+        println!("{report}");
+    }
+}
+
+/// Prints a failure: `error: …` on stderr and, with `--json`, `{"error": …}` on stdout.
+pub fn print_error(error: &Error, json: bool) {
+    eprintln!("error: {error}");
+    if json {
+        let document = serde_json::json!({
+            "error": { "exit_code": i32::from(error.exit_code()), "message": error.to_string() }
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&document).expect("errors serialize")
+        );
     }
 }
 
@@ -118,9 +145,20 @@ mod tests {
         for flag in ["--force", "--yes", "-y"] {
             let cli = Cli::try_parse_from(["facedb", "reset", flag]).unwrap();
             assert!(
-                matches!(cli.command, Command::Reset(ResetArgs { force: true })),
+                matches!(cli.command, Command::Reset(reset::Args { force: true })),
                 "{flag}"
             );
+        }
+    }
+
+    #[test]
+    fn global_flags_go_before_or_after_the_command() {
+        for args in [
+            &["facedb", "--database-url", "x.db", "init"][..],
+            &["facedb", "init", "--database-url", "x.db"],
+        ] {
+            let cli = Cli::try_parse_from(args).unwrap();
+            assert_eq!(cli.global.database_url.as_deref(), Some("x.db"));
         }
     }
 }

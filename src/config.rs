@@ -12,6 +12,8 @@ use percent_encoding::{percent_decode_str, utf8_percent_encode, NON_ALPHANUMERIC
 use url::Url;
 
 use crate::error::{Error, Result};
+use crate::password::PasswordScheme;
+use crate::seed::AdminSeed;
 
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
@@ -28,6 +30,12 @@ pub struct Settings {
     pub echo: bool,
     /// The deployment environment (`ENV`), recorded by `init`.
     pub environment: String,
+    /// Keep retrying a refused connection this long (`--wait`).
+    pub wait: Option<Duration>,
+    /// How passwords facedb writes are hashed.
+    pub password_scheme: PasswordScheme,
+    /// The admin to seed when there is none (`FACEDB_ADMIN_USERNAME`, `_EMAIL`, `_PASSWORD`).
+    pub admin: AdminSeed,
 }
 
 /// The values the command line may give; each `None` falls back to the environment.
@@ -37,6 +45,8 @@ pub struct Overrides {
     pub env_file: Option<PathBuf>,
     pub connect_timeout: Option<Duration>,
     pub lock_timeout: Option<Duration>,
+    pub wait: Option<Duration>,
+    pub password_scheme: Option<PasswordScheme>,
     pub echo: bool,
 }
 
@@ -59,24 +69,41 @@ impl Settings {
             || env.get("DATABASE_ECHO").is_some_and(|v| {
                 matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on")
             });
+        let password_scheme = match (overrides.password_scheme, env.get("FACEDB_PASSWORD_HASH")) {
+            (Some(scheme), _) => scheme,
+            (None, Some(value)) => PasswordScheme::parse(&value, "FACEDB_PASSWORD_HASH")?,
+            (None, None) => PasswordScheme::default(),
+        };
+        let defaults = AdminSeed::default();
+        let admin = AdminSeed {
+            username: env
+                .get("FACEDB_ADMIN_USERNAME")
+                .unwrap_or(defaults.username),
+            email: env.get("FACEDB_ADMIN_EMAIL").unwrap_or(defaults.email),
+            password: env
+                .get("FACEDB_ADMIN_PASSWORD")
+                .unwrap_or(defaults.password),
+        };
         Ok(Settings {
             target,
             connect_timeout: overrides.connect_timeout,
             lock_timeout: overrides.lock_timeout.unwrap_or(DEFAULT_LOCK_TIMEOUT),
             echo,
             environment: env.get("ENV").unwrap_or_else(|| "dev".to_owned()),
+            wait: overrides.wait,
+            password_scheme,
+            admin,
         })
     }
 
-    /// A target given directly, e.g. by an API that calls `facedb::init` at start-up.
+    /// Settings for a URL given directly, e.g. by an API that calls `facedb::init` at start-up;
+    /// everything else comes from the process environment as for the command line.
     pub fn for_url(database_url: &str) -> Result<Settings> {
-        Ok(Settings {
-            target: Target::parse(database_url, "the database URL")?,
-            connect_timeout: None,
-            lock_timeout: DEFAULT_LOCK_TIMEOUT,
-            echo: false,
-            environment: std::env::var("ENV").unwrap_or_else(|_| "dev".to_owned()),
-        })
+        let overrides = Overrides {
+            database_url: Some(database_url.to_owned()),
+            ..Overrides::default()
+        };
+        Settings::from_sources(&overrides, &Environment::default())
     }
 }
 
@@ -183,6 +210,14 @@ impl Target {
         match self {
             Target::Postgres(pg) => pg.display(),
             Target::Sqlite(sqlite) => sqlite.path.display().to_string(),
+        }
+    }
+
+    /// The backend as named in JSON output.
+    pub fn backend_key(&self) -> &'static str {
+        match self {
+            Target::Postgres(_) => "postgresql",
+            Target::Sqlite(_) => "sqlite",
         }
     }
 

@@ -5,6 +5,7 @@
 //! a failed login becomes exit code 3 with a message that names the server but never the password.
 
 use std::io::Write;
+use std::time::{Duration, Instant};
 
 use diesel::connection::{Instrumentation, InstrumentationEvent};
 use diesel::pg::PgConnection;
@@ -13,6 +14,7 @@ use diesel::{Connection, RunQueryDsl};
 
 use crate::config::{PgTarget, Settings, SqliteTarget, Target};
 use crate::error::{Error, Result};
+use crate::progress::Progress;
 
 /// A connection to either backend. Backend-specific work matches on it.
 pub enum Db {
@@ -23,27 +25,35 @@ pub enum Db {
 /// Why a PostgreSQL connection failed.
 enum PgFailure {
     MissingDatabase,
+    /// The server did not answer (refused, no socket, timed out): worth waiting for.
+    Unreachable(Error),
     Other(Error),
+}
+
+impl PgFailure {
+    fn into_error(self, target: &PgTarget) -> Error {
+        match self {
+            PgFailure::MissingDatabase => missing_database(target),
+            PgFailure::Unreachable(e) | PgFailure::Other(e) => e,
+        }
+    }
 }
 
 /// Opens the target. With `create_missing`, a database that does not exist yet is created first;
 /// the returned flag says whether that happened.
-pub fn open(settings: &Settings, create_missing: bool) -> Result<(Db, bool)> {
+pub fn open(settings: &Settings, create_missing: bool, progress: &Progress) -> Result<(Db, bool)> {
     match &settings.target {
         Target::Postgres(target) => {
             let url = target.connection_url(settings.connect_timeout);
-            let (mut conn, created) = match connect_pg(target, &url, settings) {
+            let (mut conn, created) = match connect_pg_waiting(target, &url, settings, progress) {
                 Ok(conn) => (conn, false),
                 Err(PgFailure::MissingDatabase) if create_missing => {
                     create_pg_database(target, settings)?;
-                    match connect_pg(target, &url, settings) {
-                        Ok(conn) => (conn, true),
-                        Err(PgFailure::MissingDatabase) => return Err(missing_database(target)),
-                        Err(PgFailure::Other(e)) => return Err(e),
-                    }
+                    let conn =
+                        connect_pg(target, &url, settings).map_err(|f| f.into_error(target))?;
+                    (conn, true)
                 }
-                Err(PgFailure::MissingDatabase) => return Err(missing_database(target)),
-                Err(PgFailure::Other(e)) => return Err(e),
+                Err(failure) => return Err(failure.into_error(target)),
             };
             if settings.echo {
                 conn.set_instrumentation(Echo);
@@ -73,6 +83,36 @@ fn connect_pg(
     settings: &Settings,
 ) -> std::result::Result<PgConnection, PgFailure> {
     PgConnection::establish(url).map_err(|e| classify_pg_error(target, settings, &e.to_string()))
+}
+
+/// With `--wait`, a server that is not up yet (refused, no socket, no answer) is retried until the
+/// time is up, e.g. a container that starts before its database. A failed login is not retried.
+fn connect_pg_waiting(
+    target: &PgTarget,
+    url: &str,
+    settings: &Settings,
+    progress: &Progress,
+) -> std::result::Result<PgConnection, PgFailure> {
+    let Some(wait) = settings.wait else {
+        return connect_pg(target, url, settings);
+    };
+    let deadline = Instant::now() + wait;
+    loop {
+        match connect_pg(target, url, settings) {
+            Err(PgFailure::Unreachable(error)) if Instant::now() < deadline => {
+                let left = deadline.saturating_duration_since(Instant::now()).as_secs();
+                progress.start(format!(
+                    "waiting for PostgreSQL at {}:{} ({left}s left): {error}",
+                    target.host, target.port
+                ));
+                std::thread::sleep(
+                    Duration::from_millis(250)
+                        .min(deadline.saturating_duration_since(Instant::now())),
+                );
+            }
+            other => return other,
+        }
+    }
 }
 
 fn classify_pg_error(target: &PgTarget, settings: &Settings, message: &str) -> PgFailure {
@@ -119,7 +159,7 @@ fn classify_pg_error(target: &PgTarget, settings: &Settings, message: &str) -> P
     } else {
         first_line(&message)
     };
-    PgFailure::Other(Error::Connection(format!(
+    PgFailure::Unreachable(Error::Connection(format!(
         "cannot connect to {at} ({reason}): is the server running? Set DATABASE_URL or DB_HOST/DB_PORT"
     )))
 }
@@ -142,7 +182,7 @@ fn create_pg_database(target: &PgTarget, settings: &Settings) -> Result<()> {
                 target.display()
             )))
         }
-        Err(PgFailure::Other(e)) => return Err(e),
+        Err(failure) => return Err(failure.into_error(target)),
     };
     if settings.echo {
         conn.set_instrumentation(Echo);

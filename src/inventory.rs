@@ -32,7 +32,7 @@ pub const ENUM_TYPES: [&str; 2] = ["userrole", "cameratype"];
 /// big table would make the reset prompt slow.
 const EXACT_COUNT_LIMIT: f64 = 100_000.0;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct TableCount {
     pub table: String,
     pub rows: i64,

@@ -4,8 +4,13 @@ use facedb::cli::{self, Cli};
 
 fn main() {
     let cli = Cli::parse();
-    if let Err(error) = cli::run(cli) {
-        eprintln!("error: {error}");
-        std::process::exit(error.exit_code().into());
-    }
+    let json = cli.global.json;
+    let code = match cli::run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            cli::print_error(&error, json);
+            error.exit_code()
+        }
+    };
+    std::process::exit(code.into());
 }

@@ -1,30 +1,70 @@
-//! Password hashing: argon2id in PHC string form, at OWASP's minimum cost or above.
+//! Password hashing. argon2id (PHC string, at OWASP's minimum cost or above) is the default;
+//! bcrypt (`$2b$`, cost 12, the form passlib writes) is for APIs whose verifier only knows bcrypt.
 
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };
 use argon2::{Algorithm, Argon2, Params, Version};
+use serde::Serialize;
 
 use crate::error::{Error, Result};
 
+/// How facedb hashes the passwords it writes (`--password-hash`, `FACEDB_PASSWORD_HASH`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum PasswordScheme {
+    #[default]
+    Argon2id,
+    Bcrypt,
+}
+
+impl PasswordScheme {
+    pub fn parse(value: &str, source: &str) -> Result<PasswordScheme> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "argon2id" | "argon2" => Ok(PasswordScheme::Argon2id),
+            "bcrypt" => Ok(PasswordScheme::Bcrypt),
+            _ => Err(Error::Usage(format!(
+                "{source} must be argon2id or bcrypt, got '{value}'"
+            ))),
+        }
+    }
+}
+
+const BCRYPT_COST: u32 = 12;
+
 /// OWASP's minimum for argon2id: 19 MiB, 2 iterations, 1 lane.
-fn hasher() -> Argon2<'static> {
+fn argon2id() -> Argon2<'static> {
     let params = Params::new(19 * 1024, 2, 1, None).expect("constant argon2 parameters are valid");
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
-/// Hashes `password` as `$argon2id$v=19$m=19456,t=2,p=1$salt$hash`.
-pub fn hash(password: &str) -> Result<String> {
-    let salt = SaltString::generate(&mut OsRng);
-    hasher()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| Error::PasswordHash(e.to_string()))
+/// Hashes `password`: `$argon2id$v=19$m=19456,t=2,p=1$salt$hash` or `$2b$12$…`.
+pub fn hash_with(scheme: PasswordScheme, password: &str) -> Result<String> {
+    match scheme {
+        PasswordScheme::Argon2id => {
+            let salt = SaltString::generate(&mut OsRng);
+            argon2id()
+                .hash_password(password.as_bytes(), &salt)
+                .map(|h| h.to_string())
+                .map_err(|e| Error::PasswordHash(e.to_string()))
+        }
+        PasswordScheme::Bcrypt => bcrypt::hash_with_result(password, BCRYPT_COST)
+            .map(|parts| parts.format_for_version(bcrypt::Version::TwoB))
+            .map_err(|e| Error::PasswordHash(e.to_string())),
+    }
 }
 
-/// Whether `password` matches a PHC-form argon2 hash.
-pub fn verify(password: &str, phc: &str) -> bool {
-    PasswordHash::new(phc).is_ok_and(|parsed| {
+/// Hashes `password` with argon2id.
+pub fn hash(password: &str) -> Result<String> {
+    hash_with(PasswordScheme::Argon2id, password)
+}
+
+/// Whether `password` matches a hash facedb wrote (either scheme).
+pub fn verify(password: &str, stored: &str) -> bool {
+    if stored.starts_with("$2") {
+        return bcrypt::verify(password, stored).unwrap_or(false);
+    }
+    PasswordHash::new(stored).is_ok_and(|parsed| {
         Argon2::default()
             .verify_password(password.as_bytes(), &parsed)
             .is_ok()
@@ -36,11 +76,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hashes_are_argon2id_and_verify() {
+    fn argon2id_hashes_verify() {
         let phc = hash("admin123").unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
         assert!(verify("admin123", &phc));
         assert!(!verify("admin124", &phc));
         assert_ne!(phc, hash("admin123").unwrap(), "each hash has its own salt");
+    }
+
+    #[test]
+    fn bcrypt_hashes_are_2b_cost_12_and_verify() {
+        let hash = hash_with(PasswordScheme::Bcrypt, "admin123").unwrap();
+        assert!(hash.starts_with("$2b$12$") && hash.len() == 60, "{hash}");
+        assert!(verify("admin123", &hash));
+        assert!(!verify("admin124", &hash));
+    }
+
+    #[test]
+    fn scheme_names() {
+        assert_eq!(
+            PasswordScheme::parse("BCRYPT", "x").unwrap(),
+            PasswordScheme::Bcrypt
+        );
+        assert_eq!(
+            PasswordScheme::parse("argon2id", "x").unwrap(),
+            PasswordScheme::Argon2id
+        );
+        assert!(PasswordScheme::parse("md5", "FACEDB_PASSWORD_HASH").is_err());
     }
 }

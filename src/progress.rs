@@ -82,10 +82,17 @@ impl Progress {
     }
 }
 
-impl Drop for Progress {
-    fn drop(&mut self) {
+impl Progress {
+    /// Clears the spinner, before the result is printed.
+    pub fn finish(&self) {
         if let Mode::Spinner(bar) = &self.mode {
             bar.finish_and_clear();
         }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.finish();
     }
 }

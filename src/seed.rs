@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use crate::connection::Db;
 use crate::error::Result;
 use crate::models::{NewUser, UserRole};
-use crate::password;
+use crate::password::{self, PasswordScheme};
 use crate::schema::users;
 
 pub const DEFAULT_USERNAME: &str = "admin";
@@ -47,16 +47,21 @@ impl AdminSeed {
 }
 
 /// The admin that was seeded, for the report.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct SeededAdmin {
     pub username: String,
     pub email: String,
     pub default_password: bool,
+    pub password_hash: PasswordScheme,
 }
 
 /// Seeds the admin unless a user with role SYSTEM_ADMIN exists: an operator who renamed or
 /// replaced the admin must not get the default account back.
-pub fn seed_admin(db: &mut Db, seed: &AdminSeed) -> Result<Option<SeededAdmin>> {
+pub fn seed_admin(
+    db: &mut Db,
+    seed: &AdminSeed,
+    scheme: PasswordScheme,
+) -> Result<Option<SeededAdmin>> {
     let admin_exists = diesel::select(diesel::dsl::exists(
         users::table.filter(users::role.eq(UserRole::SystemAdmin)),
     ));
@@ -67,7 +72,7 @@ pub fn seed_admin(db: &mut Db, seed: &AdminSeed) -> Result<Option<SeededAdmin>> 
     if exists {
         return Ok(None);
     }
-    let password_hash = password::hash(&seed.password)?;
+    let password_hash = password::hash_with(scheme, &seed.password)?;
     let user_id = uuid::Uuid::new_v4().to_string();
     let now = crate::seed::now_utc();
     let admin = NewUser {
@@ -95,6 +100,7 @@ pub fn seed_admin(db: &mut Db, seed: &AdminSeed) -> Result<Option<SeededAdmin>> 
         username: seed.username.clone(),
         email: seed.email.clone(),
         default_password: seed.uses_default_password(),
+        password_hash: scheme,
     }))
 }
 

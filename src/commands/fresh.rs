@@ -1,20 +1,18 @@
 //! `facedb fresh --force`: reset without a prompt, for CI scripts and Makefiles.
 
-use crate::commands::reset::{self, ResetOptions, ResetReport};
+use crate::commands::reset::{self, ResetReport};
 use crate::config::Settings;
 use crate::error::{Error, Result};
 use crate::progress::Progress;
 
-pub fn run(
-    settings: &Settings,
-    options: &ResetOptions,
-    progress: &Progress,
-) -> Result<ResetReport> {
-    if !options.force {
+pub fn run(settings: &Settings, args: &reset::Args, progress: &Progress) -> Result<ResetReport> {
+    if !args.force {
         return Err(Error::Refused(format!(
             "fresh drops every facedb table in {} without asking; pass --force to do that, or run `facedb reset`, which asks first",
             settings.target.display()
         )));
     }
-    reset::run(settings, options, progress)
+    let mut report = reset::run(settings, args, progress)?;
+    report.command = "fresh";
+    Ok(report)
 }

@@ -1,18 +1,23 @@
-//! One module per command. `init` sets a database up; `reset` drops what facedb owns and sets it
-//! up again after a confirmation; `fresh` is `reset --force` under the name CI scripts use.
+//! One module per command, each an `Args` struct (its flags) and a `run`. `init` sets a database
+//! up; `reset` drops what facedb owns and sets it up again after a confirmation; `fresh` is
+//! `reset --force` under the name CI scripts use.
 
 pub mod fresh;
 pub mod init;
 pub mod reset;
 
+use serde::Serialize;
+
 use crate::bookkeeping::{self, ENVIRONMENT_KEY};
+use crate::config::Settings;
 use crate::connection::Db;
 use crate::error::Result;
 use crate::migrations;
-use crate::seed::{self, AdminSeed, SeededAdmin};
+use crate::progress::Progress;
+use crate::seed::{self, SeededAdmin};
 
 /// What setting a database up did.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct SetupOutcome {
     /// Names of the migrations applied by this run.
     pub applied_migrations: Vec<String>,
@@ -24,10 +29,10 @@ pub struct SetupOutcome {
 
 /// Applies pending migrations, records the environment and seeds the admin. Runs inside the
 /// caller's locked transaction, so a warm run is a handful of cheap queries.
-fn set_up(db: &mut Db, environment: &str, admin: &AdminSeed) -> Result<SetupOutcome> {
+fn set_up(db: &mut Db, settings: &Settings) -> Result<SetupOutcome> {
     let applied_migrations = migrations::apply_pending(db)?;
-    let environment = bookkeeping::record_once(db, ENVIRONMENT_KEY, environment)?;
-    let seeded_admin = seed::seed_admin(db, admin)?;
+    let environment = bookkeeping::record_once(db, ENVIRONMENT_KEY, &settings.environment)?;
+    let seeded_admin = seed::seed_admin(db, &settings.admin, settings.password_scheme)?;
     Ok(SetupOutcome {
         applied_migrations,
         seeded_admin,
@@ -36,7 +41,7 @@ fn set_up(db: &mut Db, environment: &str, admin: &AdminSeed) -> Result<SetupOutc
 }
 
 /// `1 migration`, `2 migrations`.
-fn plural(count: usize, noun: &str) -> String {
+pub(crate) fn plural(count: usize, noun: &str) -> String {
     if count == 1 {
         format!("{count} {noun}")
     } else {
@@ -46,7 +51,7 @@ fn plural(count: usize, noun: &str) -> String {
 
 impl SetupOutcome {
     /// Reports the steps that changed something.
-    fn report(&self, progress: &crate::progress::Progress) {
+    fn report(&self, progress: &Progress) {
         for name in &self.applied_migrations {
             progress.done(format!("applied migration {name}"));
         }

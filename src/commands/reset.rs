@@ -3,32 +3,36 @@
 
 use std::io::IsTerminal;
 
+use serde::Serialize;
+
 use crate::commands::{set_up, SetupOutcome};
 use crate::config::Settings;
 use crate::connection;
 use crate::error::{Error, Result};
 use crate::inventory::{self, TableCount};
 use crate::progress::Progress;
-use crate::seed::AdminSeed;
 
-#[derive(Debug, Clone, Default)]
-pub struct ResetOptions {
-    /// Skip the confirmation (`--force`, `--yes`, `-y`).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Args {
+    /// Do not ask for confirmation.
+    #[arg(long, short = 'y', visible_alias = "yes")]
     pub force: bool,
-    pub admin: AdminSeed,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct ResetReport {
+    pub command: &'static str,
     pub target: String,
+    pub backend: &'static str,
     /// Rows per table before the reset.
     pub dropped: Vec<TableCount>,
     pub created_database: bool,
+    #[serde(flatten)]
     pub setup: SetupOutcome,
 }
 
-impl ResetReport {
-    pub fn summary(&self) -> String {
+impl std::fmt::Display for ResetReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let rows: i64 = self.dropped.iter().map(|c| c.rows).sum();
         let mut changes = vec![if self.created_database {
             "created the database".to_owned()
@@ -40,33 +44,25 @@ impl ResetReport {
             )
         }];
         changes.extend(self.setup.changes());
-        format!("{}: reset: {}", self.target, changes.join(", "))
+        write!(f, "{}: reset: {}", self.target, changes.join(", "))
     }
 }
 
 /// Resets the database at `settings` without asking: for library callers such as test set-ups.
 pub fn reset(settings: &Settings) -> Result<ResetReport> {
-    let options = ResetOptions {
-        force: true,
-        ..ResetOptions::default()
-    };
-    run(settings, &options, &Progress::quiet())
+    run(settings, &Args { force: true }, &Progress::quiet())
 }
 
-pub fn run(
-    settings: &Settings,
-    options: &ResetOptions,
-    progress: &Progress,
-) -> Result<ResetReport> {
+pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<ResetReport> {
     let target = settings.target.display();
     // Refuse before connecting: a script without a terminal must never wait for an answer.
-    if !options.force && !std::io::stdin().is_terminal() {
+    if !args.force && !std::io::stdin().is_terminal() {
         return Err(Error::Refused(format!(
             "refusing to reset {target} without confirmation: stdin is not a terminal. Pass --force to reset anyway"
         )));
     }
     progress.start(format!("connecting to {target}"));
-    let (mut db, created_database) = connection::open(settings, true)?;
+    let (mut db, created_database) = connection::open(settings, true, progress)?;
     if created_database {
         progress.done(format!("created database {target}"));
     }
@@ -76,13 +72,13 @@ pub fn run(
     } else {
         inventory::count_rows(&mut db)?
     };
-    if !options.force && !counts.is_empty() {
+    if !args.force && !counts.is_empty() {
         progress.suspend(|| confirm(settings, &counts))?;
     }
     progress.start(format!("resetting {target}"));
     let setup = db.exclusive(settings.lock_timeout, |db| {
         inventory::drop_owned(db, &target)?;
-        set_up(db, &settings.environment, &options.admin)
+        set_up(db, settings)
     })?;
     if !created_database {
         let rows = counts.iter().map(|c| c.rows).sum::<i64>() as usize;
@@ -93,7 +89,9 @@ pub fn run(
     }
     setup.report(progress);
     Ok(ResetReport {
+        command: "reset",
         target,
+        backend: settings.target.backend_key(),
         dropped: counts,
         created_database,
         setup,
