@@ -93,7 +93,11 @@ impl GlobalArgs {
 /// Runs a parsed command line and returns the exit code of a run that did not fail.
 pub fn run(cli: Cli) -> Result<ExitCode> {
     let global = &cli.global;
-    let settings = Settings::resolve(&global.overrides())?;
+    let mut settings = Settings::resolve(&global.overrides())?;
+    match &cli.command {
+        Command::Init(args) => args.seed.apply(&mut settings)?,
+        Command::Reset(args) | Command::Fresh(args) => args.seed.apply(&mut settings)?,
+    }
     let progress = Progress::new(global.quiet);
     match &cli.command {
         Command::Init(args) => emit(global, &progress, &init::run(&settings, args, &progress)?),
@@ -145,7 +149,7 @@ mod tests {
         for flag in ["--force", "--yes", "-y"] {
             let cli = Cli::try_parse_from(["facedb", "reset", flag]).unwrap();
             assert!(
-                matches!(cli.command, Command::Reset(reset::Args { force: true })),
+                matches!(cli.command, Command::Reset(reset::Args { force: true, .. })),
                 "{flag}"
             );
         }

@@ -9,6 +9,7 @@ pub mod commands;
 pub mod config;
 pub mod connection;
 pub mod error;
+pub mod guard;
 pub mod inventory;
 pub mod lock;
 pub mod migrations;

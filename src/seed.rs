@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 
 use crate::connection::Db;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::models::{NewUser, UserRole};
 use crate::password::{self, PasswordScheme};
 use crate::schema::users;
@@ -56,11 +56,13 @@ pub struct SeededAdmin {
 }
 
 /// Seeds the admin unless a user with role SYSTEM_ADMIN exists: an operator who renamed or
-/// replaced the admin must not get the default account back.
+/// replaced the admin must not get the default account back. `protected` says why the default
+/// password is not allowed here (a production environment), if it is not.
 pub fn seed_admin(
     db: &mut Db,
     seed: &AdminSeed,
     scheme: PasswordScheme,
+    protected: Option<&str>,
 ) -> Result<Option<SeededAdmin>> {
     let admin_exists = diesel::select(diesel::dsl::exists(
         users::table.filter(users::role.eq(UserRole::SystemAdmin)),
@@ -71,6 +73,18 @@ pub fn seed_admin(
     };
     if exists {
         return Ok(None);
+    }
+    if let (true, Some(reason)) = (seed.uses_default_password(), protected) {
+        return Err(Error::Refused(format!(
+            "refusing to seed system admin '{}' with the default password: {reason}. \
+             Pass the password with --admin-password-stdin or FACEDB_ADMIN_PASSWORD; nothing was changed",
+            seed.username
+        )));
+    }
+    if seed.password.is_empty() {
+        return Err(Error::Usage(
+            "the admin password is empty; give one with --admin-password-stdin or FACEDB_ADMIN_PASSWORD".to_owned(),
+        ));
     }
     let password_hash = password::hash_with(scheme, &seed.password)?;
     let user_id = uuid::Uuid::new_v4().to_string();

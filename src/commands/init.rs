@@ -3,14 +3,17 @@
 
 use serde::Serialize;
 
-use crate::commands::{set_up, SetupOutcome};
+use crate::commands::{set_up, SeedArgs, SetupOutcome};
 use crate::config::Settings;
 use crate::connection;
 use crate::error::Result;
 use crate::progress::Progress;
 
 #[derive(Debug, Clone, Default, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    #[command(flatten)]
+    pub seed: SeedArgs,
+}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct InitReport {
@@ -53,7 +56,7 @@ pub fn run(settings: &Settings, _args: &Args, progress: &Progress) -> Result<Ini
         progress.done(format!("created database {target}"));
     }
     progress.start(format!("applying the schema to {target}"));
-    let setup = db.exclusive(settings.lock_timeout, |db| set_up(db, settings))?;
+    let setup = db.exclusive(settings.lock_timeout, |db| set_up(db, settings, None))?;
     setup.report(progress);
     let up_to_date =
         !created_database && setup.applied_migrations.is_empty() && setup.seeded_admin.is_none();

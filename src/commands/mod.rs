@@ -11,10 +11,43 @@ use serde::Serialize;
 use crate::bookkeeping::{self, ENVIRONMENT_KEY};
 use crate::config::Settings;
 use crate::connection::Db;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::guard;
 use crate::migrations;
 use crate::progress::Progress;
 use crate::seed::{self, SeededAdmin};
+
+/// Options of the commands that may seed the admin.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct SeedArgs {
+    /// Read the seeded admin's password from stdin (one line) instead of FACEDB_ADMIN_PASSWORD.
+    #[arg(long)]
+    pub admin_password_stdin: bool,
+}
+
+impl SeedArgs {
+    /// Takes the admin password from stdin when asked to.
+    pub fn apply(&self, settings: &mut Settings) -> Result<()> {
+        if !self.admin_password_stdin {
+            return Ok(());
+        }
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .map_err(|source| Error::Io {
+                context: "cannot read the admin password from stdin".to_owned(),
+                source,
+            })?;
+        let password = line.trim_end_matches(['\r', '\n']);
+        if password.is_empty() {
+            return Err(Error::Usage(
+                "--admin-password-stdin read an empty password; pipe the password in, e.g. `printf '%s\\n' \"$PW\" | facedb init --admin-password-stdin`".to_owned(),
+            ));
+        }
+        settings.admin.password = password.to_owned();
+        Ok(())
+    }
+}
 
 /// What setting a database up did.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -27,12 +60,20 @@ pub struct SetupOutcome {
     pub environment: String,
 }
 
-/// Applies pending migrations, records the environment and seeds the admin. Runs inside the
-/// caller's locked transaction, so a warm run is a handful of cheap queries.
-fn set_up(db: &mut Db, settings: &Settings) -> Result<SetupOutcome> {
+/// Applies pending migrations, records the environment (`environment`, else `ENV`) unless one is
+/// recorded, and seeds the admin. Runs inside the caller's locked transaction, so a warm run is a
+/// handful of cheap queries.
+fn set_up(db: &mut Db, settings: &Settings, environment: Option<&str>) -> Result<SetupOutcome> {
     let applied_migrations = migrations::apply_pending(db)?;
-    let environment = bookkeeping::record_once(db, ENVIRONMENT_KEY, &settings.environment)?;
-    let seeded_admin = seed::seed_admin(db, &settings.admin, settings.password_scheme)?;
+    let environment = environment.unwrap_or(&settings.environment);
+    let environment = bookkeeping::record_once(db, ENVIRONMENT_KEY, environment)?;
+    let protected = guard::protected_by(settings, Some(&environment));
+    let seeded_admin = seed::seed_admin(
+        db,
+        &settings.admin,
+        settings.password_scheme,
+        protected.as_deref(),
+    )?;
     Ok(SetupOutcome {
         applied_migrations,
         seeded_admin,

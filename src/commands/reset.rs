@@ -5,10 +5,12 @@ use std::io::IsTerminal;
 
 use serde::Serialize;
 
-use crate::commands::{set_up, SetupOutcome};
+use crate::bookkeeping::{self, ENVIRONMENT_KEY};
+use crate::commands::{set_up, SeedArgs, SetupOutcome};
 use crate::config::Settings;
 use crate::connection;
 use crate::error::{Error, Result};
+use crate::guard;
 use crate::inventory::{self, TableCount};
 use crate::progress::Progress;
 
@@ -17,6 +19,14 @@ pub struct Args {
     /// Do not ask for confirmation.
     #[arg(long, short = 'y', visible_alias = "yes")]
     pub force: bool,
+
+    /// Allow resetting a production database (ENV or the recorded environment is prod,
+    /// production or staging).
+    #[arg(long)]
+    pub allow_production: bool,
+
+    #[command(flatten)]
+    pub seed: SeedArgs,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -50,11 +60,16 @@ impl std::fmt::Display for ResetReport {
 
 /// Resets the database at `settings` without asking: for library callers such as test set-ups.
 pub fn reset(settings: &Settings) -> Result<ResetReport> {
-    run(settings, &Args { force: true }, &Progress::quiet())
+    let args = Args {
+        force: true,
+        ..Args::default()
+    };
+    run(settings, &args, &Progress::quiet())
 }
 
 pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<ResetReport> {
     let target = settings.target.display();
+    guard::check_reset(settings, None, args.allow_production)?;
     // Refuse before connecting: a script without a terminal must never wait for an answer.
     if !args.force && !std::io::stdin().is_terminal() {
         return Err(Error::Refused(format!(
@@ -66,6 +81,13 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
     if created_database {
         progress.done(format!("created database {target}"));
     }
+    // The database may say it is production even when ENV does not.
+    let recorded = if created_database {
+        None
+    } else {
+        bookkeeping::recorded(&mut db, ENVIRONMENT_KEY)?
+    };
+    guard::check_reset(settings, recorded.as_deref(), args.allow_production)?;
     progress.start(format!("counting rows in {target}"));
     let counts = if created_database {
         Vec::new()
@@ -78,7 +100,8 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
     progress.start(format!("resetting {target}"));
     let setup = db.exclusive(settings.lock_timeout, |db| {
         inventory::drop_owned(db, &target)?;
-        set_up(db, settings)
+        // The database keeps the environment it was set up for.
+        set_up(db, settings, recorded.as_deref())
     })?;
     if !created_database {
         let rows = counts.iter().map(|c| c.rows).sum::<i64>() as usize;
