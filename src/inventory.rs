@@ -129,6 +129,83 @@ pub fn count_rows(db: &mut Db) -> Result<Vec<TableCount>> {
     Ok(counts)
 }
 
+/// Rows of one tenant, for the reset preview.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TenantRows {
+    pub tenant_id: String,
+    pub name: String,
+    /// (table, rows) for each non-empty table, in `TABLES` order.
+    pub rows: Vec<(String, i64)>,
+}
+
+/// Above this many tenants or rows the preview does not break rows down by tenant.
+const TENANT_BREAKDOWN_LIMIT: (usize, i64) = (20, 100_000);
+
+#[derive(QueryableByName)]
+struct TenantCount {
+    #[diesel(sql_type = Text)]
+    tenant_id: String,
+    /// The table name, or the tenant's name in the row that names it.
+    #[diesel(sql_type = Text)]
+    label: String,
+    #[diesel(sql_type = BigInt)]
+    rows: i64,
+}
+
+/// Rows per tenant, when that is cheap: every table was counted exactly, and there are few
+/// tenants and rows. `None` otherwise.
+pub fn tenant_rows(db: &mut Db, counts: &[TableCount]) -> Result<Option<Vec<TenantRows>>> {
+    let tenants = counts
+        .iter()
+        .find(|c| c.table == "tenants")
+        .map_or(0, |c| c.rows);
+    let total: i64 = counts.iter().map(|c| c.rows).sum();
+    let (max_tenants, max_rows) = TENANT_BREAKDOWN_LIMIT;
+    if tenants == 0
+        || tenants as usize > max_tenants
+        || total > max_rows
+        || counts.iter().any(|c| c.estimated)
+    {
+        return Ok(None);
+    }
+    // One query: a row naming each tenant (rows = -1), then per-table counts. Every facedb table
+    // but `tenants` has a tenant_id column.
+    let mut parts = vec!["SELECT tenant_id, name AS label, -1 AS rows FROM tenants".to_owned()];
+    parts.extend(counts.iter().filter(|c| c.rows > 0 && c.table != "tenants").map(|c| {
+        format!(
+            "SELECT tenant_id, '{0}' AS label, count(*) AS rows FROM {0} WHERE tenant_id IS NOT NULL GROUP BY tenant_id",
+            c.table
+        )
+    }));
+    let query = parts.join(" UNION ALL ");
+    let rows: Vec<TenantCount> = match db {
+        Db::Postgres(conn) => diesel::sql_query(query).load(conn)?,
+        Db::Sqlite(conn) => diesel::sql_query(query).load(conn)?,
+    };
+    let mut tenants: Vec<TenantRows> = rows
+        .iter()
+        .filter(|r| r.rows < 0)
+        .map(|named| TenantRows {
+            tenant_id: named.tenant_id.clone(),
+            name: named.label.clone(),
+            // Parents first, as a person reads them: sites before cameras before visits.
+            rows: TABLES
+                .iter()
+                .rev()
+                .filter_map(|table| {
+                    rows.iter()
+                        .find(|r| {
+                            r.rows >= 0 && r.label == *table && r.tenant_id == named.tenant_id
+                        })
+                        .map(|r| (table.to_string(), r.rows))
+                })
+                .collect(),
+        })
+        .collect();
+    tenants.sort_by(|a, b| a.tenant_id.cmp(&b.tenant_id));
+    Ok(Some(tenants))
+}
+
 /// Drops everything facedb owns, and nothing else. An object facedb does not own that depends
 /// on one of its tables (a view, another table's foreign key, a trigger) stops the drop with
 /// `Error::Schema` naming it: facedb never cascades into other people's objects.

@@ -71,6 +71,7 @@ fn a_database_with_data_wants_its_name_typed() {
 
         let mut session = reset_in_a_terminal(&db);
         session.exp_string("tenants").unwrap();
+        session.exp_string("tenant t-1 (One): no rows").unwrap();
         wait_for(&mut session, "Type the database name");
         session.send_line("y").unwrap();
         assert_eq!(

@@ -11,7 +11,7 @@ use crate::config::Settings;
 use crate::connection;
 use crate::error::{Error, Result};
 use crate::guard;
-use crate::inventory::{self, TableCount};
+use crate::inventory::{self, TableCount, TenantRows};
 use crate::progress::Progress;
 
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -95,7 +95,8 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
         inventory::count_rows(&mut db)?
     };
     if !args.force && !counts.is_empty() {
-        progress.suspend(|| confirm(settings, &counts))?;
+        let by_tenant = inventory::tenant_rows(&mut db, &counts)?;
+        progress.suspend(|| confirm(settings, &counts, by_tenant.as_deref()))?;
     }
     progress.start(format!("resetting {target}"));
     let setup = db.exclusive(settings.lock_timeout, |db| {
@@ -123,7 +124,11 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
 
 /// Shows what will be lost and asks, default No. When the database holds more than the seed,
 /// the person types the database's name instead of y/N.
-fn confirm(settings: &Settings, counts: &[TableCount]) -> Result<()> {
+fn confirm(
+    settings: &Settings,
+    counts: &[TableCount],
+    by_tenant: Option<&[TenantRows]>,
+) -> Result<()> {
     let target = settings.target.display();
     let filled: Vec<&TableCount> = counts.iter().filter(|c| c.rows > 0).collect();
     eprintln!(
@@ -141,6 +146,19 @@ fn confirm(settings: &Settings, counts: &[TableCount]) -> Result<()> {
     }
     if filled.is_empty() {
         eprintln!("  none: every table is empty");
+    }
+    for tenant in by_tenant.unwrap_or_default() {
+        let rows: Vec<String> = tenant
+            .rows
+            .iter()
+            .map(|(table, rows)| format!("{table} {rows}"))
+            .collect();
+        let rows = if rows.is_empty() {
+            "no rows".to_owned()
+        } else {
+            rows.join(", ")
+        };
+        eprintln!("  tenant {} ({}): {rows}", tenant.tenant_id, tenant.name);
     }
     let cancelled = || Error::Refused(format!("reset cancelled; {target} was not changed"));
     let answer = if inventory::holds_data_beyond_seed(counts) {
