@@ -377,3 +377,25 @@ fn quiet_prints_nothing_on_success() {
         assert_eq!((out.stdout.as_str(), out.stderr.as_str()), ("", ""));
     }
 }
+
+#[test]
+fn a_sqlite_file_in_a_missing_folder_is_a_clear_error() {
+    let db = TestDb::sqlite();
+    let out = db
+        .run(&["init", "--database-url", "no/such/folder/app.db"])
+        .code(2)
+        .stderr_has("folder no/such/folder does not exist");
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+}
+
+#[test]
+fn unknown_schemes_list_the_accepted_forms() {
+    let db = TestDb::sqlite();
+    let out = db
+        .run(&["init", "--database-url", "mysql://root:Hunter2pw@db/app"])
+        .code(2)
+        .stderr_has("sqlite:///")
+        .stderr_has("postgres://")
+        .hides("Hunter2pw");
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+}

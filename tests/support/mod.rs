@@ -56,7 +56,10 @@ fn postgres_available() -> bool {
             panic!("FACEDB_TEST_REQUIRE_POSTGRES=1 but the test server is unreachable: {e}")
         }
         Err(e) => {
-            eprintln!(
+            // Written to the real stderr, past the test harness's capture, so it is seen.
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
                 "\n=== SKIPPING PostgreSQL tests: cannot connect to the test server ({e}). \
                  Set FACEDB_TEST_DATABASE_URL, or FACEDB_TEST_REQUIRE_POSTGRES=1 to make this fail. ===\n"
             );
