@@ -282,6 +282,13 @@ struct TextRow {
     v: String,
 }
 
+/// A row of one text column named `v`, for `diesel::sql_query` in tests.
+#[derive(QueryableByName)]
+pub struct TextValue {
+    #[diesel(sql_type = Text)]
+    pub v: String,
+}
+
 impl Conn {
     pub fn exec(&mut self, sql: &str) {
         use diesel::connection::SimpleConnection;
