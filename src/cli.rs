@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 
+use crate::commands::user::{self, UserCommand};
 use crate::commands::{fresh, init, reset};
 use crate::config::{parse_duration, Overrides, Settings};
 use crate::error::{Error, ExitCode, Result};
@@ -74,6 +75,8 @@ pub enum Command {
     Reset(reset::Args),
     /// Reset without asking (requires --force): for CI scripts and Makefiles.
     Fresh(reset::Args),
+    /// Create users, set passwords, list users (never creates the database).
+    User(user::Args),
 }
 
 impl GlobalArgs {
@@ -99,6 +102,23 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Init(args) => emit(global, &progress, &init::run(&settings, args, &progress)?),
         Command::Reset(args) => emit(global, &progress, &reset::run(&settings, args, &progress)?),
         Command::Fresh(args) => emit(global, &progress, &fresh::run(&settings, args, &progress)?),
+        Command::User(user::Args { command }) => match command {
+            UserCommand::Create(args) => emit(
+                global,
+                &progress,
+                &user::create::run(&settings, args, &progress)?,
+            ),
+            UserCommand::ResetPassword(args) => emit(
+                global,
+                &progress,
+                &user::reset_password::run(&settings, args, &progress)?,
+            ),
+            UserCommand::List(args) => emit(
+                global,
+                &progress,
+                &user::list::run(&settings, args, &progress)?,
+            ),
+        },
     }
     Ok(ExitCode::Success)
 }

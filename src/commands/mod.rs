@@ -1,10 +1,12 @@
 //! One module per command, each an `Args` struct (its flags) and a `run`. `init` sets a database
 //! up; `reset` drops what facedb owns and sets it up again after a confirmation; `fresh` is
-//! `reset --force` under the name CI scripts use.
+//! `reset --force` under the name CI scripts use; `user` creates users, sets passwords and lists
+//! users.
 
 pub mod fresh;
 pub mod init;
 pub mod reset;
+pub mod user;
 
 use serde::Serialize;
 
