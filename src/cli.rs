@@ -26,8 +26,9 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Options every command reads the same way.
+/// Options every command reads the same way (listed apart from a command's own in `--help`).
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Database URL (postgres://user:password@host:5432/dbname, sqlite:///file.db, file.db).
     /// Overrides DATABASE_URL and the DB_* variables.

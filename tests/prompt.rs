@@ -154,7 +154,10 @@ fn user_create_asks_for_every_value_and_the_password_twice() {
         );
         expect(&mut session, &mut screen, "created user 'carol'");
         screen += &session.exp_eof().unwrap();
-        assert!(screen.contains("carol@example.com"), "answers are shown:\n{screen}");
+        assert!(
+            screen.contains("carol@example.com"),
+            "answers are shown:\n{screen}"
+        );
         for secret in ["first try", "second try", "s3cret"] {
             assert!(!screen.contains(secret), "{secret:?} echoed:\n{screen}");
         }
