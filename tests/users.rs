@@ -420,7 +420,7 @@ fn a_missing_value_without_a_terminal_names_the_flag_and_never_waits() {
         )
         .code(2)
         .stderr_has("missing --email, --last-name and --password-stdin")
-        .stderr_has("stdin is not one");
+        .stderr_has("only on a terminal");
         run_with_open_stdin(
             &db,
             &[

@@ -123,7 +123,7 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Crea
             format!("{} and {last}", missing.join(", "))
         };
         return Err(Error::Usage(format!(
-            "missing {flags}: facedb asks for them only on a terminal, and stdin is not one. \
+            "missing {flags}: facedb asks for them only on a terminal, and stdin or stderr is not one. \
              Pass them on the command line (the password on stdin with --password-stdin)"
         )));
     }

@@ -48,7 +48,7 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
     let username = args.username.trim();
     if !args.password_stdin && !can_prompt() {
         return Err(Error::Usage(
-            "missing --password-stdin: facedb asks for the new password only on a terminal, and stdin is not one. \
+            "missing --password-stdin: facedb asks for the new password only on a terminal, and stdin or stderr is not one. \
              Pass the password on the first line of stdin with --password-stdin"
                 .to_owned(),
         ));
