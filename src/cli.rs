@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 
+use crate::commands::user::{self, UserCommand};
 use crate::commands::{fresh, init, reset};
 use crate::config::{parse_duration, Overrides, Settings};
 use crate::error::{Error, ExitCode, Result};
@@ -25,8 +26,9 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Options every command reads the same way.
+/// Options every command reads the same way (listed apart from a command's own in `--help`).
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Database URL (postgres://user:password@host:5432/dbname, sqlite:///file.db, file.db).
     /// Overrides DATABASE_URL and the DB_* variables.
@@ -74,6 +76,8 @@ pub enum Command {
     Reset(reset::Args),
     /// Reset without asking (requires --force): for CI scripts and Makefiles.
     Fresh(reset::Args),
+    /// Create users, set passwords, list users (never creates the database).
+    User(user::Args),
 }
 
 impl GlobalArgs {
@@ -93,16 +97,29 @@ impl GlobalArgs {
 /// Runs a parsed command line and returns the exit code of a run that did not fail.
 pub fn run(cli: Cli) -> Result<ExitCode> {
     let global = &cli.global;
-    let mut settings = Settings::resolve(&global.overrides())?;
-    match &cli.command {
-        Command::Init(args) => args.seed.apply(&mut settings)?,
-        Command::Reset(args) | Command::Fresh(args) => args.seed.apply(&mut settings)?,
-    }
+    let settings = Settings::resolve(&global.overrides())?;
     let progress = Progress::new(global.quiet);
     match &cli.command {
         Command::Init(args) => emit(global, &progress, &init::run(&settings, args, &progress)?),
         Command::Reset(args) => emit(global, &progress, &reset::run(&settings, args, &progress)?),
         Command::Fresh(args) => emit(global, &progress, &fresh::run(&settings, args, &progress)?),
+        Command::User(user::Args { command }) => match command {
+            UserCommand::Create(args) => emit(
+                global,
+                &progress,
+                &user::create::run(&settings, args, &progress)?,
+            ),
+            UserCommand::ResetPassword(args) => emit(
+                global,
+                &progress,
+                &user::reset_password::run(&settings, args, &progress)?,
+            ),
+            UserCommand::List(args) => emit(
+                global,
+                &progress,
+                &user::list::run(&settings, args, &progress)?,
+            ),
+        },
     }
     Ok(ExitCode::Success)
 }

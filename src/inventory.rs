@@ -206,6 +206,26 @@ pub fn tenant_rows(db: &mut Db, counts: &[TableCount]) -> Result<Option<Vec<Tena
     Ok(Some(tenants))
 }
 
+/// Whether `table` exists (on PostgreSQL: in the current schema, where facedb puts its tables).
+pub fn table_exists(db: &mut Db, table: &str) -> Result<bool> {
+    let exists = match db {
+        Db::Postgres(conn) => diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(
+            "EXISTS (SELECT 1 FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace \
+             AND c.relkind IN ('r', 'p') AND c.relname = ",
+        )
+        .bind::<Text, _>(table)
+        .sql(")"))
+        .get_result(conn)?,
+        Db::Sqlite(conn) => diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(
+            "EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ",
+        )
+        .bind::<Text, _>(table)
+        .sql(")"))
+        .get_result(conn)?,
+    };
+    Ok(exists)
+}
+
 /// Drops everything facedb owns, and nothing else. An object facedb does not own that depends
 /// on one of its tables (a view, another table's foreign key, a trigger) stops the drop with
 /// `Error::Schema` naming it: facedb never cascades into other people's objects.

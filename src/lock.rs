@@ -1,6 +1,7 @@
 //! One facedb at a time per database: init, reset and fresh work inside one transaction that
 //! first takes facedb's lock. On PostgreSQL that is a transaction-scoped advisory lock (released
 //! by the server even if the process dies); on SQLite the file's write lock (`BEGIN IMMEDIATE`).
+//! Single-row writes such as `user create` use a plain transaction instead (`Db::transaction`).
 
 use std::time::Duration;
 
@@ -21,7 +22,32 @@ impl Db {
         lock_timeout: Duration,
         work: impl FnOnce(&mut Db) -> Result<T>,
     ) -> Result<T> {
-        self.begin_locked(lock_timeout)?;
+        self.begin(lock_timeout, true)?;
+        self.finish(work)
+    }
+
+    /// Runs `work` in one transaction without facedb's lock: for single-row writes, which may run
+    /// beside each other. Waits for a table lock (a `reset` at work) are still bounded by
+    /// `lock_timeout`; on SQLite the transaction takes the file's write lock, so a check followed
+    /// by a write sees no other writer in between.
+    pub fn transaction<T>(
+        &mut self,
+        lock_timeout: Duration,
+        work: impl FnOnce(&mut Db) -> Result<T>,
+    ) -> Result<T> {
+        self.begin(lock_timeout, false)?;
+        self.finish(work).map_err(|error| match error {
+            Error::Database(e) if is_lock_timeout(&e) => Error::LockTimeout(format!(
+                "gave up waiting for a table lock after {}; another process (a facedb reset?) \
+                 holds it. Wait for it to finish, or raise --lock-timeout",
+                humanize(lock_timeout)
+            )),
+            other => other,
+        })
+    }
+
+    /// Runs `work` in the open transaction, then commits, or rolls back on an error.
+    fn finish<T>(&mut self, work: impl FnOnce(&mut Db) -> Result<T>) -> Result<T> {
         match work(self) {
             Ok(value) => {
                 self.commit()?;
@@ -35,7 +61,7 @@ impl Db {
         }
     }
 
-    fn begin_locked(&mut self, lock_timeout: Duration) -> Result<()> {
+    fn begin(&mut self, lock_timeout: Duration, take_lock: bool) -> Result<()> {
         match self {
             Db::Postgres(conn) => {
                 AnsiTransactionManager::begin_transaction(conn)?;
@@ -43,6 +69,9 @@ impl Db {
                 let locked = diesel::sql_query(format!("SET LOCAL lock_timeout = {millis}"))
                     .execute(conn)
                     .and_then(|_| {
+                        if !take_lock {
+                            return Ok(0);
+                        }
                         diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
                             .bind::<BigInt, _>(ADVISORY_LOCK_KEY)
                             .execute(conn)

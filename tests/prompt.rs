@@ -108,3 +108,80 @@ fn ctrl_c_at_the_prompt_cancels_and_changes_nothing() {
         assert_eq!(db.count("tenants"), 1);
     }
 }
+
+/// Waits for `text`, keeping what the terminal showed up to it in `screen`.
+fn expect(session: &mut PtySession, screen: &mut String, text: &str) {
+    *screen += &session.exp_string(text).unwrap();
+    *screen += text;
+}
+
+/// Waits for `prompt` (see `wait_for`), then types `text` and Enter.
+fn answer(session: &mut PtySession, screen: &mut String, prompt: &str, text: &str) {
+    expect(session, screen, prompt);
+    std::thread::sleep(Duration::from_millis(500));
+    session.send_line(text).unwrap();
+    session.flush().unwrap();
+}
+
+#[test]
+fn user_create_asks_for_every_value_and_the_password_twice() {
+    for db in TestDb::each() {
+        db.init();
+        let mut cmd = db.std_facedb();
+        cmd.args(["user", "create"]);
+        let mut session = spawn_command(cmd, Some(30_000)).expect("spawn facedb in a pty");
+        // Everything the terminal showed, to check that no password was echoed.
+        let mut screen = String::new();
+        answer(&mut session, &mut screen, "Username", "carol");
+        answer(&mut session, &mut screen, "Email", "carol@example.com");
+        answer(&mut session, &mut screen, "First name", "Carol");
+        answer(&mut session, &mut screen, "Last name", "Shaw");
+        answer(&mut session, &mut screen, "Password", "first try");
+        answer(
+            &mut session,
+            &mut screen,
+            "Repeat the password",
+            "second try",
+        );
+        expect(&mut session, &mut screen, "the passwords differ");
+        answer(&mut session, &mut screen, "Password", "");
+        expect(&mut session, &mut screen, "the password must not be empty");
+        answer(&mut session, &mut screen, "Password", "s3cret pass");
+        answer(
+            &mut session,
+            &mut screen,
+            "Repeat the password",
+            "s3cret pass",
+        );
+        expect(&mut session, &mut screen, "created user 'carol'");
+        screen += &session.exp_eof().unwrap();
+        assert!(
+            screen.contains("carol@example.com"),
+            "answers are shown:\n{screen}"
+        );
+        for secret in ["first try", "second try", "s3cret"] {
+            assert!(!screen.contains(secret), "{secret:?} echoed:\n{screen}");
+        }
+        let status = session.process().wait().unwrap();
+        assert!(
+            matches!(status, WaitStatus::Exited(_, 0)),
+            "{:?}: {status:?}",
+            db.backend
+        );
+
+        let row = db.connect().strings(
+            "SELECT email || '|' || first_name || '|' || last_name || '|' || role AS v FROM users WHERE username = 'carol'",
+        );
+        assert_eq!(
+            row,
+            ["carol@example.com|Carol|Shaw|SYSTEM_ADMIN"],
+            "{:?}",
+            db.backend
+        );
+        let hash = db
+            .connect()
+            .strings("SELECT password_hash AS v FROM users WHERE username = 'carol'")
+            .remove(0);
+        assert!(facedb::password::verify("s3cret pass", &hash));
+    }
+}

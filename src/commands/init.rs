@@ -48,7 +48,8 @@ pub fn init(settings: &Settings) -> Result<InitReport> {
     run(settings, &Args::default(), &Progress::quiet())
 }
 
-pub fn run(settings: &Settings, _args: &Args, progress: &Progress) -> Result<InitReport> {
+pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<InitReport> {
+    let settings = &args.seed.apply(settings)?;
     let target = settings.target.display();
     progress.start(format!("connecting to {target}"));
     let (mut db, created_database) = connection::open(settings, true, progress)?;

@@ -1,10 +1,12 @@
 //! One module per command, each an `Args` struct (its flags) and a `run`. `init` sets a database
 //! up; `reset` drops what facedb owns and sets it up again after a confirmation; `fresh` is
-//! `reset --force` under the name CI scripts use.
+//! `reset --force` under the name CI scripts use; `user` creates users, sets passwords and lists
+//! users.
 
 pub mod fresh;
 pub mod init;
 pub mod reset;
+pub mod user;
 
 use serde::Serialize;
 
@@ -26,10 +28,11 @@ pub struct SeedArgs {
 }
 
 impl SeedArgs {
-    /// Takes the admin password from stdin when asked to.
-    pub fn apply(&self, settings: &mut Settings) -> Result<()> {
+    /// The settings, with the admin password from stdin when asked to.
+    pub fn apply(&self, settings: &Settings) -> Result<Settings> {
+        let mut settings = settings.clone();
         if !self.admin_password_stdin {
-            return Ok(());
+            return Ok(settings);
         }
         let mut line = String::new();
         std::io::stdin()
@@ -45,7 +48,7 @@ impl SeedArgs {
             ));
         }
         settings.admin.password = password.to_owned();
-        Ok(())
+        Ok(settings)
     }
 }
 

@@ -68,6 +68,7 @@ pub fn reset(settings: &Settings) -> Result<ResetReport> {
 }
 
 pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<ResetReport> {
+    let settings = &args.seed.apply(settings)?;
     let target = settings.target.display();
     guard::check_reset(settings, None, args.allow_production)?;
     // Refuse before connecting: a script without a terminal must never wait for an answer.

@@ -1,0 +1,463 @@
+//! `facedb user create`: adds an active, email-verified user, a system admin by default. What
+//! the flags leave out is asked for on the terminal; without one, a missing value is an error.
+
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::{can_prompt, cancelled, is_unique_violation, open_existing, prompt_new_password, Role};
+use crate::config::Settings;
+use crate::connection::Db;
+use crate::error::{Error, Result};
+use crate::models::{NewUser, UserRole};
+use crate::password::{self, PasswordScheme};
+use crate::progress::Progress;
+use crate::schema::{sites, tenants, users};
+use crate::seed::now_utc;
+
+/// The longest username, email or name the `users` columns hold (`VARCHAR(255)`).
+const MAX_LENGTH: usize = 255;
+
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Args {
+    /// The login name (asked for when missing).
+    #[arg(long, value_name = "NAME")]
+    pub username: Option<String>,
+
+    /// The email address, unique among users (asked for when missing).
+    #[arg(long, value_name = "ADDRESS")]
+    pub email: Option<String>,
+
+    /// First name (asked for when missing).
+    #[arg(long, value_name = "NAME")]
+    pub first_name: Option<String>,
+
+    /// Last name (asked for when missing).
+    #[arg(long, value_name = "NAME")]
+    pub last_name: Option<String>,
+
+    /// The user's role.
+    #[arg(long, value_enum, default_value_t, ignore_case = true)]
+    pub role: Role,
+
+    /// The tenant the user belongs to: required for every role but system_admin.
+    #[arg(long, value_name = "TENANT_ID")]
+    pub tenant: Option<String>,
+
+    /// The user's site: required for site_manager, and must belong to --tenant.
+    #[arg(long, value_name = "SITE_ID")]
+    pub site: Option<i64>,
+
+    /// Read the password from the first line of stdin instead of asking (for scripts).
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CreateReport {
+    pub command: &'static str,
+    pub target: String,
+    pub backend: &'static str,
+    pub user_id: String,
+    pub username: String,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    /// The stored label: `SYSTEM_ADMIN`, `TENANT_ADMIN`, `SITE_MANAGER` or `WORKER`.
+    pub role: &'static str,
+    pub tenant_id: Option<String>,
+    pub site_id: Option<i64>,
+    /// How the password was hashed.
+    pub password_hash: PasswordScheme,
+}
+
+impl std::fmt::Display for CreateReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: created user '{}' <{}>, {}",
+            self.target, self.username, self.email, self.role
+        )?;
+        if let Some(tenant) = &self.tenant_id {
+            write!(f, " of tenant '{tenant}'")?;
+        }
+        if let Some(site) = self.site_id {
+            write!(f, ", site {site}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The user's fields once every one is known.
+struct Person {
+    username: String,
+    email: String,
+    first_name: String,
+    last_name: String,
+}
+
+pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<CreateReport> {
+    let target = settings.target.display();
+    let role = UserRole::from(args.role);
+    let (tenant, site) = placement(args)?;
+    let username = flag_value(&args.username, "--username", check_username)?;
+    let email = flag_value(&args.email, "--email", check_email)?;
+    let first_name = flag_value(&args.first_name, "--first-name", check_name)?;
+    let last_name = flag_value(&args.last_name, "--last-name", check_name)?;
+
+    // Refuse before connecting or reading anything: a script must never wait for an answer.
+    let mut missing: Vec<&str> = [
+        ("--username", username.is_none()),
+        ("--email", email.is_none()),
+        ("--first-name", first_name.is_none()),
+        ("--last-name", last_name.is_none()),
+        ("--password-stdin", !args.password_stdin),
+    ]
+    .into_iter()
+    .filter_map(|(flag, absent)| absent.then_some(flag))
+    .collect();
+    if !missing.is_empty() && !can_prompt() {
+        let last = missing.pop().expect("not empty");
+        let flags = if missing.is_empty() {
+            last.to_owned()
+        } else {
+            format!("{} and {last}", missing.join(", "))
+        };
+        return Err(Error::Usage(format!(
+            "missing {flags}: facedb asks for them only on a terminal, and stdin or stderr is not one. \
+             Pass them on the command line (the password on stdin with --password-stdin)"
+        )));
+    }
+    let password = if args.password_stdin {
+        Some(super::read_password_stdin()?)
+    } else {
+        None
+    };
+
+    let mut db = open_existing(settings, progress)?;
+    // What the flags name is checked before anything is asked, so nobody types in vain.
+    check_placement(&mut db, &target, tenant.as_deref(), site)?;
+    if let Some(username) = &username {
+        check_username_free(&mut db, &target, username)?;
+    }
+    if let Some(email) = &email {
+        check_email_free(&mut db, &target, email)?;
+    }
+    let person = Person {
+        username: match username {
+            Some(value) => value,
+            None => ask(progress, "Username", |value| {
+                check_username(value)?;
+                check_username_free(&mut db, &target, value).map_err(|e| e.to_string())
+            })?,
+        },
+        email: match email {
+            Some(value) => value,
+            None => ask(progress, "Email", |value| {
+                check_email(value)?;
+                check_email_free(&mut db, &target, value).map_err(|e| e.to_string())
+            })?,
+        },
+        first_name: match first_name {
+            Some(value) => value,
+            None => ask(progress, "First name", check_name)?,
+        },
+        last_name: match last_name {
+            Some(value) => value,
+            None => ask(progress, "Last name", check_name)?,
+        },
+    };
+    let password = match password {
+        Some(password) => password,
+        None => prompt_new_password(progress, "Password")?,
+    };
+
+    // Hash before the transaction: bcrypt at cost 12 takes a quarter of a second.
+    progress.start("hashing the password");
+    let password_hash = password::hash_with(settings.password_scheme, &password)?;
+    drop(password);
+    let user_id = uuid::Uuid::new_v4().to_string();
+
+    progress.start(format!("creating user '{}'", person.username));
+    db.transaction(settings.lock_timeout, |db| {
+        // Again inside the transaction: another process may have changed things meanwhile.
+        check_placement(db, &target, tenant.as_deref(), site)?;
+        check_username_free(db, &target, &person.username)?;
+        check_email_free(db, &target, &person.email)?;
+        let now = now_utc();
+        let user = NewUser {
+            user_id: &user_id,
+            username: &person.username,
+            email: &person.email,
+            first_name: &person.first_name,
+            last_name: &person.last_name,
+            password_hash: &password_hash,
+            role,
+            tenant_id: tenant.as_deref(),
+            site_id: site,
+            is_active: true,
+            is_email_verified: true,
+            password_changed_at: now,
+            created_at: now,
+            updated_at: now,
+        };
+        let insert = diesel::insert_into(users::table).values(&user);
+        match db {
+            Db::Postgres(conn) => insert.execute(conn)?,
+            Db::Sqlite(conn) => insert.execute(conn)?,
+        };
+        Ok(())
+    })
+    .map_err(|error| {
+        if is_unique_violation(&error) {
+            Error::Refused(format!(
+                "user '{}' or email '{}' was taken by another process just now; nothing was created",
+                person.username, person.email
+            ))
+        } else {
+            error
+        }
+    })?;
+
+    Ok(CreateReport {
+        command: "user create",
+        target,
+        backend: settings.target.backend_key(),
+        user_id,
+        username: person.username,
+        email: person.email,
+        first_name: person.first_name,
+        last_name: person.last_name,
+        role: role.label(),
+        tenant_id: tenant,
+        site_id: site,
+        password_hash: settings.password_scheme,
+    })
+}
+
+/// Checks what --role, --tenant and --site say together, before anything is looked up.
+fn placement(args: &Args) -> Result<(Option<String>, Option<i64>)> {
+    let role = args.role.flag_value();
+    let tenant = flag_value(&args.tenant, "--tenant", |t| {
+        check_length(t)?;
+        Ok(())
+    })?;
+    match (args.role, &tenant, args.site) {
+        (Role::SystemAdmin, Some(_), _) | (Role::SystemAdmin, _, Some(_)) => Err(Error::Usage(
+            "a system admin belongs to no tenant or site: leave out --tenant and --site, or pass another --role"
+                .to_owned(),
+        )),
+        (Role::SystemAdmin, None, None) => Ok((None, None)),
+        (_, None, _) => Err(Error::Usage(format!(
+            "--role {role} needs --tenant TENANT_ID: the tenant the user belongs to"
+        ))),
+        (Role::SiteManager, Some(_), None) => Err(Error::Usage(format!(
+            "--role {role} needs --site SITE_ID: the site the user manages"
+        ))),
+        (_, Some(_), site) => Ok((tenant, site)),
+    }
+}
+
+/// A flag's value, trimmed and checked; `None` when the flag is absent.
+fn flag_value(
+    value: &Option<String>,
+    flag: &str,
+    check: impl Fn(&str) -> std::result::Result<(), String>,
+) -> Result<Option<String>> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    let value = value.trim();
+    check(value).map_err(|reason| Error::Usage(format!("{flag} {reason}")))?;
+    Ok(Some(value.to_owned()))
+}
+
+fn check_length(value: &str) -> std::result::Result<(), String> {
+    if value.is_empty() {
+        Err("must not be empty".to_owned())
+    } else if value.chars().count() > MAX_LENGTH {
+        Err(format!("must be at most {MAX_LENGTH} characters"))
+    } else {
+        Ok(())
+    }
+}
+
+fn check_name(value: &str) -> std::result::Result<(), String> {
+    check_length(value.trim())
+}
+
+fn check_username(value: &str) -> std::result::Result<(), String> {
+    let value = value.trim();
+    check_length(value)?;
+    if value.chars().any(char::is_whitespace) {
+        return Err(format!("'{value}' must not contain spaces"));
+    }
+    Ok(())
+}
+
+/// A light check (something@domain, no spaces): the API validates addresses properly.
+fn check_email(value: &str) -> std::result::Result<(), String> {
+    let value = value.trim();
+    check_length(value)?;
+    let valid = match value.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !domain.is_empty()
+                && !domain.contains('@')
+                && !value.chars().any(char::is_whitespace)
+        }
+        None => false,
+    };
+    if valid {
+        Ok(())
+    } else {
+        Err(format!("'{value}' is not an email address"))
+    }
+}
+
+/// Asks for one value on the terminal; `check` may refuse an answer, which asks again.
+fn ask(
+    progress: &Progress,
+    prompt: &str,
+    mut check: impl FnMut(&str) -> std::result::Result<(), String>,
+) -> Result<String> {
+    progress.suspend(|| {
+        dialoguer::Input::<String>::new()
+            .with_prompt(prompt)
+            .validate_with(|value: &String| check(value.trim()))
+            .interact_text()
+            .map(|value| value.trim().to_owned())
+            .map_err(cancelled)
+    })
+}
+
+/// The tenant must exist, and the site too, in that tenant.
+fn check_placement(
+    db: &mut Db,
+    target: &str,
+    tenant: Option<&str>,
+    site: Option<i64>,
+) -> Result<()> {
+    let Some(tenant) = tenant else {
+        return Ok(());
+    };
+    let tenant_query = tenants::table.find(tenant).select(tenants::tenant_id);
+    let found = match db {
+        Db::Postgres(conn) => tenant_query.first::<String>(conn).optional()?,
+        Db::Sqlite(conn) => tenant_query.first::<String>(conn).optional()?,
+    };
+    if found.is_none() {
+        return Err(Error::Refused(format!(
+            "no tenant '{tenant}' in {target}: check --tenant (the tenant's id, not its name)"
+        )));
+    }
+    let Some(site) = site else {
+        return Ok(());
+    };
+    let site_query = sites::table.find(site).select(sites::tenant_id);
+    let owner = match db {
+        Db::Postgres(conn) => site_query.first::<String>(conn).optional()?,
+        Db::Sqlite(conn) => site_query.first::<String>(conn).optional()?,
+    };
+    match owner {
+        None => Err(Error::Refused(format!(
+            "no site {site} in {target}: check --site"
+        ))),
+        Some(owner) if owner != tenant => Err(Error::Refused(format!(
+            "site {site} belongs to tenant '{owner}', not '{tenant}': pick a site of tenant '{tenant}'"
+        ))),
+        Some(_) => Ok(()),
+    }
+}
+
+fn check_username_free(db: &mut Db, target: &str, username: &str) -> Result<()> {
+    let query = diesel::select(diesel::dsl::exists(
+        users::table.filter(users::username.eq(username)),
+    ));
+    let taken = match db {
+        Db::Postgres(conn) => query.get_result::<bool>(conn)?,
+        Db::Sqlite(conn) => query.get_result::<bool>(conn)?,
+    };
+    if taken {
+        return Err(Error::Refused(format!(
+            "user '{username}' already exists in {target}: choose another username, \
+             or set its password with `facedb user reset-password {username}`"
+        )));
+    }
+    Ok(())
+}
+
+fn check_email_free(db: &mut Db, target: &str, email: &str) -> Result<()> {
+    let query = users::table
+        .filter(users::email.eq(email))
+        .select(users::username);
+    let owner = match db {
+        Db::Postgres(conn) => query.first::<String>(conn).optional()?,
+        Db::Sqlite(conn) => query.first::<String>(conn).optional()?,
+    };
+    match owner {
+        Some(owner) => Err(Error::Refused(format!(
+            "email '{email}' already belongs to user '{owner}' in {target}: choose another email"
+        ))),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(role: Role, tenant: Option<&str>, site: Option<i64>) -> Args {
+        Args {
+            role,
+            tenant: tenant.map(str::to_owned),
+            site,
+            ..Args::default()
+        }
+    }
+
+    #[test]
+    fn roles_and_their_tenant_and_site() {
+        assert_eq!(
+            placement(&args(Role::SystemAdmin, None, None)).unwrap(),
+            (None, None)
+        );
+        assert!(placement(&args(Role::SystemAdmin, Some("t"), None)).is_err());
+        assert!(placement(&args(Role::SystemAdmin, None, Some(1))).is_err());
+        for role in [Role::TenantAdmin, Role::SiteManager, Role::Worker] {
+            let error = placement(&args(role, None, None)).unwrap_err().to_string();
+            assert!(error.contains("needs --tenant"), "{error}");
+        }
+        let error = placement(&args(Role::SiteManager, Some("t"), None))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("needs --site"), "{error}");
+        assert_eq!(
+            placement(&args(Role::SiteManager, Some(" t "), Some(3))).unwrap(),
+            (Some("t".to_owned()), Some(3))
+        );
+        assert_eq!(
+            placement(&args(Role::Worker, Some("t"), None)).unwrap(),
+            (Some("t".to_owned()), None)
+        );
+    }
+
+    #[test]
+    fn values_are_checked() {
+        assert!(check_email("alice@example.com").is_ok());
+        for bad in [
+            "alice",
+            "@example.com",
+            "alice@",
+            "a b@example.com",
+            "a@b@c",
+            "",
+        ] {
+            assert!(check_email(bad).is_err(), "{bad:?}");
+        }
+        assert!(check_username("alice").is_ok());
+        assert!(check_username("al ice").is_err());
+        assert!(check_username(&"x".repeat(256)).is_err());
+        assert!(check_name("Ng").is_ok());
+        assert!(check_name("  ").is_err());
+    }
+}

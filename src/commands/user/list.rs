@@ -1,0 +1,156 @@
+//! `facedb user list`: every user, ordered by username, as an aligned table or a JSON array.
+
+use chrono::{NaiveDateTime, SecondsFormat};
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::open_existing;
+use crate::config::Settings;
+use crate::connection::Db;
+use crate::error::Result;
+use crate::models::User;
+use crate::progress::Progress;
+use crate::schema::users;
+
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Args {}
+
+/// The users; with `--json` an array of `UserRow`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(transparent)]
+pub struct UserList {
+    pub users: Vec<UserRow>,
+}
+
+/// One user as `--json` shows it. Timestamps are UTC, in RFC 3339 form.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UserRow {
+    pub user_id: String,
+    pub username: String,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    /// The stored label: `SYSTEM_ADMIN`, `TENANT_ADMIN`, `SITE_MANAGER` or `WORKER`.
+    pub role: &'static str,
+    pub tenant_id: Option<String>,
+    pub site_id: Option<i64>,
+    pub is_active: bool,
+    pub is_email_verified: bool,
+    #[serde(serialize_with = "rfc3339_or_null")]
+    pub last_login: Option<NaiveDateTime>,
+    #[serde(serialize_with = "rfc3339")]
+    pub created_at: NaiveDateTime,
+}
+
+impl From<User> for UserRow {
+    // The password hash stays behind: nobody listing users needs it.
+    fn from(user: User) -> UserRow {
+        UserRow {
+            user_id: user.user_id,
+            username: user.username,
+            email: user.email,
+            first_name: user.first_name,
+            last_name: user.last_name,
+            role: user.role.label(),
+            tenant_id: user.tenant_id,
+            site_id: user.site_id,
+            is_active: user.is_active,
+            is_email_verified: user.is_email_verified,
+            last_login: user.last_login,
+            created_at: user.created_at,
+        }
+    }
+}
+
+fn rfc3339<S: serde::Serializer>(
+    time: &NaiveDateTime,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(&time.and_utc().to_rfc3339_opts(SecondsFormat::AutoSi, true))
+}
+
+fn rfc3339_or_null<S: serde::Serializer>(
+    time: &Option<NaiveDateTime>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    match time {
+        Some(time) => rfc3339(time, s),
+        None => s.serialize_none(),
+    }
+}
+
+const HEADER: [&str; 7] = [
+    "USERNAME",
+    "EMAIL",
+    "NAME",
+    "ROLE",
+    "TENANT",
+    "ACTIVE",
+    "LAST LOGIN",
+];
+
+impl UserRow {
+    /// The row's cells in the table, in `HEADER` order.
+    fn cells(&self) -> [String; 7] {
+        [
+            self.username.clone(),
+            self.email.clone(),
+            format!("{} {}", self.first_name, self.last_name),
+            self.role.to_owned(),
+            self.tenant_id.clone().unwrap_or_else(|| "-".to_owned()),
+            if self.is_active { "yes" } else { "no" }.to_owned(),
+            self.last_login.map_or_else(
+                || "never".to_owned(),
+                |time| time.format("%Y-%m-%d %H:%M UTC").to_string(),
+            ),
+        ]
+    }
+}
+
+impl std::fmt::Display for UserList {
+    /// An aligned table under a header line; the last column is not padded.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let header = HEADER.map(str::to_owned);
+        let rows: Vec<[String; 7]> = std::iter::once(header)
+            .chain(self.users.iter().map(UserRow::cells))
+            .collect();
+        let mut widths = [0; 7];
+        for row in &rows {
+            for (width, cell) in widths.iter_mut().zip(row) {
+                *width = (*width).max(console::measure_text_width(cell));
+            }
+        }
+        let lines: Vec<String> = rows
+            .iter()
+            .map(|row| {
+                let (last, padded) = row.split_last().expect("seven cells");
+                let mut cells: Vec<String> = padded
+                    .iter()
+                    .zip(widths)
+                    .map(|(cell, width)| {
+                        console::pad_str(cell, width, console::Alignment::Left, None).into_owned()
+                    })
+                    .collect();
+                cells.push(last.clone());
+                cells.join("  ")
+            })
+            .collect();
+        f.write_str(&lines.join("\n"))
+    }
+}
+
+pub fn run(settings: &Settings, _args: &Args, progress: &Progress) -> Result<UserList> {
+    let mut db = open_existing(settings, progress)?;
+    progress.start("reading the users");
+    // `as_select` is typed by backend: one query per arm.
+    let mut users: Vec<User> = match &mut db {
+        Db::Postgres(conn) => users::table.select(User::as_select()).load(conn)?,
+        Db::Sqlite(conn) => users::table.select(User::as_select()).load(conn)?,
+    };
+    // Sorted here, not by the database, so that both backends give the same order whatever
+    // their collation: case-insensitively, ties by bytes.
+    users.sort_by_cached_key(|user| (user.username.to_lowercase(), user.username.clone()));
+    Ok(UserList {
+        users: users.into_iter().map(UserRow::from).collect(),
+    })
+}

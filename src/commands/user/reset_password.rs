@@ -1,0 +1,120 @@
+//! `facedb user reset-password USERNAME`: sets a new password, asked twice on the terminal or
+//! read from stdin with `--password-stdin`.
+
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::{can_prompt, open_existing, prompt_new_password};
+use crate::config::Settings;
+use crate::connection::Db;
+use crate::error::{Error, Result};
+use crate::password::{self, PasswordScheme};
+use crate::progress::Progress;
+use crate::schema::users;
+use crate::seed::now_utc;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// The user whose password to set.
+    pub username: String,
+
+    /// Read the new password from the first line of stdin instead of asking (for scripts).
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ResetPasswordReport {
+    pub command: &'static str,
+    pub target: String,
+    pub backend: &'static str,
+    pub username: String,
+    /// How the new password was hashed.
+    pub password_hash: PasswordScheme,
+}
+
+impl std::fmt::Display for ResetPasswordReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: set a new password for user '{}'",
+            self.target, self.username
+        )
+    }
+}
+
+pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<ResetPasswordReport> {
+    let target = settings.target.display();
+    let username = args.username.trim();
+    if !args.password_stdin && !can_prompt() {
+        return Err(Error::Usage(
+            "missing --password-stdin: facedb asks for the new password only on a terminal, and stdin or stderr is not one. \
+             Pass the password on the first line of stdin with --password-stdin"
+                .to_owned(),
+        ));
+    }
+    let password = if args.password_stdin {
+        Some(super::read_password_stdin()?)
+    } else {
+        None
+    };
+
+    let mut db = open_existing(settings, progress)?;
+    // Before asking: nobody should type a password twice for a user that does not exist.
+    check_exists(&mut db, &target, username)?;
+    let password = match password {
+        Some(password) => password,
+        None => prompt_new_password(progress, &format!("New password for '{username}'"))?,
+    };
+    progress.start("hashing the password");
+    let password_hash = password::hash_with(settings.password_scheme, &password)?;
+    drop(password);
+
+    progress.start(format!("setting the password of '{username}'"));
+    db.transaction(settings.lock_timeout, |db| {
+        let now = now_utc();
+        let update = diesel::update(users::table.filter(users::username.eq(username))).set((
+            users::password_hash.eq(&password_hash),
+            users::password_changed_at.eq(now),
+            users::updated_at.eq(now),
+        ));
+        let updated = match db {
+            Db::Postgres(conn) => update.execute(conn)?,
+            Db::Sqlite(conn) => update.execute(conn)?,
+        };
+        if updated == 0 {
+            // Deleted between the check and now.
+            return Err(unknown_user(&target, username));
+        }
+        Ok(())
+    })?;
+
+    Ok(ResetPasswordReport {
+        command: "user reset-password",
+        target,
+        backend: settings.target.backend_key(),
+        username: username.to_owned(),
+        password_hash: settings.password_scheme,
+    })
+}
+
+fn check_exists(db: &mut Db, target: &str, username: &str) -> Result<()> {
+    let query = diesel::select(diesel::dsl::exists(
+        users::table.filter(users::username.eq(username)),
+    ));
+    let exists = match db {
+        Db::Postgres(conn) => query.get_result::<bool>(conn)?,
+        Db::Sqlite(conn) => query.get_result::<bool>(conn)?,
+    };
+    if exists {
+        Ok(())
+    } else {
+        Err(unknown_user(target, username))
+    }
+}
+
+fn unknown_user(target: &str, username: &str) -> Error {
+    Error::Refused(format!(
+        "no user '{username}' in {target}: `facedb user list` shows the users"
+    ))
+}
