@@ -6,11 +6,17 @@ use serde::Serialize;
 use crate::commands::{set_up, SetupOutcome};
 use crate::config::Settings;
 use crate::connection;
+use crate::demo::{self, DemoData};
 use crate::error::Result;
 use crate::progress::Progress;
 
 #[derive(Debug, Clone, Default, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Also add the development data: tenant t-dev with a site and three webcams (only what is
+    /// missing; for development databases).
+    #[arg(long)]
+    pub with_demo_data: bool,
+}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct InitReport {
@@ -21,6 +27,8 @@ pub struct InitReport {
     pub created_database: bool,
     #[serde(flatten)]
     pub setup: SetupOutcome,
+    /// With `--with-demo-data`: what it found and added; otherwise `null`.
+    pub demo_data: Option<DemoData>,
     pub up_to_date: bool,
 }
 
@@ -32,6 +40,9 @@ impl std::fmt::Display for InitReport {
             changes.push("created the database".to_owned());
         }
         changes.extend(self.setup.changes());
+        if let Some(demo) = self.demo_data.as_ref().filter(|d| d.created) {
+            changes.push(format!("added demo data (tenant '{}')", demo.tenant));
+        }
         if changes.is_empty() {
             write!(f, "{}: up to date", self.target)
         } else {
@@ -45,7 +56,7 @@ pub fn init(settings: &Settings) -> Result<InitReport> {
     run(settings, &Args::default(), &Progress::quiet())
 }
 
-pub fn run(settings: &Settings, _args: &Args, progress: &Progress) -> Result<InitReport> {
+pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<InitReport> {
     let target = settings.target.display();
     progress.start(format!("connecting to {target}"));
     let (mut db, created_database) = connection::open(settings, true, progress)?;
@@ -53,16 +64,49 @@ pub fn run(settings: &Settings, _args: &Args, progress: &Progress) -> Result<Ini
         progress.done(format!("created database {target}"));
     }
     progress.start(format!("applying the schema to {target}"));
-    let setup = db.exclusive(settings.lock_timeout, |db| set_up(db, settings))?;
+    let (setup, demo_data) = db.exclusive(settings.lock_timeout, |db| {
+        let setup = set_up(db, settings)?;
+        let demo_data = if args.with_demo_data {
+            Some(demo::add_demo_data(db)?)
+        } else {
+            None
+        };
+        Ok((setup, demo_data))
+    })?;
     setup.report(progress);
-    let up_to_date =
-        !created_database && setup.applied_migrations.is_empty() && setup.seeded_admin.is_none();
+    if let Some(demo) = &demo_data {
+        report_demo_data(demo, progress);
+    }
+    let up_to_date = !created_database
+        && setup.applied_migrations.is_empty()
+        && setup.seeded_admin.is_none()
+        && !demo_data.as_ref().is_some_and(|d| d.created);
     Ok(InitReport {
         command: "init",
         target,
         backend: settings.target.backend_key(),
         created_database,
         setup,
+        demo_data,
         up_to_date,
     })
+}
+
+fn report_demo_data(demo: &DemoData, progress: &Progress) {
+    let added = demo.added;
+    if demo.created {
+        progress.done(format!(
+            "added demo data: tenant '{}', site '{}' ({}, {}, {} added)",
+            demo.tenant,
+            demo.site,
+            super::plural(added.tenants, "tenant"),
+            super::plural(added.sites, "site"),
+            super::plural(added.cameras, "camera")
+        ));
+    } else {
+        progress.info(format!(
+            "demo data already there: tenant '{}', site '{}' and its webcams",
+            demo.tenant, demo.site
+        ));
+    }
 }
