@@ -151,16 +151,18 @@ fn connect_pg_waiting(
                     humanize(wait)
                 ))))
             }
-            Ok(conn) if waited => {
-                progress.done(format!(
-                    "PostgreSQL at {}:{} answered after {}s",
-                    target.host,
-                    target.port,
-                    started.elapsed().as_secs()
-                ));
-                return Ok(conn);
+            // The server answered: with a connection, a missing database or a refused login.
+            answered => {
+                if waited {
+                    progress.done(format!(
+                        "PostgreSQL at {}:{} answered after {}s",
+                        target.host,
+                        target.port,
+                        started.elapsed().as_secs()
+                    ));
+                }
+                return answered;
             }
-            other => return other,
         }
     }
 }
