@@ -201,8 +201,7 @@ impl DryRunReport {
     pub fn refusal(&self) -> Option<String> {
         (!self.blockers.is_empty()).then(|| {
             format!(
-                "{} would refuse to reset {}: {}. facedb drops only what it owns; drop or change what it names first",
-                self.command,
+                "cannot reset {}: {}. facedb drops only what it owns; drop or change what it names first (dry run: nothing was changed)",
                 self.target,
                 inventory::describe_all(&self.blockers)
             )
