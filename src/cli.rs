@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 
 use crate::commands::user::{self, UserCommand};
-use crate::commands::{fresh, init, reset};
+use crate::commands::{completions, fresh, init, reset, sql};
 use crate::config::{parse_duration, Overrides, Settings};
 use crate::error::{Error, ExitCode, Result};
 use crate::password::PasswordScheme;
@@ -78,6 +78,10 @@ pub enum Command {
     Fresh(reset::Args),
     /// Create users, set passwords, list users (never creates the database).
     User(user::Args),
+    /// Print the SQL that init applies, for running by hand (never connects).
+    Sql(sql::Args),
+    /// Print a shell completion script (e.g. `facedb completions bash > /etc/bash_completion.d/facedb`).
+    Completions(completions::Args),
 }
 
 impl GlobalArgs {
@@ -94,46 +98,115 @@ impl GlobalArgs {
     }
 }
 
+/// Parses the process's command line. A usage error exits 2 with clap's message on stderr and,
+/// when `--json` was given, the `{"error": …}` document on stdout too; `--help` and `--version`
+/// print and exit 0.
+pub fn parse() -> Cli {
+    Cli::try_parse().unwrap_or_else(|error| {
+        if error.use_stderr() && std::env::args_os().any(|arg| arg == "--json") {
+            let rendered = error.render().to_string();
+            let first = rendered.lines().next().unwrap_or_default();
+            let message = first.strip_prefix("error: ").unwrap_or(first);
+            print_json_error(ExitCode::Usage, message);
+        }
+        error.exit()
+    })
+}
+
 /// Runs a parsed command line and returns the exit code of a run that did not fail.
 pub fn run(cli: Cli) -> Result<ExitCode> {
     let global = &cli.global;
-    let settings = Settings::resolve(&global.overrides())?;
+    // Resolved only by the commands that use a database: `completions` and `sql` work without
+    // (valid) database settings.
+    let settings = || Settings::resolve(&global.overrides());
     let progress = Progress::new(global.quiet);
     match &cli.command {
-        Command::Init(args) => emit(global, &progress, &init::run(&settings, args, &progress)?),
-        Command::Reset(args) => emit(global, &progress, &reset::run(&settings, args, &progress)?),
-        Command::Fresh(args) => emit(global, &progress, &fresh::run(&settings, args, &progress)?),
-        Command::User(user::Args { command }) => match command {
-            UserCommand::Create(args) => emit(
-                global,
-                &progress,
-                &user::create::run(&settings, args, &progress)?,
-            ),
-            UserCommand::ResetPassword(args) => emit(
-                global,
-                &progress,
-                &user::reset_password::run(&settings, args, &progress)?,
-            ),
-            UserCommand::List(args) => emit(
-                global,
-                &progress,
-                &user::list::run(&settings, args, &progress)?,
-            ),
-        },
+        Command::Init(args) => {
+            let report = init::run(&settings()?, args, &progress)?;
+            emit(global, &progress, &report)?;
+        }
+        Command::Reset(args) | Command::Fresh(args) if args.dry_run => {
+            let command = match cli.command {
+                Command::Fresh(_) => "fresh",
+                _ => "reset",
+            };
+            let report = reset::dry_run(&settings()?, command, &progress)?;
+            emit(global, &progress, &report)?;
+            if let Some(refusal) = report.refusal() {
+                eprintln!("error: {refusal}");
+                return Ok(ExitCode::Schema);
+            }
+        }
+        Command::Reset(args) => {
+            let report = reset::run(&settings()?, args, &progress)?;
+            emit(global, &progress, &report)?;
+        }
+        Command::Fresh(args) => {
+            let report = fresh::run(&settings()?, args, &progress)?;
+            emit(global, &progress, &report)?;
+        }
+        Command::User(user::Args { command }) => {
+            let settings = settings()?;
+            match command {
+                UserCommand::Create(args) => emit(
+                    global,
+                    &progress,
+                    &user::create::run(&settings, args, &progress)?,
+                )?,
+                UserCommand::ResetPassword(args) => emit(
+                    global,
+                    &progress,
+                    &user::reset_password::run(&settings, args, &progress)?,
+                )?,
+                UserCommand::List(args) => emit(
+                    global,
+                    &progress,
+                    &user::list::run(&settings, args, &progress)?,
+                )?,
+            }
+        }
+        // The script is the product: --quiet does not hide it.
+        Command::Sql(args) => print_result(global.json, &sql::run(&global.overrides(), args)?)?,
+        Command::Completions(args) => write_stdout(&completions::run(args))?,
     }
     Ok(ExitCode::Success)
 }
 
 /// Prints a command's result: its line, or its JSON document with `--json`.
-fn emit(global: &GlobalArgs, progress: &Progress, report: &(impl Serialize + std::fmt::Display)) {
+fn emit(
+    global: &GlobalArgs,
+    progress: &Progress,
+    report: &(impl Serialize + std::fmt::Display),
+) -> Result<()> {
     progress.finish();
-    if global.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(report).expect("reports serialize")
-        );
-    } else if !global.quiet {
-        println!("{report}");
+    if global.quiet && !global.json {
+        return Ok(());
+    }
+    print_result(global.json, report)
+}
+
+fn print_result(json: bool, report: &(impl Serialize + std::fmt::Display)) -> Result<()> {
+    let text = if json {
+        serde_json::to_string_pretty(report).expect("reports serialize")
+    } else {
+        report.to_string()
+    };
+    write_stdout(&format!("{text}\n"))
+}
+
+/// Writes to stdout. A reader that went away (`facedb sql | head`) is not an error.
+pub(crate) fn write_stdout(text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|_| stdout.flush())
+    {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Io {
+            context: "cannot write to stdout".to_owned(),
+            source: e,
+        }),
+        _ => Ok(()),
     }
 }
 
@@ -141,14 +214,18 @@ fn emit(global: &GlobalArgs, progress: &Progress, report: &(impl Serialize + std
 pub fn print_error(error: &Error, json: bool) {
     eprintln!("error: {error}");
     if json {
-        let document = serde_json::json!({
-            "error": { "exit_code": i32::from(error.exit_code()), "message": error.to_string() }
-        });
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&document).expect("errors serialize")
-        );
+        print_json_error(error.exit_code(), &error.to_string());
     }
+}
+
+fn print_json_error(code: ExitCode, message: &str) {
+    let document = serde_json::json!({
+        "error": { "exit_code": i32::from(code), "message": message }
+    });
+    let _ = write_stdout(&format!(
+        "{}\n",
+        serde_json::to_string_pretty(&document).expect("errors serialize")
+    ));
 }
 
 #[cfg(test)]

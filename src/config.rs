@@ -57,14 +57,14 @@ impl Settings {
         Settings::from_sources(overrides, &env)
     }
 
+    /// Only the database, from the same sources: for commands that never connect (`facedb sql`).
+    pub fn resolve_target(overrides: &Overrides) -> Result<Target> {
+        let env = Environment::load(overrides.env_file.as_deref())?;
+        Target::configured(overrides, &env)
+    }
+
     pub fn from_sources(overrides: &Overrides, env: &Environment) -> Result<Settings> {
-        let target = match &overrides.database_url {
-            Some(url) => Target::parse(url, "--database-url")?,
-            None => match env.get("DATABASE_URL") {
-                Some(url) => Target::parse(&url, "DATABASE_URL")?,
-                None => Target::Postgres(PgTarget::from_parts(env)?),
-            },
-        };
+        let target = Target::configured(overrides, env)?;
         let echo = overrides.echo
             || env.get("DATABASE_ECHO").is_some_and(|v| {
                 matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on")
@@ -178,7 +178,45 @@ pub enum Target {
     Sqlite(SqliteTarget),
 }
 
+/// The two database backends facedb speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Backend {
+    /// PostgreSQL (production).
+    #[value(alias = "postgresql")]
+    Postgres,
+    /// SQLite (a first try, the API's tests).
+    Sqlite,
+}
+
+impl Backend {
+    /// The backend as named in JSON output.
+    pub fn key(self) -> &'static str {
+        match self {
+            Backend::Postgres => "postgresql",
+            Backend::Sqlite => "sqlite",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Postgres => "PostgreSQL",
+            Backend::Sqlite => "SQLite",
+        }
+    }
+}
+
 impl Target {
+    /// The database named by `--database-url`, else `DATABASE_URL`, else the `DB_*` variables.
+    pub fn configured(overrides: &Overrides, env: &Environment) -> Result<Target> {
+        match &overrides.database_url {
+            Some(url) => Target::parse(url, "--database-url"),
+            None => match env.get("DATABASE_URL") {
+                Some(url) => Target::parse(&url, "DATABASE_URL"),
+                None => Ok(Target::Postgres(PgTarget::from_parts(env)?)),
+            },
+        }
+    }
+
     /// Parses a database URL given by `source` (named in errors, the URL never is).
     pub fn parse(url: &str, source: &str) -> Result<Target> {
         let url = url.trim();
@@ -213,19 +251,20 @@ impl Target {
         }
     }
 
-    /// The backend as named in JSON output.
-    pub fn backend_key(&self) -> &'static str {
+    pub fn backend(&self) -> Backend {
         match self {
-            Target::Postgres(_) => "postgresql",
-            Target::Sqlite(_) => "sqlite",
+            Target::Postgres(_) => Backend::Postgres,
+            Target::Sqlite(_) => Backend::Sqlite,
         }
     }
 
+    /// The backend as named in JSON output.
+    pub fn backend_key(&self) -> &'static str {
+        self.backend().key()
+    }
+
     pub fn backend_name(&self) -> &'static str {
-        match self {
-            Target::Postgres(_) => "PostgreSQL",
-            Target::Sqlite(_) => "SQLite",
-        }
+        self.backend().name()
     }
 
     /// Strings that must never reach output: the password, raw and as written in the URL.

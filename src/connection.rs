@@ -14,6 +14,7 @@ use diesel::{Connection, RunQueryDsl};
 
 use crate::config::{PgTarget, Settings, SqliteTarget, Target};
 use crate::error::{Error, Result};
+use crate::lock::humanize;
 use crate::progress::Progress;
 
 /// A connection to either backend. Backend-specific work matches on it.
@@ -77,6 +78,28 @@ pub fn open(settings: &Settings, create_missing: bool, progress: &Progress) -> R
     }
 }
 
+/// Opens the target if it exists, creating nothing: `None` when the PostgreSQL database or the
+/// SQLite file does not exist yet (for a dry run, which must leave the server as it found it).
+pub fn open_existing(settings: &Settings, progress: &Progress) -> Result<Option<Db>> {
+    match &settings.target {
+        Target::Postgres(target) => {
+            let url = target.connection_url(settings.connect_timeout);
+            match connect_pg_waiting(target, &url, settings, progress) {
+                Ok(mut conn) => {
+                    if settings.echo {
+                        conn.set_instrumentation(Echo);
+                    }
+                    Ok(Some(Db::Postgres(conn)))
+                }
+                Err(PgFailure::MissingDatabase) => Ok(None),
+                Err(failure) => Err(failure.into_error(target)),
+            }
+        }
+        Target::Sqlite(target) if !target.path.exists() => Ok(None),
+        Target::Sqlite(_) => open(settings, false, progress).map(|(db, _)| Some(db)),
+    }
+}
+
 fn connect_pg(
     target: &PgTarget,
     url: &str,
@@ -85,8 +108,9 @@ fn connect_pg(
     PgConnection::establish(url).map_err(|e| classify_pg_error(target, settings, &e.to_string()))
 }
 
-/// With `--wait`, a server that is not up yet (refused, no socket, no answer) is retried until the
-/// time is up, e.g. a container that starts before its database. A failed login is not retried.
+/// With `--wait`, a server that is not up yet (refused, no socket, no answer, still starting up)
+/// is retried until the time is up, e.g. a container that starts before its database. A failed
+/// login is not retried: waiting would not fix it.
 fn connect_pg_waiting(
     target: &PgTarget,
     url: &str,
@@ -96,24 +120,55 @@ fn connect_pg_waiting(
     let Some(wait) = settings.wait else {
         return connect_pg(target, url, settings);
     };
-    let deadline = Instant::now() + wait;
+    let started = Instant::now();
+    let deadline = started + wait;
+    let mut waited = false;
     loop {
         match connect_pg(target, url, settings) {
             Err(PgFailure::Unreachable(error)) if Instant::now() < deadline => {
-                let left = deadline.saturating_duration_since(Instant::now()).as_secs();
+                let left = deadline.saturating_duration_since(Instant::now());
+                if !waited {
+                    // Once, so that a log shows why facedb sits there.
+                    progress.info(format!(
+                        "waiting up to {} for PostgreSQL at {}:{}: {error}",
+                        humanize(wait),
+                        target.host,
+                        target.port
+                    ));
+                    waited = true;
+                }
                 progress.start(format!(
-                    "waiting for PostgreSQL at {}:{} ({left}s left): {error}",
-                    target.host, target.port
+                    "waiting for PostgreSQL at {}:{} ({}s left)",
+                    target.host,
+                    target.port,
+                    left.as_secs()
                 ));
-                std::thread::sleep(
-                    Duration::from_millis(250)
-                        .min(deadline.saturating_duration_since(Instant::now())),
-                );
+                std::thread::sleep(RETRY_INTERVAL.min(left));
             }
-            other => return other,
+            Err(PgFailure::Unreachable(Error::Connection(message))) if waited => {
+                return Err(PgFailure::Unreachable(Error::Connection(format!(
+                    "{message} (gave up after waiting {})",
+                    humanize(wait)
+                ))))
+            }
+            // The server answered: with a connection, a missing database or a refused login.
+            answered => {
+                if waited {
+                    progress.done(format!(
+                        "PostgreSQL at {}:{} answered after {}s",
+                        target.host,
+                        target.port,
+                        started.elapsed().as_secs()
+                    ));
+                }
+                return answered;
+            }
         }
     }
 }
+
+/// How long `--wait` pauses between two attempts.
+const RETRY_INTERVAL: Duration = Duration::from_millis(250);
 
 fn classify_pg_error(target: &PgTarget, settings: &Settings, message: &str) -> PgFailure {
     let message = scrub(message, target.password(), &target.user);
@@ -156,6 +211,10 @@ fn classify_pg_error(target: &PgTarget, settings: &Settings, message: &str) -> P
         "unknown host".to_owned()
     } else if lower.contains("no such file or directory") {
         "no server socket there".to_owned()
+    } else if lower.contains("starting up") || lower.contains("not yet accepting connections") {
+        "the server is starting up".to_owned()
+    } else if lower.contains("shutting down") {
+        "the server is shutting down".to_owned()
     } else {
         first_line(&message)
     };
@@ -273,5 +332,61 @@ impl Instrumentation for Echo {
             let sql = text.split(" -- binds: ").next().unwrap_or_default().trim();
             let _ = writeln!(std::io::stderr().lock(), "[sql] {sql}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn classify(message: &str) -> PgFailure {
+        let settings = Settings::for_url("postgres://app:S3cret@db.example:5433/facedb").unwrap();
+        let Target::Postgres(target) = &settings.target else {
+            unreachable!()
+        };
+        classify_pg_error(target, &settings, message)
+    }
+
+    #[test]
+    fn a_server_that_is_not_up_yet_is_worth_waiting_for() {
+        for message in [
+            "connection to server at \"127.0.0.1\", port 5433 failed: Connection refused",
+            "connection to server at \"127.0.0.1\", port 5433 failed: FATAL:  the database system is starting up",
+            "FATAL:  the database system is not yet accepting connections",
+            "FATAL:  the database system is shutting down",
+            "timeout expired",
+        ] {
+            assert!(
+                matches!(classify(message), PgFailure::Unreachable(_)),
+                "{message}"
+            );
+        }
+        let PgFailure::Unreachable(error) = classify("FATAL:  the database system is starting up")
+        else {
+            unreachable!()
+        };
+        assert!(
+            error.to_string().contains("the server is starting up"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_failed_login_is_not_retried() {
+        for message in [
+            "FATAL:  password authentication failed for user \"app\"",
+            "fe_sendauth: no password supplied",
+            "FATAL:  role \"app\" does not exist",
+            "FATAL:  no pg_hba.conf entry for host \"10.0.0.1\"",
+        ] {
+            assert!(
+                matches!(classify(message), PgFailure::Other(_)),
+                "{message}"
+            );
+        }
+        assert!(matches!(
+            classify("FATAL:  database \"facedb\" does not exist"),
+            PgFailure::MissingDatabase
+        ));
     }
 }

@@ -226,8 +226,168 @@ pub fn table_exists(db: &mut Db, table: &str) -> Result<bool> {
     Ok(exists)
 }
 
+/// An object facedb does not own that depends on something it owns: reset refuses to drop
+/// through it (exit 5).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, QueryableByName)]
+pub struct Dependent {
+    /// What it is, e.g. `view visit_report`, `constraint billing_tenant_id_fkey on table billing`.
+    #[diesel(sql_type = Text)]
+    pub object: String,
+    /// What of facedb's it depends on, e.g. `table visits`, `type cameratype`.
+    #[diesel(sql_type = Text)]
+    pub depends_on: String,
+}
+
+impl Dependent {
+    fn new(object: String, depends_on: String) -> Dependent {
+        Dependent { object, depends_on }
+    }
+}
+
+impl std::fmt::Display for Dependent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} depends on {}", self.object, self.depends_on)
+    }
+}
+
+/// The dependents as one line: `view v depends on table visits; …`.
+pub fn describe_all(dependents: &[Dependent]) -> String {
+    dependents
+        .iter()
+        .map(Dependent::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Every object facedb does not own that would stop `drop_owned`, found without dropping
+/// anything (no locks beyond catalog reads). PostgreSQL: the normal dependencies in `pg_depend`
+/// on facedb's tables, their sequences, row types and its enum types, from objects that would
+/// not go with the tables (views through `pg_rewrite`, foreign keys of other tables through
+/// `pg_constraint`, defaults, columns, functions, domains, child tables). SQLite: views,
+/// and foreign keys that name facedb's tables.
+pub fn foreign_dependents(db: &mut Db) -> Result<Vec<Dependent>> {
+    match db {
+        Db::Postgres(conn) => {
+            let owned_tables: Vec<&str> = TABLES
+                .iter()
+                .chain(BOOKKEEPING_TABLES.iter())
+                .copied()
+                .collect();
+            Ok(diesel::sql_query(PG_FOREIGN_DEPENDENTS)
+                .bind::<Array<Text>, _>(owned_tables)
+                .bind::<Array<Text>, _>(ENUM_TYPES.to_vec())
+                .load(conn)?)
+        }
+        Db::Sqlite(conn) => sqlite_foreign_dependents(conn),
+    }
+}
+
+/// $1: facedb's table names, $2: its enum type names (both in the current schema).
+const PG_FOREIGN_DEPENDENTS: &str = "
+WITH RECURSIVE
+owned_classes (oid) AS (
+    -- facedb's tables, then what goes with them: indexes, owned sequences, TOAST tables.
+    SELECT c.oid FROM pg_class c
+    WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p')
+      AND c.relname = ANY($1)
+    UNION
+    SELECT d.objid FROM pg_depend d JOIN owned_classes o ON d.refobjid = o.oid
+    WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
+      AND d.deptype IN ('a', 'i')
+),
+base_types AS (
+    SELECT t.oid FROM pg_type t
+    WHERE t.typnamespace = current_schema()::regnamespace AND t.typtype = 'e'
+      AND t.typname = ANY($2)
+    UNION
+    SELECT c.reltype FROM pg_class c JOIN owned_classes o ON o.oid = c.oid WHERE c.reltype <> 0
+),
+owned_types AS (
+    SELECT oid FROM base_types
+    UNION
+    SELECT t.typarray FROM pg_type t JOIN base_types b ON b.oid = t.oid WHERE t.typarray <> 0
+),
+dependents AS (
+    -- A foreign key depends on the referenced table and on its key's index: the table says it.
+    SELECT d.classid, d.objid, d.refclassid, d.refobjid FROM pg_depend d
+    WHERE d.deptype = 'n'
+      AND ((d.refclassid = 'pg_class'::regclass AND d.refobjid IN (SELECT oid FROM owned_classes)
+            AND (SELECT c.relkind FROM pg_class c WHERE c.oid = d.refobjid) <> 'i')
+        OR (d.refclassid = 'pg_type'::regclass AND d.refobjid IN (SELECT oid FROM owned_types)))
+)
+SELECT
+    CASE WHEN d.classid = 'pg_rewrite'::regclass AND r.rulename = '_RETURN'
+         THEN pg_describe_object('pg_class'::regclass, r.ev_class, 0)
+         ELSE pg_describe_object(d.classid, d.objid, 0) END AS object,
+    string_agg(DISTINCT pg_describe_object(d.refclassid, d.refobjid, 0), ', ') AS depends_on
+FROM dependents d
+LEFT JOIN pg_rewrite r ON d.classid = 'pg_rewrite'::regclass AND r.oid = d.objid
+-- Objects that belong to facedb's tables or types go with them.
+WHERE NOT CASE d.classid
+    WHEN 'pg_class'::regclass THEN d.objid IN (SELECT oid FROM owned_classes)
+    WHEN 'pg_type'::regclass THEN d.objid IN (SELECT oid FROM owned_types)
+    WHEN 'pg_constraint'::regclass THEN EXISTS (SELECT 1 FROM pg_constraint c WHERE c.oid = d.objid
+        AND (c.conrelid IN (SELECT oid FROM owned_classes) OR c.contypid IN (SELECT oid FROM owned_types)))
+    WHEN 'pg_rewrite'::regclass THEN r.ev_class IN (SELECT oid FROM owned_classes)
+    WHEN 'pg_trigger'::regclass THEN EXISTS (SELECT 1 FROM pg_trigger t WHERE t.oid = d.objid
+        AND t.tgrelid IN (SELECT oid FROM owned_classes))
+    WHEN 'pg_attrdef'::regclass THEN EXISTS (SELECT 1 FROM pg_attrdef a WHERE a.oid = d.objid
+        AND a.adrelid IN (SELECT oid FROM owned_classes))
+    WHEN 'pg_policy'::regclass THEN EXISTS (SELECT 1 FROM pg_policy p WHERE p.oid = d.objid
+        AND p.polrelid IN (SELECT oid FROM owned_classes))
+    ELSE false END
+GROUP BY 1
+ORDER BY 1";
+
+#[derive(QueryableByName)]
+struct Name {
+    #[diesel(sql_type = Text)]
+    name: String,
+}
+
+/// Which of facedb's bookkeeping tables exist, in `BOOKKEEPING_TABLES` order.
+pub fn existing_bookkeeping_tables(db: &mut Db) -> Result<Vec<String>> {
+    let found: Vec<Name> = match db {
+        Db::Postgres(conn) => diesel::sql_query(
+            "SELECT c.relname::text AS name FROM pg_class c \
+             WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p') \
+               AND c.relname = ANY($1)",
+        )
+        .bind::<Array<Text>, _>(BOOKKEEPING_TABLES.to_vec())
+        .load(conn)?,
+        Db::Sqlite(conn) => diesel::sql_query(format!(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ({})",
+            BOOKKEEPING_TABLES.map(|t| format!("'{t}'")).join(", ")
+        ))
+        .load(conn)?,
+    };
+    Ok(in_order(&BOOKKEEPING_TABLES, &found))
+}
+
+/// Which of facedb's enum types exist (PostgreSQL; SQLite has none), in `ENUM_TYPES` order.
+pub fn existing_types(db: &mut Db) -> Result<Vec<String>> {
+    let found: Vec<Name> = match db {
+        Db::Postgres(conn) => diesel::sql_query(
+            "SELECT t.typname::text AS name FROM pg_type t \
+             WHERE t.typnamespace = current_schema()::regnamespace AND t.typname = ANY($1)",
+        )
+        .bind::<Array<Text>, _>(ENUM_TYPES.to_vec())
+        .load(conn)?,
+        Db::Sqlite(_) => Vec::new(),
+    };
+    Ok(in_order(&ENUM_TYPES, &found))
+}
+
+fn in_order(names: &[&str], found: &[Name]) -> Vec<String> {
+    names
+        .iter()
+        .filter(|n| found.iter().any(|f| f.name == **n))
+        .map(|n| n.to_string())
+        .collect()
+}
+
 /// Drops everything facedb owns, and nothing else. An object facedb does not own that depends
-/// on one of its tables (a view, another table's foreign key, a trigger) stops the drop with
+/// on one of its tables (a view, another table's foreign key) stops the drop with
 /// `Error::Schema` naming it: facedb never cascades into other people's objects.
 /// Runs inside the caller's transaction.
 pub fn drop_owned(db: &mut Db, target: &str) -> Result<()> {
@@ -263,8 +423,9 @@ pub fn drop_owned(db: &mut Db, target: &str) -> Result<()> {
             }
         }
         Db::Sqlite(conn) => {
-            if let Some(dependent) = sqlite_foreign_dependent(conn)? {
-                return Err(blocked(dependent));
+            let dependents = sqlite_foreign_dependents(conn)?;
+            if !dependents.is_empty() {
+                return Err(blocked(describe_all(&dependents)));
             }
             for table in TABLES.iter().chain(BOOKKEEPING_TABLES.iter()) {
                 diesel::sql_query(format!("DROP TABLE IF EXISTS {}", quote_identifier(table)))
@@ -281,8 +442,6 @@ struct SchemaObject {
     kind: String,
     #[diesel(sql_type = Text)]
     name: String,
-    #[diesel(sql_type = Text)]
-    tbl_name: String,
     #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
     sql: Option<String>,
 }
@@ -293,32 +452,26 @@ struct ForeignKeyTarget {
     target: String,
 }
 
-/// SQLite keeps no dependency graph: find views and triggers that mention facedb's tables and
-/// other tables whose foreign keys point at them.
-fn sqlite_foreign_dependent(conn: &mut diesel::SqliteConnection) -> Result<Option<String>> {
+/// SQLite keeps no dependency graph: find views that mention facedb's tables and other tables
+/// whose foreign keys point at them. Triggers on facedb's tables go with them, as on PostgreSQL.
+fn sqlite_foreign_dependents(conn: &mut diesel::SqliteConnection) -> Result<Vec<Dependent>> {
     let owned = |name: &str| {
         TABLES.contains(&name) || BOOKKEEPING_TABLES.contains(&name) || name.starts_with("sqlite_")
     };
-    let objects: Vec<SchemaObject> = diesel::sql_query(
-        "SELECT type AS kind, name, tbl_name, sql FROM sqlite_master ORDER BY name",
-    )
-    .load(conn)?;
+    let objects: Vec<SchemaObject> =
+        diesel::sql_query("SELECT type AS kind, name, sql FROM sqlite_master ORDER BY name")
+            .load(conn)?;
+    let mut dependents = Vec::new();
     for object in &objects {
         let sql = object.sql.as_deref().unwrap_or_default().to_lowercase();
         match object.kind.as_str() {
             "view" => {
                 if let Some(table) = TABLES.iter().find(|t| mentions(&sql, t)) {
-                    return Ok(Some(format!(
-                        "view {} depends on table {table}",
-                        object.name
-                    )));
+                    dependents.push(Dependent::new(
+                        format!("view {}", object.name),
+                        format!("table {table}"),
+                    ));
                 }
-            }
-            "trigger" if TABLES.contains(&object.tbl_name.as_str()) => {
-                return Ok(Some(format!(
-                    "trigger {} depends on table {}",
-                    object.name, object.tbl_name
-                )));
             }
             "table" if !owned(&object.name) => {
                 let targets: Vec<ForeignKeyTarget> =
@@ -329,16 +482,16 @@ fn sqlite_foreign_dependent(conn: &mut diesel::SqliteConnection) -> Result<Optio
                     .iter()
                     .find(|fk| TABLES.contains(&fk.target.as_str()))
                 {
-                    return Ok(Some(format!(
-                        "a foreign key of table {} depends on table {}",
-                        object.name, fk.target
-                    )));
+                    dependents.push(Dependent::new(
+                        format!("a foreign key of table {}", object.name),
+                        format!("table {}", fk.target),
+                    ));
                 }
             }
             _ => {}
         }
     }
-    Ok(None)
+    Ok(dependents)
 }
 
 /// Whether `sql` names `table` as a whole word.

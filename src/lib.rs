@@ -8,6 +8,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod connection;
+pub mod demo;
 pub mod error;
 pub mod guard;
 pub mod inventory;

@@ -160,7 +160,8 @@ fn lock_holder(conn: &mut diesel::PgConnection) -> String {
     }
 }
 
-fn humanize(duration: Duration) -> String {
+/// `5s`, `1500ms`: a duration as the flags take it.
+pub(crate) fn humanize(duration: Duration) -> String {
     if duration.as_millis() % 1000 == 0 {
         format!("{}s", duration.as_secs())
     } else {

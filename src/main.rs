@@ -1,9 +1,7 @@
-use clap::Parser;
-
-use facedb::cli::{self, Cli};
+use facedb::cli;
 
 fn main() {
-    let cli = Cli::parse();
+    let cli = cli::parse();
     let json = cli.global.json;
     let code = match cli::run(cli) {
         Ok(code) => code,

@@ -5,6 +5,7 @@ use diesel::pg::Pg;
 use diesel::sqlite::Sqlite;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
+use crate::config::Backend;
 use crate::connection::Db;
 use crate::error::{Error, Result};
 
@@ -54,4 +55,111 @@ pub fn all_names(postgres: bool) -> Vec<String> {
         MigrationSource::<Sqlite>::migrations(&SQLITE).map(names::<Sqlite>)
     };
     result.unwrap_or_default()
+}
+
+/// Each backend's `up.sql` files by migration name, listed by build.rs from the folders
+/// `embed_migrations!` reads.
+mod up_sql {
+    include!(concat!(env!("OUT_DIR"), "/up_sql.rs"));
+}
+
+/// One migration as `init` applies it: its name, the version diesel records, and its SQL.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MigrationSql {
+    pub name: String,
+    pub version: String,
+    #[serde(skip)]
+    pub up_sql: &'static str,
+}
+
+/// Every migration of `backend`, in the order `init` applies them, with its `up.sql`.
+pub fn up_sql(backend: Backend) -> Result<Vec<MigrationSql>> {
+    fn collect<DB: diesel::backend::Backend>(
+        source: &EmbeddedMigrations,
+        files: &[(&str, &'static str)],
+    ) -> Result<Vec<MigrationSql>>
+    where
+        EmbeddedMigrations: MigrationSource<DB>,
+    {
+        let migrations = MigrationSource::<DB>::migrations(source)
+            .map_err(|e| Error::Migration(e.to_string()))?;
+        migrations
+            .iter()
+            .map(|m| {
+                let name = m.name().to_string();
+                let up_sql = files
+                    .iter()
+                    .find(|(file, _)| *file == name)
+                    .map(|(_, sql)| *sql)
+                    .ok_or_else(|| {
+                        Error::Migration(format!(
+                            "the SQL of migration {name} is not embedded; rebuild facedb"
+                        ))
+                    })?;
+                Ok(MigrationSql {
+                    version: m.name().version().to_string(),
+                    name,
+                    up_sql,
+                })
+            })
+            .collect()
+    }
+    match backend {
+        Backend::Postgres => collect::<Pg>(&POSTGRES, up_sql::POSTGRES_UP_SQL),
+        Backend::Sqlite => collect::<Sqlite>(&SQLITE, up_sql::SQLITE_UP_SQL),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::connection::{Instrumentation, InstrumentationEvent};
+    use diesel::Connection;
+    use std::sync::{Arc, Mutex};
+
+    #[test]
+    fn every_embedded_migration_has_its_sql_and_nothing_else() {
+        for (backend, files) in [
+            (Backend::Postgres, up_sql::POSTGRES_UP_SQL),
+            (Backend::Sqlite, up_sql::SQLITE_UP_SQL),
+        ] {
+            let migrations = up_sql(backend).unwrap();
+            let names: Vec<&str> = migrations.iter().map(|m| m.name.as_str()).collect();
+            let files: Vec<&str> = files.iter().map(|(name, _)| *name).collect();
+            assert_eq!(names, files, "{backend:?}");
+            assert_eq!(names, all_names(backend == Backend::Postgres));
+            assert!(migrations.iter().all(|m| m.up_sql.contains("CREATE TABLE")));
+        }
+    }
+
+    /// Records the statements a connection runs.
+    struct Record(Arc<Mutex<Vec<String>>>);
+
+    impl Instrumentation for Record {
+        fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+            if let InstrumentationEvent::StartQuery { query, .. } = event {
+                self.0.lock().unwrap().push(query.to_string());
+            }
+        }
+    }
+
+    /// What `facedb sql` prints is byte for byte what diesel runs for each migration.
+    #[test]
+    fn the_listed_sql_is_what_the_embedded_migration_runs() {
+        let statements = Arc::new(Mutex::new(Vec::new()));
+        let mut conn = diesel::SqliteConnection::establish(":memory:").unwrap();
+        conn.set_instrumentation(Record(statements.clone()));
+        for migration in MigrationSource::<Sqlite>::migrations(&SQLITE).unwrap() {
+            let name = migration.name().to_string();
+            let listed = up_sql(Backend::Sqlite)
+                .unwrap()
+                .into_iter()
+                .find(|m| m.name == name)
+                .unwrap();
+            statements.lock().unwrap().clear();
+            migration.run(&mut conn).unwrap();
+            let ran = statements.lock().unwrap().clone();
+            assert!(ran.iter().any(|s| s == listed.up_sql), "{name}: {ran:?}");
+        }
+    }
 }

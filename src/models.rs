@@ -204,6 +204,9 @@ pub struct Camera {
 }
 
 /// A new `cameras` row; `camera_id` and `created_at`/`updated_at` come from the database.
+/// `last_probe_at` and `last_state_change_at` start NULL: a new camera has not been probed, and
+/// leaving the two `timestamptz` columns out (a type diesel's SQLite backend does not have) lets
+/// this struct insert on both backends.
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = crate::schema::cameras)]
 pub struct NewCamera<'a> {
@@ -215,8 +218,6 @@ pub struct NewCamera<'a> {
     pub device_index: Option<i32>,
     pub is_active: bool,
     pub caps: Option<serde_json::Value>,
-    pub last_probe_at: Option<DateTime<Utc>>,
-    pub last_state_change_at: Option<DateTime<Utc>>,
 }
 
 /// A row of `camera_sessions`; `state` is PENDING, ACTIVE, PAUSED, ORPHANED or TERMINATED.

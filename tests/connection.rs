@@ -322,3 +322,119 @@ fn postgres_database_exists() -> bool {
     .get_result(&mut conn)
     .expect("query pg_database")
 }
+
+/// Runs `cmd` to the end, killing it after `limit`; the output and how long it took.
+fn run_bounded(mut cmd: std::process::Command, limit: Duration) -> (Output, Duration) {
+    let started = Instant::now();
+    let mut child = cmd
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn facedb");
+    while child.try_wait().expect("poll facedb").is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().expect("facedb output");
+    (Output::from(out), started.elapsed())
+}
+
+#[test]
+fn wait_rides_out_a_server_that_comes_up_late() {
+    let Some(mut cluster) = PrivateCluster::start() else {
+        return;
+    };
+    let password = cluster.superuser_password().to_owned();
+    let url = cluster.url("postgres", &password, "facedb");
+    cluster.stop();
+
+    let dir = tempfile::TempDir::new().expect("temp dir");
+    let mut cmd = support::std_facedb_in(dir.path());
+    cmd.args([
+        "init",
+        "--wait",
+        "20s",
+        "--connect-timeout",
+        "2s",
+        "--database-url",
+        &url,
+    ])
+    .stdin(std::process::Stdio::null())
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped());
+    let started = Instant::now();
+    let mut child = cmd.spawn().expect("spawn facedb");
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        child.try_wait().expect("poll facedb").is_none(),
+        "facedb gave up instead of waiting for the stopped server"
+    );
+    cluster.start_again();
+    while child.try_wait().expect("poll facedb").is_none() && started.elapsed() < RUN_LIMIT {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let out = Output::from(child.wait_with_output().expect("facedb output"));
+    let out = hides_everywhere(out.success(), &password)
+        .stderr_has(&format!(
+            "waiting up to 20s for PostgreSQL at 127.0.0.1:{}",
+            cluster.port()
+        ))
+        .stderr_has("answered after");
+    assert!(
+        out.stdout.contains("created the database"),
+        "{}",
+        out.stdout
+    );
+    assert!(cluster.database_exists("facedb"));
+}
+
+#[test]
+fn wait_gives_up_on_a_closed_port_when_the_time_is_up() {
+    let port = free_port();
+    let url = format!("postgres://u:W4itPW@127.0.0.1:{port}/x");
+    let dir = tempfile::TempDir::new().expect("temp dir");
+    let mut cmd = support::std_facedb_in(dir.path());
+    cmd.args(["init", "--wait", "2s", "--database-url", &url]);
+    let (out, took) = run_bounded(cmd, RUN_LIMIT);
+    let out = out
+        .code(3)
+        .hides("W4itPW")
+        .stderr_has("connection refused")
+        .stderr_has("gave up after waiting 2s");
+    assert!(
+        out.stderr.contains(&format!(
+            "waiting up to 2s for PostgreSQL at 127.0.0.1:{port}"
+        )),
+        "says what it waits for: {}",
+        out.stderr
+    );
+    assert!(
+        took >= Duration::from_millis(1500),
+        "did not wait: {took:?}"
+    );
+    assert!(took < Duration::from_secs(15), "a 2 s wait took {took:?}");
+}
+
+#[test]
+fn wait_does_not_retry_a_wrong_password() {
+    let Some(cluster) = PrivateCluster::start() else {
+        return;
+    };
+    let url = cluster.url("postgres", "N0t-the-password", "facedb");
+    let dir = tempfile::TempDir::new().expect("temp dir");
+    let mut cmd = support::std_facedb_in(dir.path());
+    cmd.args(["init", "--wait", "30s", "--database-url", &url]);
+    let (out, took) = run_bounded(cmd, RUN_LIMIT);
+    let out = hides_everywhere(out.code(3), "N0t-the-password")
+        .stderr_has("password authentication failed");
+    assert!(!out.stderr.contains("waiting"), "{}", out.stderr);
+    assert!(
+        took < Duration::from_secs(10),
+        "a wrong password was retried: {took:?}"
+    );
+}

@@ -91,8 +91,6 @@ fn every_model_round_trips_on_postgres() {
             device_index: Some(0),
             is_active: true,
             caps: Some(json!({"fps": 30})),
-            last_probe_at: Some(now_tz),
-            last_state_change_at: None,
         })
         .returning(Camera::as_returning())
         .get_result(conn)

@@ -6,6 +6,7 @@ use serde::Serialize;
 use crate::commands::{set_up, SeedArgs, SetupOutcome};
 use crate::config::Settings;
 use crate::connection;
+use crate::demo::{self, DemoData};
 use crate::error::Result;
 use crate::progress::Progress;
 
@@ -13,6 +14,11 @@ use crate::progress::Progress;
 pub struct Args {
     #[command(flatten)]
     pub seed: SeedArgs,
+
+    /// Also add the development data: tenant t-dev with a site and three webcams (only what is
+    /// missing; for development databases).
+    #[arg(long)]
+    pub with_demo_data: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -24,6 +30,8 @@ pub struct InitReport {
     pub created_database: bool,
     #[serde(flatten)]
     pub setup: SetupOutcome,
+    /// With `--with-demo-data`: what it found and added; otherwise `null`.
+    pub demo_data: Option<DemoData>,
     pub up_to_date: bool,
 }
 
@@ -35,6 +43,9 @@ impl std::fmt::Display for InitReport {
             changes.push("created the database".to_owned());
         }
         changes.extend(self.setup.changes());
+        if let Some(demo) = self.demo_data.as_ref().filter(|d| d.created) {
+            changes.push(format!("added demo data (tenant '{}')", demo.tenant));
+        }
         if changes.is_empty() {
             write!(f, "{}: up to date", self.target)
         } else {
@@ -57,16 +68,49 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Init
         progress.done(format!("created database {target}"));
     }
     progress.start(format!("applying the schema to {target}"));
-    let setup = db.exclusive(settings.lock_timeout, |db| set_up(db, settings, None))?;
+    let (setup, demo_data) = db.exclusive(settings.lock_timeout, |db| {
+        let setup = set_up(db, settings, None)?;
+        let demo_data = if args.with_demo_data {
+            Some(demo::add_demo_data(db)?)
+        } else {
+            None
+        };
+        Ok((setup, demo_data))
+    })?;
     setup.report(progress);
-    let up_to_date =
-        !created_database && setup.applied_migrations.is_empty() && setup.seeded_admin.is_none();
+    if let Some(demo) = &demo_data {
+        report_demo_data(demo, progress);
+    }
+    let up_to_date = !created_database
+        && setup.applied_migrations.is_empty()
+        && setup.seeded_admin.is_none()
+        && !demo_data.as_ref().is_some_and(|d| d.created);
     Ok(InitReport {
         command: "init",
         target,
         backend: settings.target.backend_key(),
         created_database,
         setup,
+        demo_data,
         up_to_date,
     })
+}
+
+fn report_demo_data(demo: &DemoData, progress: &Progress) {
+    let added = demo.added;
+    if demo.created {
+        progress.done(format!(
+            "added demo data: tenant '{}', site '{}' ({}, {}, {} added)",
+            demo.tenant,
+            demo.site,
+            super::plural(added.tenants, "tenant"),
+            super::plural(added.sites, "site"),
+            super::plural(added.cameras, "camera")
+        ));
+    } else {
+        progress.info(format!(
+            "demo data already there: tenant '{}', site '{}' and its webcams",
+            demo.tenant, demo.site
+        ));
+    }
 }

@@ -11,7 +11,8 @@ use crate::config::Settings;
 use crate::connection;
 use crate::error::{Error, Result};
 use crate::guard;
-use crate::inventory::{self, TableCount, TenantRows};
+use crate::inventory::{self, Dependent, TableCount, TenantRows};
+use crate::migrations;
 use crate::progress::Progress;
 
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -27,6 +28,11 @@ pub struct Args {
 
     #[command(flatten)]
     pub seed: SeedArgs,
+
+    /// Show what would be dropped and change nothing: no prompt, no lock, a missing database
+    /// is not created. Exits 5 when an object facedb does not own would stop the reset.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -197,5 +203,167 @@ fn confirmation_name(settings: &Settings) -> String {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| sqlite.path.display().to_string()),
+    }
+}
+
+/// What `reset --dry-run` (or `fresh --dry-run`) found: what the reset would drop, what would stop
+/// it, and what it would set up again.
+#[derive(Debug, Clone, Serialize)]
+pub struct DryRunReport {
+    /// `reset` or `fresh`.
+    pub command: &'static str,
+    pub dry_run: bool,
+    pub target: String,
+    pub backend: &'static str,
+    /// `false`: the reset would create the database.
+    pub database_exists: bool,
+    pub would_drop: WouldDrop,
+    /// Objects facedb does not own that depend on what it owns: the reset would refuse (exit 5).
+    pub blockers: Vec<Dependent>,
+    pub would_apply_migrations: Vec<String>,
+    /// The username of the admin the reset would seed.
+    pub would_seed_admin: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct WouldDrop {
+    /// Rows per facedb table that exists.
+    pub tables: Vec<TableCount>,
+    pub bookkeeping_tables: Vec<String>,
+    /// PostgreSQL enum types (SQLite has none).
+    pub types: Vec<String>,
+}
+
+impl DryRunReport {
+    /// Why the real command would refuse, if it would.
+    pub fn refusal(&self) -> Option<String> {
+        (!self.blockers.is_empty()).then(|| {
+            format!(
+                "cannot reset {}: {}. facedb drops only what it owns; drop or change what it names first (dry run: nothing was changed)",
+                self.target,
+                inventory::describe_all(&self.blockers)
+            )
+        })
+    }
+}
+
+impl std::fmt::Display for DryRunReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let then = format!(
+            "apply {} and seed admin '{}'",
+            super::plural(self.would_apply_migrations.len(), "migration"),
+            self.would_seed_admin
+        );
+        let what = if !self.blockers.is_empty() {
+            let count = self.blockers.len();
+            format!(
+                "{} would be refused (exit 5): {} facedb does not own {} on what it owns",
+                self.command,
+                super::plural(count, "object"),
+                if count == 1 { "depends" } else { "depend" }
+            )
+        } else if !self.database_exists {
+            format!(
+                "the database does not exist; {} would create it, {then}",
+                self.command
+            )
+        } else {
+            let drop = &self.would_drop;
+            let rows: i64 = drop.tables.iter().map(|c| c.rows).sum();
+            let mut parts = vec![format!(
+                "{} ({})",
+                super::plural(drop.tables.len(), "table"),
+                super::plural(rows as usize, "row")
+            )];
+            if !drop.bookkeeping_tables.is_empty() {
+                parts.push(super::plural(
+                    drop.bookkeeping_tables.len(),
+                    "bookkeeping table",
+                ));
+            }
+            if !drop.types.is_empty() {
+                parts.push(super::plural(drop.types.len(), "type"));
+            }
+            let last = parts.pop().unwrap_or_default();
+            let listed = if parts.is_empty() {
+                last
+            } else {
+                format!("{} and {last}", parts.join(", "))
+            };
+            format!("{} would drop {listed}, then {then}", self.command)
+        };
+        write!(f, "{}: dry run: {what}; nothing was changed", self.target)
+    }
+}
+
+/// Finds what a reset would drop and what would stop it, changing nothing: no prompt, no lock,
+/// no transaction that writes, and a missing database is not created.
+pub fn dry_run(
+    settings: &Settings,
+    command: &'static str,
+    progress: &Progress,
+) -> Result<DryRunReport> {
+    let target = settings.target.display();
+    progress.start(format!("connecting to {target}"));
+    let db = connection::open_existing(settings, progress)?;
+    let database_exists = db.is_some();
+    let (would_drop, blockers) = match db {
+        Some(mut db) => {
+            progress.start(format!("looking at {target}"));
+            let would_drop = WouldDrop {
+                tables: inventory::count_rows(&mut db)?,
+                bookkeeping_tables: inventory::existing_bookkeeping_tables(&mut db)?,
+                types: inventory::existing_types(&mut db)?,
+            };
+            (would_drop, inventory::foreign_dependents(&mut db)?)
+        }
+        None => (WouldDrop::default(), Vec::new()),
+    };
+    let report = DryRunReport {
+        command,
+        dry_run: true,
+        target,
+        backend: settings.target.backend_key(),
+        database_exists,
+        would_drop,
+        blockers,
+        would_apply_migrations: migrations::all_names(
+            settings.target.backend() == crate::config::Backend::Postgres,
+        ),
+        would_seed_admin: settings.admin.username.clone(),
+    };
+    report.show(progress);
+    Ok(report)
+}
+
+impl DryRunReport {
+    /// The details, on stderr: each table with its rows, the bookkeeping tables and the types.
+    /// What would stop the reset is the error line `cli` prints.
+    fn show(&self, progress: &Progress) {
+        if !self.database_exists {
+            return;
+        }
+        let drop = &self.would_drop;
+        progress.info(format!("{} would drop from {}:", self.command, self.target));
+        let names = drop
+            .tables
+            .iter()
+            .map(|c| c.table.as_str())
+            .chain(drop.bookkeeping_tables.iter().map(String::as_str));
+        let width = names.map(str::len).max().unwrap_or(0);
+        for count in &drop.tables {
+            let approx = if count.estimated { "~" } else { "" };
+            progress.info(format!(
+                "  {:<width$}  {approx}{}",
+                count.table,
+                super::plural(count.rows as usize, "row")
+            ));
+        }
+        for table in &drop.bookkeeping_tables {
+            progress.info(format!("  {table:<width$}  (bookkeeping)"));
+        }
+        for name in &drop.types {
+            progress.info(format!("  type {name}"));
+        }
     }
 }

@@ -194,6 +194,26 @@ impl TestDb {
             .i64(&format!("SELECT count(*) AS v FROM {table}"))
     }
 
+    /// Creates the database empty, as a DBA would before running a script in it (PostgreSQL:
+    /// `CREATE DATABASE`; SQLite: an empty file).
+    pub fn create_empty(&self) {
+        match self.backend {
+            Backend::Postgres => {
+                let mut conn = PgConnection::establish(
+                    self.server.as_deref().expect("a PostgreSQL test database"),
+                )
+                .expect("connect to the test server");
+                let sql = format!("CREATE DATABASE \"{}\"", self.name.replace('"', "\"\""));
+                diesel::sql_query(sql)
+                    .execute(&mut conn)
+                    .expect("create the test database");
+            }
+            Backend::Sqlite => {
+                std::fs::File::create(self.sqlite_path()).expect("create the SQLite file");
+            }
+        }
+    }
+
     /// Whether the PostgreSQL database exists on the server.
     pub fn pg_exists(&self) -> bool {
         let mut conn =

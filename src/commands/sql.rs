@@ -1,0 +1,105 @@
+//! `facedb sql`: prints the SQL `init` applies, for a DBA who runs schema changes by hand. It never
+//! connects: the backend comes from `--backend`, else from the configured database's URL.
+
+use serde::Serialize;
+
+use crate::config::{Backend, Overrides, Settings};
+use crate::error::Result;
+use crate::lock::ADVISORY_LOCK_KEY;
+use crate::migrations::{self, MigrationSql};
+
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Args {
+    /// The backend to print the schema for [default: the backend of --database-url, DATABASE_URL
+    /// or DB_*, without connecting].
+    #[arg(long, value_enum, value_name = "BACKEND")]
+    pub backend: Option<Backend>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SqlReport {
+    pub command: &'static str,
+    pub backend: &'static str,
+    /// The migrations the script applies and records, in order.
+    pub migrations: Vec<MigrationSql>,
+    /// The whole script, as printed without `--json`.
+    pub script: String,
+}
+
+impl std::fmt::Display for SqlReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.script.trim_end())
+    }
+}
+
+pub fn run(overrides: &Overrides, args: &Args) -> Result<SqlReport> {
+    let backend = match args.backend {
+        Some(backend) => backend,
+        None => Settings::resolve_target(overrides)?.backend(),
+    };
+    let migrations = migrations::up_sql(backend)?;
+    Ok(SqlReport {
+        command: "sql",
+        backend: backend.key(),
+        script: script(backend, &migrations),
+        migrations,
+    })
+}
+
+/// The migrations wrapped as `init` runs them: one transaction, facedb's lock, diesel's migration
+/// table, and each migration recorded there, so that a later `facedb init` finds nothing to apply.
+pub fn script(backend: Backend, migrations: &[MigrationSql]) -> String {
+    let (example, begin, lock) = match backend {
+        Backend::Postgres => (
+            "facedb sql --backend postgres | psql -v ON_ERROR_STOP=1 -d facedb",
+            "BEGIN;",
+            Some(format!(
+                "-- facedb's lock, as init takes it: waits for a facedb working on this database.\n\
+                 DO $$ BEGIN PERFORM pg_advisory_xact_lock({ADVISORY_LOCK_KEY}); END $$;\n"
+            )),
+        ),
+        Backend::Sqlite => (
+            "facedb sql --backend sqlite | sqlite3 facedb.db",
+            // Takes the file's write lock at once, as init does.
+            "BEGIN IMMEDIATE;",
+            None,
+        ),
+    };
+    let mut out = format!(
+        "-- The schema `facedb init` applies to a {name} database (facedb {version}), to run by hand:\n\
+         --   {example}\n\
+         -- One transaction. Each migration is recorded in __diesel_schema_migrations, as init records\n\
+         -- it, so that `facedb init` afterwards applies nothing and only seeds the system admin.\n\n\
+         {begin}\n\n",
+        name = backend.name(),
+        version = env!("CARGO_PKG_VERSION"),
+    );
+    if let Some(lock) = lock {
+        out.push_str(&lock);
+        out.push('\n');
+    }
+    out.push_str("-- diesel's migration table\n");
+    out.push_str(&terminated(diesel::migration::CREATE_MIGRATIONS_TABLE));
+    out.push_str("\n\n");
+    for migration in migrations {
+        out.push_str(&format!("-- migration {}\n", migration.name));
+        out.push_str(&terminated(migration.up_sql));
+        out.push_str(&format!(
+            "\nINSERT INTO __diesel_schema_migrations (version) VALUES ('{}');\n\n",
+            migration.version.replace('\'', "''")
+        ));
+    }
+    out.push_str("COMMIT;\n");
+    out
+}
+
+/// SQL text without trailing blanks, ending its last statement (a file may leave out the final
+/// semicolon; on a line of its own it also ends a statement that a trailing comment follows).
+fn terminated(sql: &str) -> String {
+    let sql = sql.trim_end();
+    if sql.ends_with(';') {
+        sql.to_owned()
+    } else {
+        format!("{sql}\n;")
+    }
+}

@@ -1,0 +1,136 @@
+//! The development data of `init --with-demo-data`, as the old tool made it: tenant `t-dev` with one
+//! site and three webcams. Each row is looked up by its natural key first (tenant id, site name in
+//! the tenant, camera name in the site), so running it again adds only what is missing.
+
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::connection::Db;
+use crate::error::Result;
+use crate::models::{CameraType, NewCamera, NewSite, NewTenant};
+use crate::schema::{cameras, sites, tenants};
+
+pub const TENANT_ID: &str = "t-dev";
+pub const TENANT_NAME: &str = "Development Tenant";
+pub const SITE_NAME: &str = "Development Site";
+pub const SITE_LOCATION: &str = "Local Development Environment";
+/// The webcams and their device indexes.
+pub const CAMERAS: [(&str, i32); 3] = [
+    ("USB Webcam", 0),
+    ("Built-in Webcam", 1),
+    ("External Webcam", 2),
+];
+
+/// What `--with-demo-data` found and added.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DemoData {
+    pub tenant: &'static str,
+    pub site: &'static str,
+    /// Whether this run added anything (false: it was all there).
+    pub created: bool,
+    /// Rows this run added.
+    pub added: Added,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Added {
+    pub tenants: usize,
+    pub sites: usize,
+    pub cameras: usize,
+}
+
+impl Added {
+    fn total(self) -> usize {
+        self.tenants + self.sites + self.cameras
+    }
+}
+
+/// Runs `$body` with `$conn` bound to the connection of either backend: the queries here are the
+/// same on both, and diesel needs a concrete connection type to build them.
+macro_rules! on_either {
+    ($db:expr, |$conn:ident| $body:expr) => {
+        match $db {
+            Db::Postgres($conn) => $body,
+            Db::Sqlite($conn) => $body,
+        }
+    };
+}
+
+/// Adds whatever of the demo data is missing. Runs inside the caller's locked transaction.
+pub fn add_demo_data(db: &mut Db) -> Result<DemoData> {
+    let mut added = Added::default();
+
+    let tenant_exists = on_either!(db, |conn| diesel::select(diesel::dsl::exists(
+        tenants::table.find(TENANT_ID)
+    ))
+    .get_result::<bool>(conn))?;
+    if !tenant_exists {
+        let tenant = NewTenant {
+            tenant_id: TENANT_ID,
+            name: TENANT_NAME,
+            description: None,
+            is_active: true,
+        };
+        on_either!(db, |conn| diesel::insert_into(tenants::table)
+            .values(&tenant)
+            .execute(conn))?;
+        added.tenants += 1;
+    }
+
+    let find_site = || {
+        sites::table
+            .filter(sites::tenant_id.eq(TENANT_ID))
+            .filter(sites::name.eq(SITE_NAME))
+            .select(sites::site_id)
+            .order(sites::site_id)
+    };
+    let existing_site = on_either!(db, |conn| find_site().first::<i64>(conn).optional())?;
+    let site_id = match existing_site {
+        Some(site_id) => site_id,
+        None => {
+            let site = NewSite {
+                tenant_id: TENANT_ID,
+                name: SITE_NAME,
+                location: Some(SITE_LOCATION),
+            };
+            on_either!(db, |conn| diesel::insert_into(sites::table)
+                .values(&site)
+                .execute(conn))?;
+            added.sites += 1;
+            on_either!(db, |conn| find_site().first::<i64>(conn))?
+        }
+    };
+
+    for (name, device_index) in CAMERAS {
+        let camera_exists = on_either!(db, |conn| diesel::select(diesel::dsl::exists(
+            cameras::table
+                .filter(cameras::site_id.eq(site_id))
+                .filter(cameras::name.eq(name))
+        ))
+        .get_result::<bool>(conn))?;
+        if camera_exists {
+            continue;
+        }
+        let camera = NewCamera {
+            tenant_id: TENANT_ID,
+            site_id,
+            name,
+            camera_type: CameraType::Webcam,
+            rtsp_url: None,
+            device_index: Some(device_index),
+            is_active: true,
+            caps: None,
+        };
+        on_either!(db, |conn| diesel::insert_into(cameras::table)
+            .values(&camera)
+            .execute(conn))?;
+        added.cameras += 1;
+    }
+
+    Ok(DemoData {
+        tenant: TENANT_ID,
+        site: SITE_NAME,
+        created: added.total() > 0,
+        added,
+    })
+}
