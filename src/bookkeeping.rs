@@ -14,6 +14,9 @@ diesel::table! {
     }
 }
 
+/// The table, by name.
+pub const TABLE: &str = "__facedb_metadata";
+
 /// The key under which `init` records the deployment environment (`ENV`).
 pub const ENVIRONMENT_KEY: &str = "environment";
 
@@ -39,4 +42,15 @@ pub fn record_once(db: &mut Db, key: &str, value: &str) -> Result<String> {
         }
     };
     Ok(recorded)
+}
+
+/// The value recorded under `key`, if any. The caller knows that `__facedb_metadata` exists.
+pub fn read(db: &mut Db, key: &str) -> Result<Option<String>> {
+    use __facedb_metadata::dsl as m;
+    let select = m::__facedb_metadata.filter(m::key.eq(key)).select(m::value);
+    let value = match db {
+        Db::Postgres(conn) => select.first::<String>(conn).optional()?,
+        Db::Sqlite(conn) => select.first::<String>(conn).optional()?,
+    };
+    Ok(value)
 }

@@ -4,10 +4,13 @@
 //! start-up in development.
 
 pub mod bookkeeping;
+pub mod catalog;
 pub mod cli;
 pub mod commands;
+pub mod compare;
 pub mod config;
 pub mod connection;
+pub mod contract;
 pub mod error;
 pub mod inventory;
 pub mod lock;
