@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 
-use crate::commands::{fresh, init, reset};
+use crate::commands::{check, fresh, init, reset, status};
 use crate::config::{parse_duration, Overrides, Settings};
 use crate::error::{Error, ExitCode, Result};
 use crate::password::PasswordScheme;
@@ -74,6 +74,10 @@ pub enum Command {
     Reset(reset::Args),
     /// Reset without asking (requires --force): for CI scripts and Makefiles.
     Fresh(reset::Args),
+    /// Compare the live schema with the contract and list every difference (exit 5 if any).
+    Check(check::Args),
+    /// Show the target, server, migrations, tables with row counts and the admin (exit 5 if not up to date).
+    Status(status::Args),
 }
 
 impl GlobalArgs {
@@ -99,6 +103,17 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Init(args) => emit(global, &progress, &init::run(&settings, args, &progress)?),
         Command::Reset(args) => emit(global, &progress, &reset::run(&settings, args, &progress)?),
         Command::Fresh(args) => emit(global, &progress, &fresh::run(&settings, args, &progress)?),
+        // These print their report whatever it says; its exit code says whether all is well.
+        Command::Check(args) => {
+            let report = check::run(&settings, args, &progress)?;
+            emit(global, &progress, &report);
+            return Ok(report.exit_code());
+        }
+        Command::Status(args) => {
+            let report = status::run(&settings, args, &progress)?;
+            emit(global, &progress, &report);
+            return Ok(report.exit_code());
+        }
     }
     Ok(ExitCode::Success)
 }

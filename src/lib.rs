@@ -22,7 +22,9 @@ pub mod schema;
 pub mod seed;
 pub mod sql_types;
 
+pub use commands::check::{check, CheckReport};
 pub use commands::init::{init, InitReport};
 pub use commands::reset::{reset, ResetReport};
+pub use commands::status::{status, StatusReport};
 pub use config::Settings;
 pub use error::{Error, ExitCode, Result};

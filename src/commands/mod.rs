@@ -1,10 +1,13 @@
 //! One module per command, each an `Args` struct (its flags) and a `run`. `init` sets a database
 //! up; `reset` drops what facedb owns and sets it up again after a confirmation; `fresh` is
-//! `reset --force` under the name CI scripts use.
+//! `reset --force` under the name CI scripts use; `check` compares the schema with the contract
+//! and `status` says where the database stands, both without changing anything.
 
+pub mod check;
 pub mod fresh;
 pub mod init;
 pub mod reset;
+pub mod status;
 
 use serde::Serialize;
 
