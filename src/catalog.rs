@@ -535,6 +535,7 @@ fn read_sqlite(conn: &mut SqliteConnection, wanted: &[&str]) -> Result<Schema> {
         )
         .bind::<Text, _>(name)
         .load(conn)?;
+        // By name: SQLite numbers the indexes of UNIQUE constraints in declaration order.
         listed.sort_by(|a, b| a.name.cmp(&b.name));
         let mut uniques = Vec::new();
         let mut indexes = Vec::new();
@@ -566,8 +567,6 @@ fn read_sqlite(conn: &mut SqliteConnection, wanted: &[&str]) -> Result<Schema> {
                 }
             }
         }
-        // Unique constraints in the order they were declared (SQLite numbers their indexes so).
-        uniques.reverse();
 
         tables.push(Table {
             name: name.to_owned(),
