@@ -14,6 +14,9 @@ diesel::table! {
     }
 }
 
+/// The table, by name.
+pub const TABLE: &str = "__facedb_metadata";
+
 /// The key under which `init` records the deployment environment (`ENV`).
 pub const ENVIRONMENT_KEY: &str = "environment";
 

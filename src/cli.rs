@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 
 use crate::commands::user::{self, UserCommand};
-use crate::commands::{completions, fresh, init, reset, sql};
+use crate::commands::{check, completions, fresh, init, reset, sql, status};
 use crate::config::{parse_duration, Overrides, Settings};
 use crate::error::{Error, ExitCode, Result};
 use crate::password::PasswordScheme;
@@ -76,6 +76,10 @@ pub enum Command {
     Reset(reset::Args),
     /// Reset without asking (requires --force): for CI scripts and Makefiles.
     Fresh(reset::Args),
+    /// Compare the live schema with the contract and list every difference (exit 5 if any).
+    Check(check::Args),
+    /// Show the target, server, migrations, tables with row counts and the admin (exit 5 if not up to date).
+    Status(status::Args),
     /// Create users, set passwords, list users (never creates the database).
     User(user::Args),
     /// Print the SQL that init applies, for running by hand (never connects).
@@ -168,6 +172,17 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         // The script is the product: --quiet does not hide it.
         Command::Sql(args) => print_result(global.json, &sql::run(&global.overrides(), args)?)?,
         Command::Completions(args) => write_stdout(&completions::run(args))?,
+        // These print their report whatever it says; its exit code says whether all is well.
+        Command::Check(args) => {
+            let report = check::run(&settings()?, args, &progress)?;
+            emit(global, &progress, &report)?;
+            return Ok(report.exit_code());
+        }
+        Command::Status(args) => {
+            let report = status::run(&settings()?, args, &progress)?;
+            emit(global, &progress, &report)?;
+            return Ok(report.exit_code());
+        }
     }
     Ok(ExitCode::Success)
 }

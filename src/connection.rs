@@ -78,26 +78,41 @@ pub fn open(settings: &Settings, create_missing: bool, progress: &Progress) -> R
     }
 }
 
-/// Opens the target if it exists, creating nothing: `None` when the PostgreSQL database or the
-/// SQLite file does not exist yet (for a dry run, which must leave the server as it found it).
+/// Opens the target only if it exists, for commands that look without touching: nothing is
+/// created, and the session is read-only (PostgreSQL's `default_transaction_read_only`, SQLite's
+/// `query_only`). `None` when the PostgreSQL database or the SQLite file does not exist.
 pub fn open_existing(settings: &Settings, progress: &Progress) -> Result<Option<Db>> {
-    match &settings.target {
+    let mut db = match &settings.target {
         Target::Postgres(target) => {
             let url = target.connection_url(settings.connect_timeout);
             match connect_pg_waiting(target, &url, settings, progress) {
-                Ok(mut conn) => {
-                    if settings.echo {
-                        conn.set_instrumentation(Echo);
-                    }
-                    Ok(Some(Db::Postgres(conn)))
-                }
-                Err(PgFailure::MissingDatabase) => Ok(None),
-                Err(failure) => Err(failure.into_error(target)),
+                Ok(conn) => Db::Postgres(conn),
+                Err(PgFailure::MissingDatabase) => return Ok(None),
+                Err(failure) => return Err(failure.into_error(target)),
             }
         }
-        Target::Sqlite(target) if !target.path.exists() => Ok(None),
-        Target::Sqlite(_) => open(settings, false, progress).map(|(db, _)| Some(db)),
+        Target::Sqlite(target) => {
+            if !target.path.is_file() {
+                return Ok(None);
+            }
+            Db::Sqlite(connect_sqlite(target, settings)?)
+        }
+    };
+    match &mut db {
+        Db::Postgres(conn) => {
+            diesel::sql_query("SET default_transaction_read_only = on").execute(conn)?;
+            if settings.echo {
+                conn.set_instrumentation(Echo);
+            }
+        }
+        Db::Sqlite(conn) => {
+            diesel::sql_query("PRAGMA query_only = ON").execute(conn)?;
+            if settings.echo {
+                conn.set_instrumentation(Echo);
+            }
+        }
     }
+    Ok(Some(db))
 }
 
 fn connect_pg(

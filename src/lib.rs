@@ -4,10 +4,13 @@
 //! start-up in development.
 
 pub mod bookkeeping;
+pub mod catalog;
 pub mod cli;
 pub mod commands;
+pub mod compare;
 pub mod config;
 pub mod connection;
+pub mod contract;
 pub mod demo;
 pub mod error;
 pub mod guard;
@@ -21,7 +24,9 @@ pub mod schema;
 pub mod seed;
 pub mod sql_types;
 
+pub use commands::check::{check, CheckReport};
 pub use commands::init::{init, InitReport};
 pub use commands::reset::{reset, ResetReport};
+pub use commands::status::{status, StatusReport};
 pub use config::Settings;
 pub use error::{Error, ExitCode, Result};

@@ -33,16 +33,6 @@ pub fn apply_pending(db: &mut Db) -> Result<Vec<String>> {
     .map_err(|e| Error::Migration(e.to_string()))
 }
 
-/// The names of the migrations not yet applied.
-pub fn pending(db: &mut Db) -> Result<Vec<String>> {
-    let pending = match db {
-        Db::Postgres(conn) => conn.pending_migrations(POSTGRES).map(names::<Pg>),
-        Db::Sqlite(conn) => conn.pending_migrations(SQLITE).map(names::<Sqlite>),
-    }
-    .map_err(|e| Error::Migration(e.to_string()))?;
-    Ok(pending)
-}
-
 fn names<DB: diesel::backend::Backend>(migrations: Vec<Box<dyn Migration<DB>>>) -> Vec<String> {
     migrations.iter().map(|m| m.name().to_string()).collect()
 }
@@ -108,6 +98,67 @@ pub fn up_sql(backend: Backend) -> Result<Vec<MigrationSql>> {
         Backend::Postgres => collect::<Pg>(&POSTGRES, up_sql::POSTGRES_UP_SQL),
         Backend::Sqlite => collect::<Sqlite>(&SQLITE, up_sql::SQLITE_UP_SQL),
     }
+}
+
+/// Where a database stands with this binary's migrations.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct MigrationState {
+    /// This binary's migrations the database has applied, by name.
+    pub applied: Vec<String>,
+    /// This binary's migrations it has not applied, by name.
+    pub pending: Vec<String>,
+    /// Versions the database records that this binary does not know (a newer facedb ran).
+    pub unknown: Vec<String>,
+}
+
+/// Reads which migrations `db` has applied, without writing anything (diesel's own harness
+/// creates its table first). `recorded` says whether `__diesel_schema_migrations` exists; when it
+/// does not, every migration is pending.
+pub fn state(db: &mut Db, recorded: bool) -> Result<MigrationState> {
+    use diesel::prelude::*;
+
+    #[derive(QueryableByName)]
+    struct Version {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        version: String,
+    }
+    fn known<DB: diesel::backend::Backend>(
+        migrations: Vec<Box<dyn Migration<DB>>>,
+    ) -> Vec<(String, String)> {
+        migrations
+            .iter()
+            .map(|m| (m.name().to_string(), m.name().version().to_string()))
+            .collect()
+    }
+    let migrations = match db {
+        Db::Postgres(_) => MigrationSource::<Pg>::migrations(&POSTGRES).map(known::<Pg>),
+        Db::Sqlite(_) => MigrationSource::<Sqlite>::migrations(&SQLITE).map(known::<Sqlite>),
+    }
+    .map_err(|e| Error::Migration(e.to_string()))?;
+    let mut versions: Vec<String> = Vec::new();
+    if recorded {
+        let query = diesel::sql_query(
+            "SELECT CAST(version AS TEXT) AS version FROM __diesel_schema_migrations ORDER BY version",
+        );
+        let rows: Vec<Version> = match db {
+            Db::Postgres(conn) => query.load(conn)?,
+            Db::Sqlite(conn) => query.load(conn)?,
+        };
+        versions = rows.into_iter().map(|r| r.version).collect();
+    }
+    let mut state = MigrationState::default();
+    for (name, version) in &migrations {
+        if versions.contains(version) {
+            state.applied.push(name.clone());
+        } else {
+            state.pending.push(name.clone());
+        }
+    }
+    state.unknown = versions
+        .into_iter()
+        .filter(|v| !migrations.iter().any(|(_, known)| known == v))
+        .collect();
+    Ok(state)
 }
 
 #[cfg(test)]

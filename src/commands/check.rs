@@ -1,0 +1,99 @@
+//! `facedb check`: compares the live schema with SCHEMA.md's and lists every difference. Reads
+//! only; exit 0 when the schema matches, 5 when it differs.
+
+use serde::Serialize;
+
+use crate::catalog;
+use crate::compare::{self, Difference};
+use crate::config::Settings;
+use crate::connection;
+use crate::contract;
+use crate::error::{Error, ExitCode, Result};
+use crate::progress::Progress;
+
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Args {}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    pub command: &'static str,
+    pub target: String,
+    pub backend: &'static str,
+    /// Whether the live schema is the contract's: no differences.
+    pub matches: bool,
+    pub differences: Vec<Reported>,
+}
+
+/// A difference, its facts and its sentence.
+#[derive(Debug, Clone, Serialize)]
+pub struct Reported {
+    #[serde(flatten)]
+    pub difference: Difference,
+    pub message: String,
+}
+
+impl CheckReport {
+    /// 0 when the schema matches, 5 (schema problem) when it differs.
+    pub fn exit_code(&self) -> ExitCode {
+        if self.matches {
+            ExitCode::Success
+        } else {
+            ExitCode::Schema
+        }
+    }
+}
+
+impl std::fmt::Display for CheckReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.matches {
+            return write!(
+                f,
+                "{}: the schema matches the contract ({} tables)",
+                self.target,
+                contract::TABLES.len()
+            );
+        }
+        write!(
+            f,
+            "{}: {} from the schema contract:",
+            self.target,
+            super::plural(self.differences.len(), "difference")
+        )?;
+        for reported in &self.differences {
+            write!(f, "\n  {}", reported.message)?;
+        }
+        Ok(())
+    }
+}
+
+/// Compares the schema at `settings` with the contract, without changing anything.
+pub fn check(settings: &Settings) -> Result<CheckReport> {
+    run(settings, &Args::default(), &Progress::quiet())
+}
+
+pub fn run(settings: &Settings, _args: &Args, progress: &Progress) -> Result<CheckReport> {
+    let target = settings.target.display();
+    progress.start(format!("connecting to {target}"));
+    let Some(mut db) = connection::open_existing(settings, progress)? else {
+        return Err(Error::Schema(format!(
+            "database {target} does not exist, so it has none of the schema; run `facedb init` to create it"
+        )));
+    };
+    progress.start(format!("reading the schema of {target}"));
+    let expected = contract::expected(db.backend());
+    let found = catalog::read(&mut db, &contract::table_names())?;
+    let differences: Vec<Reported> = compare::compare(&expected, &found)
+        .into_iter()
+        .map(|difference| Reported {
+            message: difference.to_string(),
+            difference,
+        })
+        .collect();
+    Ok(CheckReport {
+        command: "check",
+        target,
+        backend: settings.target.backend_key(),
+        matches: differences.is_empty(),
+        differences,
+    })
+}

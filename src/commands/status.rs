@@ -1,0 +1,297 @@
+//! `facedb status`: where the database stands. Reads only, and never creates the database.
+//! Exit 0 when it is up to date; 5 when a migration is pending, one of facedb's tables or the
+//! system admin is missing, or the database does not exist.
+
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Text};
+use serde::Serialize;
+
+use crate::bookkeeping::{self, ENVIRONMENT_KEY};
+use crate::catalog;
+use crate::config::Settings;
+use crate::connection::{self, Db};
+use crate::contract;
+use crate::error::{ExitCode, Result};
+use crate::inventory::{self, BOOKKEEPING_TABLES};
+use crate::migrations::{self, MigrationState};
+use crate::progress::Progress;
+
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Args {}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusReport {
+    pub command: &'static str,
+    /// `host:port/dbname` or the SQLite file.
+    pub target: String,
+    pub backend: &'static str,
+    pub database_exists: bool,
+    /// `SHOW server_version` or `sqlite_version()`; `null` when the database does not exist.
+    pub server_version: Option<String>,
+    /// The environment recorded by the first `init`, if any.
+    pub environment: Option<String>,
+    pub migrations: MigrationState,
+    /// facedb's tables, in SCHEMA.md's order.
+    pub tables: Vec<TableStatus>,
+    /// Whether a user with role SYSTEM_ADMIN exists; `null` when the users table is missing or
+    /// cannot be read.
+    pub system_admin: Option<bool>,
+    /// Tables in the database that facedb does not own.
+    pub other_tables: Vec<String>,
+    pub up_to_date: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TableStatus {
+    pub table: String,
+    pub present: bool,
+    /// `null` when the table is missing.
+    pub rows: Option<i64>,
+    /// `rows` is the planner's estimate (PostgreSQL, beyond 100,000 rows).
+    pub estimated: bool,
+}
+
+impl StatusReport {
+    /// 0 when up to date, 5 (schema problem) otherwise.
+    pub fn exit_code(&self) -> ExitCode {
+        if self.up_to_date {
+            ExitCode::Success
+        } else {
+            ExitCode::Schema
+        }
+    }
+
+    fn missing_tables(&self) -> usize {
+        self.tables.iter().filter(|t| !t.present).count()
+    }
+
+    /// Why the database is not up to date, and what to run about it.
+    fn verdict(&self) -> String {
+        if self.up_to_date {
+            return "up to date".to_owned();
+        }
+        if !self.database_exists {
+            return "the database does not exist: run `facedb init` to create it".to_owned();
+        }
+        let mut reasons = Vec::new();
+        if !self.migrations.pending.is_empty() {
+            reasons.push(format!(
+                "{} pending",
+                super::plural(self.migrations.pending.len(), "migration")
+            ));
+        }
+        let missing = self.missing_tables();
+        if missing > 0 {
+            reasons.push(format!("{} missing", super::plural(missing, "table")));
+        }
+        let users_present = self.tables.iter().any(|t| t.table == "users" && t.present);
+        match self.system_admin {
+            Some(false) => reasons.push("no system admin".to_owned()),
+            None if users_present => reasons.push("users.role cannot be read".to_owned()),
+            _ => {}
+        }
+        // A table dropped after its migration ran is not something `init` brings back.
+        let hint = if missing > 0 && self.migrations.pending.is_empty() {
+            "run `facedb check` to see how the schema differs"
+        } else {
+            "run `facedb init`"
+        };
+        format!("not up to date ({}): {hint}", reasons.join(", "))
+    }
+}
+
+impl std::fmt::Display for StatusReport {
+    /// A compact block, one `label  value` line per fact, lists continued under the value.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const WIDTH: usize = 14;
+        let mut lines: Vec<(String, String)> = Vec::new();
+        let mut field = |label: &str, values: Vec<String>| {
+            for (n, value) in values.into_iter().enumerate() {
+                let label = if n == 0 { label } else { "" };
+                lines.push((label.to_owned(), value));
+            }
+        };
+        let backend = match (&self.server_version, self.backend) {
+            (Some(version), "sqlite") => format!("SQLite {version}"),
+            (Some(version), _) => format!("PostgreSQL {version}"),
+            (None, "sqlite") => "SQLite".to_owned(),
+            (None, _) => "PostgreSQL".to_owned(),
+        };
+        field("target", vec![self.target.clone()]);
+        field("backend", vec![backend]);
+        if self.database_exists {
+            field(
+                "environment",
+                vec![self
+                    .environment
+                    .clone()
+                    .unwrap_or_else(|| "not recorded".to_owned())],
+            );
+            let or_none = |names: &[String]| {
+                if names.is_empty() {
+                    vec!["none".to_owned()]
+                } else {
+                    names.to_vec()
+                }
+            };
+            field("applied", or_none(&self.migrations.applied));
+            field("pending", or_none(&self.migrations.pending));
+            if !self.migrations.unknown.is_empty() {
+                field(
+                    "unknown",
+                    self.migrations
+                        .unknown
+                        .iter()
+                        .map(|v| format!("{v} (applied by a newer facedb)"))
+                        .collect(),
+                );
+            }
+            field(
+                "system admin",
+                vec![match self.system_admin {
+                    Some(true) => "yes",
+                    Some(false) => "none",
+                    None => "unknown",
+                }
+                .to_owned()],
+            );
+            let rows: Vec<String> = self
+                .tables
+                .iter()
+                .map(|t| match (t.present, t.rows, t.estimated) {
+                    (false, _, _) => "missing".to_owned(),
+                    (true, Some(rows), true) => format!("~{rows}"),
+                    (true, Some(rows), false) => rows.to_string(),
+                    (true, None, _) => "?".to_owned(),
+                })
+                .collect();
+            let name_width = self.tables.iter().map(|t| t.table.len()).max().unwrap_or(0);
+            let rows_width = rows.iter().map(String::len).max().unwrap_or(0);
+            field(
+                "tables",
+                self.tables
+                    .iter()
+                    .zip(&rows)
+                    .map(|(t, rows)| format!("{:<name_width$}  {rows:>rows_width$}", t.table))
+                    .collect(),
+            );
+            field(
+                "other tables",
+                vec![if self.other_tables.is_empty() {
+                    "none".to_owned()
+                } else {
+                    self.other_tables.join(", ")
+                }],
+            );
+        }
+        field("status", vec![self.verdict()]);
+        let text: Vec<String> = lines
+            .into_iter()
+            .map(|(label, value)| format!("{label:<WIDTH$}{value}"))
+            .collect();
+        write!(f, "{}", text.join("\n"))
+    }
+}
+
+/// Reports where the database at `settings` stands, without changing anything.
+pub fn status(settings: &Settings) -> Result<StatusReport> {
+    run(settings, &Args::default(), &Progress::quiet())
+}
+
+pub fn run(settings: &Settings, _args: &Args, progress: &Progress) -> Result<StatusReport> {
+    let target = settings.target.display();
+    progress.start(format!("connecting to {target}"));
+    let mut report = StatusReport {
+        command: "status",
+        target: target.clone(),
+        backend: settings.target.backend_key(),
+        database_exists: false,
+        server_version: None,
+        environment: None,
+        migrations: MigrationState::default(),
+        tables: contract::table_names()
+            .into_iter()
+            .map(|table| TableStatus {
+                table: table.to_owned(),
+                present: false,
+                rows: None,
+                estimated: false,
+            })
+            .collect(),
+        system_admin: None,
+        other_tables: Vec::new(),
+        up_to_date: false,
+    };
+    let Some(mut db) = connection::open_existing(settings, progress)? else {
+        report.migrations.pending = migrations::all_names(matches!(
+            settings.target,
+            crate::config::Target::Postgres(_)
+        ));
+        return Ok(report);
+    };
+    progress.start(format!("reading the state of {target}"));
+    report.database_exists = true;
+    report.server_version = Some(server_version(&mut db)?);
+    let names = catalog::table_names(&mut db)?;
+    let has = |table: &str| names.iter().any(|n| n == table);
+    if has(bookkeeping::TABLE) {
+        report.environment = bookkeeping::recorded(&mut db, ENVIRONMENT_KEY)?;
+    }
+    report.migrations = migrations::state(&mut db, has("__diesel_schema_migrations"))?;
+    let counts = inventory::count_rows(&mut db)?;
+    for table in &mut report.tables {
+        if let Some(count) = counts.iter().find(|c| c.table == table.table) {
+            table.present = true;
+            table.rows = Some(count.rows);
+            table.estimated = count.estimated;
+        }
+    }
+    if has("users") {
+        report.system_admin = system_admin_exists(&mut db).ok();
+    }
+    report.other_tables = names
+        .iter()
+        .filter(|n| !inventory::TABLES.contains(&n.as_str()))
+        .filter(|n| !BOOKKEEPING_TABLES.contains(&n.as_str()))
+        .cloned()
+        .collect();
+    report.up_to_date = report.migrations.pending.is_empty()
+        && report.missing_tables() == 0
+        && report.system_admin == Some(true);
+    Ok(report)
+}
+
+#[derive(QueryableByName)]
+struct Version {
+    #[diesel(sql_type = Text)]
+    server_version: String,
+}
+
+fn server_version(db: &mut Db) -> Result<String> {
+    let row: Version = match db {
+        Db::Postgres(conn) => diesel::sql_query("SHOW server_version").get_result(conn)?,
+        Db::Sqlite(conn) => {
+            diesel::sql_query("SELECT sqlite_version() AS server_version").get_result(conn)?
+        }
+    };
+    Ok(row.server_version)
+}
+
+#[derive(QueryableByName)]
+struct Exists {
+    #[diesel(sql_type = Bool)]
+    exists: bool,
+}
+
+/// Whether a user with role SYSTEM_ADMIN exists. The role is compared as text, so that a
+/// renamed enum label is an answer (no) rather than an error.
+fn system_admin_exists(db: &mut Db) -> Result<bool> {
+    let query = diesel::sql_query(
+        "SELECT EXISTS (SELECT 1 FROM users WHERE CAST(role AS TEXT) = 'SYSTEM_ADMIN') AS \"exists\"",
+    );
+    let row: Exists = match db {
+        Db::Postgres(conn) => query.get_result(conn)?,
+        Db::Sqlite(conn) => query.get_result(conn)?,
+    };
+    Ok(row.exists)
+}
