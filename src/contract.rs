@@ -3,8 +3,9 @@
 //! type mapping into the neutral form of [`crate::catalog`], so that a live catalog can be compared
 //! with it ([`crate::compare`]).
 //!
-//! `tests/support/expected_schema.rs` holds an independent transcription that the catalog tests
-//! use as their oracle; the two are kept apart on purpose.
+//! This is the one description of the contract: `tests/catalog.rs` renders its expected catalogs
+//! from it too (and ties it to SCHEMA.md's counts), while reading the live catalogs with its own
+//! queries rather than [`crate::catalog`]'s.
 
 use crate::catalog::{self, Backend, EnumType, Key, Schema};
 

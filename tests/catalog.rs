@@ -1,5 +1,9 @@
 //! The schema `facedb init` builds, read back from each backend's catalog and compared, fact by fact,
-//! with the contract of SCHEMA.md (as written down in `support/expected_schema.rs`).
+//! with the contract of SCHEMA.md as the library writes it down (`facedb::contract`).
+//!
+//! The catalogs are read with this file's own queries against pg_catalog and SQLite's pragmas, not
+//! with the library's reader (`facedb::catalog::read`), so that a bug there cannot hide one in the
+//! migrations. Both sides use the library's [`Schema`] form only as plain data.
 //!
 //! Every fact is one line (`column users.email character varying(255) not null default -`,
 //! `fk users (tenant_id) -> tenants (tenant_id) on delete CASCADE name users_tenant_id_fkey`, …); a
@@ -10,14 +14,18 @@ mod support;
 use std::collections::{BTreeMap, BTreeSet};
 
 use diesel::connection::SimpleConnection;
-use support::expected_schema::{
-    self as expected, Catalog, CatalogColumn, CatalogForeignKey, CatalogIndex, CatalogSequence,
-    CatalogTable, Key, SQLITE_RANDOM_UUID, TABLES,
+use facedb::catalog::{
+    Backend, Column, EnumType, ForeignKey, Index, Key, Schema, Table, NO_ACTION,
 };
+use facedb::contract;
 use support::{Conn, TestDb};
 
 /// The bookkeeping tables facedb may keep next to the contract's (SCHEMA.md: names start with `__`).
 const BOOKKEEPING_TABLES: [&str; 2] = ["__diesel_schema_migrations", "__facedb_metadata"];
+
+/// How the SQLite reader reports a default expression that yields a fresh UUID v4 string on every
+/// evaluation: SQLite has no `gen_random_uuid()`, so the expression itself is facedb's choice.
+const RANDOM_UUID: &str = "<random uuid v4>";
 
 /// Field separator inside one query row.
 const SEP: char = '\u{1f}';
@@ -42,6 +50,139 @@ fn split_list(s: &str) -> Vec<String> {
     } else {
         s.split(',').map(str::to_owned).collect()
     }
+}
+
+// -------------------------------------------------------------------------------------------------
+// Facts as lines
+// -------------------------------------------------------------------------------------------------
+
+/// Which facts [`lines`] writes.
+#[derive(Clone, Copy, PartialEq)]
+enum Facts {
+    /// Everything, in the backend's own words: types, defaults, constraint names, enum types.
+    All,
+    /// What both backends can express: tables, column order, nullability, keys, foreign keys with
+    /// their rules, UNIQUE rules, indexes.
+    Neutral,
+}
+
+/// One canonical line per fact of `schema`. SQLite's CHECK on an enum column (`allowed_values`)
+/// is not a line: `sqlite_catalog_matches_the_contract` checks what the database accepts instead.
+fn lines(schema: &Schema, facts: Facts) -> BTreeSet<String> {
+    let all = facts == Facts::All;
+    let list = |items: &[String]| items.join(", ");
+    let named = |name: &Option<String>| match name {
+        Some(name) if all => format!(" name {name}"),
+        _ => String::new(),
+    };
+    let mut out = BTreeSet::new();
+    for t in &schema.tables {
+        let name = &t.name;
+        out.insert(format!("table {name}"));
+        let names: Vec<String> = t.columns.iter().map(|c| c.name.clone()).collect();
+        out.insert(format!("columns {name}: {}", list(&names)));
+        for c in &t.columns {
+            let null = if c.not_null { "not null" } else { "null" };
+            out.insert(if all {
+                let default = c.default.as_deref().unwrap_or("-");
+                format!(
+                    "column {name}.{} {} {null} default {default}",
+                    c.name, c.sql_type
+                )
+            } else {
+                format!("column {name}.{} {null}", c.name)
+            });
+        }
+        if let Some(pk) = &t.primary_key {
+            out.insert(format!(
+                "pk {name} ({}){}",
+                list(&pk.columns),
+                named(&pk.name)
+            ));
+        }
+        for fk in &t.foreign_keys {
+            let on_update = if fk.on_update == NO_ACTION {
+                String::new()
+            } else {
+                format!(" on update {}", fk.on_update)
+            };
+            out.insert(format!(
+                "fk {name} ({}) -> {} ({}) on delete {}{on_update}{}",
+                list(&fk.columns),
+                fk.references_table,
+                list(&fk.references),
+                fk.on_delete,
+                named(&fk.name)
+            ));
+        }
+        for u in &t.uniques {
+            out.insert(format!(
+                "unique {name} ({}){}",
+                list(&u.columns),
+                named(&u.name)
+            ));
+        }
+        for i in &t.indexes {
+            out.insert(format!(
+                "{}index {} on {name} ({}){}",
+                if i.unique { "unique " } else { "" },
+                i.name,
+                list(&i.columns),
+                i.predicate
+                    .as_ref()
+                    .map(|p| format!(" where {p}"))
+                    .unwrap_or_default()
+            ));
+        }
+    }
+    if all {
+        for e in &schema.enums {
+            out.insert(format!("enum {} {}", e.name, e.labels.join(",")));
+        }
+    }
+    out
+}
+
+fn sequence_line(name: &str, data_type: &str, owner: &str) -> String {
+    format!("sequence {name} as {data_type} {owner}")
+}
+
+/// `(table, column)` of every `serial` column of the contract.
+fn serial_columns() -> Vec<(&'static str, &'static str)> {
+    contract::TABLES
+        .iter()
+        .flat_map(|t| {
+            t.columns
+                .iter()
+                .filter(|c| c.ty == "serial")
+                .map(move |c| (t.name, c.name))
+        })
+        .collect()
+}
+
+/// The contract as `backend`'s catalog must show it: the library's rendering
+/// ([`contract::expected`]), plus on PostgreSQL the sequence each serial column owns (what
+/// `BIGSERIAL` makes), which [`Schema`] has no place for.
+fn expected_lines(backend: Backend) -> BTreeSet<String> {
+    let mut schema = contract::expected(backend);
+    if backend == Backend::Sqlite {
+        for column in schema.tables.iter_mut().flat_map(|t| &mut t.columns) {
+            if column.default.as_deref() == Some(contract::SQLITE_RANDOM_UUID) {
+                column.default = Some(RANDOM_UUID.to_owned());
+            }
+        }
+    }
+    let mut out = lines(&schema, Facts::All);
+    if backend == Backend::Postgres {
+        out.extend(serial_columns().into_iter().map(|(table, column)| {
+            sequence_line(
+                &format!("{table}_{column}_seq"),
+                "bigint",
+                &format!("owned by {table}.{column}"),
+            )
+        }));
+    }
+    out
 }
 
 /// The lines only in `left` (`-`) or only in `right` (`+`), merged in sorted order so that the two
@@ -70,27 +211,41 @@ fn assert_same(what: &str, legend: &str, left: &BTreeSet<String>, right: &BTreeS
     );
 }
 
+fn backend_name(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Postgres => "PostgreSQL",
+        Backend::Sqlite => "SQLite",
+    }
+}
+
 #[track_caller]
-fn assert_matches_contract(backend: &str, expected: &BTreeSet<String>, actual: &BTreeSet<String>) {
+fn assert_matches_contract(backend: Backend, read: &Read) {
     assert_same(
-        &format!("the {backend} catalog does not match SCHEMA.md"),
+        &format!(
+            "the {} catalog does not match SCHEMA.md",
+            backend_name(backend)
+        ),
         "- expected by SCHEMA.md but missing, + present but not in SCHEMA.md",
-        expected,
-        actual,
+        &expected_lines(backend),
+        &read.lines(),
     );
 }
 
-fn table_entry<'a>(
-    tables: &'a mut BTreeMap<String, CatalogTable>,
-    name: &str,
-) -> Option<&'a mut CatalogTable> {
-    tables.get_mut(name)
+/// A schema read from a live database, and the names of its `__` bookkeeping tables.
+struct Read {
+    schema: Schema,
+    /// Facts outside [`Schema`]'s form, as lines: sequences (PostgreSQL), and anything the contract
+    /// has no place for (identity or generated columns, CHECK constraints on PostgreSQL, views, …).
+    more: BTreeSet<String>,
+    bookkeeping: Vec<String>,
 }
 
-/// A catalog read from a live database, and the names of its `__` bookkeeping tables.
-struct Read {
-    catalog: Catalog,
-    bookkeeping: Vec<String>,
+impl Read {
+    fn lines(&self) -> BTreeSet<String> {
+        let mut out = lines(&self.schema, Facts::All);
+        out.extend(self.more.iter().cloned());
+        out
+    }
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -113,7 +268,7 @@ fn fk_rule(code: &str) -> String {
 fn read_postgres(conn: &mut Conn) -> Read {
     let mut tables = BTreeMap::new();
     let mut bookkeeping = Vec::new();
-    let mut other = Vec::new();
+    let mut more = BTreeSet::new();
 
     // Relations (indexes and sequences come below).
     for row in conn.strings(
@@ -128,14 +283,16 @@ fn read_postgres(conn: &mut Conn) -> Read {
             "r" => {
                 tables.insert(
                     name.clone(),
-                    CatalogTable {
+                    Table {
                         name: name.clone(),
-                        ..CatalogTable::default()
+                        ..Table::default()
                     },
                 );
             }
             _ if name.starts_with("__") => bookkeeping.push(format!("{name} (relkind {kind})")),
-            _ => other.push(format!("relation {name} relkind {kind}")),
+            _ => {
+                more.insert(format!("relation {name} relkind {kind}"));
+            }
         }
     }
 
@@ -151,20 +308,18 @@ fn read_postgres(conn: &mut Conn) -> Read {
          ORDER BY c.relname, a.attnum",
     ) {
         let f = fields(&row, 7);
-        let Some(table) = table_entry(&mut tables, &f[0]) else { continue };
-        let mut extra = Vec::new();
-        if !f[5].is_empty() {
-            extra.push(format!("identity {}", f[5]));
+        let Some(table) = tables.get_mut(&f[0]) else { continue };
+        for (what, code) in [("identity", &f[5]), ("generated", &f[6])] {
+            if !code.is_empty() {
+                more.insert(format!("column {}.{} {what} {code}", f[0], f[1]));
+            }
         }
-        if !f[6].is_empty() {
-            extra.push(format!("generated {}", f[6]));
-        }
-        table.columns.push(CatalogColumn {
+        table.columns.push(Column {
             name: f[1].clone(),
             sql_type: f[2].clone(),
             not_null: f[3] == "true",
             default: non_empty(&f[4]),
-            extra: non_empty(&extra.join(" ")),
+            allowed_values: None,
         });
     }
 
@@ -188,7 +343,7 @@ fn read_postgres(conn: &mut Conn) -> Read {
     ) {
         let f = fields(&row, 9);
         let (table_name, kind, name) = (&f[0], f[1].as_str(), f[2].clone());
-        let Some(table) = table_entry(&mut tables, table_name) else {
+        let Some(table) = tables.get_mut(table_name) else {
             continue;
         };
         let columns = split_list(&f[3]);
@@ -203,18 +358,20 @@ fn read_postgres(conn: &mut Conn) -> Read {
                 name: Some(name),
                 columns,
             }),
-            "f" => table.foreign_keys.push(CatalogForeignKey {
+            "f" => table.foreign_keys.push(ForeignKey {
                 name: Some(name),
                 columns,
-                table: f[4].clone(),
+                references_table: f[4].clone(),
                 references: split_list(&f[5]),
                 on_delete: fk_rule(&f[6]),
                 on_update: fk_rule(&f[7]),
             }),
-            _ => other.push(format!(
-                "constraint {table_name} {name} contype {kind}: {}",
-                f[8]
-            )),
+            _ => {
+                more.insert(format!(
+                    "constraint {table_name} {name} contype {kind}: {}",
+                    f[8]
+                ));
+            }
         }
     }
 
@@ -234,8 +391,8 @@ fn read_postgres(conn: &mut Conn) -> Read {
              WHERE con.conindid = x.indexrelid AND con.conrelid = x.indrelid AND con.contype IN ('p', 'u', 'x'))",
     ) {
         let f = fields(&row, 5);
-        let Some(table) = table_entry(&mut tables, &f[0]) else { continue };
-        table.indexes.push(CatalogIndex {
+        let Some(table) = tables.get_mut(&f[0]) else { continue };
+        table.indexes.push(Index {
             name: f[1].clone(),
             unique: f[2] == "true",
             columns: split_list(&f[3]),
@@ -252,11 +409,13 @@ fn read_postgres(conn: &mut Conn) -> Read {
         .into_iter()
         .map(|row| {
             let f = fields(&row, 2);
-            (f[0].clone(), split_list(&f[1]))
+            EnumType {
+                name: f[0].clone(),
+                labels: split_list(&f[1]),
+            }
         })
         .collect();
 
-    let mut sequences = Vec::new();
     for row in conn.strings(
         "SELECT s.relname || chr(31) || format_type(q.seqtypid, NULL) || chr(31) || coalesce(d.deptype::text, '') \
          || chr(31) || coalesce(t.relname, '') || chr(31) || coalesce(a.attname, '') AS v \
@@ -273,22 +432,20 @@ fn read_postgres(conn: &mut Conn) -> Read {
         if f[3].starts_with("__") {
             continue;
         }
-        let owner = non_empty(&f[3]).map(|t| format!("{t}.{}", f[4]));
-        sequences.push(CatalogSequence {
-            name: f[0].clone(),
-            data_type: f[1].clone(),
-            owned_by: if f[2] == "a" { owner.clone() } else { None },
-            identity_of: if f[2] == "i" { owner } else { None },
-        });
+        let owner = match (f[2].as_str(), f[3].is_empty()) {
+            ("a", false) => format!("owned by {}.{}", f[3], f[4]),
+            ("i", false) => format!("identity of {}.{}", f[3], f[4]),
+            _ => "owned by -".to_owned(),
+        };
+        more.insert(sequence_line(&f[0], &f[1], &owner));
     }
 
     Read {
-        catalog: Catalog {
+        schema: Schema {
             tables: tables.into_values().collect(),
             enums,
-            sequences,
-            other,
         },
+        more,
         bookkeeping,
     }
 }
@@ -314,7 +471,7 @@ fn is_uuid_v4(s: &str) -> bool {
 }
 
 /// SQLite has no `gen_random_uuid()`: a default expression built from `random()`/`randomblob()` is
-/// reported as [`SQLITE_RANDOM_UUID`] when evaluating it yields a different UUID v4 each time.
+/// reported as [`RANDOM_UUID`] when evaluating it yields a different UUID v4 each time.
 fn sqlite_default(conn: &mut Conn, raw: &str) -> String {
     if !raw.contains("random") {
         return raw.to_owned();
@@ -323,7 +480,7 @@ fn sqlite_default(conn: &mut Conn, raw: &str) -> String {
         .flat_map(|_| conn.strings(&format!("SELECT CAST(({raw}) AS TEXT) AS v")))
         .collect();
     if values.len() == 5 && values.iter().all(|v| is_uuid_v4(v)) {
-        SQLITE_RANDOM_UUID.to_owned()
+        RANDOM_UUID.to_owned()
     } else {
         raw.to_owned()
     }
@@ -332,7 +489,7 @@ fn sqlite_default(conn: &mut Conn, raw: &str) -> String {
 fn read_sqlite(conn: &mut Conn) -> Read {
     let mut tables = Vec::new();
     let mut bookkeeping = Vec::new();
-    let mut other = Vec::new();
+    let mut more = BTreeSet::new();
     for row in conn.strings(
         "SELECT type || char(31) || name AS v FROM sqlite_schema \
          WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite%' ORDER BY name",
@@ -341,16 +498,18 @@ fn read_sqlite(conn: &mut Conn) -> Read {
         match (f[0].as_str(), &f[1]) {
             ("table", name) if name.starts_with("__") => bookkeeping.push(name.clone()),
             ("table", name) => tables.push(name.clone()),
-            (kind, name) => other.push(format!("{kind} {name}")),
+            (kind, name) => {
+                more.insert(format!("{kind} {name}"));
+            }
         }
     }
 
-    let mut catalog_tables = Vec::new();
+    let mut schema = Schema::default();
     for name in tables {
         let q = quote(&name);
-        let mut table = CatalogTable {
+        let mut table = Table {
             name: name.clone(),
-            ..CatalogTable::default()
+            ..Table::default()
         };
         let mut pk = Vec::new();
         for row in conn.strings(&format!(
@@ -362,12 +521,12 @@ fn read_sqlite(conn: &mut Conn) -> Read {
             if position > 0 {
                 pk.push((position, f[0].clone()));
             }
-            table.columns.push(CatalogColumn {
+            table.columns.push(Column {
                 name: f[0].clone(),
                 sql_type: f[1].clone(),
                 not_null: f[2] == "1",
                 default: non_empty(&f[3]).map(|raw| sqlite_default(conn, &raw)),
-                extra: None,
+                allowed_values: None,
             });
         }
         pk.sort();
@@ -378,17 +537,17 @@ fn read_sqlite(conn: &mut Conn) -> Read {
             });
         }
 
-        let mut fks: BTreeMap<i64, CatalogForeignKey> = BTreeMap::new();
+        let mut fks: BTreeMap<i64, ForeignKey> = BTreeMap::new();
         for row in conn.strings(&format!(
             "SELECT id || char(31) || \"table\" || char(31) || \"from\" || char(31) || coalesce(\"to\", '') \
              || char(31) || on_update || char(31) || on_delete AS v \
              FROM pragma_foreign_key_list({q}) ORDER BY id, seq"
         )) {
             let f = fields(&row, 6);
-            let fk = fks.entry(f[0].parse().expect("fk id")).or_insert_with(|| CatalogForeignKey {
+            let fk = fks.entry(f[0].parse().expect("fk id")).or_insert_with(|| ForeignKey {
                 name: None,
                 columns: Vec::new(),
-                table: f[1].clone(),
+                references_table: f[1].clone(),
                 references: Vec::new(),
                 on_delete: f[5].clone(),
                 on_update: f[4].clone(),
@@ -417,7 +576,7 @@ fn read_sqlite(conn: &mut Conn) -> Read {
                 "pk" => {}
                 // A UNIQUE constraint: SQLite names it sqlite_autoindex_<table>_<n>; compare it unnamed.
                 "u" => table.uniques.push(Key { name: None, columns }),
-                _ => table.indexes.push(CatalogIndex {
+                _ => table.indexes.push(Index {
                     name: index.clone(),
                     columns,
                     unique,
@@ -425,14 +584,11 @@ fn read_sqlite(conn: &mut Conn) -> Read {
                 }),
             }
         }
-        catalog_tables.push(table);
+        schema.tables.push(table);
     }
     Read {
-        catalog: Catalog {
-            tables: catalog_tables,
-            other,
-            ..Catalog::default()
-        },
+        schema,
+        more,
         bookkeeping,
     }
 }
@@ -445,7 +601,8 @@ fn sqlite_try_exec(conn: &mut Conn, sql: &str) -> Result<(), String> {
 }
 
 #[track_caller]
-fn assert_bookkeeping(backend: &str, read: &Read) {
+fn assert_bookkeeping(backend: Backend, read: &Read) {
+    let backend = backend_name(backend);
     let mut found = read.bookkeeping.clone();
     found.sort();
     assert_eq!(
@@ -453,10 +610,10 @@ fn assert_bookkeeping(backend: &str, read: &Read) {
         "{backend}: the only `__` tables are facedb's bookkeeping"
     );
     assert_eq!(
-        read.catalog.tables.len(),
+        read.schema.tables.len(),
         12,
         "{backend}: exactly the 12 tables of SCHEMA.md besides `__` ones, found {:?}",
-        read.catalog
+        read.schema
             .tables
             .iter()
             .map(|t| &t.name)
@@ -473,12 +630,8 @@ fn postgres_catalog_matches_the_contract() {
     let Some(db) = TestDb::postgres() else { return };
     db.init();
     let read = read_postgres(&mut db.connect());
-    assert_matches_contract(
-        "PostgreSQL",
-        &expected::postgres_lines(),
-        &read.catalog.lines(),
-    );
-    assert_bookkeeping("PostgreSQL", &read);
+    assert_matches_contract(Backend::Postgres, &read);
+    assert_bookkeeping(Backend::Postgres, &read);
 }
 
 #[test]
@@ -487,11 +640,11 @@ fn sqlite_catalog_matches_the_contract() {
     db.init();
     let mut conn = db.connect();
     let read = read_sqlite(&mut conn);
-    assert_matches_contract("SQLite", &expected::sqlite_lines(), &read.catalog.lines());
-    assert_bookkeeping("SQLite", &read);
+    assert_matches_contract(Backend::Sqlite, &read);
+    assert_bookkeeping(Backend::Sqlite, &read);
 
     // serial -> INTEGER PRIMARY KEY AUTOINCREMENT, and AUTOINCREMENT nowhere else.
-    for t in TABLES {
+    for t in contract::TABLES {
         let sql = conn.strings(&format!(
             "SELECT sql AS v FROM sqlite_schema WHERE type = 'table' AND name = {}",
             quote(t.name)
@@ -532,14 +685,28 @@ fn sqlite_catalog_matches_the_contract() {
         );
     }
 
-    // Enums are text with a CHECK on the upper-case labels (not the lower-case values).
+    // Enums are text with a CHECK on the upper-case labels (not the lower-case values), tried on
+    // each of the contract's enum columns.
+    let enum_columns: Vec<(&str, &str, &[&str])> = contract::TABLES
+        .iter()
+        .flat_map(|t| {
+            t.columns
+                .iter()
+                .filter_map(move |c| Some((t.name, c.name, contract::enum_type(c.ty)?.labels)))
+        })
+        .collect();
+    let &[("users", "role", roles), ("cameras", "camera_type", camera_types)] =
+        enum_columns.as_slice()
+    else {
+        panic!("the CHECKs tried here are users.role's and cameras.camera_type's; the contract's enum columns are {enum_columns:?}");
+    };
     let user = |name: &str, role: &str| {
         format!(
             "INSERT INTO users (username, email, first_name, last_name, password_hash, role) \
              VALUES ('{name}', '{name}@example.test', 'F', 'L', 'x', '{role}')"
         )
     };
-    for role in expected::enum_type("userrole").expect("userrole").labels {
+    for role in roles {
         sqlite_try_exec(&mut conn, &user(&format!("user_{role}"), role))
             .unwrap_or_else(|e| panic!("role {role} must be accepted: {e}"));
     }
@@ -553,10 +720,7 @@ fn sqlite_catalog_matches_the_contract() {
     let camera = |camera_type: &str| {
         format!("INSERT INTO cameras (tenant_id, site_id, name, camera_type) VALUES ('t1', 1, 'cam', '{camera_type}')")
     };
-    for label in expected::enum_type("cameratype")
-        .expect("cameratype")
-        .labels
-    {
+    for label in camera_types {
         sqlite_try_exec(&mut conn, &camera(label))
             .unwrap_or_else(|e| panic!("camera_type {label} must be accepted: {e}"));
     }
@@ -603,8 +767,8 @@ fn postgres_and_sqlite_agree_apart_from_the_type_mapping() {
     assert_same(
         "PostgreSQL and SQLite disagree beyond the type mapping",
         "- only in PostgreSQL, + only in SQLite",
-        &pg_read.catalog.neutral_lines(),
-        &lite_read.catalog.neutral_lines(),
+        &lines(&pg_read.schema, Facts::Neutral),
+        &lines(&lite_read.schema, Facts::Neutral),
     );
     let mut pg_bookkeeping = pg_read.bookkeeping.clone();
     let mut lite_bookkeeping = lite_read.bookkeeping.clone();
@@ -618,15 +782,15 @@ fn postgres_and_sqlite_agree_apart_from_the_type_mapping() {
     assert_same(
         "the contract's two renderings disagree beyond the type mapping",
         "- only in the PostgreSQL rendering, + only in the SQLite rendering",
-        &expected::postgres().neutral_lines(),
-        &expected::sqlite().neutral_lines(),
+        &lines(&contract::expected(Backend::Postgres), Facts::Neutral),
+        &lines(&contract::expected(Backend::Sqlite), Facts::Neutral),
     );
 }
 
-/// The written-down contract against SCHEMA.md at a coarse level (counts hard-coded from SCHEMA.md),
-/// plus its internal consistency. Needs no database.
+/// The library's contract (`facedb::contract`) against SCHEMA.md at a coarse level (counts
+/// hard-coded from SCHEMA.md), plus its internal consistency. Needs no database.
 #[test]
-fn the_expected_schema_is_consistent_with_schema_md() {
+fn the_contract_is_consistent_with_schema_md() {
     // (table, columns, primary key, foreign keys, indexes), as SCHEMA.md lists them.
     let schema_md: [(&str, usize, &[&str], usize, usize); 12] = [
         ("tenants", 6, &["tenant_id"], 0, 0),
@@ -642,7 +806,7 @@ fn the_expected_schema_is_consistent_with_schema_md() {
         ("workers", 17, &["worker_id"], 1, 3),
         ("api_keys", 9, &["key_id"], 1, 0),
     ];
-    let described: Vec<(&str, usize, &[&str], usize, usize)> = TABLES
+    let described: Vec<(&str, usize, &[&str], usize, usize)> = contract::TABLES
         .iter()
         .map(|t| {
             (
@@ -666,7 +830,7 @@ fn the_expected_schema_is_consistent_with_schema_md() {
         differing.join("\n")
     );
 
-    let uniques: Vec<(&str, &str, Vec<&str>)> = TABLES
+    let uniques: Vec<(&str, &str, Vec<&str>)> = contract::TABLES
         .iter()
         .flat_map(|t| {
             t.uniques
@@ -681,19 +845,19 @@ fn the_expected_schema_is_consistent_with_schema_md() {
             ("users", "users_email_key", vec!["email"])
         ]
     );
-    let unique_indexes: Vec<&str> = TABLES
+    let unique_indexes: Vec<&str> = contract::TABLES
         .iter()
         .flat_map(|t| t.indexes)
         .filter(|i| i.unique)
         .map(|i| i.name)
         .collect();
     assert_eq!(unique_indexes, ["idx_staff_face_images_hash"]);
-    let enums: Vec<(&str, usize)> = expected::ENUMS
+    let enums: Vec<(&str, usize)> = contract::ENUMS
         .iter()
         .map(|e| (e.name, e.labels.len()))
         .collect();
     assert_eq!(enums, [("userrole", 4), ("cameratype", 2)]);
-    let serials = expected::serial_columns();
+    let serials = serial_columns();
     assert_eq!(
         serials,
         [
@@ -706,7 +870,7 @@ fn the_expected_schema_is_consistent_with_schema_md() {
     );
 
     let mut index_names = BTreeSet::new();
-    for t in TABLES {
+    for t in contract::TABLES {
         let names: Vec<&str> = t.columns.iter().map(|c| c.name).collect();
         let has = |c: &&str| names.contains(c);
         assert_eq!(
@@ -743,6 +907,18 @@ fn the_expected_schema_is_consistent_with_schema_md() {
                 t.name,
                 c.name
             );
+            // Defaults in SCHEMA.md's words; a serial column's is its sequence.
+            let known = match c.default {
+                None => true,
+                Some(_) if c.ty == "serial" => false,
+                Some("now_utc") => c.ty == "ts",
+                Some("now" | "uuid" | "true" | "false") => true,
+                Some(d) => {
+                    d.parse::<i64>().is_ok()
+                        || (d.len() > 1 && d.starts_with('\'') && d.ends_with('\''))
+                }
+            };
+            assert!(known, "{}.{}: default {:?}", t.name, c.name, c.default);
         }
         for fk in t.foreign_keys {
             assert!(
@@ -751,7 +927,8 @@ fn the_expected_schema_is_consistent_with_schema_md() {
                 t.name,
                 fk.columns
             );
-            let target = expected::table(fk.table);
+            let target = contract::table(fk.table)
+                .unwrap_or_else(|| panic!("{}: fk to {}, not in the contract", t.name, fk.table));
             assert_eq!(
                 fk.references, target.primary_key,
                 "{}: fks reference the target's pk",
@@ -759,7 +936,7 @@ fn the_expected_schema_is_consistent_with_schema_md() {
             );
             assert!(matches!(
                 fk.on_delete,
-                expected::CASCADE | expected::NO_ACTION
+                contract::CASCADE | contract::NO_ACTION
             ));
             for (from, to) in fk.columns.iter().zip(fk.references) {
                 let from = t
@@ -813,10 +990,9 @@ fn the_expected_schema_is_consistent_with_schema_md() {
         }
     }
 
-    // Every type and default has a rendering on both backends (these panic on anything unknown),
-    // and each fact is one line.
-    let pg = expected::postgres_lines();
-    let lite = expected::sqlite_lines();
+    // Each fact of both renderings is one line.
+    let pg = expected_lines(Backend::Postgres);
+    let lite = expected_lines(Backend::Sqlite);
     let columns: usize = schema_md.iter().map(|t| t.1).sum();
     let indexes: usize = schema_md.iter().map(|t| t.4).sum();
     let fks: usize = schema_md.iter().map(|t| t.3).sum();

@@ -7,7 +7,6 @@
 #![allow(dead_code)]
 
 pub mod cluster;
-pub mod expected_schema;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
