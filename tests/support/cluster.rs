@@ -251,6 +251,7 @@ impl PrivateCluster {
             std::process::id(),
             CLUSTERS.fetch_add(1, Ordering::SeqCst)
         );
+        super::secrets::register(&superuser_password);
         let mut cluster = PrivateCluster {
             tools,
             port: 0,

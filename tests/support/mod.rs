@@ -7,7 +7,9 @@
 #![allow(dead_code)]
 
 pub mod cluster;
+pub mod data;
 pub mod expected_schema;
+pub mod secrets;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -51,7 +53,10 @@ fn postgres_required() -> bool {
 fn postgres_available() -> bool {
     static AVAILABLE: OnceLock<bool> = OnceLock::new();
     *AVAILABLE.get_or_init(|| match PgConnection::establish(&server_url()) {
-        Ok(_) => true,
+        Ok(_) => {
+            register_server_password();
+            true
+        }
         Err(e) if postgres_required() => {
             panic!("FACEDB_TEST_REQUIRE_POSTGRES=1 but the test server is unreachable: {e}")
         }
@@ -63,6 +68,20 @@ fn postgres_available() -> bool {
             false
         }
     })
+}
+
+/// The test server's password, if its URL has one, is a secret like the others (unless it is the
+/// user name or too short to tell apart from ordinary output).
+fn register_server_password() {
+    let Ok(url) = url::Url::parse(&server_url()) else {
+        return;
+    };
+    if let Some(password) = url.password() {
+        let password = percent_encoding::percent_decode_str(password).decode_utf8_lossy();
+        if password.len() >= 6 && password != url.username() {
+            secrets::register(&password);
+        }
+    }
 }
 
 /// Replaces the database name in a PostgreSQL URL.
@@ -310,7 +329,8 @@ impl Conn {
     }
 }
 
-/// What a `facedb` run printed and how it ended.
+/// What a `facedb` run printed and how it ended. Making one checks that facedb did not panic
+/// and that neither stream shows a test password (`secrets`).
 #[derive(Debug)]
 pub struct Output {
     pub code: Option<i32>,
@@ -330,6 +350,8 @@ impl From<std::process::Output> for Output {
             "facedb panicked:\n{}",
             out.stderr
         );
+        secrets::assert_hidden("stdout", &out.stdout);
+        secrets::assert_hidden("stderr", &out.stderr);
         out
     }
 }
