@@ -516,6 +516,10 @@ impl SqliteTarget {
     }
 }
 
+/// The longest timeout or wait facedb takes. Anything longer is a mistake (and PostgreSQL's
+/// `lock_timeout` cannot go past about 24 days).
+pub const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
+
 /// Parses a duration such as `30s`, `500ms`, `2m` or a plain number of seconds.
 pub fn parse_duration(value: &str) -> std::result::Result<Duration, String> {
     let value = value.trim();
@@ -542,7 +546,10 @@ pub fn parse_duration(value: &str) -> std::result::Result<Duration, String> {
             "'{value}' is not a duration; use e.g. 30s, 500ms or 2m"
         ));
     }
-    Ok(Duration::from_secs_f64(seconds))
+    Duration::try_from_secs_f64(seconds)
+        .ok()
+        .filter(|duration| *duration <= MAX_DURATION)
+        .ok_or_else(|| format!("'{value}' is too long; facedb waits at most 24h"))
 }
 
 #[cfg(test)]
@@ -714,6 +721,16 @@ mod tests {
         assert_eq!(parse_duration("7").unwrap(), Duration::from_secs(7));
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("5 parsecs").is_err());
+        assert_eq!(parse_duration("24h").unwrap(), MAX_DURATION);
+        for too_long in [
+            "25h",
+            "86401",
+            "99999999999999999999",
+            "1000000000000000000000h",
+        ] {
+            let err = parse_duration(too_long).unwrap_err();
+            assert!(err.contains("at most 24h"), "{too_long}: {err}");
+        }
     }
 
     #[test]

@@ -248,6 +248,30 @@ const CASES: &[Case] = &[
     args("a negative duration", &["init", "--connect-timeout=-1s"])
         .says(&["--connect-timeout", "not a duration"])
         .clap(),
+    args(
+        "a duration too big for the clock",
+        &["init", "--lock-timeout", "99999999999999999999"],
+    )
+    .says(&["--lock-timeout", "too long", "at most 24h"])
+    .clap(),
+    args(
+        "a wait past the end of time",
+        &["init", "--wait", "10000000000000000000s"],
+    )
+    .says(&["--wait", "too long"])
+    .clap(),
+    args(
+        "a lock timeout PostgreSQL refuses",
+        &["init", "--lock-timeout", "1000000h"],
+    )
+    .says(&["--lock-timeout", "too long"])
+    .clap(),
+    args(
+        "a connect timeout libpq refuses",
+        &["init", "--connect-timeout", "100000000000"],
+    )
+    .says(&["--connect-timeout", "too long"])
+    .clap(),
     args("an unknown hash flag", &["init", "--password-hash", "md5"])
         .says(&["'md5'", "--password-hash"])
         .clap(),
