@@ -163,11 +163,45 @@ impl Environment {
 fn env_file_error(path: &Path, error: dotenvy::Error) -> Error {
     let source = match error {
         dotenvy::Error::Io(e) => e,
+        // dotenvy's message quotes the line, which may hold a password: name the line instead.
+        dotenvy::Error::LineParse(fragment, _) => std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            malformed_line(path, &fragment),
+        ),
         other => std::io::Error::new(std::io::ErrorKind::InvalidData, other.to_string()),
     };
     Error::EnvFile {
         path: path.to_owned(),
         source,
+    }
+}
+
+/// Says which line of an env file is malformed, and its variable, but not what it holds.
+/// `fragment` is what dotenvy quoted: the line, its value, or the rest of the file after an
+/// unclosed quote.
+fn malformed_line(path: &Path, fragment: &str) -> String {
+    let how = "write KEY=value, quote a value that has spaces or special characters, and close every quote";
+    let first = fragment.lines().next().unwrap_or_default().trim();
+    let content = std::fs::read_to_string(path).unwrap_or_default();
+    let found = content
+        .lines()
+        .enumerate()
+        .find(|(_, line)| !first.is_empty() && line.contains(first));
+    let Some((index, line)) = found else {
+        return format!("a line is malformed: {how}");
+    };
+    let key = line.split_once('=').map(|(key, _)| {
+        let key = key.trim();
+        key.strip_prefix("export ").unwrap_or(key).trim()
+    });
+    let is_name = |k: &&str| {
+        k.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && k.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+    };
+    match key.filter(is_name) {
+        Some(key) => format!("line {} ({key}) is malformed: {how}", index + 1),
+        None => format!("line {} is malformed: {how}", index + 1),
     }
 }
 

@@ -66,11 +66,6 @@ impl Case {
         self
     }
 
-    const fn code(mut self, code: i32) -> Case {
-        self.code = code;
-        self
-    }
-
     const fn says(mut self, says: &'static [&'static str]) -> Case {
         self.says = says;
         self
@@ -220,6 +215,32 @@ const CASES: &[Case] = &[
     )
     .files(&[("latin1.env", b"DB_NAME=caf\xe9\n")])
     .says(&["env file latin1.env", "UTF-8"]),
+    args("a malformed line in .env", &["init"])
+        .files(&[(".env", b"DB_PORT=5432\nNOT A VARIABLE\n")])
+        .says(&["env file .env", "line 2 is malformed", "KEY=value"]),
+    args(
+        "an unquoted value with a space",
+        &["init", "--env-file", "prod.env"],
+    )
+    .files(&[(
+        "prod.env",
+        b"DB_USER=app\nDB_PASSWORD=Env-F1le-Secr3t and more\n",
+    )])
+    .says(&[
+        "env file prod.env",
+        "line 2 (DB_PASSWORD) is malformed",
+        "quote",
+    ]),
+    args("an unclosed quote", &["init", "--env-file", "prod.env"])
+        .files(&[(
+            "prod.env",
+            b"# production\nexport DB_PASSWORD=\"Env-F1le-Secr3t\nDB_NAME=app\n",
+        )])
+        .says(&[
+            "env file prod.env",
+            "line 2 (DB_PASSWORD) is malformed",
+            "close every quote",
+        ]),
     // Flags and commands: clap's errors.
     args("an unknown flag", &["--frobnicate", "init"])
         .says(&["unexpected argument '--frobnicate'"])
