@@ -223,7 +223,7 @@ impl Target {
         let backend = scheme.as_deref().map(|s| s.split('+').next().unwrap_or(s));
         match backend {
             Some("postgres" | "postgresql") => Ok(Target::Postgres(PgTarget::from_url(url, source)?)),
-            Some("sqlite") => Ok(Target::Sqlite(SqliteTarget::from_url(url))),
+            Some("sqlite") => Ok(Target::Sqlite(SqliteTarget::from_url(url, source)?)),
             None if is_sqlite_path(url) => Ok(Target::Sqlite(SqliteTarget {
                 path: PathBuf::from(url),
             })),
@@ -536,7 +536,9 @@ pub struct SqliteTarget {
 impl SqliteTarget {
     /// SQLAlchemy's rule, so that the API and facedb read one URL as one file:
     /// `sqlite:///x.db` is relative, `sqlite:////abs/x.db` absolute; `sqlite://x.db` is relative too.
-    fn from_url(url: &str) -> SqliteTarget {
+    /// A URL without a file name is an error: SQLite would open a temporary database for an
+    /// empty path, and a folder is no database.
+    fn from_url(url: &str, source: &str) -> Result<SqliteTarget> {
         let rest = url
             .split_once("://")
             .map(|(_, rest)| rest)
@@ -544,9 +546,15 @@ impl SqliteTarget {
         let rest = rest.split('?').next().unwrap_or_default();
         let path = rest.strip_prefix('/').unwrap_or(rest);
         let path = percent_decode_str(path).decode_utf8_lossy().into_owned();
-        SqliteTarget {
-            path: PathBuf::from(path),
+        if path.is_empty() || path.ends_with('/') {
+            return Err(Error::Usage(format!(
+                "{source} names no SQLite file{}; use sqlite:///relative/file.db or sqlite:////absolute/file.db",
+                if path.is_empty() { String::new() } else { format!(" (folder {path})") }
+            )));
         }
+        Ok(SqliteTarget {
+            path: PathBuf::from(path),
+        })
     }
 }
 
@@ -745,6 +753,17 @@ mod tests {
             path("./some/file.sqlite3"),
             PathBuf::from("./some/file.sqlite3")
         );
+        for no_file in [
+            "sqlite://",
+            "sqlite:///",
+            "sqlite:////",
+            "sqlite:///data/",
+            "sqlite://?x=1",
+        ] {
+            let err = Target::parse(no_file, "DATABASE_URL").unwrap_err();
+            assert!(matches!(err, Error::Usage(_)), "{no_file}: {err}");
+            assert!(err.to_string().contains("names no SQLite file"), "{err}");
+        }
     }
 
     #[test]

@@ -210,6 +210,13 @@ fn create_pg_database(target: &PgTarget, settings: &Settings) -> Result<()> {
 
 fn connect_sqlite(target: &SqliteTarget, settings: &Settings) -> Result<SqliteConnection> {
     let path = &target.path;
+    if path.is_dir() {
+        return Err(Error::Usage(format!(
+            "{} is a folder, not a SQLite database file; name a file in it, e.g. {}",
+            path.display(),
+            path.join("facedb.db").display()
+        )));
+    }
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         if !parent.is_dir() {
             return Err(Error::Usage(format!(

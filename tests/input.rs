@@ -190,6 +190,18 @@ const CASES: &[Case] = &[
         "sqlite:///missing/app.db",
     )
     .says(&["folder missing does not exist"]),
+    url("a SQLite URL without a file", "sqlite://")
+        .says(&["--database-url", "names no SQLite file"]),
+    url("a SQLite URL with only a slash", "sqlite:///").says(&["names no SQLite file"]),
+    url("a SQLite URL ending in a slash", "sqlite:///data/")
+        .files(&[("data/", b"")])
+        .says(&["names no SQLite file", "folder data/"]),
+    url("a SQLite URL naming a folder", "sqlite:///data")
+        .files(&[("data/", b"")])
+        .says(&["data is a folder", "data/facedb.db"]),
+    url("a .db path that is a folder", "data.db")
+        .files(&[("data.db/", b"")])
+        .says(&["data.db is a folder"]),
     // The DB_* variables.
     env("DB_PORT 0", &[("DB_PORT", "0")]).says(&["DB_PORT", "1 to 65535", "'0'"]),
     env("DB_PORT 65536", &[("DB_PORT", "65536")]).says(&["DB_PORT", "'65536'"]),
