@@ -135,6 +135,14 @@ fn classify_pg_error(target: &PgTarget, settings: &Settings, message: &str) -> P
     } else {
         None
     };
+    // libpq rejects a connection parameter it does not know or cannot read before connecting:
+    // the URL is wrong, not the server.
+    let reason = libpq_reason(&message);
+    if reason.starts_with("invalid ") {
+        return PgFailure::Other(Error::Usage(format!(
+            "the database URL has a bad connection parameter ({reason}): fix or remove it in the URL's query string"
+        )));
+    }
     if let Some(reason) = auth_reason {
         return PgFailure::Other(Error::Connection(format!(
             "cannot log in to {at} as '{}' ({reason}): check DB_USER/DB_PASSWORD or the credentials in DATABASE_URL",
@@ -258,6 +266,17 @@ pub fn scrub(message: &str, password: Option<&str>, user: &str) -> String {
         }
         _ => message.to_owned(),
     }
+}
+
+/// The first line of a libpq message without its `connection to server at …, port N failed:`
+/// and `FATAL:` prefixes.
+fn libpq_reason(message: &str) -> String {
+    let line = first_line(message);
+    let reason = match line.split_once(" failed: ") {
+        Some((prefix, rest)) if prefix.starts_with("connection to server") => rest,
+        _ => line.as_str(),
+    };
+    reason.trim_start_matches("FATAL:").trim().to_owned()
 }
 
 fn first_line(message: &str) -> String {

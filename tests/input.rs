@@ -190,6 +190,21 @@ const CASES: &[Case] = &[
         "sqlite:///missing/app.db",
     )
     .says(&["folder missing does not exist"]),
+    url(
+        "an unknown sslmode",
+        "postgres://u:S3cretPW@127.0.0.1:1/app?sslmode=bogus",
+    )
+    .says(&["bad connection parameter", "invalid sslmode value"]),
+    url(
+        "an unknown URL parameter",
+        "postgres://u:S3cretPW@127.0.0.1:1/app?colour=blue",
+    )
+    .says(&["bad connection parameter", "colour"]),
+    url(
+        "an unknown session kind",
+        "postgres://u:S3cretPW@127.0.0.1:1/app?target_session_attrs=any-old",
+    )
+    .says(&["bad connection parameter", "target_session_attrs"]),
     url("a SQLite URL without a file", "sqlite://")
         .says(&["--database-url", "names no SQLite file"]),
     url("a SQLite URL with only a slash", "sqlite:///").says(&["names no SQLite file"]),
