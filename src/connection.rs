@@ -115,8 +115,10 @@ fn connect_pg_waiting(
     }
 }
 
+/// Classifies by the driver's own words; only what is shown is scrubbed of the password (a
+/// password such as `x` would otherwise turn "does not exist" into "does not e***ist").
 fn classify_pg_error(target: &PgTarget, settings: &Settings, message: &str) -> PgFailure {
-    let message = scrub(message, target.password(), &target.user);
+    let shown = scrub(message, target.password(), &target.user);
     let lower = message.to_lowercase();
     let at = format!("PostgreSQL at {}:{}", target.host, target.port);
     if lower.contains("database \"") && lower.contains("does not exist") {
@@ -137,8 +139,8 @@ fn classify_pg_error(target: &PgTarget, settings: &Settings, message: &str) -> P
     };
     // libpq rejects a connection parameter it does not know or cannot read before connecting:
     // the URL is wrong, not the server.
-    let reason = libpq_reason(&message);
-    if reason.starts_with("invalid ") {
+    if libpq_reason(message).starts_with("invalid ") {
+        let reason = libpq_reason(&shown);
         return PgFailure::Other(Error::Usage(format!(
             "the database URL has a bad connection parameter ({reason}): fix or remove it in the URL's query string"
         )));
@@ -165,7 +167,7 @@ fn classify_pg_error(target: &PgTarget, settings: &Settings, message: &str) -> P
     } else if lower.contains("no such file or directory") {
         "no server socket there".to_owned()
     } else {
-        first_line(&message)
+        first_line(&shown)
     };
     PgFailure::Unreachable(Error::Connection(format!(
         "cannot connect to {at} ({reason}): is the server running? Set DATABASE_URL or DB_HOST/DB_PORT"

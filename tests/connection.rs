@@ -314,6 +314,33 @@ fn a_database_name_with_a_quote_and_a_space_on_the_shared_server() {
     }
 }
 
+/// A password that is also a letter of the server's message (the `x` of "does not exist") must
+/// not hide what the message says: here, that the database is missing and init must create it.
+#[test]
+fn a_one_letter_password_still_creates_a_missing_database() {
+    let Some(db) = TestDb::postgres() else {
+        return;
+    };
+    let (host, port, user, password) = shared_server_parts();
+    if password.is_some() {
+        eprintln!("skipped: the test server wants a password, and this test gives it a wrong one");
+        return;
+    }
+    let mut cmd = facedb_in(db.dir());
+    cmd.env("DB_HOST", host)
+        .env("DB_PORT", port.to_string())
+        .env("DB_USER", user)
+        .env("DB_NAME", &db.name)
+        .env("DB_PASSWORD", "x");
+    let out = run(cmd, &["init"]).success();
+    assert!(
+        out.stdout.contains("created the database"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(db.count("users"), 1);
+}
+
 fn postgres_database_exists() -> bool {
     let raw = std::env::var("FACEDB_TEST_DATABASE_URL")
         .unwrap_or_else(|_| support::DEFAULT_SERVER.to_owned());
