@@ -118,6 +118,7 @@ impl Environment {
     /// Reads `path`, or `./.env` when it exists. A missing default file is fine; a missing
     /// file that was asked for is an error.
     pub fn load(path: Option<&Path>) -> Result<Environment> {
+        check_process_variables()?;
         let (path, required) = match path {
             Some(path) => (path, true),
             None => (Path::new(DEFAULT_ENV_FILE), false),
@@ -158,6 +159,24 @@ impl Environment {
             .or_else(|| self.file.get(key).cloned())
             .filter(|v| !v.is_empty())
     }
+}
+
+/// A variable of facedb's (`DATABASE_*`, `DB_*`, `FACEDB_*`, `ENV`) that is not UTF-8 is an
+/// error: read as unset, a garbled DATABASE_URL would send facedb to the default database.
+fn check_process_variables() -> Result<()> {
+    for (key, value) in std::env::vars_os() {
+        let Some(key) = key.to_str() else { continue };
+        let ours = key == "ENV"
+            || ["DATABASE_", "DB_", "FACEDB_"]
+                .iter()
+                .any(|prefix| key.starts_with(prefix));
+        if ours && value.to_str().is_none() {
+            return Err(Error::Usage(format!(
+                "{key} is not valid UTF-8; set it to UTF-8 text (percent-encode other bytes in a URL)"
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn env_file_error(path: &Path, error: dotenvy::Error) -> Error {

@@ -392,6 +392,25 @@ fn an_empty_variable_counts_as_unset() {
     }
 }
 
+/// A variable that is not UTF-8 is an error, not unset: a garbled DATABASE_URL must not send
+/// `fresh --force` to the database the DB_* variables name.
+#[test]
+fn a_variable_that_is_not_utf8_is_a_usage_error() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    for key in ["DATABASE_URL", "DB_PASSWORD", "DB_NAME"] {
+        let dir = tempfile::TempDir::new().expect("temp dir");
+        let out = facedb_in(dir.path())
+            .env("DB_HOST", "127.0.0.1")
+            .env("DB_PORT", free_port().to_string())
+            .env(key, OsStr::from_bytes(b"caf\xe9.db"))
+            .args(["fresh", "--force", "--connect-timeout", "2s"])
+            .output()
+            .expect("facedb runs");
+        check(key, Output::from(out), 2, &[key, "not valid UTF-8"], false);
+    }
+}
+
 /// The check that every test relies on: an output that shows a test password fails.
 #[test]
 #[should_panic(expected = "shows the secret")]
