@@ -335,6 +335,7 @@ impl PgTarget {
             .get("DB_PASSWORD")
             .unwrap_or_else(|| "postgres".to_owned());
         let dbname = env.get("DB_NAME").unwrap_or_else(|| "facedb".to_owned());
+        check_name_length(&dbname, "DB_NAME")?;
         let encode = |s: &str| utf8_percent_encode(s, NON_ALPHANUMERIC).to_string();
         // A host starting with '/' is a socket directory: libpq takes it, and then the
         // credentials, as query parameters (a URL with credentials needs a host).
@@ -418,6 +419,7 @@ impl PgTarget {
             name if name.is_empty() => query_value("dbname").unwrap_or_else(|| user.clone()),
             name => name,
         };
+        check_name_length(&dbname, &format!("the database name in {source}"))?;
         // asyncpg spells libpq's sslmode as `ssl`.
         if query.iter().any(|(k, _)| k == "ssl") {
             let rewritten: Vec<(String, String)> = query
@@ -499,6 +501,26 @@ impl PgTarget {
         })
         .unwrap_or(DEFAULT_CONNECT_TIMEOUT)
     }
+}
+
+/// PostgreSQL's longest name, in bytes (NAMEDATALEN - 1).
+const MAX_NAME_BYTES: usize = 63;
+
+/// PostgreSQL silently cuts a longer database name, in CREATE DATABASE and when connecting alike:
+/// facedb would report one name and work on another database, which `reset` must never do.
+fn check_name_length(name: &str, what: &str) -> Result<()> {
+    if name.len() <= MAX_NAME_BYTES {
+        return Ok(());
+    }
+    let mut cut = MAX_NAME_BYTES;
+    while !name.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    Err(Error::Usage(format!(
+        "{what} is {} bytes long; PostgreSQL would cut it to its first {MAX_NAME_BYTES} bytes ('{}') and facedb would work on that database. Use a name of at most {MAX_NAME_BYTES} bytes",
+        name.len(),
+        &name[..cut]
+    )))
 }
 
 /// libpq accepts `user:password@/db?host=/socket/dir`, which `url` rejects (credentials without a

@@ -224,6 +224,19 @@ const CASES: &[Case] = &[
     env("DB_PORT abc", &[("DB_PORT", "abc")]).says(&["DB_PORT", "'abc'"]),
     env("DB_PORT a space", &[("DB_PORT", " ")]).says(&["DB_PORT"]),
     env("DB_PORT with a unit", &[("DB_PORT", "5432x")]).says(&["DB_PORT"]),
+    env(
+        "a DB_NAME over 63 bytes",
+        &[(
+            "DB_NAME",
+            "facedb_with_a_name_far_too_long_for_postgresql_to_keep_whole_64b",
+        )],
+    )
+    .says(&["DB_NAME is 64 bytes long", "at most 63 bytes"]),
+    url(
+        "a database name over 63 bytes",
+        "postgres://u:S3cretPW@db/facedb_with_a_name_far_too_long_for_postgresql_to_keep_whole_64b",
+    )
+    .says(&["the database name in --database-url is 64 bytes long"]),
     env("DB_HOST with a space", &[("DB_HOST", "db host")]).says(&["DB_HOST", "db host"]),
     env("an unknown hash", &[("FACEDB_PASSWORD_HASH", "md5")])
         .says(&["FACEDB_PASSWORD_HASH", "argon2id or bcrypt"]),
