@@ -426,6 +426,18 @@ impl PrivateCluster {
         self.running = false;
     }
 
+    /// Stops the server the way a crash or a power cut would (`pg_ctl stop -m immediate`): no
+    /// checkpoint, every connection cut; the next start recovers from the WAL.
+    pub fn stop_immediately(&mut self) {
+        if let Err(e) = self.pg_ctl(
+            &["-m", "immediate", "-w", "-t", "30", "stop"],
+            PG_CTL_TIMEOUT,
+        ) {
+            panic!("cannot stop the private cluster:\n{e}");
+        }
+        self.running = false;
+    }
+
     pub fn start_again(&mut self) {
         if let Err(e) = self.pg_ctl_start() {
             panic!(

@@ -210,6 +210,21 @@ impl TestDb {
             .i64(&format!("SELECT count(*) AS v FROM {table}"))
     }
 
+    /// How many of facedb's 12 tables exist.
+    pub fn facedb_tables(&self) -> i64 {
+        let names = facedb::inventory::TABLES
+            .map(|t| format!("'{t}'"))
+            .join(", ");
+        self.connect().i64(&match self.backend {
+            Backend::Postgres => format!(
+                "SELECT count(*) AS v FROM pg_tables WHERE schemaname = current_schema() AND tablename IN ({names})"
+            ),
+            Backend::Sqlite => format!(
+                "SELECT count(*) AS v FROM sqlite_master WHERE type = 'table' AND name IN ({names})"
+            ),
+        })
+    }
+
     /// Whether the PostgreSQL database exists on the server.
     pub fn pg_exists(&self) -> bool {
         let mut conn =
