@@ -48,10 +48,10 @@ pub fn open(settings: &Settings, create_missing: bool, progress: &Progress) -> R
             let (mut conn, created) = match connect_pg_waiting(target, &url, settings, progress) {
                 Ok(conn) => (conn, false),
                 Err(PgFailure::MissingDatabase) if create_missing => {
-                    create_pg_database(target, settings)?;
+                    let created = create_pg_database(target, settings)?;
                     let conn =
                         connect_pg(target, &url, settings).map_err(|f| f.into_error(target))?;
-                    (conn, true)
+                    (conn, created)
                 }
                 Err(failure) => return Err(failure.into_error(target)),
             };
@@ -61,18 +61,17 @@ pub fn open(settings: &Settings, create_missing: bool, progress: &Progress) -> R
             Ok((Db::Postgres(conn), created))
         }
         Target::Sqlite(target) => {
-            let existed = target.path.exists();
-            if !existed && !create_missing {
+            if !target.path.exists() && !create_missing {
                 return Err(Error::Usage(format!(
                     "SQLite database {} does not exist; run `facedb init` first",
                     target.path.display()
                 )));
             }
-            let mut conn = connect_sqlite(target, settings)?;
+            let (mut conn, created) = connect_sqlite(target, settings)?;
             if settings.echo {
                 conn.set_instrumentation(Echo);
             }
-            Ok((Db::Sqlite(conn), !existed))
+            Ok((Db::Sqlite(conn), created))
         }
     }
 }
@@ -181,8 +180,9 @@ fn missing_database(target: &PgTarget) -> Error {
     ))
 }
 
-/// Creates the target database through the `postgres` maintenance database.
-fn create_pg_database(target: &PgTarget, settings: &Settings) -> Result<()> {
+/// Creates the target database through the `postgres` maintenance database. `false`: another
+/// process created it first.
+fn create_pg_database(target: &PgTarget, settings: &Settings) -> Result<bool> {
     let url = target.maintenance_url(settings.connect_timeout);
     let mut conn = match connect_pg(target, &url, settings) {
         Ok(conn) => conn,
@@ -199,12 +199,12 @@ fn create_pg_database(target: &PgTarget, settings: &Settings) -> Result<()> {
     }
     let statement = format!("CREATE DATABASE {}", quote_identifier(&target.dbname));
     match diesel::sql_query(statement).execute(&mut conn) {
-        Ok(_) => Ok(()),
+        Ok(_) => Ok(true),
         // Another facedb created it at the same moment: that is what we wanted.
         Err(diesel::result::Error::DatabaseError(_, info))
             if info.message().contains("already exists") || info.message().contains("duplicate key") =>
         {
-            Ok(())
+            Ok(false)
         }
         Err(diesel::result::Error::DatabaseError(_, info)) if info.message().contains("permission denied") => {
             Err(Error::Refused(format!(
@@ -218,7 +218,9 @@ fn create_pg_database(target: &PgTarget, settings: &Settings) -> Result<()> {
     }
 }
 
-fn connect_sqlite(target: &SqliteTarget, settings: &Settings) -> Result<SqliteConnection> {
+/// Opens the SQLite file, creating it if missing; the flag says whether this process created it
+/// (of several started together, exactly one does).
+fn connect_sqlite(target: &SqliteTarget, settings: &Settings) -> Result<(SqliteConnection, bool)> {
     let path = &target.path;
     if path.is_dir() {
         return Err(Error::Usage(format!(
@@ -236,6 +238,21 @@ fn connect_sqlite(target: &SqliteTarget, settings: &Settings) -> Result<SqliteCo
             )));
         }
     }
+    // An empty file is an empty SQLite database; `create_new` fails if it exists already.
+    let created = match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+    {
+        Ok(_) => true,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => false,
+        Err(e) => {
+            return Err(Error::Io {
+                context: format!("cannot create SQLite database {}", path.display()),
+                source: e,
+            })
+        }
+    };
     let path_str = path.to_str().ok_or_else(|| {
         Error::Usage(format!("SQLite path {} is not valid UTF-8", path.display()))
     })?;
@@ -249,7 +266,7 @@ fn connect_sqlite(target: &SqliteTarget, settings: &Settings) -> Result<SqliteCo
     let busy_ms = settings.lock_timeout.as_millis().min(i32::MAX as u128);
     diesel::sql_query(format!("PRAGMA busy_timeout = {busy_ms}")).execute(&mut conn)?;
     diesel::sql_query("PRAGMA foreign_keys = ON").execute(&mut conn)?;
-    Ok(conn)
+    Ok((conn, created))
 }
 
 /// Quotes a PostgreSQL identifier: any name works and none can inject SQL.
