@@ -24,7 +24,13 @@ impl Db {
         self.begin_locked(lock_timeout)?;
         match work(self) {
             Ok(value) => {
-                self.commit()?;
+                self.commit().map_err(|error| match error {
+                    Error::ConnectionLost { reason, .. } => Error::ConnectionLost {
+                        reason,
+                        committing: true,
+                    },
+                    other => other,
+                })?;
                 Ok(value)
             }
             Err(error) => {

@@ -14,8 +14,11 @@ use std::os::unix::process::ExitStatusExt;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use support::data::{add_data, add_visits, admin_row, counts, is_seed_only};
-use support::{Backend, Output, TestDb};
+use support::cluster::PrivateCluster;
+use support::data::{
+    add_data, add_visits, admin_row, admin_row_on, counts, counts_on, is_seed_only, ADD_DATA,
+};
+use support::{std_facedb_in, Backend, Output, TestDb};
 
 /// Kill moments spread evenly from 0 to 100% of an undisturbed run, and random ones on top.
 const EVEN_KILLS: u32 = 20;
@@ -450,4 +453,94 @@ fn a_crowd_with_tiny_lock_timeouts_leaves_a_whole_database() {
         assert!(succeeded >= 1, "{:?}: one of them ran", db.backend);
         assert_one_whole_database(&db);
     }
+}
+
+/// `facedb ARGS` on a private cluster's database, in `dir`.
+fn facedb_on(dir: &std::path::Path, url: &str) -> std::process::Command {
+    let mut cmd = std_facedb_in(dir);
+    cmd.env("DATABASE_URL", url)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+/// The server stops (as in a crash: `pg_ctl stop -m immediate`) while `fresh --force` is in the
+/// middle of dropping the tables. facedb ends with one clear error line; a facedb started while
+/// the server is down gives up within its connect timeout; back up, the server has every old row.
+#[test]
+fn a_server_stopped_in_the_middle_of_a_reset_keeps_the_old_data() {
+    let Some(mut cluster) = PrivateCluster::start() else {
+        return;
+    };
+    let dir = tempfile::TempDir::new().expect("temp dir");
+    let url = cluster.superuser_url("facedb");
+    let run = |args: &[&str]| {
+        let child = facedb_on(dir.path(), &url)
+            .args(args)
+            .spawn()
+            .expect("spawn facedb");
+        finish(child, RUN_LIMIT, &format!("{args:?}"))
+    };
+    run(&["init"]).success();
+    let mut conn = cluster.connect("facedb");
+    conn.exec(ADD_DATA);
+    let before = (counts_on(&mut conn), admin_row_on(&mut conn));
+
+    // Holding pg_type stops facedb's DROP TABLE midway: it has locked every table and started
+    // deleting their catalog entries, and waits to delete their row types.
+    let mut blocker = cluster.connect("facedb");
+    blocker.exec("BEGIN; LOCK TABLE pg_catalog.pg_type IN SHARE MODE;");
+    let reset = facedb_on(dir.path(), &url)
+        .args(["fresh", "--force"])
+        .spawn()
+        .expect("spawn facedb");
+    let waiting = "SELECT count(*) AS v FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+                   WHERE a.application_name = 'facedb' AND l.relation = 'pg_catalog.pg_type'::regclass \
+                   AND NOT l.granted";
+    let started = Instant::now();
+    while conn.i64(waiting) == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "facedb never reached the drop"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let holds_visits =
+        "SELECT count(*) AS v FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+                        WHERE a.application_name = 'facedb' AND l.relation = 'visits'::regclass \
+                        AND l.mode = 'AccessExclusiveLock' AND l.granted";
+    assert_eq!(conn.i64(holds_visits), 1, "facedb is dropping the tables");
+
+    cluster.stop_immediately();
+    drop((blocker, conn));
+    let out = finish(reset, Duration::from_secs(30), "the interrupted reset");
+    eprintln!("interrupted reset: exit {:?}: {}", out.code, out.stderr);
+    let out = out
+        .code(3)
+        .stderr_has("error: lost the connection to the database")
+        .stderr_has("nothing facedb was doing was committed");
+    assert_eq!(out.stderr.lines().count(), 1, "one line: {}", out.stderr);
+
+    // While the server is down.
+    let started = Instant::now();
+    let down = run(&["fresh", "--force", "--connect-timeout", "2s"]).code(3);
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(10), "gave up after {took:?}");
+    assert!(
+        down.stderr
+            .contains(&format!("127.0.0.1:{}", cluster.port())),
+        "{}",
+        down.stderr
+    );
+
+    cluster.start_again();
+    let mut conn = cluster.connect("facedb");
+    assert_eq!(
+        (counts_on(&mut conn), admin_row_on(&mut conn)),
+        before,
+        "every old row, the same admin"
+    );
+    let out = run(&["init"]).success();
+    assert!(out.stdout.contains("up to date"), "{}", out.stdout);
 }
