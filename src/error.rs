@@ -91,6 +91,14 @@ impl From<diesel::result::Error> for Error {
                     committing: false,
                 }
             }
+            // SQLite's SQLITE_BUSY after the busy timeout (set to --lock-timeout): another
+            // process held the file, e.g. a reader while facedb wanted to commit.
+            Diesel::DatabaseError(_, info) if info.message() == "database is locked" => {
+                Error::LockTimeout(
+                    "gave up waiting for the SQLite file: another process held it longer than --lock-timeout. Wait for it to finish, or raise --lock-timeout"
+                        .to_owned(),
+                )
+            }
             other => Error::Database(other),
         }
     }

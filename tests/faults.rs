@@ -426,6 +426,40 @@ fn a_short_lock_timeout_fails_only_its_own_process_and_names_the_holder() {
     }
 }
 
+/// Another session reading facedb's tables (a long report, a session idle in a transaction)
+/// holds up a reset: with a short `--lock-timeout` it gives up with exit 6 naming that session,
+/// changes nothing, and succeeds once the reader is done.
+#[test]
+fn a_reader_holding_the_tables_makes_reset_give_up_with_exit_6() {
+    for db in TestDb::each() {
+        db.init();
+        populate(&db);
+        let before = (counts(&db), admin_row(&db));
+        let mut reader = db.connect();
+        if db.backend == Backend::Postgres {
+            reader.exec("SET application_name = 'reader-on-purpose'");
+        }
+        reader.exec("BEGIN; SELECT count(*) FROM visits;");
+        let out = db
+            .run(&["fresh", "--force", "--lock-timeout", "1s"])
+            .code(6)
+            .stderr_has("--lock-timeout");
+        assert_eq!(out.stderr.lines().count(), 1, "one line: {}", out.stderr);
+        eprintln!("{:?}: {}", db.backend, out.stderr.trim_end());
+        if db.backend == Backend::Postgres {
+            assert!(
+                out.stderr.contains("pid ") && out.stderr.contains("reader-on-purpose"),
+                "{}",
+                out.stderr
+            );
+        }
+        assert_eq!((counts(&db), admin_row(&db)), before, "{:?}", db.backend);
+        drop(reader);
+        db.run(&["fresh", "--force", "--lock-timeout", "1s"])
+            .success();
+    }
+}
+
 /// Eight resets at once, each ready to wait only 10 ms: each succeeds or gives up with exit 6,
 /// at least one succeeds, and the database ends whole.
 #[test]
