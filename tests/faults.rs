@@ -167,8 +167,8 @@ fn journal_now(db: &TestDb) -> Option<(std::time::SystemTime, bool)> {
     Some((modified, header.starts_with(&MAGIC)))
 }
 
-/// Kills `fresh --force` at `EVEN_KILLS + RANDOM_KILLS` moments of its run and checks the
-/// database after each.
+/// Kills `fresh --force` at `EVEN_KILLS + RANDOM_KILLS` moments of its run, then at
+/// `COMMIT_KILLS` moments around its commit, and checks the database after each.
 fn kill_fresh_at_every_moment(db: &TestDb) -> Tally {
     db.init();
     populate(db);
