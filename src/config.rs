@@ -118,6 +118,7 @@ impl Environment {
     /// Reads `path`, or `./.env` when it exists. A missing default file is fine; a missing
     /// file that was asked for is an error.
     pub fn load(path: Option<&Path>) -> Result<Environment> {
+        check_process_variables()?;
         let (path, required) = match path {
             Some(path) => (path, true),
             None => (Path::new(DEFAULT_ENV_FILE), false),
@@ -160,14 +161,66 @@ impl Environment {
     }
 }
 
+/// A variable of facedb's (`DATABASE_*`, `DB_*`, `FACEDB_*`, `ENV`) that is not UTF-8 is an
+/// error: read as unset, a garbled DATABASE_URL would send facedb to the default database.
+fn check_process_variables() -> Result<()> {
+    for (key, value) in std::env::vars_os() {
+        let Some(key) = key.to_str() else { continue };
+        let ours = key == "ENV"
+            || ["DATABASE_", "DB_", "FACEDB_"]
+                .iter()
+                .any(|prefix| key.starts_with(prefix));
+        if ours && value.to_str().is_none() {
+            return Err(Error::Usage(format!(
+                "{key} is not valid UTF-8; set it to UTF-8 text (percent-encode other bytes in a URL)"
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn env_file_error(path: &Path, error: dotenvy::Error) -> Error {
     let source = match error {
         dotenvy::Error::Io(e) => e,
+        // dotenvy's message quotes the line, which may hold a password: name the line instead.
+        dotenvy::Error::LineParse(fragment, _) => std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            malformed_line(path, &fragment),
+        ),
         other => std::io::Error::new(std::io::ErrorKind::InvalidData, other.to_string()),
     };
     Error::EnvFile {
         path: path.to_owned(),
         source,
+    }
+}
+
+/// Says which line of an env file is malformed, and its variable, but not what it holds.
+/// `fragment` is what dotenvy quoted: the line, its value, or the rest of the file after an
+/// unclosed quote.
+fn malformed_line(path: &Path, fragment: &str) -> String {
+    let how = "write KEY=value, quote a value that has spaces or special characters, and close every quote";
+    let first = fragment.lines().next().unwrap_or_default().trim();
+    let content = std::fs::read_to_string(path).unwrap_or_default();
+    let found = content
+        .lines()
+        .enumerate()
+        .find(|(_, line)| !first.is_empty() && line.contains(first));
+    let Some((index, line)) = found else {
+        return format!("a line is malformed: {how}");
+    };
+    let key = line.split_once('=').map(|(key, _)| {
+        let key = key.trim();
+        key.strip_prefix("export ").unwrap_or(key).trim()
+    });
+    let is_name = |k: &&str| {
+        k.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && k.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+    };
+    match key.filter(is_name) {
+        Some(key) => format!("line {} ({key}) is malformed: {how}", index + 1),
+        None => format!("line {} is malformed: {how}", index + 1),
     }
 }
 
@@ -227,7 +280,7 @@ impl Target {
         let backend = scheme.as_deref().map(|s| s.split('+').next().unwrap_or(s));
         match backend {
             Some("postgres" | "postgresql") => Ok(Target::Postgres(PgTarget::from_url(url, source)?)),
-            Some("sqlite") => Ok(Target::Sqlite(SqliteTarget::from_url(url))),
+            Some("sqlite") => Ok(Target::Sqlite(SqliteTarget::from_url(url, source)?)),
             None if is_sqlite_path(url) => Ok(Target::Sqlite(SqliteTarget {
                 path: PathBuf::from(url),
             })),
@@ -321,6 +374,7 @@ impl PgTarget {
             .get("DB_PASSWORD")
             .unwrap_or_else(|| "postgres".to_owned());
         let dbname = env.get("DB_NAME").unwrap_or_else(|| "facedb".to_owned());
+        check_name_length(&dbname, "DB_NAME")?;
         let encode = |s: &str| utf8_percent_encode(s, NON_ALPHANUMERIC).to_string();
         // A host starting with '/' is a socket directory: libpq takes it, and then the
         // credentials, as query parameters (a URL with credentials needs a host).
@@ -404,6 +458,7 @@ impl PgTarget {
             name if name.is_empty() => query_value("dbname").unwrap_or_else(|| user.clone()),
             name => name,
         };
+        check_name_length(&dbname, &format!("the database name in {source}"))?;
         // asyncpg spells libpq's sslmode as `ssl`.
         if query.iter().any(|(k, _)| k == "ssl") {
             let rewritten: Vec<(String, String)> = query
@@ -487,6 +542,26 @@ impl PgTarget {
     }
 }
 
+/// PostgreSQL's longest name, in bytes (NAMEDATALEN - 1).
+const MAX_NAME_BYTES: usize = 63;
+
+/// PostgreSQL silently cuts a longer database name, in CREATE DATABASE and when connecting alike:
+/// facedb would report one name and work on another database, which `reset` must never do.
+fn check_name_length(name: &str, what: &str) -> Result<()> {
+    if name.len() <= MAX_NAME_BYTES {
+        return Ok(());
+    }
+    let mut cut = MAX_NAME_BYTES;
+    while !name.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    Err(Error::Usage(format!(
+        "{what} is {} bytes long; PostgreSQL would cut it to its first {MAX_NAME_BYTES} bytes ('{}') and facedb would work on that database. Use a name of at most {MAX_NAME_BYTES} bytes",
+        name.len(),
+        &name[..cut]
+    )))
+}
+
 /// libpq accepts `user:password@/db?host=/socket/dir`, which `url` rejects (credentials without a
 /// host): move the credentials into query parameters, where libpq reads them too.
 fn move_credentials_of_hostless_url(rest: &str) -> String {
@@ -541,7 +616,9 @@ pub struct SqliteTarget {
 impl SqliteTarget {
     /// SQLAlchemy's rule, so that the API and facedb read one URL as one file:
     /// `sqlite:///x.db` is relative, `sqlite:////abs/x.db` absolute; `sqlite://x.db` is relative too.
-    fn from_url(url: &str) -> SqliteTarget {
+    /// A URL without a file name is an error: SQLite would open a temporary database for an
+    /// empty path, and a folder is no database.
+    fn from_url(url: &str, source: &str) -> Result<SqliteTarget> {
         let rest = url
             .split_once("://")
             .map(|(_, rest)| rest)
@@ -549,11 +626,21 @@ impl SqliteTarget {
         let rest = rest.split('?').next().unwrap_or_default();
         let path = rest.strip_prefix('/').unwrap_or(rest);
         let path = percent_decode_str(path).decode_utf8_lossy().into_owned();
-        SqliteTarget {
-            path: PathBuf::from(path),
+        if path.is_empty() || path.ends_with('/') {
+            return Err(Error::Usage(format!(
+                "{source} names no SQLite file{}; use sqlite:///relative/file.db or sqlite:////absolute/file.db",
+                if path.is_empty() { String::new() } else { format!(" (folder {path})") }
+            )));
         }
+        Ok(SqliteTarget {
+            path: PathBuf::from(path),
+        })
     }
 }
+
+/// The longest timeout or wait facedb takes. Anything longer is a mistake (and PostgreSQL's
+/// `lock_timeout` cannot go past about 24 days).
+pub const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
 
 /// Parses a duration such as `30s`, `500ms`, `2m` or a plain number of seconds.
 pub fn parse_duration(value: &str) -> std::result::Result<Duration, String> {
@@ -581,7 +668,10 @@ pub fn parse_duration(value: &str) -> std::result::Result<Duration, String> {
             "'{value}' is not a duration; use e.g. 30s, 500ms or 2m"
         ));
     }
-    Ok(Duration::from_secs_f64(seconds))
+    Duration::try_from_secs_f64(seconds)
+        .ok()
+        .filter(|duration| *duration <= MAX_DURATION)
+        .ok_or_else(|| format!("'{value}' is too long; facedb waits at most 24h"))
 }
 
 #[cfg(test)]
@@ -743,6 +833,17 @@ mod tests {
             path("./some/file.sqlite3"),
             PathBuf::from("./some/file.sqlite3")
         );
+        for no_file in [
+            "sqlite://",
+            "sqlite:///",
+            "sqlite:////",
+            "sqlite:///data/",
+            "sqlite://?x=1",
+        ] {
+            let err = Target::parse(no_file, "DATABASE_URL").unwrap_err();
+            assert!(matches!(err, Error::Usage(_)), "{no_file}: {err}");
+            assert!(err.to_string().contains("names no SQLite file"), "{err}");
+        }
     }
 
     #[test]
@@ -753,6 +854,16 @@ mod tests {
         assert_eq!(parse_duration("7").unwrap(), Duration::from_secs(7));
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("5 parsecs").is_err());
+        assert_eq!(parse_duration("24h").unwrap(), MAX_DURATION);
+        for too_long in [
+            "25h",
+            "86401",
+            "99999999999999999999",
+            "1000000000000000000000h",
+        ] {
+            let err = parse_duration(too_long).unwrap_err();
+            assert!(err.contains("at most 24h"), "{too_long}: {err}");
+        }
     }
 
     #[test]

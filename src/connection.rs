@@ -49,10 +49,10 @@ pub fn open(settings: &Settings, create_missing: bool, progress: &Progress) -> R
             let (mut conn, created) = match connect_pg_waiting(target, &url, settings, progress) {
                 Ok(conn) => (conn, false),
                 Err(PgFailure::MissingDatabase) if create_missing => {
-                    create_pg_database(target, settings)?;
+                    let created = create_pg_database(target, settings)?;
                     let conn =
                         connect_pg(target, &url, settings).map_err(|f| f.into_error(target))?;
-                    (conn, true)
+                    (conn, created)
                 }
                 Err(failure) => return Err(failure.into_error(target)),
             };
@@ -62,18 +62,17 @@ pub fn open(settings: &Settings, create_missing: bool, progress: &Progress) -> R
             Ok((Db::Postgres(conn), created))
         }
         Target::Sqlite(target) => {
-            let existed = target.path.exists();
-            if !existed && !create_missing {
+            if !target.path.exists() && !create_missing {
                 return Err(Error::Usage(format!(
                     "SQLite database {} does not exist; run `facedb init` first",
                     target.path.display()
                 )));
             }
-            let mut conn = connect_sqlite(target, settings)?;
+            let (mut conn, created) = connect_sqlite(target, settings)?;
             if settings.echo {
                 conn.set_instrumentation(Echo);
             }
-            Ok((Db::Sqlite(conn), !existed))
+            Ok((Db::Sqlite(conn), created))
         }
     }
 }
@@ -95,7 +94,7 @@ pub fn open_existing(settings: &Settings, progress: &Progress) -> Result<Option<
             if !target.path.is_file() {
                 return Ok(None);
             }
-            Db::Sqlite(connect_sqlite(target, settings)?)
+            Db::Sqlite(connect_sqlite(target, settings)?.0)
         }
     };
     match &mut db {
@@ -185,8 +184,10 @@ fn connect_pg_waiting(
 /// How long `--wait` pauses between two attempts.
 const RETRY_INTERVAL: Duration = Duration::from_millis(250);
 
+/// Classifies by the driver's own words; only what is shown is scrubbed of the password (a
+/// password such as `x` would otherwise turn "does not exist" into "does not e***ist").
 fn classify_pg_error(target: &PgTarget, settings: &Settings, message: &str) -> PgFailure {
-    let message = scrub(message, target.password(), &target.user);
+    let shown = scrub(message, target.password(), &target.user);
     let lower = message.to_lowercase();
     let at = format!("PostgreSQL at {}:{}", target.host, target.port);
     if lower.contains("database \"") && lower.contains("does not exist") {
@@ -205,6 +206,14 @@ fn classify_pg_error(target: &PgTarget, settings: &Settings, message: &str) -> P
     } else {
         None
     };
+    // libpq rejects a connection parameter it does not know or cannot read before connecting:
+    // the URL is wrong, not the server.
+    if libpq_reason(message).starts_with("invalid ") {
+        let reason = libpq_reason(&shown);
+        return PgFailure::Other(Error::Usage(format!(
+            "the database URL has a bad connection parameter ({reason}): fix or remove it in the URL's query string"
+        )));
+    }
     if let Some(reason) = auth_reason {
         return PgFailure::Other(Error::Connection(format!(
             "cannot log in to {at} as '{}' ({reason}): check DB_USER/DB_PASSWORD or the credentials in DATABASE_URL",
@@ -231,7 +240,7 @@ fn classify_pg_error(target: &PgTarget, settings: &Settings, message: &str) -> P
     } else if lower.contains("shutting down") {
         "the server is shutting down".to_owned()
     } else {
-        first_line(&message)
+        first_line(&shown)
     };
     PgFailure::Unreachable(Error::Connection(format!(
         "cannot connect to {at} ({reason}): is the server running? Set DATABASE_URL or DB_HOST/DB_PORT"
@@ -245,8 +254,9 @@ fn missing_database(target: &PgTarget) -> Error {
     ))
 }
 
-/// Creates the target database through the `postgres` maintenance database.
-fn create_pg_database(target: &PgTarget, settings: &Settings) -> Result<()> {
+/// Creates the target database through the `postgres` maintenance database. `false`: another
+/// process created it first.
+fn create_pg_database(target: &PgTarget, settings: &Settings) -> Result<bool> {
     let url = target.maintenance_url(settings.connect_timeout);
     let mut conn = match connect_pg(target, &url, settings) {
         Ok(conn) => conn,
@@ -263,12 +273,12 @@ fn create_pg_database(target: &PgTarget, settings: &Settings) -> Result<()> {
     }
     let statement = format!("CREATE DATABASE {}", quote_identifier(&target.dbname));
     match diesel::sql_query(statement).execute(&mut conn) {
-        Ok(_) => Ok(()),
+        Ok(_) => Ok(true),
         // Another facedb created it at the same moment: that is what we wanted.
         Err(diesel::result::Error::DatabaseError(_, info))
             if info.message().contains("already exists") || info.message().contains("duplicate key") =>
         {
-            Ok(())
+            Ok(false)
         }
         Err(diesel::result::Error::DatabaseError(_, info)) if info.message().contains("permission denied") => {
             Err(Error::Refused(format!(
@@ -282,8 +292,17 @@ fn create_pg_database(target: &PgTarget, settings: &Settings) -> Result<()> {
     }
 }
 
-fn connect_sqlite(target: &SqliteTarget, settings: &Settings) -> Result<SqliteConnection> {
+/// Opens the SQLite file, creating it if missing; the flag says whether this process created it
+/// (of several started together, exactly one does).
+fn connect_sqlite(target: &SqliteTarget, settings: &Settings) -> Result<(SqliteConnection, bool)> {
     let path = &target.path;
+    if path.is_dir() {
+        return Err(Error::Usage(format!(
+            "{} is a folder, not a SQLite database file; name a file in it, e.g. {}",
+            path.display(),
+            path.join("facedb.db").display()
+        )));
+    }
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         if !parent.is_dir() {
             return Err(Error::Usage(format!(
@@ -293,6 +312,21 @@ fn connect_sqlite(target: &SqliteTarget, settings: &Settings) -> Result<SqliteCo
             )));
         }
     }
+    // An empty file is an empty SQLite database; `create_new` fails if it exists already.
+    let created = match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+    {
+        Ok(_) => true,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => false,
+        Err(e) => {
+            return Err(Error::Io {
+                context: format!("cannot create SQLite database {}", path.display()),
+                source: e,
+            })
+        }
+    };
     let path_str = path.to_str().ok_or_else(|| {
         Error::Usage(format!("SQLite path {} is not valid UTF-8", path.display()))
     })?;
@@ -306,7 +340,7 @@ fn connect_sqlite(target: &SqliteTarget, settings: &Settings) -> Result<SqliteCo
     let busy_ms = settings.lock_timeout.as_millis().min(i32::MAX as u128);
     diesel::sql_query(format!("PRAGMA busy_timeout = {busy_ms}")).execute(&mut conn)?;
     diesel::sql_query("PRAGMA foreign_keys = ON").execute(&mut conn)?;
-    Ok(conn)
+    Ok((conn, created))
 }
 
 /// Quotes a PostgreSQL identifier: any name works and none can inject SQL.
@@ -325,6 +359,17 @@ pub fn scrub(message: &str, password: Option<&str>, user: &str) -> String {
         }
         _ => message.to_owned(),
     }
+}
+
+/// The first line of a libpq message without its `connection to server at …, port N failed:`
+/// and `FATAL:` prefixes.
+fn libpq_reason(message: &str) -> String {
+    let line = first_line(message);
+    let reason = match line.split_once(" failed: ") {
+        Some((prefix, rest)) if prefix.starts_with("connection to server") => rest,
+        _ => line.as_str(),
+    };
+    reason.trim_start_matches("FATAL:").trim().to_owned()
 }
 
 fn first_line(message: &str) -> String {

@@ -49,8 +49,17 @@ pub enum Error {
     #[error("{0}")]
     LockTimeout(String),
 
+    /// The server went away in the middle of the work (exit 3).
+    #[error("{}", connection_lost(reason, *committing))]
+    ConnectionLost {
+        /// The driver's first line, e.g. "server closed the connection unexpectedly".
+        reason: String,
+        /// Lost while committing: the server may have committed before it went.
+        committing: bool,
+    },
+
     #[error("database error: {0}")]
-    Database(#[from] diesel::result::Error),
+    Database(diesel::result::Error),
 
     #[error("migration failed, nothing was changed: {0}")]
     Migration(String),
@@ -65,11 +74,53 @@ pub enum Error {
     },
 }
 
+impl From<diesel::result::Error> for Error {
+    fn from(error: diesel::result::Error) -> Error {
+        use diesel::result::{DatabaseErrorKind, Error as Diesel};
+        match error {
+            // libpq's message runs over three lines; its first says what happened.
+            Diesel::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+                Error::ConnectionLost {
+                    reason: info
+                        .message()
+                        .lines()
+                        .next()
+                        .unwrap_or("connection closed")
+                        .trim()
+                        .to_owned(),
+                    committing: false,
+                }
+            }
+            // SQLite's SQLITE_BUSY after the busy timeout (set to --lock-timeout): another
+            // process held the file, e.g. a reader while facedb wanted to commit.
+            Diesel::DatabaseError(_, info) if info.message() == "database is locked" => {
+                Error::LockTimeout(
+                    "gave up waiting for the SQLite file: another process held it longer than --lock-timeout. Wait for it to finish, or raise --lock-timeout"
+                        .to_owned(),
+                )
+            }
+            other => Error::Database(other),
+        }
+    }
+}
+
+fn connection_lost(reason: &str, committing: bool) -> String {
+    if committing {
+        format!(
+            "lost the connection to the database while committing ({reason}): the server may or may not have applied the change; when it is back, check the data (`facedb init` says `up to date` either way)"
+        )
+    } else {
+        format!(
+            "lost the connection to the database ({reason}); nothing facedb was doing was committed, so the database is as it was. Check that the server is running, then run the command again"
+        )
+    }
+}
+
 impl Error {
     pub fn exit_code(&self) -> ExitCode {
         match self {
             Error::Usage(_) | Error::EnvFile { .. } => ExitCode::Usage,
-            Error::Connection(_) => ExitCode::Connection,
+            Error::Connection(_) | Error::ConnectionLost { .. } => ExitCode::Connection,
             Error::Refused(_) => ExitCode::Refused,
             Error::Schema(_) => ExitCode::Schema,
             Error::LockTimeout(_) => ExitCode::LockTimeout,

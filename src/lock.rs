@@ -23,7 +23,7 @@ impl Db {
         work: impl FnOnce(&mut Db) -> Result<T>,
     ) -> Result<T> {
         self.begin(lock_timeout, true)?;
-        self.finish(work)
+        self.finish(lock_timeout, work)
     }
 
     /// Runs `work` in one transaction without facedb's lock: for single-row writes, which may run
@@ -36,27 +36,30 @@ impl Db {
         work: impl FnOnce(&mut Db) -> Result<T>,
     ) -> Result<T> {
         self.begin(lock_timeout, false)?;
-        self.finish(work).map_err(|error| match error {
-            Error::Database(e) if is_lock_timeout(&e) => Error::LockTimeout(format!(
-                "gave up waiting for a table lock after {}; another process (a facedb reset?) \
-                 holds it. Wait for it to finish, or raise --lock-timeout",
-                humanize(lock_timeout)
-            )),
-            other => other,
-        })
+        self.finish(lock_timeout, work)
     }
 
     /// Runs `work` in the open transaction, then commits, or rolls back on an error.
-    fn finish<T>(&mut self, work: impl FnOnce(&mut Db) -> Result<T>) -> Result<T> {
+    fn finish<T>(
+        &mut self,
+        lock_timeout: Duration,
+        work: impl FnOnce(&mut Db) -> Result<T>,
+    ) -> Result<T> {
         match work(self) {
             Ok(value) => {
-                self.commit()?;
+                self.commit().map_err(|error| match error {
+                    Error::ConnectionLost { reason, .. } => Error::ConnectionLost {
+                        reason,
+                        committing: true,
+                    },
+                    other => other,
+                })?;
                 Ok(value)
             }
             Err(error) => {
                 // The error is what matters; a failed rollback also ends the transaction.
                 let _ = self.rollback();
-                Err(error)
+                Err(self.explain_lock_timeout(error, lock_timeout))
             }
         }
     }
@@ -102,6 +105,22 @@ impl Db {
                     e.into()
                 }
             }),
+        }
+    }
+
+    /// PostgreSQL: `lock_timeout` also bounds the waits for facedb's tables, which another
+    /// session may be reading (a long report, a session idle in a transaction). Such a timeout
+    /// is a lock timeout too, naming who holds the table. Runs after the rollback.
+    fn explain_lock_timeout(&mut self, error: Error, lock_timeout: Duration) -> Error {
+        match (self, error) {
+            (Db::Postgres(conn), Error::Database(e)) if is_lock_timeout(&e) => {
+                Error::LockTimeout(format!(
+                    "gave up waiting for facedb's tables after {}; {}. Wait for that session to finish, or raise --lock-timeout",
+                    humanize(lock_timeout),
+                    table_lock_holder(conn)
+                ))
+            }
+            (_, error) => error,
         }
     }
 
@@ -157,6 +176,30 @@ fn lock_holder(conn: &mut diesel::PgConnection) -> String {
             h.since.as_deref().unwrap_or("an unknown time")
         ),
         Err(_) => "another session (it was released as we looked)".to_owned(),
+    }
+}
+
+/// Who else holds a lock on one of facedb's tables.
+fn table_lock_holder(conn: &mut diesel::PgConnection) -> String {
+    let holder = diesel::sql_query(
+        "SELECT l.pid, coalesce(a.application_name, '') AS application_name, \
+                to_char(coalesce(a.xact_start, a.backend_start), 'YYYY-MM-DD HH24:MI:SS TZ') AS since \
+         FROM pg_locks l JOIN pg_class c ON c.oid = l.relation LEFT JOIN pg_stat_activity a ON a.pid = l.pid \
+         WHERE l.granted AND l.pid <> pg_backend_pid() \
+           AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+           AND c.relnamespace = current_schema()::regnamespace AND c.relname = ANY($1) \
+         ORDER BY a.xact_start LIMIT 1",
+    )
+    .bind::<diesel::sql_types::Array<Text>, _>(crate::inventory::TABLES.to_vec())
+    .get_result::<Holder>(conn);
+    match holder {
+        Ok(h) => format!(
+            "they are in use by pid {} (application_name '{}', since {})",
+            h.pid,
+            h.application_name,
+            h.since.as_deref().unwrap_or("an unknown time")
+        ),
+        Err(_) => "another session was using them (it let go as we looked)".to_owned(),
     }
 }
 

@@ -4,46 +4,8 @@ mod support;
 
 use std::process::Stdio;
 
+use support::data::{add_data, admin_row, counts};
 use support::{Backend, TestDb};
-
-/// Fills every table with a little data: a tenant with a site, camera, session, staff member and
-/// face image, a customer with a face image, a visit, a worker, an API key and a second user.
-fn add_data(db: &TestDb) {
-    db.exec(
-        "INSERT INTO tenants (tenant_id, name) VALUES ('t-1', 'Tenant One');
-         INSERT INTO sites (tenant_id, name) VALUES ('t-1', 'Site One');
-         INSERT INTO users (user_id, username, email, first_name, last_name, password_hash, role, tenant_id)
-             VALUES ('u-2', 'alice', 'alice@example.com', 'Alice', 'A', 'x', 'TENANT_ADMIN', 't-1');
-         INSERT INTO cameras (tenant_id, site_id, name, camera_type, device_index)
-             VALUES ('t-1', (SELECT site_id FROM sites), 'Cam', 'WEBCAM', 0);
-         INSERT INTO camera_sessions (camera_id, tenant_id, site_id)
-             VALUES ((SELECT camera_id FROM cameras), 't-1', (SELECT site_id FROM sites));
-         INSERT INTO staff (tenant_id, name) VALUES ('t-1', 'Bob');
-         INSERT INTO staff_face_images (tenant_id, image_id, staff_id, image_path)
-             VALUES ('t-1', 'img-1', (SELECT staff_id FROM staff), '/faces/bob.jpg');
-         INSERT INTO customers (tenant_id, name) VALUES ('t-1', 'Carol');
-         INSERT INTO customer_face_images (tenant_id, customer_id, image_path, confidence_score)
-             VALUES ('t-1', (SELECT customer_id FROM customers), '/faces/carol.jpg', 0.9);
-         INSERT INTO visits (tenant_id, visit_id, person_id, person_type, site_id, camera_id, confidence_score)
-             VALUES ('t-1', 'v-1', 1, 'customer', 1, 1, 0.8);
-         INSERT INTO workers (worker_id, tenant_id, hostname, worker_name) VALUES ('w-1', 't-1', 'host', 'worker');
-         INSERT INTO api_keys (key_id, tenant_id, hashed_key, name) VALUES ('k-1', 't-1', 'hash', 'key');",
-    );
-}
-
-/// Row counts of every facedb table, in a fixed order.
-fn counts(db: &TestDb) -> Vec<(String, i64)> {
-    facedb::inventory::TABLES
-        .iter()
-        .map(|t| (t.to_string(), db.count(t)))
-        .collect()
-}
-
-fn admin_row(db: &TestDb) -> Vec<String> {
-    db.connect().strings(
-        "SELECT user_id || '|' || password_hash || '|' || CAST(created_at AS TEXT) AS v FROM users WHERE role = 'SYSTEM_ADMIN'",
-    )
-}
 
 #[test]
 fn init_creates_the_database_applies_the_schema_and_seeds_the_admin() {
@@ -350,14 +312,15 @@ fn echo_prints_the_statements_without_bound_values() {
             !out.stderr.contains("$argon2id$"),
             "no password hash in the echo"
         );
-        let out = db
-            .facedb()
-            .arg("init")
-            .env("DATABASE_ECHO", "true")
-            .output()
-            .unwrap();
+        let out = support::Output::from(
+            db.facedb()
+                .arg("init")
+                .env("DATABASE_ECHO", "true")
+                .output()
+                .unwrap(),
+        );
         assert!(
-            String::from_utf8_lossy(&out.stderr).contains("[sql] "),
+            out.stderr.contains("[sql] "),
             "DATABASE_ECHO=true echoes too"
         );
     }

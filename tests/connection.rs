@@ -9,6 +9,9 @@ use std::time::{Duration, Instant};
 use assert_cmd::Command;
 use diesel::prelude::*;
 use support::cluster::{encode, free_port, quote_literal, PrivateCluster};
+use support::secrets::{
+    CLOSED_PORT_PASSWORD, SILENT_SERVER_PASSWORD, SPECIAL_PASSWORD, WRONG_PASSWORD,
+};
 use support::{facedb_in, Output, TestDb};
 
 /// Each facedb run is bounded: far above the 5 s connect timeout, far below a hung test.
@@ -36,7 +39,7 @@ fn a_wrong_password_exits_3_without_showing_it() {
     let Some(cluster) = PrivateCluster::start() else {
         return;
     };
-    let wrong = "Wr0ng-P@ss:w/rd#x%y?z q";
+    let wrong = WRONG_PASSWORD;
     let at = format!("127.0.0.1:{}", cluster.port());
 
     let (_dir, mut cmd) = facedb();
@@ -81,7 +84,7 @@ fn a_password_with_special_characters_works() {
         return;
     };
     let user = "app user";
-    let password = "p@ss:w/o#r%d? x;'\"";
+    let password = SPECIAL_PASSWORD;
     let dbname = "face \"db\" x";
     cluster.create_role(user, password, "LOGIN CREATEDB");
 
@@ -139,14 +142,14 @@ fn a_password_with_special_characters_works() {
 #[test]
 fn a_closed_port_exits_3_quickly() {
     let port = free_port();
-    let url = format!("postgres://u:S3cretPW@127.0.0.1:{port}/x");
+    let url = format!("postgres://u:{CLOSED_PORT_PASSWORD}@127.0.0.1:{port}/x");
     let (_dir, cmd) = facedb();
     let started = Instant::now();
     let out = run(cmd, &["init", "--database-url", &url]);
     let took = started.elapsed();
     let out = out
         .code(3)
-        .hides("S3cretPW")
+        .hides(CLOSED_PORT_PASSWORD)
         .stderr_has(&format!("127.0.0.1:{port}"));
     let stderr = out.stderr.to_lowercase();
     assert!(stderr.contains("connection refused"), "{}", out.stderr);
@@ -169,7 +172,7 @@ fn a_silent_server_exits_3_after_the_connect_timeout() {
             held.extend(stream.ok());
         }
     });
-    let url = format!("postgres://u:S1lentPW@127.0.0.1:{port}/x");
+    let url = format!("postgres://u:{SILENT_SERVER_PASSWORD}@127.0.0.1:{port}/x");
     let (_dir, cmd) = facedb();
     let started = Instant::now();
     let out = run(
@@ -179,7 +182,7 @@ fn a_silent_server_exits_3_after_the_connect_timeout() {
     let took = started.elapsed();
     let out = out
         .code(3)
-        .hides("S1lentPW")
+        .hides(SILENT_SERVER_PASSWORD)
         .stderr_has(&format!("127.0.0.1:{port}"));
     assert!(out.stderr.contains("no answer within 2s"), "{}", out.stderr);
     assert!(
@@ -309,6 +312,33 @@ fn a_database_name_with_a_quote_and_a_space_on_the_shared_server() {
             "the `postgres` database survived {name:?}"
         );
     }
+}
+
+/// A password that is also a letter of the server's message (the `x` of "does not exist") must
+/// not hide what the message says: here, that the database is missing and init must create it.
+#[test]
+fn a_one_letter_password_still_creates_a_missing_database() {
+    let Some(db) = TestDb::postgres() else {
+        return;
+    };
+    let (host, port, user, password) = shared_server_parts();
+    if password.is_some() {
+        eprintln!("skipped: the test server wants a password, and this test gives it a wrong one");
+        return;
+    }
+    let mut cmd = facedb_in(db.dir());
+    cmd.env("DB_HOST", host)
+        .env("DB_PORT", port.to_string())
+        .env("DB_USER", user)
+        .env("DB_NAME", &db.name)
+        .env("DB_PASSWORD", "x");
+    let out = run(cmd, &["init"]).success();
+    assert!(
+        out.stdout.contains("created the database"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(db.count("users"), 1);
 }
 
 fn postgres_database_exists() -> bool {

@@ -15,7 +15,8 @@ fn reset_in_a_terminal(db: &TestDb) -> PtySession {
 }
 
 fn exit_code(session: &mut PtySession) -> i32 {
-    session.exp_eof().expect("facedb ends");
+    let rest = session.exp_eof().expect("facedb ends");
+    support::secrets::assert_hidden("terminal", &rest);
     match session.process().wait().expect("wait") {
         WaitStatus::Exited(_, code) => code,
         other => panic!("facedb did not exit normally: {other:?}"),
@@ -25,7 +26,8 @@ fn exit_code(session: &mut PtySession) -> i32 {
 /// Waits for `prompt`, then a moment more: the prompt switches the terminal to raw mode after
 /// printing, and that switch discards keys typed before it.
 fn wait_for(session: &mut PtySession, prompt: &str) {
-    session.exp_string(prompt).unwrap();
+    let before = session.exp_string(prompt).unwrap();
+    support::secrets::assert_hidden("terminal", &before);
     std::thread::sleep(Duration::from_millis(500));
 }
 
@@ -98,7 +100,8 @@ fn ctrl_c_at_the_prompt_cancels_and_changes_nothing() {
         let mut session = reset_in_a_terminal(&db);
         wait_for(&mut session, "Type the database name");
         session.send_control('c').unwrap();
-        session.exp_eof().unwrap();
+        let rest = session.exp_eof().unwrap();
+        support::secrets::assert_hidden("terminal", &rest);
         let status = session.process().wait().unwrap();
         assert!(
             !matches!(status, WaitStatus::Exited(_, 0)),

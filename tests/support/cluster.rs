@@ -251,6 +251,7 @@ impl PrivateCluster {
             std::process::id(),
             CLUSTERS.fetch_add(1, Ordering::SeqCst)
         );
+        super::secrets::register(&superuser_password);
         let mut cluster = PrivateCluster {
             tools,
             port: 0,
@@ -420,6 +421,18 @@ impl PrivateCluster {
     /// Stops the server (fast shutdown); `start_again` restarts it on the same port.
     pub fn stop(&mut self) {
         if let Err(e) = self.pg_ctl(&["-m", "fast", "-w", "-t", "30", "stop"], PG_CTL_TIMEOUT) {
+            panic!("cannot stop the private cluster:\n{e}");
+        }
+        self.running = false;
+    }
+
+    /// Stops the server the way a crash or a power cut would (`pg_ctl stop -m immediate`): no
+    /// checkpoint, every connection cut; the next start recovers from the WAL.
+    pub fn stop_immediately(&mut self) {
+        if let Err(e) = self.pg_ctl(
+            &["-m", "immediate", "-w", "-t", "30", "stop"],
+            PG_CTL_TIMEOUT,
+        ) {
             panic!("cannot stop the private cluster:\n{e}");
         }
         self.running = false;

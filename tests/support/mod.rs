@@ -7,6 +7,8 @@
 #![allow(dead_code)]
 
 pub mod cluster;
+pub mod data;
+pub mod secrets;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -50,7 +52,10 @@ fn postgres_required() -> bool {
 fn postgres_available() -> bool {
     static AVAILABLE: OnceLock<bool> = OnceLock::new();
     *AVAILABLE.get_or_init(|| match PgConnection::establish(&server_url()) {
-        Ok(_) => true,
+        Ok(_) => {
+            register_server_password();
+            true
+        }
         Err(e) if postgres_required() => {
             panic!("FACEDB_TEST_REQUIRE_POSTGRES=1 but the test server is unreachable: {e}")
         }
@@ -65,6 +70,20 @@ fn postgres_available() -> bool {
             false
         }
     })
+}
+
+/// The test server's password, if its URL has one, is a secret like the others (unless it is the
+/// user name or too short to tell apart from ordinary output).
+fn register_server_password() {
+    let Ok(url) = url::Url::parse(&server_url()) else {
+        return;
+    };
+    if let Some(password) = url.password() {
+        let password = percent_encoding::percent_decode_str(password).decode_utf8_lossy();
+        if password.len() >= 6 && password != url.username() {
+            secrets::register(&password);
+        }
+    }
 }
 
 /// Replaces the database name in a PostgreSQL URL.
@@ -213,6 +232,21 @@ impl TestDb {
         }
     }
 
+    /// How many of facedb's 12 tables exist.
+    pub fn facedb_tables(&self) -> i64 {
+        let names = facedb::inventory::TABLES
+            .map(|t| format!("'{t}'"))
+            .join(", ");
+        self.connect().i64(&match self.backend {
+            Backend::Postgres => format!(
+                "SELECT count(*) AS v FROM pg_tables WHERE schemaname = current_schema() AND tablename IN ({names})"
+            ),
+            Backend::Sqlite => format!(
+                "SELECT count(*) AS v FROM sqlite_master WHERE type = 'table' AND name IN ({names})"
+            ),
+        })
+    }
+
     /// Whether the PostgreSQL database exists on the server.
     pub fn pg_exists(&self) -> bool {
         let mut conn =
@@ -339,7 +373,8 @@ impl Conn {
     }
 }
 
-/// What a `facedb` run printed and how it ended.
+/// What a `facedb` run printed and how it ended. Making one checks that facedb did not panic
+/// and that neither stream shows a test password (`secrets`).
 #[derive(Debug)]
 pub struct Output {
     pub code: Option<i32>,
@@ -359,6 +394,8 @@ impl From<std::process::Output> for Output {
             "facedb panicked:\n{}",
             out.stderr
         );
+        secrets::assert_hidden("stdout", &out.stdout);
+        secrets::assert_hidden("stderr", &out.stderr);
         out
     }
 }
