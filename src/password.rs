@@ -31,6 +31,7 @@ impl PasswordScheme {
 }
 
 const BCRYPT_COST: u32 = 12;
+const BCRYPT_MAX_BYTES: usize = 72;
 
 /// OWASP's minimum for argon2id: 19 MiB, 2 iterations, 1 lane.
 fn argon2id() -> Argon2<'static> {
@@ -48,6 +49,12 @@ pub fn hash_with(scheme: PasswordScheme, password: &str) -> Result<String> {
                 .map(|h| h.to_string())
                 .map_err(|e| Error::PasswordHash(e.to_string()))
         }
+        // bcrypt reads only the first 72 bytes: a longer password would be cut without a word.
+        PasswordScheme::Bcrypt if password.len() > BCRYPT_MAX_BYTES => Err(Error::Usage(format!(
+            "the password is {} bytes long and bcrypt uses only the first {BCRYPT_MAX_BYTES}; \
+             choose a shorter one, or use --password-hash argon2id",
+            password.len()
+        ))),
         PasswordScheme::Bcrypt => bcrypt::hash_with_result(password, BCRYPT_COST)
             .map(|parts| parts.format_for_version(bcrypt::Version::TwoB))
             .map_err(|e| Error::PasswordHash(e.to_string())),
@@ -90,6 +97,17 @@ mod tests {
         assert!(hash.starts_with("$2b$12$") && hash.len() == 60, "{hash}");
         assert!(verify("admin123", &hash));
         assert!(!verify("admin124", &hash));
+    }
+
+    #[test]
+    fn bcrypt_refuses_what_it_would_cut() {
+        assert!(hash_with(PasswordScheme::Bcrypt, &"x".repeat(72)).is_ok());
+        let err = hash_with(PasswordScheme::Bcrypt, &"x".repeat(73)).unwrap_err();
+        assert!(
+            matches!(err, Error::Usage(_)) && err.to_string().contains("72"),
+            "{err}"
+        );
+        assert!(hash_with(PasswordScheme::Argon2id, &"x".repeat(200)).is_ok());
     }
 
     #[test]
