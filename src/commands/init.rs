@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use crate::adopt::{self, Adoption};
 use crate::commands::{set_up, SeedArgs, SetupOutcome};
 use crate::config::Settings;
 use crate::connection;
@@ -30,6 +31,8 @@ pub struct InitReport {
     pub created_database: bool,
     #[serde(flatten)]
     pub setup: SetupOutcome,
+    /// What adopting a database the old tool made did; `null` when there was nothing to adopt.
+    pub adopted: Option<Adoption>,
     /// With `--with-demo-data`: what it found and added; otherwise `null`.
     pub demo_data: Option<DemoData>,
     pub up_to_date: bool,
@@ -68,20 +71,30 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Init
         progress.done(format!("created database {target}"));
     }
     progress.start(format!("applying the schema to {target}"));
-    let (setup, demo_data) = db.exclusive(settings.lock_timeout, |db| {
+    // SQLite rebuilds tables to adopt a database, which needs foreign keys off for the transaction.
+    let relaxed = !created_database && adopt::relax_foreign_keys(&mut db)?;
+    let result = db.exclusive(settings.lock_timeout, |db| {
         let setup = set_up(db, settings, None)?;
         let demo_data = if args.with_demo_data {
             Some(demo::add_demo_data(db)?)
         } else {
             None
         };
+        if relaxed {
+            adopt::verify_foreign_keys(db, &target)?;
+        }
         Ok((setup, demo_data))
-    })?;
+    });
+    if relaxed {
+        adopt::restore_foreign_keys(&mut db)?;
+    }
+    let (setup, demo_data) = result?;
     setup.report(progress);
     if let Some(demo) = &demo_data {
         report_demo_data(demo, progress);
     }
     let up_to_date = !created_database
+        && setup.adopted.is_none()
         && setup.applied_migrations.is_empty()
         && setup.seeded_admin.is_none()
         && !demo_data.as_ref().is_some_and(|d| d.created);
@@ -90,6 +103,7 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Init
         target,
         backend: settings.target.backend_key(),
         created_database,
+        adopted: setup.adopted.clone(),
         setup,
         demo_data,
         up_to_date,
