@@ -806,10 +806,14 @@ impl Plan {
                     let rows = count_sql(db, &sql)?;
                     if rows > 0 {
                         blockers.push(format!(
-                            "{table}: {} a ({}) with no row in {parent}, so the contract's foreign \
-                             key cannot be added",
-                            counted(rows, "row has", "rows have"),
-                            foreign_key.columns.join(", ")
+                            "{table} ({}) -> {parent}: {}, so the contract's foreign key cannot \
+                             be added",
+                            foreign_key.columns.join(", "),
+                            counted(
+                                rows,
+                                "row refers to a row that does not exist",
+                                "rows refer to rows that do not exist"
+                            ),
                         ));
                     }
                 }
@@ -852,8 +856,66 @@ impl Plan {
             }
         }
         blockers.extend(foreign_key_violations(db)?);
+        blockers.extend(self.taken_names(db)?);
         self.blockers.extend(blockers);
         Ok(())
+    }
+
+    /// The tables and indexes to create whose name another object of the schema has (an index
+    /// on another table, a view, a sequence, …): creating them would fail.
+    fn taken_names(&self, db: &mut Db) -> Result<Vec<String>> {
+        #[derive(QueryableByName)]
+        struct Relation {
+            #[diesel(sql_type = Text)]
+            name: String,
+            #[diesel(sql_type = Text)]
+            kind: String,
+        }
+        let wanted: Vec<(&str, String)> = self
+            .fixes
+            .iter()
+            .filter_map(|f| match f {
+                Fix::CreateTable(table) => Some(("table", table.clone())),
+                Fix::CreateIndex { index, .. } => Some(("index", index.name.clone())),
+                Fix::AddUnique {
+                    key: Key {
+                        name: Some(name), ..
+                    },
+                    ..
+                } => Some(("UNIQUE constraint", name.clone())),
+                _ => None,
+            })
+            .collect();
+        if wanted.is_empty() {
+            return Ok(Vec::new());
+        }
+        let relations: Vec<Relation> = match db {
+            Db::Postgres(conn) => diesel::sql_query(
+                "SELECT relname::text AS name, CASE relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'table' \
+                 WHEN 'i' THEN 'index' WHEN 'I' THEN 'index' WHEN 'S' THEN 'sequence' WHEN 'v' THEN 'view' \
+                 WHEN 'm' THEN 'materialized view' WHEN 'f' THEN 'foreign table' ELSE 'type' END AS kind \
+                 FROM pg_class WHERE relnamespace = current_schema()::regnamespace",
+            )
+            .load(conn)?,
+            Db::Sqlite(conn) => {
+                diesel::sql_query("SELECT name, type AS kind FROM sqlite_master").load(conn)?
+            }
+        };
+        Ok(wanted
+            .into_iter()
+            .filter_map(|(what, name)| {
+                let taken = relations.iter().find(|r| r.name == name)?;
+                let article = if taken.kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                    "an"
+                } else {
+                    "a"
+                };
+                Some(format!(
+                    "{name}: facedb must create this {what}, but the name is taken by {article} {}",
+                    taken.kind
+                ))
+            })
+            .collect())
     }
 
     fn check_unique(
@@ -884,9 +946,10 @@ impl Plan {
         )?;
         if values > 0 {
             blockers.push(format!(
-                "{table}: {} of ({}) on more than one row, so the contract's {what} cannot be added",
-                counted(values, "value is", "values are"),
-                columns.join(", ")
+                "{table}: {} of ({}) {} on more than one row, so the contract's {what} cannot be added",
+                counted(values, "value", "values"),
+                columns.join(", "),
+                if values == 1 { "is" } else { "are" }
             ));
         }
         Ok(())

@@ -86,7 +86,11 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Init
         Ok((setup, demo_data))
     });
     if relaxed {
-        adopt::restore_foreign_keys(&mut db)?;
+        let restored = adopt::restore_foreign_keys(&mut db);
+        // A failed transaction's error is the one to report.
+        if result.is_ok() {
+            restored?;
+        }
     }
     let (setup, demo_data) = result?;
     setup.report(progress);
