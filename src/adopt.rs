@@ -214,9 +214,10 @@ pub fn adopt(db: &mut Db, target: &str) -> Result<Adoption> {
     plan.check_data(db, &found)?;
     if !plan.blockers.is_empty() {
         return Err(Error::Schema(format!(
-            "cannot adopt {target}: facedb did not make it, and it differs from the schema contract in {} \
-             facedb will not change by itself: {}. Nothing was changed; fix these by hand (`facedb check` \
-             lists every difference), then run `facedb init` again",
+            "cannot adopt {target} (facedb's tables, without its migrations recorded): it differs \
+             from the schema contract in {} facedb will not change by itself: {}. Nothing was \
+             changed; fix these by hand (`facedb check` lists every difference), then run \
+             `facedb init` again",
             crate::commands::plural(plan.blockers.len(), "way"),
             plan.blockers.join("; ")
         )));
