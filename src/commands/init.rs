@@ -1,5 +1,6 @@
-//! `facedb init`: create the database if it is missing, apply pending migrations, seed the admin.
-//! Idempotent and safe on a live database.
+//! `facedb init`: create the database if it is missing, apply pending migrations (or adopt a
+//! database the old Python tool made, see [`crate::adopt`]), seed the admin. Idempotent and safe
+//! on a live database.
 
 use serde::Serialize;
 
