@@ -274,9 +274,10 @@ pub fn adopt(db: &mut Db, target: &str) -> Result<Adoption> {
     }
     if !rebuilt.is_empty() {
         for table in &rebuilt {
-            let old = found
-                .table(table)
-                .expect("only existing tables are rebuilt");
+            // Only existing tables are rebuilt (a missing one is created whole).
+            let Some(old) = found.table(table) else {
+                continue;
+            };
             let missing_indexes: Vec<&str> = plan
                 .fixes
                 .iter()
