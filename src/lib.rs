@@ -3,6 +3,7 @@
 //! resets it. The `facedb` binary is a thin layer over this library; an API can call [`init`] at
 //! start-up in development.
 
+pub mod adopt;
 pub mod bookkeeping;
 pub mod catalog;
 pub mod cli;

@@ -100,6 +100,156 @@ pub fn up_sql(backend: Backend) -> Result<Vec<MigrationSql>> {
     }
 }
 
+/// What a statement of a migration's `up.sql` creates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Type,
+    Table,
+    Index,
+}
+
+/// One `CREATE TYPE`, `CREATE TABLE` or `CREATE [UNIQUE] INDEX` statement of the migrations, as
+/// they run it: the SQL `init` uses when it adopts a database and must create one object of the
+/// schema by itself (see [`crate::adopt`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Definition {
+    pub kind: Kind,
+    pub name: String,
+    /// The table an index is on; for a table or type, its own name.
+    pub table: String,
+    /// The statement, without its `;`.
+    pub sql: String,
+    /// Where the name stands in `sql`.
+    name_at: std::ops::Range<usize>,
+}
+
+impl Definition {
+    /// The statement creating the object under another name (quoted).
+    pub fn renamed(&self, name: &str) -> String {
+        format!(
+            "{}{}{}",
+            &self.sql[..self.name_at.start],
+            crate::connection::quote_identifier(name),
+            &self.sql[self.name_at.end..]
+        )
+    }
+}
+
+/// The objects `backend`'s migrations create, in the order they create them. Statements that
+/// create nothing by name (or alter what another created) are left out.
+pub fn definitions(backend: Backend) -> Result<Vec<Definition>> {
+    Ok(up_sql(backend)?
+        .iter()
+        .flat_map(|m| split_statements(m.up_sql))
+        .filter_map(|sql| {
+            let (kind, name_at, table) = define(&sql)?;
+            Some(Definition {
+                kind,
+                name: unquote(&sql[name_at.clone()]),
+                table,
+                name_at,
+                sql,
+            })
+        })
+        .collect())
+}
+
+fn unquote(word: &str) -> String {
+    word.trim_matches('"').replace("\"\"", "\"")
+}
+
+/// What `sql` creates, where its name stands, and its table: `CREATE TYPE name`,
+/// `CREATE TABLE [IF NOT EXISTS] name`, `CREATE [UNIQUE] INDEX [IF NOT EXISTS] name ON table`.
+fn define(sql: &str) -> Option<(Kind, std::ops::Range<usize>, String)> {
+    let mut words: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut start = None;
+    for (at, c) in sql.char_indices().chain([(sql.len(), ' ')]) {
+        let separator = c.is_whitespace() || c == '(';
+        match (start, separator) {
+            (None, false) => start = Some(at),
+            (Some(from), true) => {
+                words.push(from..at);
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    let word = |i: usize| words.get(i).map_or("", |w| &sql[w.clone()]);
+    let is = |i: usize, keyword: &str| word(i).eq_ignore_ascii_case(keyword);
+    let span = |i: usize| words.get(i).cloned();
+    if !is(0, "CREATE") {
+        return None;
+    }
+    let skip_if_not_exists = |i: usize| if is(i, "IF") { i + 3 } else { i };
+    if is(1, "TYPE") {
+        return Some((Kind::Type, span(2)?, unquote(word(2))));
+    }
+    if is(1, "TABLE") {
+        let at = skip_if_not_exists(2);
+        return Some((Kind::Table, span(at)?, unquote(word(at))));
+    }
+    let at = if is(1, "UNIQUE") { 2 } else { 1 };
+    if !is(at, "INDEX") {
+        return None;
+    }
+    let at = skip_if_not_exists(at + 1);
+    is(at + 1, "ON").then(|| Some((Kind::Index, span(at)?, unquote(word(at + 2)))))?
+}
+
+/// Splits an SQL script into its statements, trimmed, without their `;` and without comments.
+/// Quotes (`'…'`, `"…"`) and PostgreSQL's dollar quotes (`$$…$$`, `$tag$…$tag$`) are kept whole.
+fn split_statements(script: &str) -> Vec<String> {
+    let mut statements = Vec::new();
+    let mut current = String::new();
+    let mut rest = script;
+    while let Some(c) = rest.chars().next() {
+        let (taken, keep) = if rest.starts_with("--") {
+            let end = rest.find('\n').unwrap_or(rest.len());
+            (end, false)
+        } else if let Some(comment) = rest.strip_prefix("/*") {
+            let end = comment.find("*/").map_or(rest.len(), |at| at + 4);
+            (end, false)
+        } else if c == '\'' || c == '"' {
+            // A doubled quote inside stands for itself: it reads as two quoted runs in a row.
+            let end = rest[1..].find(c).map_or(rest.len(), |at| at + 2);
+            (end, true)
+        } else if let Some(tag) = dollar_tag(rest) {
+            let end = rest[tag.len()..]
+                .find(tag)
+                .map_or(rest.len(), |at| at + 2 * tag.len());
+            (end, true)
+        } else if c == ';' {
+            statements.push(std::mem::take(&mut current));
+            (1, false)
+        } else {
+            (c.len_utf8(), true)
+        };
+        if keep {
+            current.push_str(&rest[..taken]);
+        } else if taken > 1 {
+            current.push(' ');
+        }
+        rest = &rest[taken..];
+    }
+    statements.push(current);
+    statements
+        .into_iter()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// The opening `$tag$` of a dollar-quoted string at the start of `sql`, if there is one.
+fn dollar_tag(sql: &str) -> Option<&str> {
+    let body = sql.strip_prefix('$')?;
+    let end = body.find('$')?;
+    let tag = &body[..end];
+    tag.chars()
+        .all(|c| c.is_alphanumeric() || c == '_')
+        .then(|| &sql[..end + 2])
+        .filter(|_| !tag.starts_with(|c: char| c.is_ascii_digit()))
+}
+
 /// Where a database stands with this binary's migrations.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct MigrationState {
@@ -180,6 +330,72 @@ mod tests {
             assert_eq!(names, files, "{backend:?}");
             assert_eq!(names, all_names(backend == Backend::Postgres));
             assert!(migrations.iter().all(|m| m.up_sql.contains("CREATE TABLE")));
+        }
+    }
+
+    #[test]
+    fn splits_statements_around_quotes_and_comments() {
+        let script = "-- a comment; with a semicolon\nCREATE TABLE a (x TEXT DEFAULT ';');\n\
+                      /* b; */ CREATE UNIQUE INDEX IF NOT EXISTS \"i\" ON a (x);\n\
+                      DO $body$ BEGIN PERFORM 1; END $body$;\nSELECT 'it''s; here'";
+        assert_eq!(
+            split_statements(script),
+            [
+                "CREATE TABLE a (x TEXT DEFAULT ';')",
+                "CREATE UNIQUE INDEX IF NOT EXISTS \"i\" ON a (x)",
+                "DO $body$ BEGIN PERFORM 1; END $body$",
+                "SELECT 'it''s; here'",
+            ]
+        );
+        assert_eq!(
+            define("CREATE UNIQUE INDEX IF NOT EXISTS \"i\" ON a (x)"),
+            Some((Kind::Index, 34..37, "a".to_owned()))
+        );
+        let table = definitions(Backend::Sqlite)
+            .unwrap()
+            .into_iter()
+            .find(|d| d.kind == Kind::Table && d.name == "users")
+            .unwrap();
+        assert!(table
+            .renamed("new users")
+            .starts_with("CREATE TABLE \"new users\" (\n    user_id "));
+        assert_eq!(define("DO $body$ BEGIN PERFORM 1; END $body$"), None);
+    }
+
+    /// Adoption creates any table, index or enum type of the contract from the migrations.
+    #[test]
+    fn the_migrations_define_every_object_of_the_contract() {
+        for backend in [Backend::Postgres, Backend::Sqlite] {
+            let defined = definitions(backend).unwrap();
+            let has = |kind: Kind, name: &str, table: &str| {
+                defined
+                    .iter()
+                    .any(|d| d.kind == kind && d.name == name && d.table == table)
+            };
+            for table in crate::contract::TABLES {
+                assert!(
+                    has(Kind::Table, table.name, table.name),
+                    "{backend:?}: {}",
+                    table.name
+                );
+                for index in table.indexes {
+                    assert!(
+                        has(Kind::Index, index.name, table.name),
+                        "{backend:?}: {}",
+                        index.name
+                    );
+                }
+            }
+            assert!(has(
+                Kind::Table,
+                crate::bookkeeping::TABLE,
+                crate::bookkeeping::TABLE
+            ));
+            if backend == Backend::Postgres {
+                for e in crate::contract::ENUMS {
+                    assert!(has(Kind::Type, e.name, e.name), "{}", e.name);
+                }
+            }
         }
     }
 

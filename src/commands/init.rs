@@ -1,8 +1,10 @@
-//! `facedb init`: create the database if it is missing, apply pending migrations, seed the admin.
-//! Idempotent and safe on a live database.
+//! `facedb init`: create the database if it is missing, apply pending migrations (or adopt a
+//! database the old Python tool made, see [`crate::adopt`]), seed the admin. Idempotent and safe
+//! on a live database.
 
 use serde::Serialize;
 
+use crate::adopt::{self, Adoption};
 use crate::commands::{set_up, SeedArgs, SetupOutcome};
 use crate::config::Settings;
 use crate::connection;
@@ -30,6 +32,8 @@ pub struct InitReport {
     pub created_database: bool,
     #[serde(flatten)]
     pub setup: SetupOutcome,
+    /// What adopting a database the old tool made did; `null` when there was nothing to adopt.
+    pub adopted: Option<Adoption>,
     /// With `--with-demo-data`: what it found and added; otherwise `null`.
     pub demo_data: Option<DemoData>,
     pub up_to_date: bool,
@@ -68,20 +72,34 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Init
         progress.done(format!("created database {target}"));
     }
     progress.start(format!("applying the schema to {target}"));
-    let (setup, demo_data) = db.exclusive(settings.lock_timeout, |db| {
+    // SQLite rebuilds tables to adopt a database, which needs foreign keys off for the transaction.
+    let relaxed = !created_database && adopt::relax_foreign_keys(&mut db)?;
+    let result = db.exclusive(settings.lock_timeout, |db| {
         let setup = set_up(db, settings, None)?;
         let demo_data = if args.with_demo_data {
             Some(demo::add_demo_data(db)?)
         } else {
             None
         };
+        if relaxed {
+            adopt::verify_foreign_keys(db, &target)?;
+        }
         Ok((setup, demo_data))
-    })?;
+    });
+    if relaxed {
+        let restored = adopt::restore_foreign_keys(&mut db);
+        // A failed transaction's error is the one to report.
+        if result.is_ok() {
+            restored?;
+        }
+    }
+    let (setup, demo_data) = result?;
     setup.report(progress);
     if let Some(demo) = &demo_data {
         report_demo_data(demo, progress);
     }
     let up_to_date = !created_database
+        && setup.adopted.is_none()
         && setup.applied_migrations.is_empty()
         && setup.seeded_admin.is_none()
         && !demo_data.as_ref().is_some_and(|d| d.created);
@@ -90,6 +108,7 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Init
         target,
         backend: settings.target.backend_key(),
         created_database,
+        adopted: setup.adopted.clone(),
         setup,
         demo_data,
         up_to_date,

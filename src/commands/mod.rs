@@ -16,6 +16,7 @@ pub mod user;
 
 use serde::Serialize;
 
+use crate::adopt::{self, Adoption};
 use crate::bookkeeping::{self, ENVIRONMENT_KEY};
 use crate::config::Settings;
 use crate::connection::Db;
@@ -67,12 +68,22 @@ pub struct SetupOutcome {
     pub seeded_admin: Option<SeededAdmin>,
     /// The deployment environment recorded in the database.
     pub environment: String,
+    /// What adopting a database the old tool made did, when this run adopted one (only `init`
+    /// reports it: `reset` drops what it would adopt).
+    #[serde(skip)]
+    pub adopted: Option<Adoption>,
 }
 
-/// Applies pending migrations, records the environment (`environment`, else `ENV`) unless one is
+/// Adopts a database the old tool made (facedb's tables without its migrations recorded), applies
+/// pending migrations, records the environment (`environment`, else `ENV`) unless one is
 /// recorded, and seeds the admin. Runs inside the caller's locked transaction, so a warm run is a
 /// handful of cheap queries.
 fn set_up(db: &mut Db, settings: &Settings, environment: Option<&str>) -> Result<SetupOutcome> {
+    let adopted = if adopt::needed(db)? {
+        Some(adopt::adopt(db, &settings.target.display())?)
+    } else {
+        None
+    };
     let applied_migrations = migrations::apply_pending(db)?;
     let environment = environment.unwrap_or(&settings.environment);
     let environment = bookkeeping::record_once(db, ENVIRONMENT_KEY, environment)?;
@@ -87,6 +98,7 @@ fn set_up(db: &mut Db, settings: &Settings, environment: Option<&str>) -> Result
         applied_migrations,
         seeded_admin,
         environment,
+        adopted,
     })
 }
 
@@ -102,6 +114,14 @@ pub(crate) fn plural(count: usize, noun: &str) -> String {
 impl SetupOutcome {
     /// Reports the steps that changed something.
     fn report(&self, progress: &Progress) {
+        if let Some(adopted) = &self.adopted {
+            for line in adopted.lines() {
+                progress.done(line);
+            }
+            for kept in &adopted.kept {
+                progress.warn(format!("kept {kept}"));
+            }
+        }
         for name in &self.applied_migrations {
             progress.done(format!("applied migration {name}"));
         }
@@ -122,6 +142,9 @@ impl SetupOutcome {
     /// The changes as one clause each, for the result line.
     fn changes(&self) -> Vec<String> {
         let mut changes = Vec::new();
+        if let Some(adopted) = &self.adopted {
+            changes.push(adopted.summary());
+        }
         if !self.applied_migrations.is_empty() {
             changes.push(format!(
                 "applied {}",
