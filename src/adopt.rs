@@ -36,7 +36,6 @@ use serde::Serialize;
 use crate::bookkeeping;
 use crate::catalog::{self, Backend, Column, ForeignKey, Index, Key, Schema};
 use crate::compare::{self, Difference};
-use crate::config;
 use crate::connection::{quote_identifier as quote, Db};
 use crate::contract;
 use crate::error::{Error, Result};
@@ -222,7 +221,7 @@ pub fn adopt(db: &mut Db, target: &str) -> Result<Adoption> {
             plan.blockers.join("; ")
         )));
     }
-    let definitions = migrations::definitions(config_backend(backend))?;
+    let definitions = migrations::definitions(backend)?;
     let definition = |kind: Kind, name: &str| -> Result<&Definition> {
         definitions
             .iter()
@@ -305,7 +304,7 @@ pub fn adopt(db: &mut Db, target: &str) -> Result<Adoption> {
     }
     execute(db, diesel::migration::CREATE_MIGRATIONS_TABLE)?;
     let state = migrations::state(db, true)?;
-    for migration in migrations::up_sql(config_backend(backend))? {
+    for migration in migrations::up_sql(backend)? {
         if state.pending.contains(&migration.name) {
             execute(
                 db,
@@ -318,13 +317,6 @@ pub fn adopt(db: &mut Db, target: &str) -> Result<Adoption> {
         }
     }
     Ok(adoption)
-}
-
-fn config_backend(backend: Backend) -> config::Backend {
-    match backend {
-        Backend::Postgres => config::Backend::Postgres,
-        Backend::Sqlite => config::Backend::Sqlite,
-    }
 }
 
 // -------------------------------------------------------------------------------------------------

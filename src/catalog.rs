@@ -17,12 +17,7 @@ use crate::connection::Db;
 use crate::error::Result;
 
 /// Which backend a schema is written for: it decides the words for types and defaults.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Backend {
-    Postgres,
-    Sqlite,
-}
+pub use crate::config::Backend;
 
 impl Db {
     pub fn backend(&self) -> Backend {

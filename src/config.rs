@@ -232,7 +232,8 @@ pub enum Target {
 }
 
 /// The two database backends facedb speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Backend {
     /// PostgreSQL (production).
     #[value(alias = "postgresql")]
