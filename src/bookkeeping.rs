@@ -25,23 +25,27 @@ pub const ENVIRONMENT_KEY: &str = "environment";
 /// guards a production database.
 pub fn record_once(db: &mut Db, key: &str, value: &str) -> Result<String> {
     use __facedb_metadata::dsl as m;
-    let now = crate::seed::now_utc();
-    let row = (m::key.eq(key), m::value.eq(value), m::updated_at.eq(now));
-    let insert = diesel::insert_into(m::__facedb_metadata)
-        .values(row)
-        .on_conflict_do_nothing();
+    // Read first: an up-to-date database (every warm `init`) is left without a write.
     let select = m::__facedb_metadata.filter(m::key.eq(key)).select(m::value);
     let recorded = match db {
-        Db::Postgres(conn) => {
-            insert.execute(conn)?;
-            select.first::<String>(conn)?
-        }
-        Db::Sqlite(conn) => {
-            insert.execute(conn)?;
-            select.first::<String>(conn)?
-        }
+        Db::Postgres(conn) => select.first::<String>(conn).optional()?,
+        Db::Sqlite(conn) => select.first::<String>(conn).optional()?,
     };
-    Ok(recorded)
+    if let Some(recorded) = recorded {
+        return Ok(recorded);
+    }
+    // Callers hold facedb's lock, so nobody records the key between the read and the insert.
+    let row = (
+        m::key.eq(key),
+        m::value.eq(value),
+        m::updated_at.eq(crate::seed::now_utc()),
+    );
+    let insert = diesel::insert_into(m::__facedb_metadata).values(row);
+    match db {
+        Db::Postgres(conn) => insert.execute(conn)?,
+        Db::Sqlite(conn) => insert.execute(conn)?,
+    };
+    Ok(value.to_owned())
 }
 
 /// The value recorded under `key`, or `None` when there is none or no bookkeeping table at all
