@@ -52,23 +52,13 @@ pub fn record_once(db: &mut Db, key: &str, value: &str) -> Result<String> {
 /// (a database facedb never set up). Safe inside a transaction: it never queries a missing table.
 pub fn recorded(db: &mut Db, key: &str) -> Result<Option<String>> {
     use __facedb_metadata::dsl as m;
-    let exists_sql = match db {
-        Db::Postgres(_) => "SELECT to_regclass('__facedb_metadata') IS NOT NULL",
-        Db::Sqlite(_) => "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '__facedb_metadata')",
-    };
-    let exists = diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(
-        exists_sql.trim_start_matches("SELECT "),
-    ));
+    if !crate::inventory::table_exists(db, TABLE)? {
+        return Ok(None);
+    }
     let select = m::__facedb_metadata.filter(m::key.eq(key)).select(m::value);
     let value = match db {
-        Db::Postgres(conn) => match exists.get_result::<bool>(conn)? {
-            true => select.first::<String>(conn).optional()?,
-            false => None,
-        },
-        Db::Sqlite(conn) => match exists.get_result::<bool>(conn)? {
-            true => select.first::<String>(conn).optional()?,
-            false => None,
-        },
+        Db::Postgres(conn) => select.first::<String>(conn).optional()?,
+        Db::Sqlite(conn) => select.first::<String>(conn).optional()?,
     };
     Ok(value)
 }

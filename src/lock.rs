@@ -156,49 +156,57 @@ struct Holder {
     since: Option<String>,
 }
 
+impl std::fmt::Display for Holder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "pid {} (application_name '{}', since {})",
+            self.pid,
+            self.application_name,
+            self.since.as_deref().unwrap_or("an unknown time")
+        )
+    }
+}
+
+/// The columns of a `Holder`, from pg_locks `l` and pg_stat_activity `a`.
+macro_rules! holder_columns {
+    () => {
+        "SELECT l.pid, coalesce(a.application_name, '') AS application_name, \
+                to_char(coalesce(a.xact_start, a.backend_start), 'YYYY-MM-DD HH24:MI:SS TZ') AS since "
+    };
+}
+
 /// Who holds facedb's advisory lock, from pg_locks and pg_stat_activity.
 fn lock_holder(conn: &mut diesel::PgConnection) -> String {
-    let holder = diesel::sql_query(
-        "SELECT l.pid, coalesce(a.application_name, '') AS application_name, \
-                to_char(coalesce(a.xact_start, a.backend_start), 'YYYY-MM-DD HH24:MI:SS TZ') AS since \
-         FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid \
+    let holder = diesel::sql_query(concat!(
+        holder_columns!(),
+        "FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid \
          WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
            AND l.classid = ($1 >> 32)::oid AND l.objid = ($1 & 4294967295)::oid AND l.objsubid = 1 \
-         LIMIT 1",
-    )
+         LIMIT 1"
+    ))
     .bind::<BigInt, _>(ADVISORY_LOCK_KEY)
     .get_result::<Holder>(conn);
     match holder {
-        Ok(h) => format!(
-            "pid {} (application_name '{}', since {})",
-            h.pid,
-            h.application_name,
-            h.since.as_deref().unwrap_or("an unknown time")
-        ),
+        Ok(holder) => holder.to_string(),
         Err(_) => "another session (it was released as we looked)".to_owned(),
     }
 }
 
 /// Who else holds a lock on one of facedb's tables.
 fn table_lock_holder(conn: &mut diesel::PgConnection) -> String {
-    let holder = diesel::sql_query(
-        "SELECT l.pid, coalesce(a.application_name, '') AS application_name, \
-                to_char(coalesce(a.xact_start, a.backend_start), 'YYYY-MM-DD HH24:MI:SS TZ') AS since \
-         FROM pg_locks l JOIN pg_class c ON c.oid = l.relation LEFT JOIN pg_stat_activity a ON a.pid = l.pid \
+    let holder = diesel::sql_query(concat!(
+        holder_columns!(),
+        "FROM pg_locks l JOIN pg_class c ON c.oid = l.relation LEFT JOIN pg_stat_activity a ON a.pid = l.pid \
          WHERE l.granted AND l.pid <> pg_backend_pid() \
            AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
            AND c.relnamespace = current_schema()::regnamespace AND c.relname = ANY($1) \
-         ORDER BY a.xact_start LIMIT 1",
-    )
+         ORDER BY a.xact_start LIMIT 1"
+    ))
     .bind::<diesel::sql_types::Array<Text>, _>(crate::inventory::TABLES.to_vec())
     .get_result::<Holder>(conn);
     match holder {
-        Ok(h) => format!(
-            "they are in use by pid {} (application_name '{}', since {})",
-            h.pid,
-            h.application_name,
-            h.since.as_deref().unwrap_or("an unknown time")
-        ),
+        Ok(holder) => format!("they are in use by {holder}"),
         Err(_) => "another session was using them (it let go as we looked)".to_owned(),
     }
 }

@@ -38,11 +38,10 @@ fn names<DB: diesel::backend::Backend>(migrations: Vec<Box<dyn Migration<DB>>>) 
 }
 
 /// Every migration of a backend, by name (for `status` and tests).
-pub fn all_names(postgres: bool) -> Vec<String> {
-    let result = if postgres {
-        MigrationSource::<Pg>::migrations(&POSTGRES).map(names::<Pg>)
-    } else {
-        MigrationSource::<Sqlite>::migrations(&SQLITE).map(names::<Sqlite>)
+pub fn all_names(backend: Backend) -> Vec<String> {
+    let result = match backend {
+        Backend::Postgres => MigrationSource::<Pg>::migrations(&POSTGRES).map(names::<Pg>),
+        Backend::Sqlite => MigrationSource::<Sqlite>::migrations(&SQLITE).map(names::<Sqlite>),
     };
     result.unwrap_or_default()
 }
@@ -328,7 +327,7 @@ mod tests {
             let names: Vec<&str> = migrations.iter().map(|m| m.name.as_str()).collect();
             let files: Vec<&str> = files.iter().map(|(name, _)| *name).collect();
             assert_eq!(names, files, "{backend:?}");
-            assert_eq!(names, all_names(backend == Backend::Postgres));
+            assert_eq!(names, all_names(backend));
             assert!(migrations.iter().all(|m| m.up_sql.contains("CREATE TABLE")));
         }
     }

@@ -39,10 +39,6 @@ impl Progress {
         Progress { mode: Mode::Quiet }
     }
 
-    pub fn is_quiet(&self) -> bool {
-        matches!(self.mode, Mode::Quiet)
-    }
-
     /// A step begins (shown by the spinner only: plain output reports finished steps).
     pub fn start(&self, message: impl Into<String>) {
         if let Mode::Spinner(bar) = &self.mode {

@@ -340,7 +340,7 @@ fn status_of_an_up_to_date_database() {
         };
         assert_eq!(lines[0], format!("target        {}", display(&db)));
         assert!(lines[1].starts_with(backend), "{}", out.stdout);
-        let migration = &facedb::migrations::all_names(db.backend == Backend::Postgres)[0];
+        let migration = &facedb::migrations::all_names(db.backend.into())[0];
         let words = words(&out.stdout);
         for expected in [
             "environment staging".to_owned(),
@@ -443,7 +443,7 @@ fn status_reports_what_is_pending_or_missing_and_changes_nothing() {
             out.stdout
         );
         let report = json(&db.run(&["status", "--json"]).code(5));
-        let all = facedb::migrations::all_names(db.backend == Backend::Postgres);
+        let all = facedb::migrations::all_names(db.backend.into());
         assert_eq!(report["migrations"]["applied"], serde_json::json!([]));
         assert_eq!(report["migrations"]["pending"], serde_json::json!(all));
         assert_eq!(
@@ -506,9 +506,7 @@ fn status_of_a_missing_database_creates_nothing() {
         assert_eq!(report["up_to_date"], false);
         assert_eq!(
             report["migrations"]["pending"],
-            serde_json::json!(facedb::migrations::all_names(
-                db.backend == Backend::Postgres
-            ))
+            serde_json::json!(facedb::migrations::all_names(db.backend.into()))
         );
         assert!(report["tables"]
             .as_array()

@@ -327,9 +327,7 @@ pub fn dry_run(
         database_exists,
         would_drop,
         blockers,
-        would_apply_migrations: migrations::all_names(
-            settings.target.backend() == crate::config::Backend::Postgres,
-        ),
+        would_apply_migrations: migrations::all_names(settings.target.backend()),
         would_seed_admin: settings.admin.username.clone(),
     };
     report.show(progress);

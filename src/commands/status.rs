@@ -223,10 +223,7 @@ pub fn run(settings: &Settings, _args: &Args, progress: &Progress) -> Result<Sta
         up_to_date: false,
     };
     let Some(mut db) = connection::open_existing(settings, progress)? else {
-        report.migrations.pending = migrations::all_names(matches!(
-            settings.target,
-            crate::config::Target::Postgres(_)
-        ));
+        report.migrations.pending = migrations::all_names(settings.target.backend());
         return Ok(report);
     };
     progress.start(format!("reading the state of {target}"));
@@ -234,9 +231,7 @@ pub fn run(settings: &Settings, _args: &Args, progress: &Progress) -> Result<Sta
     report.server_version = Some(server_version(&mut db)?);
     let names = catalog::table_names(&mut db)?;
     let has = |table: &str| names.iter().any(|n| n == table);
-    if has(bookkeeping::TABLE) {
-        report.environment = bookkeeping::recorded(&mut db, ENVIRONMENT_KEY)?;
-    }
+    report.environment = bookkeeping::recorded(&mut db, ENVIRONMENT_KEY)?;
     report.migrations = migrations::state(&mut db, has("__diesel_schema_migrations"))?;
     let counts = inventory::count_rows(&mut db)?;
     for table in &mut report.tables {

@@ -27,6 +27,15 @@ pub enum Backend {
     Sqlite,
 }
 
+impl From<Backend> for facedb::config::Backend {
+    fn from(backend: Backend) -> Self {
+        match backend {
+            Backend::Postgres => facedb::config::Backend::Postgres,
+            Backend::Sqlite => facedb::config::Backend::Sqlite,
+        }
+    }
+}
+
 pub struct TestDb {
     pub backend: Backend,
     url: String,
