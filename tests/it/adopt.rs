@@ -1,9 +1,9 @@
-//! `facedb init` on a database the old Python tool made (`tests/fixtures/legacy_*.sql`: facedb's
+//! `facedb init` on a database the old Python tool made (`tests/it/fixtures/legacy_*.sql`: facedb's
 //! tables, some missing, with rows, and none of facedb's bookkeeping), through the real binary on
 //! every available backend: it adopts the database and keeps every row, or changes nothing and
 //! lists what it will not reconcile.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::process::Stdio;

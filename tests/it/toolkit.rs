@@ -1,7 +1,7 @@
 //! The operator's toolkit through the real binary, on every available backend: `facedb sql`,
 //! `reset --dry-run`, `init --with-demo-data`, `--json` documents and `facedb completions`.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::process::Stdio;

@@ -7,7 +7,7 @@
 //! a closed port: input that facedb wrongly ignored, falling back to the DB_* variables, would show
 //! up as exit 3 instead of the expected code, and could never reset a real database.
 
-mod support;
+use crate::support;
 
 use support::cluster::free_port;
 use support::secrets::{ADMIN_PASSWORD, CLOSED_PORT_PASSWORD, ENV_FILE_PASSWORD};

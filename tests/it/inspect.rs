@@ -2,7 +2,7 @@
 //! test sets a database up with `facedb init`, changes it the way an operator or an old tool might,
 //! and reads what the commands say (exit code, lines, JSON fields).
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use support::{Backend, Output, TestDb};

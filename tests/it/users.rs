@@ -1,7 +1,7 @@
 //! `facedb user create`, `reset-password` and `list` through the real binary, on every available
-//! backend. The prompts themselves are tested in a pseudo-terminal in `tests/prompt.rs`.
+//! backend. The prompts themselves are tested in a pseudo-terminal in `tests/it/prompt.rs`.
 
-mod support;
+use crate::support;
 
 use std::io::Read;
 use std::process::Stdio;

@@ -6,7 +6,7 @@
 //! Every wait is bounded, every process this file starts is waited for (or killed), and every
 //! database is dropped by its guard. Run with `--nocapture` to see where the kills landed.
 
-mod support;
+use crate::support;
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};

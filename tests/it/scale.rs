@@ -2,7 +2,7 @@
 //! planner's estimate) facedb shows the estimate instead of counting. Timing belongs to
 //! `scripts/bench`; this checks the behaviour, on PostgreSQL, with 200,000 visits.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

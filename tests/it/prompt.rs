@@ -1,6 +1,6 @@
 //! The reset prompt, answered in a real pseudo-terminal.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -1,6 +1,6 @@
 //! Protected environments: ENV or the database's recorded environment saying production.
 
-mod support;
+use crate::support;
 
 use std::io::Write;
 use std::process::Stdio;

@@ -4,7 +4,6 @@
 //! SQLite file in its own temporary folder. PostgreSQL comes from `FACEDB_TEST_DATABASE_URL`
 //! (default: the local server). When it is unreachable, PostgreSQL tests say so loudly and skip,
 //! unless `FACEDB_TEST_REQUIRE_POSTGRES=1`, which makes them fail.
-#![allow(dead_code)]
 
 pub mod cluster;
 pub mod data;

@@ -1,7 +1,7 @@
 //! The library's models against a database made by `facedb init`: every insert struct inserts,
 //! every read struct reads back what was written. This is what an API built on the crate does.
 
-mod support;
+use crate::support;
 
 use diesel::prelude::*;
 use diesel::{PgConnection, SqliteConnection};

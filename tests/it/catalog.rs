@@ -9,7 +9,7 @@
 //! `fk users (tenant_id) -> tenants (tenant_id) on delete CASCADE name users_tenant_id_fkey`, …); a
 //! failure lists only the lines that differ: `-` expected but missing, `+` present but not expected.
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -1,6 +1,6 @@
 //! init, reset and fresh through the real binary, on every available backend.
 
-mod support;
+use crate::support;
 
 use std::process::Stdio;
 

@@ -2,7 +2,7 @@
 //! characters, closed ports and stopped servers. Password checks need a private cluster with SCRAM
 //! authentication (the shared test server trusts everyone).
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 
