@@ -208,6 +208,13 @@ pub fn unfit_tables(db: &mut Db, schema: &SchemaName, tables: &[String]) -> Resu
                 Some(_) => {}
             }
         }
+        // The first few say enough: a table made for something else lacks most of them.
+        const SHOWN: usize = 3;
+        if wrong.len() > SHOWN {
+            let more = wrong.len() - SHOWN;
+            wrong.truncate(SHOWN);
+            wrong.push(format!("and {more} more"));
+        }
         if !wrong.is_empty() {
             unfit.push(format!("{table} ({})", wrong.join(", ")));
         }

@@ -367,12 +367,15 @@ pub fn dry_run(
         if let Ownership::Unproven(tables) = inventory::ownership(&mut db, schema)? {
             report.not_owned = tables;
         }
-        report.would_drop = WouldDrop {
-            tables: inventory::count_rows(&mut db, schema)?,
-            bookkeeping_tables: inventory::existing_bookkeeping_tables(&mut db, schema)?,
-            types: inventory::existing_types(&mut db, schema)?,
-        };
-        report.blockers = inventory::foreign_dependents(&mut db, schema)?;
+        // A reset refused for these drops nothing: the dry run shows nothing to drop.
+        if report.shadowed.is_empty() && report.not_owned.is_empty() {
+            report.would_drop = WouldDrop {
+                tables: inventory::count_rows(&mut db, schema)?,
+                bookkeeping_tables: inventory::existing_bookkeeping_tables(&mut db, schema)?,
+                types: inventory::existing_types(&mut db, schema)?,
+            };
+            report.blockers = inventory::foreign_dependents(&mut db, schema)?;
+        }
     }
     report.show(progress);
     Ok(report)
@@ -382,7 +385,7 @@ impl DryRunReport {
     /// The details, on stderr: each table with its rows, the bookkeeping tables and the types.
     /// What would stop the reset is the error line `cli` prints.
     fn show(&self, progress: &Progress) {
-        if !self.database_exists {
+        if !self.database_exists || !self.shadowed.is_empty() || !self.not_owned.is_empty() {
             return;
         }
         let drop = &self.would_drop;
