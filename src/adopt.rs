@@ -360,7 +360,7 @@ pub fn adopt(db: &mut Db, schema: &SchemaName, target: &str) -> Result<Adoption>
             // Changes to an existing table: in place on PostgreSQL; on SQLite by the rebuild below.
             _ => {
                 if let Db::Postgres(_) = db {
-                    execute(db, &fix.postgres_sql())?;
+                    execute(db, &fix.postgres_sql(schema))?;
                 }
                 fix.report(&mut adoption);
             }
@@ -496,7 +496,7 @@ impl Fix {
     }
 
     /// The statement making an in-place change on PostgreSQL.
-    fn postgres_sql(&self) -> String {
+    fn postgres_sql(&self, schema: &SchemaName) -> String {
         let columns = |names: &[String]| {
             names
                 .iter()
@@ -512,7 +512,7 @@ impl Fix {
         match self {
             Fix::AddColumn { table, column } => format!(
                 "ALTER TABLE {} ADD COLUMN {} {}{}{}",
-                quote(table),
+                schema.qualify(table),
                 quote(&column.name),
                 column.sql_type,
                 if column.not_null { " NOT NULL" } else { "" },
@@ -524,7 +524,7 @@ impl Fix {
             ),
             Fix::SetDefault { table, column } => format!(
                 "ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {}",
-                quote(table),
+                schema.qualify(table),
                 quote(&column.name),
                 column.default.as_deref().unwrap_or("NULL")
             ),
@@ -532,27 +532,27 @@ impl Fix {
                 table, from, to, ..
             } => format!(
                 "ALTER TABLE {} RENAME CONSTRAINT {} TO {}",
-                quote(table),
+                schema.qualify(table),
                 quote(from),
                 quote(to)
             ),
             Fix::DropForeignKey { table, foreign_key } => format!(
                 "ALTER TABLE {} DROP CONSTRAINT {}",
-                quote(table),
+                schema.qualify(table),
                 quote(foreign_key.name.as_deref().unwrap_or_default())
             ),
             Fix::AddUnique { table, key } => format!(
                 "ALTER TABLE {} ADD {}UNIQUE ({})",
-                quote(table),
+                schema.qualify(table),
                 constraint(&key.name),
                 columns(&key.columns)
             ),
             Fix::AddForeignKey { table, foreign_key } => format!(
                 "ALTER TABLE {} ADD {}FOREIGN KEY ({}) REFERENCES {} ({}) ON DELETE {} ON UPDATE {}",
-                quote(table),
+                schema.qualify(table),
                 constraint(&foreign_key.name),
                 columns(&foreign_key.columns),
-                quote(&foreign_key.references_table),
+                schema.qualify(&foreign_key.references_table),
                 columns(&foreign_key.references),
                 foreign_key.on_delete,
                 foreign_key.on_update
@@ -881,14 +881,14 @@ impl Plan {
                         format!(
                             "SELECT count(*) AS n FROM {} AS child WHERE {} \
                              AND NOT EXISTS (SELECT 1 FROM {} AS parent WHERE {joined})",
-                            quote(table),
+                            schema.qualify(table),
                             not_null(&foreign_key.columns, "child."),
-                            quote(parent)
+                            schema.qualify(parent)
                         )
                     } else {
                         format!(
                             "SELECT count(*) AS n FROM {} AS child WHERE {}",
-                            quote(table),
+                            schema.qualify(table),
                             not_null(&foreign_key.columns, "child.")
                         )
                     };
@@ -907,12 +907,26 @@ impl Plan {
                     }
                 }
                 Fix::AddUnique { table, key } if !is_new(table, &key.columns) => {
-                    self.check_unique(db, table, &key.columns, "UNIQUE constraint", &mut blockers)?;
+                    self.check_unique(
+                        db,
+                        schema,
+                        table,
+                        &key.columns,
+                        "UNIQUE constraint",
+                        &mut blockers,
+                    )?;
                 }
                 Fix::CreateIndex { table, index }
                     if index.unique && !is_new(table, &index.columns) =>
                 {
-                    self.check_unique(db, table, &index.columns, "unique index", &mut blockers)?;
+                    self.check_unique(
+                        db,
+                        schema,
+                        table,
+                        &index.columns,
+                        "unique index",
+                        &mut blockers,
+                    )?;
                 }
                 Fix::AddCheck {
                     table,
@@ -928,7 +942,7 @@ impl Plan {
                         db,
                         &format!(
                             "SELECT count(*) AS n FROM {} WHERE {c} IS NOT NULL AND {c} NOT IN ({list})",
-                            quote(table),
+                            schema.qualify(table),
                             c = quote(column)
                         ),
                     )?;
@@ -1011,6 +1025,7 @@ impl Plan {
     fn check_unique(
         &self,
         db: &mut Db,
+        schema: &SchemaName,
         table: &str,
         columns: &[String],
         what: &str,
@@ -1031,7 +1046,7 @@ impl Plan {
             &format!(
                 "SELECT count(*) AS n FROM (SELECT 1 AS one FROM {} WHERE {not_null} \
                  GROUP BY {list} HAVING count(*) > 1) AS duplicates",
-                quote(table)
+                schema.qualify(table)
             ),
         )?;
         if values > 0 {

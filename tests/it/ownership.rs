@@ -392,3 +392,22 @@ fn sqlite_tables_named_in_upper_case_are_still_facedbs_names() {
         ["USERS"]
     );
 }
+
+#[test]
+fn a_database_the_old_tool_made_in_another_schema_is_adopted_there() {
+    let Some(db) = TestDb::postgres() else { return };
+    db.create_empty();
+    db.exec(&format!(
+        "CREATE SCHEMA app; SET search_path = app; {}",
+        include_str!("fixtures/legacy_postgres.sql")
+    ));
+    let tenants = db.count("app.tenants");
+    let url = with_search_path(&db, "app");
+    run_at(&db, &url, &[], &["init", "--schema", "app"])
+        .success()
+        .stdout_has("adopted");
+    assert_eq!(db.count("app.tenants"), tenants);
+    assert_eq!(tables_in(&db, "public"), Vec::<String>::new());
+    run_at(&db, &url, &[], &["check", "--schema", "app"]).success();
+    run_at(&db, &url, &[], &["status", "--schema", "app"]).success();
+}
