@@ -321,32 +321,40 @@ pub fn facedb_versions(db: &mut Db, schema: &SchemaName) -> Result<Vec<String>> 
     Ok(versions)
 }
 
-/// Deletes facedb's `versions` from `schema`'s `__diesel_schema_migrations`, and drops the table
-/// when no other application's rows are left in it. Runs inside the caller's transaction.
+/// The versions in `schema`'s `__diesel_schema_migrations` that are not facedb's: other diesel
+/// applications' rows, which a reset keeps.
+pub fn other_applications_versions(db: &mut Db, schema: &SchemaName) -> Result<Vec<String>> {
+    let ours = facedb_versions(db, schema)?;
+    Ok(recorded_versions(db, schema)?
+        .into_iter()
+        .filter(|v| !ours.contains(v))
+        .collect())
+}
+
+/// Forgets facedb's migrations in `schema`: drops `__diesel_schema_migrations` when it holds
+/// nothing else, or else deletes only facedb's rows from it. `versions` are facedb's, read before
+/// its metadata went. Runs inside the caller's transaction.
 pub fn forget(db: &mut Db, schema: &SchemaName, versions: &[String]) -> Result<()> {
     use diesel::prelude::*;
 
-    if !crate::inventory::table_exists(db, schema, MIGRATIONS_TABLE)? {
-        return Ok(());
-    }
     let table = schema.qualify(MIGRATIONS_TABLE);
-    let listed = versions
-        .iter()
-        .map(|v| format!("'{}'", v.replace('\'', "''")))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let delete = format!("DELETE FROM {table} WHERE CAST(version AS TEXT) IN ({listed})");
-    match db {
-        Db::Postgres(conn) => diesel::sql_query(delete).execute(conn)?,
-        Db::Sqlite(conn) => diesel::sql_query(delete).execute(conn)?,
+    let others = recorded_versions(db, schema)?
+        .into_iter()
+        .any(|v| !versions.contains(&v));
+    let sql = if others {
+        let listed = versions
+            .iter()
+            .map(|v| format!("'{}'", v.replace('\'', "''")))
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!("DELETE FROM {table} WHERE CAST(version AS TEXT) IN ({listed})")
+    } else {
+        format!("DROP TABLE IF EXISTS {table}")
     };
-    if recorded_versions(db, schema)?.is_empty() {
-        let drop = format!("DROP TABLE {table}");
-        match db {
-            Db::Postgres(conn) => diesel::sql_query(drop).execute(conn)?,
-            Db::Sqlite(conn) => diesel::sql_query(drop).execute(conn)?,
-        };
-    }
+    match db {
+        Db::Postgres(conn) => diesel::sql_query(sql).execute(conn)?,
+        Db::Sqlite(conn) => diesel::sql_query(sql).execute(conn)?,
+    };
     Ok(())
 }
 

@@ -244,6 +244,9 @@ pub struct WouldDrop {
     /// Rows per facedb table that exists.
     pub tables: Vec<TableCount>,
     pub bookkeeping_tables: Vec<String>,
+    /// Other diesel applications' versions in a shared `__diesel_schema_migrations`: the reset
+    /// deletes only facedb's rows there, and keeps the table (then not in `bookkeeping_tables`).
+    pub kept_migrations: Vec<String>,
     /// PostgreSQL enum types (SQLite has none).
     pub types: Vec<String>,
 }
@@ -369,9 +372,15 @@ pub fn dry_run(
         }
         // A reset refused for these drops nothing: the dry run shows nothing to drop.
         if report.shadowed.is_empty() && report.not_owned.is_empty() {
+            let kept_migrations = migrations::other_applications_versions(&mut db, schema)?;
+            let mut bookkeeping_tables = inventory::existing_bookkeeping_tables(&mut db, schema)?;
+            if !kept_migrations.is_empty() {
+                bookkeeping_tables.retain(|t| t != migrations::MIGRATIONS_TABLE);
+            }
             report.would_drop = WouldDrop {
                 tables: inventory::count_rows(&mut db, schema)?,
-                bookkeeping_tables: inventory::existing_bookkeeping_tables(&mut db, schema)?,
+                bookkeeping_tables,
+                kept_migrations,
                 types: inventory::existing_types(&mut db, schema)?,
             };
             report.blockers = inventory::foreign_dependents(&mut db, schema)?;
@@ -406,6 +415,13 @@ impl DryRunReport {
         }
         for table in &drop.bookkeeping_tables {
             progress.info(format!("  {table:<width$}  (bookkeeping)"));
+        }
+        if !drop.kept_migrations.is_empty() {
+            progress.info(format!(
+                "  facedb's rows of {} (other applications' {} stay)",
+                migrations::MIGRATIONS_TABLE,
+                super::plural(drop.kept_migrations.len(), "version")
+            ));
         }
         for name in &drop.types {
             progress.info(format!("  type {name}"));

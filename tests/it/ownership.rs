@@ -287,6 +287,19 @@ fn shared_diesel_bookkeeping_keeps_other_applications_rows() {
         let mine = db.count("__diesel_schema_migrations") - 2;
         assert!(mine > 0);
 
+        // The dry run shows the table kept, with the other application's versions.
+        let plan = db.run(&["fresh", "--dry-run", "--json"]).success();
+        let plan: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
+        let drop = &plan["would_drop"];
+        assert_eq!(
+            drop["bookkeeping_tables"],
+            serde_json::json!(["__facedb_metadata"])
+        );
+        assert_eq!(
+            drop["kept_migrations"],
+            serde_json::json!(["20190101000000", "20990101000000"])
+        );
+
         db.run(&["fresh", "--force"]).success();
         assert_eq!(other_versions(&db), ["20190101000000", "20990101000000"]);
         assert_eq!(db.count("__diesel_schema_migrations"), mine + 2);
