@@ -36,6 +36,7 @@ use serde::Serialize;
 use crate::bookkeeping;
 use crate::catalog::{self, Backend, Column, ForeignKey, Index, Key, Schema};
 use crate::compare::{self, Difference};
+use crate::config::SchemaName;
 use crate::connection::{quote_identifier as quote, Db};
 use crate::contract;
 use crate::error::{Error, Result};
@@ -142,32 +143,126 @@ impl Adoption {
     }
 }
 
-/// Whether `db` holds some of facedb's schema (a table, or on PostgreSQL an enum type) and none of
-/// its migrations is recorded: a database the old tool made. Reads only.
-pub fn needed(db: &mut Db) -> Result<bool> {
-    let names = catalog::table_names(db)?;
-    if names.iter().any(|n| n == "__diesel_schema_migrations") {
-        let state = migrations::state(db, true)?;
-        if !state.applied.is_empty() || !state.unknown.is_empty() {
-            return Ok(false);
+/// Whether `db` holds some of facedb's schema in `schema` that the old tool made, and none of
+/// facedb's bookkeeping: a database to adopt. Reads only.
+pub fn needed(db: &mut Db, schema: &SchemaName) -> Result<bool> {
+    Ok(inventory::ownership(db, schema)? == inventory::Ownership::Legacy)
+}
+
+/// Columns the contract has NOT NULL that later versions of the schema added, so that a table
+/// the old tool made may lack them.
+const ADDED_AFTER_THE_OLD_TOOL: [(&str, &str); 1] = [("visits", "visit_session_id")];
+
+/// The legacy test, strict: of `tables` (facedb's names, present in `schema`), those that are not
+/// the old tool's, each with why: a table it made has every column the contract has NOT NULL
+/// (but those added since), and each of them of the contract's kind (text, number, time,
+/// true/false, enum, JSON). An application's own `users(id, name)` or `tenants(tenant_id, name)`
+/// is not.
+pub fn unfit_tables(db: &mut Db, schema: &SchemaName, tables: &[String]) -> Result<Vec<String>> {
+    #[derive(QueryableByName)]
+    struct LiveColumn {
+        #[diesel(sql_type = Text)]
+        table_name: String,
+        #[diesel(sql_type = Text)]
+        column_name: String,
+        #[diesel(sql_type = Text)]
+        type_name: String,
+    }
+    let columns: Vec<LiveColumn> = match db {
+        Db::Postgres(conn) => diesel::sql_query(format!(
+            "SELECT c.relname::text AS table_name, a.attname::text AS column_name, \
+                    format_type(a.atttypid, a.atttypmod) AS type_name \
+             FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
+             WHERE c.relnamespace = {} AND c.relkind IN ('r', 'p') AND c.relname = ANY($1) \
+               AND a.attnum > 0 AND NOT a.attisdropped",
+            schema.namespace()
+        ))
+        .bind::<diesel::sql_types::Array<Text>, _>(tables)
+        .load(conn)?,
+        // SQLite names are case-insensitive: compared in lower case.
+        Db::Sqlite(conn) => diesel::sql_query(format!(
+            "SELECT lower(m.name) AS table_name, lower(p.name) AS column_name, lower(p.type) AS type_name \
+             FROM {} m, pragma_table_info(m.name) p WHERE m.type = 'table'",
+            schema.qualify("sqlite_master")
+        ))
+        .load(conn)?,
+    };
+    let mut unfit = Vec::new();
+    for table in tables {
+        let Some(expected) = contract::TABLES.iter().find(|t| t.name == table) else {
+            continue;
+        };
+        let mut wrong = Vec::new();
+        for column in expected.columns.iter().filter(|c| c.not_null) {
+            if ADDED_AFTER_THE_OLD_TOOL.contains(&(expected.name, column.name)) {
+                continue;
+            }
+            let live = columns
+                .iter()
+                .find(|c| c.table_name == *table && c.column_name == column.name);
+            match live {
+                None => wrong.push(format!("no column {}", column.name)),
+                Some(live) if !fits(&live.type_name, column.ty) => {
+                    wrong.push(format!("{} is {}", column.name, live.type_name))
+                }
+                Some(_) => {}
+            }
+        }
+        // The first few say enough: a table made for something else lacks most of them.
+        const SHOWN: usize = 3;
+        if wrong.len() > SHOWN {
+            let more = wrong.len() - SHOWN;
+            wrong.truncate(SHOWN);
+            wrong.push(format!("and {more} more"));
+        }
+        if !wrong.is_empty() {
+            unfit.push(format!("{table} ({})", wrong.join(", ")));
         }
     }
-    if names
-        .iter()
-        .any(|n| inventory::TABLES.contains(&n.as_str()))
-    {
-        return Ok(true);
+    Ok(unfit)
+}
+
+/// Whether a live column's type is of the contract type's kind. An enum may be text: SQLite has
+/// no enum types (SCHEMA.md: `VARCHAR` with a CHECK).
+fn fits(live: &str, contract: &str) -> bool {
+    let (live, contract) = (kind_of_live(live), kind_of_contract(contract));
+    live == contract || (contract == "enum" && live == "text")
+}
+
+/// The broad kind of a contract type (SCHEMA.md's words), as the legacy test compares them.
+fn kind_of_contract(ty: &str) -> &'static str {
+    match ty {
+        t if t.starts_with("str") || t == "text" => "text",
+        "bigint" | "int" | "serial" | "float" => "number",
+        "ts" | "tstz" => "time",
+        "bool" => "bool",
+        "json" => "json",
+        _ => "enum",
     }
-    match db {
-        Db::Postgres(conn) => Ok(count(
-            conn,
-            diesel::sql_query(
-                "SELECT count(*) AS n FROM pg_type \
-                 WHERE typnamespace = current_schema()::regnamespace AND typname = ANY($1)",
-            )
-            .bind::<diesel::sql_types::Array<Text>, _>(inventory::ENUM_TYPES.to_vec()),
-        )? > 0),
-        Db::Sqlite(_) => Ok(false),
+}
+
+/// The broad kind of a live column type (PostgreSQL's `format_type`, SQLite's declared type).
+fn kind_of_live(ty: &str) -> &'static str {
+    let ty = ty.to_ascii_lowercase();
+    let has = |word: &str| ty.contains(word);
+    if has("char") || has("text") || has("clob") {
+        "text"
+    } else if has("int")
+        || has("serial")
+        || has("numeric")
+        || has("real")
+        || has("double")
+        || has("float")
+    {
+        "number"
+    } else if has("time") || has("date") {
+        "time"
+    } else if has("bool") {
+        "bool"
+    } else if has("json") {
+        "json"
+    } else {
+        "enum"
     }
 }
 
@@ -175,8 +270,8 @@ pub fn needed(db: &mut Db) -> Result<bool> {
 /// one to adopt, since rebuilding a table needs them off and `PRAGMA foreign_keys` does nothing
 /// inside a transaction. Returns whether it did; [`restore_foreign_keys`] turns them on again,
 /// and [`verify_foreign_keys`] must run before that transaction commits.
-pub fn relax_foreign_keys(db: &mut Db) -> Result<bool> {
-    if matches!(db, Db::Postgres(_)) || !needed(db)? {
+pub fn relax_foreign_keys(db: &mut Db, schema: &SchemaName) -> Result<bool> {
+    if matches!(db, Db::Postgres(_)) || !needed(db, schema)? {
         return Ok(false);
     }
     execute(db, "PRAGMA foreign_keys = OFF")?;
@@ -205,12 +300,12 @@ pub fn verify_foreign_keys(db: &mut Db, target: &str) -> Result<()> {
 /// Adopts the database: reconciles its schema with the contract and records the migrations as
 /// applied, or changes nothing and lists what it cannot reconcile (exit 5). Runs inside the
 /// caller's locked transaction; `target` names the database in messages.
-pub fn adopt(db: &mut Db, target: &str) -> Result<Adoption> {
+pub fn adopt(db: &mut Db, schema: &SchemaName, target: &str) -> Result<Adoption> {
     let backend = db.backend();
     let expected = contract::expected(backend);
-    let found = catalog::read(db, &contract::table_names())?;
+    let found = catalog::read(db, schema, &contract::table_names())?;
     let mut plan = Plan::new(&expected, &found, backend);
-    plan.check_data(db, &found)?;
+    plan.check_data(db, schema, &found)?;
     if !plan.blockers.is_empty() {
         return Err(Error::Schema(format!(
             "cannot adopt {target} (facedb's tables, without its migrations recorded): it differs \
@@ -265,7 +360,7 @@ pub fn adopt(db: &mut Db, target: &str) -> Result<Adoption> {
             // Changes to an existing table: in place on PostgreSQL; on SQLite by the rebuild below.
             _ => {
                 if let Db::Postgres(_) = db {
-                    execute(db, &fix.postgres_sql())?;
+                    execute(db, &fix.postgres_sql(schema))?;
                 }
                 fix.report(&mut adoption);
             }
@@ -296,14 +391,14 @@ pub fn adopt(db: &mut Db, target: &str) -> Result<Adoption> {
     }
 
     // facedb's bookkeeping, as the migration and diesel's harness make it.
-    if !catalog::table_names(db)?
+    if !catalog::table_names(db, schema)?
         .iter()
         .any(|n| n == bookkeeping::TABLE)
     {
         execute(db, &definition(Kind::Table, bookkeeping::TABLE)?.sql)?;
     }
     execute(db, diesel::migration::CREATE_MIGRATIONS_TABLE)?;
-    let state = migrations::state(db, true)?;
+    let state = migrations::state(db, schema)?;
     for migration in migrations::up_sql(backend)? {
         if state.pending.contains(&migration.name) {
             execute(
@@ -401,7 +496,7 @@ impl Fix {
     }
 
     /// The statement making an in-place change on PostgreSQL.
-    fn postgres_sql(&self) -> String {
+    fn postgres_sql(&self, schema: &SchemaName) -> String {
         let columns = |names: &[String]| {
             names
                 .iter()
@@ -417,7 +512,7 @@ impl Fix {
         match self {
             Fix::AddColumn { table, column } => format!(
                 "ALTER TABLE {} ADD COLUMN {} {}{}{}",
-                quote(table),
+                schema.qualify(table),
                 quote(&column.name),
                 column.sql_type,
                 if column.not_null { " NOT NULL" } else { "" },
@@ -429,7 +524,7 @@ impl Fix {
             ),
             Fix::SetDefault { table, column } => format!(
                 "ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {}",
-                quote(table),
+                schema.qualify(table),
                 quote(&column.name),
                 column.default.as_deref().unwrap_or("NULL")
             ),
@@ -437,27 +532,27 @@ impl Fix {
                 table, from, to, ..
             } => format!(
                 "ALTER TABLE {} RENAME CONSTRAINT {} TO {}",
-                quote(table),
+                schema.qualify(table),
                 quote(from),
                 quote(to)
             ),
             Fix::DropForeignKey { table, foreign_key } => format!(
                 "ALTER TABLE {} DROP CONSTRAINT {}",
-                quote(table),
+                schema.qualify(table),
                 quote(foreign_key.name.as_deref().unwrap_or_default())
             ),
             Fix::AddUnique { table, key } => format!(
                 "ALTER TABLE {} ADD {}UNIQUE ({})",
-                quote(table),
+                schema.qualify(table),
                 constraint(&key.name),
                 columns(&key.columns)
             ),
             Fix::AddForeignKey { table, foreign_key } => format!(
                 "ALTER TABLE {} ADD {}FOREIGN KEY ({}) REFERENCES {} ({}) ON DELETE {} ON UPDATE {}",
-                quote(table),
+                schema.qualify(table),
                 constraint(&foreign_key.name),
                 columns(&foreign_key.columns),
-                quote(&foreign_key.references_table),
+                schema.qualify(&foreign_key.references_table),
                 columns(&foreign_key.references),
                 foreign_key.on_delete,
                 foreign_key.on_update
@@ -744,7 +839,7 @@ impl Plan {
     /// Adds a blocker for each row a fix would reject: a foreign key's missing parents, a UNIQUE
     /// rule's duplicates, a CHECK's other values; and on SQLite, rows of facedb's tables that
     /// already break a foreign key (nothing enforced them there).
-    fn check_data(&mut self, db: &mut Db, found: &Schema) -> Result<()> {
+    fn check_data(&mut self, db: &mut Db, schema: &SchemaName, found: &Schema) -> Result<()> {
         let exists = |table: &str| found.table(table).is_some();
         let added: Vec<(String, String)> = self
             .fixes
@@ -786,14 +881,14 @@ impl Plan {
                         format!(
                             "SELECT count(*) AS n FROM {} AS child WHERE {} \
                              AND NOT EXISTS (SELECT 1 FROM {} AS parent WHERE {joined})",
-                            quote(table),
+                            schema.qualify(table),
                             not_null(&foreign_key.columns, "child."),
-                            quote(parent)
+                            schema.qualify(parent)
                         )
                     } else {
                         format!(
                             "SELECT count(*) AS n FROM {} AS child WHERE {}",
-                            quote(table),
+                            schema.qualify(table),
                             not_null(&foreign_key.columns, "child.")
                         )
                     };
@@ -812,12 +907,26 @@ impl Plan {
                     }
                 }
                 Fix::AddUnique { table, key } if !is_new(table, &key.columns) => {
-                    self.check_unique(db, table, &key.columns, "UNIQUE constraint", &mut blockers)?;
+                    self.check_unique(
+                        db,
+                        schema,
+                        table,
+                        &key.columns,
+                        "UNIQUE constraint",
+                        &mut blockers,
+                    )?;
                 }
                 Fix::CreateIndex { table, index }
                     if index.unique && !is_new(table, &index.columns) =>
                 {
-                    self.check_unique(db, table, &index.columns, "unique index", &mut blockers)?;
+                    self.check_unique(
+                        db,
+                        schema,
+                        table,
+                        &index.columns,
+                        "unique index",
+                        &mut blockers,
+                    )?;
                 }
                 Fix::AddCheck {
                     table,
@@ -833,7 +942,7 @@ impl Plan {
                         db,
                         &format!(
                             "SELECT count(*) AS n FROM {} WHERE {c} IS NOT NULL AND {c} NOT IN ({list})",
-                            quote(table),
+                            schema.qualify(table),
                             c = quote(column)
                         ),
                     )?;
@@ -850,14 +959,14 @@ impl Plan {
             }
         }
         blockers.extend(foreign_key_violations(db)?);
-        blockers.extend(self.taken_names(db)?);
+        blockers.extend(self.taken_names(db, schema)?);
         self.blockers.extend(blockers);
         Ok(())
     }
 
     /// The tables and indexes to create whose name another object of the schema has (an index
     /// on another table, a view, a sequence, …): creating them would fail.
-    fn taken_names(&self, db: &mut Db) -> Result<Vec<String>> {
+    fn taken_names(&self, db: &mut Db, schema: &SchemaName) -> Result<Vec<String>> {
         #[derive(QueryableByName)]
         struct Relation {
             #[diesel(sql_type = Text)]
@@ -884,12 +993,13 @@ impl Plan {
             return Ok(Vec::new());
         }
         let relations: Vec<Relation> = match db {
-            Db::Postgres(conn) => diesel::sql_query(
+            Db::Postgres(conn) => diesel::sql_query(format!(
                 "SELECT relname::text AS name, CASE relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'table' \
                  WHEN 'i' THEN 'index' WHEN 'I' THEN 'index' WHEN 'S' THEN 'sequence' WHEN 'v' THEN 'view' \
                  WHEN 'm' THEN 'materialized view' WHEN 'f' THEN 'foreign table' ELSE 'type' END AS kind \
-                 FROM pg_class WHERE relnamespace = current_schema()::regnamespace",
-            )
+                 FROM pg_class WHERE relnamespace = {}",
+                schema.namespace()
+            ))
             .load(conn)?,
             Db::Sqlite(conn) => {
                 diesel::sql_query("SELECT name, type AS kind FROM sqlite_master").load(conn)?
@@ -915,6 +1025,7 @@ impl Plan {
     fn check_unique(
         &self,
         db: &mut Db,
+        schema: &SchemaName,
         table: &str,
         columns: &[String],
         what: &str,
@@ -935,7 +1046,7 @@ impl Plan {
             &format!(
                 "SELECT count(*) AS n FROM (SELECT 1 AS one FROM {} WHERE {not_null} \
                  GROUP BY {list} HAVING count(*) > 1) AS duplicates",
-                quote(table)
+                schema.qualify(table)
             ),
         )?;
         if values > 0 {

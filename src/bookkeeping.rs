@@ -3,6 +3,7 @@
 
 use diesel::prelude::*;
 
+use crate::config::SchemaName;
 use crate::connection::Db;
 use crate::error::Result;
 
@@ -48,17 +49,65 @@ pub fn record_once(db: &mut Db, key: &str, value: &str) -> Result<String> {
     Ok(value.to_owned())
 }
 
-/// The value recorded under `key`, or `None` when there is none or no bookkeeping table at all
-/// (a database facedb never set up). Safe inside a transaction: it never queries a missing table.
-pub fn recorded(db: &mut Db, key: &str) -> Result<Option<String>> {
-    use __facedb_metadata::dsl as m;
-    if !crate::inventory::table_exists(db, TABLE)? {
-        return Ok(None);
+/// The key prefix under which facedb records each migration version it applied, so that in a
+/// `__diesel_schema_migrations` shared with other diesel applications it can tell its own rows.
+const MIGRATION_KEY_PREFIX: &str = "migration ";
+
+/// Records `versions` as migrations facedb applied (in the caller's transaction).
+pub fn record_migrations(db: &mut Db, versions: &[String]) -> Result<()> {
+    for version in versions {
+        record_once(db, &format!("{MIGRATION_KEY_PREFIX}{version}"), version)?;
     }
-    let select = m::__facedb_metadata.filter(m::key.eq(key)).select(m::value);
-    let value = match db {
-        Db::Postgres(conn) => select.first::<String>(conn).optional()?,
-        Db::Sqlite(conn) => select.first::<String>(conn).optional()?,
-    };
-    Ok(value)
+    Ok(())
+}
+
+#[derive(QueryableByName)]
+struct Entry {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    key: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    value: String,
+}
+
+/// Every entry in `schema`'s metadata table; none when there is no such table (a database
+/// facedb never set up). Names the schema itself: it also runs outside facedb's transactions.
+fn entries(db: &mut Db, schema: &SchemaName) -> Result<Vec<Entry>> {
+    if !crate::inventory::table_exists(db, schema, TABLE)? {
+        return Ok(Vec::new());
+    }
+    let query = diesel::sql_query(format!(
+        "SELECT key, value FROM {} ORDER BY key",
+        schema.qualify(TABLE)
+    ));
+    Ok(match db {
+        Db::Postgres(conn) => query.load(conn)?,
+        Db::Sqlite(conn) => query.load(conn)?,
+    })
+}
+
+/// The value recorded under `key` in `schema`, or `None` when there is none or no bookkeeping
+/// table at all. Safe inside a transaction: it never queries a missing table.
+pub fn recorded(db: &mut Db, schema: &SchemaName, key: &str) -> Result<Option<String>> {
+    Ok(entries(db, schema)?
+        .into_iter()
+        .find(|e| e.key == key)
+        .map(|e| e.value))
+}
+
+/// The migration versions facedb recorded applying in `schema` (see [`record_migrations`]).
+pub fn recorded_migrations(db: &mut Db, schema: &SchemaName) -> Result<Vec<String>> {
+    Ok(entries(db, schema)?
+        .into_iter()
+        .filter(|e| e.key.starts_with(MIGRATION_KEY_PREFIX))
+        .map(|e| e.value)
+        .collect())
+}
+
+/// Whether facedb's bookkeeping in `schema` shows that facedb set it up: its metadata table, or
+/// one of its migrations recorded in `__diesel_schema_migrations`.
+pub fn records_facedb(db: &mut Db, schema: &SchemaName) -> Result<bool> {
+    if crate::inventory::table_exists(db, schema, TABLE)? {
+        return Ok(true);
+    }
+    Ok(!crate::migrations::state(db, schema)?.applied.is_empty())
 }

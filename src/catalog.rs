@@ -13,6 +13,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, Bool, Integer, Nullable, Text};
 use serde::Serialize;
 
+use crate::config::SchemaName;
 use crate::connection::Db;
 use crate::error::Result;
 
@@ -119,20 +120,19 @@ impl Table {
     }
 }
 
-/// Every base table of the database (PostgreSQL: of the current schema), by name, sorted.
-/// SQLite's own `sqlite_…` tables are left out.
-pub fn table_names(db: &mut Db) -> Result<Vec<String>> {
+/// Every base table of `schema`, by name, sorted. SQLite's own `sqlite_…` tables are left out.
+pub fn table_names(db: &mut Db, schema: &SchemaName) -> Result<Vec<String>> {
     #[derive(QueryableByName)]
     struct Name {
         #[diesel(sql_type = Text)]
         name: String,
     }
     let names: Vec<Name> = match db {
-        Db::Postgres(conn) => diesel::sql_query(
+        Db::Postgres(conn) => diesel::sql_query(format!(
             "SELECT c.relname::text AS name FROM pg_class c \
-             WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p') \
-             ORDER BY 1",
-        )
+             WHERE c.relnamespace = {} AND c.relkind IN ('r', 'p') ORDER BY 1",
+            schema.namespace()
+        ))
         .load(conn)?,
         Db::Sqlite(conn) => diesel::sql_query(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
@@ -143,11 +143,11 @@ pub fn table_names(db: &mut Db) -> Result<Vec<String>> {
     Ok(names.into_iter().map(|n| n.name).collect())
 }
 
-/// Reads the named tables that exist (in the order given; missing ones are left out) and, on
-/// PostgreSQL, every enum type of the current schema.
-pub fn read(db: &mut Db, tables: &[&str]) -> Result<Schema> {
+/// Reads the named tables that exist in `schema` (in the order given; missing ones are left out)
+/// and, on PostgreSQL, every enum type of that schema.
+pub fn read(db: &mut Db, schema: &SchemaName, tables: &[&str]) -> Result<Schema> {
     match db {
-        Db::Postgres(conn) => read_postgres(conn, tables),
+        Db::Postgres(conn) => read_postgres(conn, schema, tables),
         Db::Sqlite(conn) => read_sqlite(conn, tables),
     }
 }
@@ -230,12 +230,17 @@ fn pg_rule(code: &str) -> String {
     .to_owned()
 }
 
-/// The relations the PostgreSQL queries look at: base and partitioned tables of the current
-/// schema named in `$1`. The table is `c`.
-const PG_TABLES: &str = "c.relnamespace = current_schema()::regnamespace \
-     AND c.relkind IN ('r', 'p') AND c.relname = ANY($1)";
+/// The relations the PostgreSQL queries look at: base and partitioned tables of `schema` named
+/// in `$1`. The table is `c`.
+fn pg_tables(schema: &SchemaName) -> String {
+    format!(
+        "c.relnamespace = {} AND c.relkind IN ('r', 'p') AND c.relname = ANY($1)",
+        schema.namespace()
+    )
+}
 
-fn read_postgres(conn: &mut PgConnection, wanted: &[&str]) -> Result<Schema> {
+fn read_postgres(conn: &mut PgConnection, schema: &SchemaName, wanted: &[&str]) -> Result<Schema> {
+    let pg_tables = pg_tables(schema);
     #[derive(QueryableByName)]
     struct Name {
         #[diesel(sql_type = Text)]
@@ -243,7 +248,7 @@ fn read_postgres(conn: &mut PgConnection, wanted: &[&str]) -> Result<Schema> {
     }
     let wanted = wanted.to_vec();
     let existing: Vec<Name> = diesel::sql_query(format!(
-        "SELECT c.relname::text AS name FROM pg_class c WHERE {PG_TABLES}"
+        "SELECT c.relname::text AS name FROM pg_class c WHERE {pg_tables}"
     ))
     .bind::<Array<Text>, _>(&wanted)
     .load(conn)?;
@@ -266,7 +271,7 @@ fn read_postgres(conn: &mut PgConnection, wanted: &[&str]) -> Result<Schema> {
          FROM pg_attribute a \
          JOIN pg_class c ON c.oid = a.attrelid \
          LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
-         WHERE {PG_TABLES} AND a.attnum > 0 AND NOT a.attisdropped \
+         WHERE {pg_tables} AND a.attnum > 0 AND NOT a.attisdropped \
          ORDER BY c.relname, a.attnum"
     ))
     .bind::<Array<Text>, _>(&wanted)
@@ -306,7 +311,7 @@ fn read_postgres(conn: &mut PgConnection, wanted: &[&str]) -> Result<Schema> {
          FROM pg_constraint con \
          JOIN pg_class c ON c.oid = con.conrelid \
          LEFT JOIN pg_class fc ON fc.oid = con.confrelid \
-         WHERE {PG_TABLES} AND con.contype IN ('p', 'u', 'f') \
+         WHERE {pg_tables} AND con.contype IN ('p', 'u', 'f') \
          ORDER BY c.relname, con.conname"
     ))
     .bind::<Array<Text>, _>(&wanted)
@@ -344,7 +349,7 @@ fn read_postgres(conn: &mut PgConnection, wanted: &[&str]) -> Result<Schema> {
          FROM pg_index x \
          JOIN pg_class i ON i.oid = x.indexrelid \
          JOIN pg_class c ON c.oid = x.indrelid \
-         WHERE {PG_TABLES} AND NOT EXISTS ( \
+         WHERE {pg_tables} AND NOT EXISTS ( \
              SELECT 1 FROM pg_constraint con \
              WHERE con.conindid = x.indexrelid AND con.conrelid = x.indrelid \
                AND con.contype IN ('p', 'u', 'x')) \
@@ -363,14 +368,15 @@ fn read_postgres(conn: &mut PgConnection, wanted: &[&str]) -> Result<Schema> {
         }
     }
 
-    let enums: Vec<PgEnum> = diesel::sql_query(
+    let enums: Vec<PgEnum> = diesel::sql_query(format!(
         "SELECT t.typname::text AS name, \
                 ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid \
                       ORDER BY e.enumsortorder) AS labels \
          FROM pg_type t \
-         WHERE t.typnamespace = current_schema()::regnamespace AND t.typtype = 'e' \
+         WHERE t.typnamespace = {} AND t.typtype = 'e' \
          ORDER BY 1",
-    )
+        schema.namespace()
+    ))
     .load(conn)?;
 
     Ok(Schema {

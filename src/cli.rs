@@ -59,6 +59,11 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub echo: bool,
 
+    /// The PostgreSQL schema facedb works in, and the only one it touches [default: public;
+    /// env: FACEDB_SCHEMA]. SQLite accepts only the default.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub schema: Option<String>,
+
     /// Print nothing but errors.
     #[arg(long, short, global = true)]
     pub quiet: bool,
@@ -98,6 +103,7 @@ impl GlobalArgs {
             wait: self.wait,
             password_scheme: self.password_hash,
             echo: self.echo,
+            schema: self.schema.clone(),
         }
     }
 }

@@ -36,6 +36,8 @@ pub struct Settings {
     pub password_scheme: PasswordScheme,
     /// The admin to seed when there is none (`FACEDB_ADMIN_USERNAME`, `_EMAIL`, `_PASSWORD`).
     pub admin: AdminSeed,
+    /// The one schema facedb works in (`--schema`, `FACEDB_SCHEMA`).
+    pub schema: SchemaName,
 }
 
 /// The values the command line may give; each `None` falls back to the environment.
@@ -48,6 +50,7 @@ pub struct Overrides {
     pub wait: Option<Duration>,
     pub password_scheme: Option<PasswordScheme>,
     pub echo: bool,
+    pub schema: Option<String>,
 }
 
 impl Settings {
@@ -84,7 +87,15 @@ impl Settings {
                 .get("FACEDB_ADMIN_PASSWORD")
                 .unwrap_or(defaults.password),
         };
+        let schema = SchemaName::configured(
+            overrides
+                .schema
+                .clone()
+                .or_else(|| env.get("FACEDB_SCHEMA")),
+            target.backend(),
+        )?;
         Ok(Settings {
+            schema,
             target,
             connect_timeout: overrides.connect_timeout,
             lock_timeout: overrides.lock_timeout.unwrap_or(DEFAULT_LOCK_TIMEOUT),
@@ -104,6 +115,73 @@ impl Settings {
             ..Overrides::default()
         };
         Settings::from_sources(&overrides, &Environment::default())
+    }
+}
+
+/// PostgreSQL's schema when none is configured.
+pub const DEFAULT_SCHEMA: &str = "public";
+
+/// The schema facedb works in, and the only one it looks at or changes: on PostgreSQL the
+/// configured one (default `public`); on SQLite the database file's own, `main`. Every statement
+/// facedb writes names it, so that the connection's `search_path` decides nothing.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(transparent)]
+pub struct SchemaName(String);
+
+impl SchemaName {
+    /// The schema from `--schema` or `FACEDB_SCHEMA`: a PostgreSQL name (1 to 63 bytes); SQLite
+    /// has no schemas to choose from, so only the default is accepted there.
+    pub fn configured(name: Option<String>, backend: Backend) -> Result<SchemaName> {
+        let name = name.unwrap_or_else(|| DEFAULT_SCHEMA.to_owned());
+        if backend == Backend::Sqlite {
+            return if name == DEFAULT_SCHEMA {
+                Ok(SchemaName("main".to_owned()))
+            } else {
+                Err(Error::Usage(format!(
+                    "--schema/FACEDB_SCHEMA is '{name}', but a SQLite database has no schemas; leave it unset (or '{DEFAULT_SCHEMA}')"
+                )))
+            };
+        }
+        if name.is_empty() || name.len() > 63 || name.contains('\0') {
+            return Err(Error::Usage(format!(
+                "--schema/FACEDB_SCHEMA must be a PostgreSQL schema name of 1 to 63 bytes, got '{}'",
+                name.escape_debug()
+            )));
+        }
+        Ok(SchemaName(name))
+    }
+
+    pub fn name(&self) -> &str {
+        &self.0
+    }
+
+    /// The schema as an identifier: `"public"`.
+    pub fn quoted(&self) -> String {
+        crate::connection::quote_identifier(&self.0)
+    }
+
+    /// An object of the schema: `"public"."users"`.
+    pub fn qualify(&self, object: &str) -> String {
+        format!(
+            "{}.{}",
+            self.quoted(),
+            crate::connection::quote_identifier(object)
+        )
+    }
+
+    /// PostgreSQL: an expression for the schema's `pg_namespace` oid, NULL while the schema does
+    /// not exist (then no catalog row matches it).
+    pub fn namespace(&self) -> String {
+        format!(
+            "(SELECT oid FROM pg_namespace WHERE nspname = '{}')",
+            self.0.replace('\'', "''")
+        )
+    }
+}
+
+impl std::fmt::Display for SchemaName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
     }
 }
 

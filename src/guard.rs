@@ -1,7 +1,11 @@
 //! Protected environments: a database recorded as production, or a run with `ENV` saying so, is
 //! never reset without `--allow-production`, and never gets the default admin password.
 
-use crate::config::Settings;
+use diesel::sql_types::{Array, Text};
+use diesel::{QueryableByName, RunQueryDsl};
+
+use crate::config::{SchemaName, Settings};
+use crate::connection::Db;
 use crate::error::{Error, Result};
 
 /// `prod`, `production` and `staging`, in any case.
@@ -35,6 +39,77 @@ pub fn check_reset(
             settings.target.display()
         ))),
         _ => Ok(()),
+    }
+}
+
+#[derive(QueryableByName)]
+struct Shadow {
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Text)]
+    resolved: String,
+}
+
+/// Where the connection's own `search_path` resolves one of facedb's table names to another
+/// relation than the one in `schema` (an earlier schema, a role's own `"$user"` schema, a
+/// temporary table): the API, connecting the same way, would read that table, not the one facedb
+/// manages. One `users resolves to "crm"."users", not "public"."users"` per name. Must run
+/// outside facedb's transactions, which pin the search path. SQLite has one schema: none.
+pub fn shadows(db: &mut Db, schema: &SchemaName) -> Result<Vec<String>> {
+    let Db::Postgres(conn) = db else {
+        return Ok(Vec::new());
+    };
+    let shadows: Vec<Shadow> = diesel::sql_query(format!(
+        "SELECT t.name, format('%I.%I', n.nspname, c.relname) AS resolved \
+         FROM unnest($1::text[]) AS t(name) \
+         JOIN pg_class c ON c.oid = to_regclass(quote_ident(t.name)) \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relnamespace IS DISTINCT FROM {} ORDER BY t.name",
+        schema.namespace()
+    ))
+    .bind::<Array<Text>, _>(crate::inventory::TABLES.to_vec())
+    .load(conn)?;
+    Ok(shadows
+        .iter()
+        .map(|s| {
+            format!(
+                "{} resolves to {}, not {}",
+                s.name,
+                s.resolved,
+                schema.qualify(&s.name)
+            )
+        })
+        .collect())
+}
+
+/// Why `command` refuses to write to `target` when `shadows` is not empty.
+pub fn shadowing_refusal(
+    shadows: &[String],
+    command: &str,
+    target: &str,
+    schema: &SchemaName,
+) -> Option<String> {
+    (!shadows.is_empty()).then(|| {
+        format!(
+            "refusing to {command} {target}: the connection's search_path shows other tables under facedb's names ({}); \
+             the API, connecting the same way, would read those, not the ones facedb manages in schema {}. \
+             Nothing was changed. Take the other schema out of search_path, or point facedb at it with --schema",
+            shadows.join("; "),
+            schema.quoted()
+        )
+    })
+}
+
+/// Refuses (exit 5) a command that writes when [`shadows`] finds any.
+pub fn check_shadowing(
+    db: &mut Db,
+    schema: &SchemaName,
+    command: &str,
+    target: &str,
+) -> Result<()> {
+    match shadowing_refusal(&shadows(db, schema)?, command, target, schema) {
+        Some(refusal) => Err(Error::Schema(refusal)),
+        None => Ok(()),
     }
 }
 

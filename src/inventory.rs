@@ -3,7 +3,8 @@
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Double, Text};
 
-use crate::connection::{quote_identifier, Db};
+use crate::config::SchemaName;
+use crate::connection::Db;
 use crate::error::{Error, Result};
 
 /// facedb's tables, children before parents: the order in which they can be dropped.
@@ -67,20 +68,32 @@ struct Count {
     rows: i64,
 }
 
-/// Row counts of facedb's tables that exist, in `TABLES` order (parents last).
-pub fn count_rows(db: &mut Db) -> Result<Vec<TableCount>> {
+/// `'users', 'visits'`: names for an SQL `IN` list (facedb's own names need no escaping).
+fn sql_list(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|n| format!("'{n}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Row counts of facedb's tables that exist in `schema`, in `TABLES` order (parents last).
+pub fn count_rows(db: &mut Db, schema: &SchemaName) -> Result<Vec<TableCount>> {
     // Which tables exist, and how big the planner thinks they are (-1 or 0: never analysed).
+    // SQLite names are case-insensitive: a table made as USERS is facedb's users.
     let estimates: Vec<Estimate> = match db {
-        Db::Postgres(conn) => diesel::sql_query(
+        Db::Postgres(conn) => diesel::sql_query(format!(
             "SELECT c.relname::text AS name, c.reltuples::float8 AS estimate FROM pg_class c \
-             WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p') \
-               AND c.relname = ANY($1)",
-        )
+             WHERE c.relnamespace = {} AND c.relkind IN ('r', 'p') AND c.relname = ANY($1)",
+            schema.namespace()
+        ))
         .bind::<Array<Text>, _>(TABLES.to_vec())
         .load(conn)?,
         Db::Sqlite(conn) => diesel::sql_query(format!(
-            "SELECT name, 0.0 AS estimate FROM sqlite_master WHERE type = 'table' AND name IN ({})",
-            TABLES.map(|t| format!("'{t}'")).join(", ")
+            "SELECT lower(name) AS name, 0.0 AS estimate FROM {} \
+             WHERE type = 'table' AND lower(name) IN ({})",
+            schema.qualify("sqlite_master"),
+            sql_list(&TABLES)
         ))
         .load(conn)?,
     };
@@ -96,7 +109,7 @@ pub fn count_rows(db: &mut Db) -> Result<Vec<TableCount>> {
             .map(|t| {
                 format!(
                     "SELECT '{t}' AS name, count(*) AS rows FROM {}",
-                    quote_identifier(t)
+                    schema.qualify(t)
                 )
             })
             .collect::<Vec<_>>()
@@ -154,7 +167,11 @@ struct TenantCount {
 
 /// Rows per tenant, when that is cheap: every table was counted exactly, and there are few
 /// tenants and rows. `None` otherwise.
-pub fn tenant_rows(db: &mut Db, counts: &[TableCount]) -> Result<Option<Vec<TenantRows>>> {
+pub fn tenant_rows(
+    db: &mut Db,
+    schema: &SchemaName,
+    counts: &[TableCount],
+) -> Result<Option<Vec<TenantRows>>> {
     let tenants = counts
         .iter()
         .find(|c| c.table == "tenants")
@@ -170,11 +187,15 @@ pub fn tenant_rows(db: &mut Db, counts: &[TableCount]) -> Result<Option<Vec<Tena
     }
     // One query: a row naming each tenant (rows = -1), then per-table counts. Every facedb table
     // but `tenants` has a tenant_id column.
-    let mut parts = vec!["SELECT tenant_id, name AS label, -1 AS rows FROM tenants".to_owned()];
+    let mut parts = vec![format!(
+        "SELECT tenant_id, name AS label, -1 AS rows FROM {}",
+        schema.qualify("tenants")
+    )];
     parts.extend(counts.iter().filter(|c| c.rows > 0 && c.table != "tenants").map(|c| {
         format!(
-            "SELECT tenant_id, '{0}' AS label, count(*) AS rows FROM {0} WHERE tenant_id IS NOT NULL GROUP BY tenant_id",
-            c.table
+            "SELECT tenant_id, '{}' AS label, count(*) AS rows FROM {} WHERE tenant_id IS NOT NULL GROUP BY tenant_id",
+            c.table,
+            schema.qualify(&c.table)
         )
     }));
     let query = parts.join(" UNION ALL ");
@@ -206,21 +227,27 @@ pub fn tenant_rows(db: &mut Db, counts: &[TableCount]) -> Result<Option<Vec<Tena
     Ok(Some(tenants))
 }
 
-/// Whether `table` exists (on PostgreSQL: in the current schema, where facedb puts its tables).
-pub fn table_exists(db: &mut Db, table: &str) -> Result<bool> {
+/// Whether `table` exists in `schema`.
+pub fn table_exists(db: &mut Db, schema: &SchemaName, table: &str) -> Result<bool> {
     let exists = match db {
-        Db::Postgres(conn) => diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(
-            "EXISTS (SELECT 1 FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace \
+        Db::Postgres(conn) => diesel::select(
+            diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
+                "EXISTS (SELECT 1 FROM pg_class c WHERE c.relnamespace = {} \
              AND c.relkind IN ('r', 'p') AND c.relname = ",
+                schema.namespace()
+            ))
+            .bind::<Text, _>(table)
+            .sql(")"),
         )
-        .bind::<Text, _>(table)
-        .sql(")"))
         .get_result(conn)?,
-        Db::Sqlite(conn) => diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(
-            "EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ",
+        Db::Sqlite(conn) => diesel::select(
+            diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
+                "EXISTS (SELECT 1 FROM {} WHERE type = 'table' AND lower(name) = lower(",
+                schema.qualify("sqlite_master")
+            ))
+            .bind::<Text, _>(table)
+            .sql("))"),
         )
-        .bind::<Text, _>(table)
-        .sql(")"))
         .get_result(conn)?,
     };
     Ok(exists)
@@ -265,7 +292,7 @@ pub fn describe_all(dependents: &[Dependent]) -> String {
 /// not go with the tables (views through `pg_rewrite`, foreign keys of other tables through
 /// `pg_constraint`, defaults, columns, functions, domains, child tables). SQLite: views,
 /// and foreign keys that name facedb's tables.
-pub fn foreign_dependents(db: &mut Db) -> Result<Vec<Dependent>> {
+pub fn foreign_dependents(db: &mut Db, schema: &SchemaName) -> Result<Vec<Dependent>> {
     match db {
         Db::Postgres(conn) => {
             let owned_tables: Vec<&str> = TABLES
@@ -276,20 +303,21 @@ pub fn foreign_dependents(db: &mut Db) -> Result<Vec<Dependent>> {
             Ok(diesel::sql_query(PG_FOREIGN_DEPENDENTS)
                 .bind::<Array<Text>, _>(owned_tables)
                 .bind::<Array<Text>, _>(ENUM_TYPES.to_vec())
+                .bind::<Text, _>(schema.name())
                 .load(conn)?)
         }
         Db::Sqlite(conn) => sqlite_foreign_dependents(conn),
     }
 }
 
-/// $1: facedb's table names, $2: its enum type names (both in the current schema).
+/// $1: facedb's table names, $2: its enum type names, $3: the schema they are in.
 const PG_FOREIGN_DEPENDENTS: &str = "
 WITH RECURSIVE
 owned_classes (oid) AS (
     -- facedb's tables, then what goes with them: indexes, owned sequences, TOAST tables.
     SELECT c.oid FROM pg_class c
-    WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p')
-      AND c.relname = ANY($1)
+    WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = $3)
+      AND c.relkind IN ('r', 'p') AND c.relname = ANY($1)
     UNION
     SELECT d.objid FROM pg_depend d JOIN owned_classes o ON d.refobjid = o.oid
     WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
@@ -297,8 +325,8 @@ owned_classes (oid) AS (
 ),
 base_types AS (
     SELECT t.oid FROM pg_type t
-    WHERE t.typnamespace = current_schema()::regnamespace AND t.typtype = 'e'
-      AND t.typname = ANY($2)
+    WHERE t.typnamespace = (SELECT oid FROM pg_namespace WHERE nspname = $3)
+      AND t.typtype = 'e' AND t.typname = ANY($2)
     UNION
     SELECT c.reltype FROM pg_class c JOIN owned_classes o ON o.oid = c.oid WHERE c.reltype <> 0
 ),
@@ -345,32 +373,39 @@ struct Name {
     name: String,
 }
 
-/// Which of facedb's bookkeeping tables exist, in `BOOKKEEPING_TABLES` order.
-pub fn existing_bookkeeping_tables(db: &mut Db) -> Result<Vec<String>> {
+/// Which of `names` are tables in `schema` (SQLite: in any case), in the order of `names`.
+pub fn existing_tables(db: &mut Db, schema: &SchemaName, names: &[&str]) -> Result<Vec<String>> {
     let found: Vec<Name> = match db {
-        Db::Postgres(conn) => diesel::sql_query(
+        Db::Postgres(conn) => diesel::sql_query(format!(
             "SELECT c.relname::text AS name FROM pg_class c \
-             WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p') \
-               AND c.relname = ANY($1)",
-        )
-        .bind::<Array<Text>, _>(BOOKKEEPING_TABLES.to_vec())
+             WHERE c.relnamespace = {} AND c.relkind IN ('r', 'p') AND c.relname = ANY($1)",
+            schema.namespace()
+        ))
+        .bind::<Array<Text>, _>(names.to_vec())
         .load(conn)?,
         Db::Sqlite(conn) => diesel::sql_query(format!(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ({})",
-            BOOKKEEPING_TABLES.map(|t| format!("'{t}'")).join(", ")
+            "SELECT lower(name) AS name FROM {} WHERE type = 'table' AND lower(name) IN ({})",
+            schema.qualify("sqlite_master"),
+            sql_list(names)
         ))
         .load(conn)?,
     };
-    Ok(in_order(&BOOKKEEPING_TABLES, &found))
+    Ok(in_order(names, &found))
+}
+
+/// Which of facedb's bookkeeping tables exist, in `BOOKKEEPING_TABLES` order.
+pub fn existing_bookkeeping_tables(db: &mut Db, schema: &SchemaName) -> Result<Vec<String>> {
+    existing_tables(db, schema, &BOOKKEEPING_TABLES)
 }
 
 /// Which of facedb's enum types exist (PostgreSQL; SQLite has none), in `ENUM_TYPES` order.
-pub fn existing_types(db: &mut Db) -> Result<Vec<String>> {
+pub fn existing_types(db: &mut Db, schema: &SchemaName) -> Result<Vec<String>> {
     let found: Vec<Name> = match db {
-        Db::Postgres(conn) => diesel::sql_query(
+        Db::Postgres(conn) => diesel::sql_query(format!(
             "SELECT t.typname::text AS name FROM pg_type t \
-             WHERE t.typnamespace = current_schema()::regnamespace AND t.typname = ANY($1)",
-        )
+             WHERE t.typnamespace = {} AND t.typname = ANY($1)",
+            schema.namespace()
+        ))
         .bind::<Array<Text>, _>(ENUM_TYPES.to_vec())
         .load(conn)?,
         Db::Sqlite(_) => Vec::new(),
@@ -386,40 +421,101 @@ fn in_order(names: &[&str], found: &[Name]) -> Vec<String> {
         .collect()
 }
 
-/// Drops everything facedb owns, and nothing else. An object facedb does not own that depends
-/// on one of its tables (a view, another table's foreign key) stops the drop with
-/// `Error::Schema` naming it: facedb never cascades into other people's objects.
-/// Runs inside the caller's transaction.
-pub fn drop_owned(db: &mut Db, target: &str) -> Result<()> {
+/// What shows that the tables with facedb's names in the schema are facedb's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ownership {
+    /// None of facedb's tables or enum types is there: there is nothing to prove.
+    Nothing,
+    /// facedb's bookkeeping in the schema records them.
+    Recorded,
+    /// No bookkeeping, but they are the old Python tool's tables: `init` adopts them.
+    Legacy,
+    /// Tables with facedb's names that are neither, each with why it is not the old tool's.
+    Unproven(Vec<String>),
+}
+
+/// Whether facedb may change the tables with its names in `schema`, and why. Reads only.
+pub fn ownership(db: &mut Db, schema: &SchemaName) -> Result<Ownership> {
+    let tables = existing_tables(db, schema, &TABLES)?;
+    if tables.is_empty() && existing_types(db, schema)?.is_empty() {
+        return Ok(Ownership::Nothing);
+    }
+    if crate::bookkeeping::records_facedb(db, schema)? {
+        return Ok(Ownership::Recorded);
+    }
+    let unfit = crate::adopt::unfit_tables(db, schema, &tables)?;
+    Ok(if unfit.is_empty() {
+        Ownership::Legacy
+    } else {
+        Ownership::Unproven(unfit)
+    })
+}
+
+impl Ownership {
+    /// Why `command` must not touch `target`'s tables, when facedb cannot show they are its own.
+    pub fn refusal(&self, command: &str, target: &str, schema: &SchemaName) -> Option<String> {
+        let Ownership::Unproven(tables) = self else {
+            return None;
+        };
+        Some(format!(
+            "refusing to {command} {target}: {} in schema {} {} facedb's names but not its own: no facedb \
+             bookkeeping there records them, and they are not the old facedb tool's: {}. facedb changes \
+             only what it owns; nothing was changed. Rename or move them, or give facedb its own schema \
+             (--schema, FACEDB_SCHEMA)",
+            crate::commands::plural(tables.len(), "table"),
+            schema.quoted(),
+            if tables.len() == 1 { "has" } else { "have" },
+            tables.join("; ")
+        ))
+    }
+
+    /// `Error::Schema` (exit 5) with [`Ownership::refusal`] when facedb cannot show ownership.
+    pub fn require(&self, command: &str, target: &str, schema: &SchemaName) -> Result<()> {
+        match self.refusal(command, target, schema) {
+            Some(refusal) => Err(Error::Schema(refusal)),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Drops everything facedb owns in `schema`, and nothing else. An object facedb does not own
+/// that depends on one of its tables (a view, another table's foreign key) stops the drop with
+/// `Error::Schema` naming it: facedb never cascades into other people's objects. Of a
+/// `__diesel_schema_migrations` shared with other diesel applications only facedb's rows go; the
+/// table goes only when nothing else is left in it. Runs inside the caller's transaction, after
+/// [`prove_ownership`].
+pub fn drop_owned(db: &mut Db, schema: &SchemaName, target: &str) -> Result<()> {
     let blocked = |what: String| {
         Error::Schema(format!(
             "cannot reset {target}: {what}. facedb drops only what it owns; drop or change what it names first, then run reset again"
         ))
     };
+    // Read before the metadata that records some of them goes.
+    let versions = crate::migrations::facedb_versions(db, schema)?;
     let tables = TABLES
         .iter()
-        .chain(BOOKKEEPING_TABLES.iter())
-        .map(|t| quote_identifier(t))
+        .chain([&crate::bookkeeping::TABLE])
+        .map(|t| schema.qualify(t))
         .collect::<Vec<_>>()
         .join(", ");
     match db {
         Db::Postgres(conn) => {
-            let types = ENUM_TYPES.map(quote_identifier).join(", ");
+            let types = ENUM_TYPES.map(|t| schema.qualify(t)).join(", ");
             let dropped = diesel::sql_query(format!("DROP TABLE IF EXISTS {tables} RESTRICT"))
                 .execute(conn)
                 .and_then(|_| {
                     diesel::sql_query(format!("DROP TYPE IF EXISTS {types} RESTRICT")).execute(conn)
                 });
             match dropped {
-                Ok(_) => Ok(()),
+                Ok(_) => {}
                 // SQLSTATE 2BP01: the DETAIL line names every dependent object.
                 Err(diesel::result::Error::DatabaseError(_, info))
                     if info.message().contains("depend on") =>
                 {
                     let detail = info.details().unwrap_or(info.message()).replace('\n', "; ");
-                    Err(blocked(detail))
+                    return Err(blocked(detail));
                 }
-                Err(e) => Err(e.into()),
+                Err(e) => return Err(e.into()),
             }
         }
         Db::Sqlite(conn) => {
@@ -427,13 +523,13 @@ pub fn drop_owned(db: &mut Db, target: &str) -> Result<()> {
             if !dependents.is_empty() {
                 return Err(blocked(describe_all(&dependents)));
             }
-            for table in TABLES.iter().chain(BOOKKEEPING_TABLES.iter()) {
-                diesel::sql_query(format!("DROP TABLE IF EXISTS {}", quote_identifier(table)))
+            for table in TABLES.iter().chain([&crate::bookkeeping::TABLE]) {
+                diesel::sql_query(format!("DROP TABLE IF EXISTS {}", schema.qualify(table)))
                     .execute(conn)?;
             }
-            Ok(())
         }
     }
+    crate::migrations::forget(db, schema, &versions)
 }
 
 #[derive(QueryableByName)]
@@ -455,8 +551,12 @@ struct ForeignKeyTarget {
 /// SQLite keeps no dependency graph: find views that mention facedb's tables and other tables
 /// whose foreign keys point at them. Triggers on facedb's tables go with them, as on PostgreSQL.
 fn sqlite_foreign_dependents(conn: &mut diesel::SqliteConnection) -> Result<Vec<Dependent>> {
+    // SQLite identifiers are case-insensitive: `REFERENCES USERS` names facedb's users.
     let owned = |name: &str| {
-        TABLES.contains(&name) || BOOKKEEPING_TABLES.contains(&name) || name.starts_with("sqlite_")
+        let name = name.to_ascii_lowercase();
+        TABLES.contains(&name.as_str())
+            || BOOKKEEPING_TABLES.contains(&name.as_str())
+            || name.starts_with("sqlite_")
     };
     let objects: Vec<SchemaObject> =
         diesel::sql_query("SELECT type AS kind, name, sql FROM sqlite_master ORDER BY name")
@@ -480,7 +580,7 @@ fn sqlite_foreign_dependents(conn: &mut diesel::SqliteConnection) -> Result<Vec<
                         .load(conn)?;
                 if let Some(fk) = targets
                     .iter()
-                    .find(|fk| TABLES.contains(&fk.target.as_str()))
+                    .find(|fk| TABLES.contains(&fk.target.to_ascii_lowercase().as_str()))
                 {
                     dependents.push(Dependent::new(
                         format!("a foreign key of table {}", object.name),

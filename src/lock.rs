@@ -9,6 +9,7 @@ use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel::{QueryableByName, RunQueryDsl};
 
+use crate::config::SchemaName;
 use crate::connection::Db;
 use crate::error::{Error, Result};
 
@@ -19,11 +20,12 @@ impl Db {
     /// Runs `work` in one transaction holding facedb's lock: all of it commits, or none of it.
     pub fn exclusive<T>(
         &mut self,
+        schema: &SchemaName,
         lock_timeout: Duration,
         work: impl FnOnce(&mut Db) -> Result<T>,
     ) -> Result<T> {
-        self.begin(lock_timeout, true)?;
-        self.finish(lock_timeout, work)
+        self.begin(schema, lock_timeout, true)?;
+        self.finish(schema, lock_timeout, work)
     }
 
     /// Runs `work` in one transaction without facedb's lock: for single-row writes, which may run
@@ -32,16 +34,18 @@ impl Db {
     /// by a write sees no other writer in between.
     pub fn transaction<T>(
         &mut self,
+        schema: &SchemaName,
         lock_timeout: Duration,
         work: impl FnOnce(&mut Db) -> Result<T>,
     ) -> Result<T> {
-        self.begin(lock_timeout, false)?;
-        self.finish(lock_timeout, work)
+        self.begin(schema, lock_timeout, false)?;
+        self.finish(schema, lock_timeout, work)
     }
 
     /// Runs `work` in the open transaction, then commits, or rolls back on an error.
     fn finish<T>(
         &mut self,
+        schema: &SchemaName,
         lock_timeout: Duration,
         work: impl FnOnce(&mut Db) -> Result<T>,
     ) -> Result<T> {
@@ -59,18 +63,34 @@ impl Db {
             Err(error) => {
                 // The error is what matters; a failed rollback also ends the transaction.
                 let _ = self.rollback();
-                Err(self.explain_lock_timeout(error, lock_timeout))
+                Err(self.explain_lock_timeout(error, schema, lock_timeout))
             }
         }
     }
 
-    fn begin(&mut self, lock_timeout: Duration, take_lock: bool) -> Result<()> {
+    /// Begins the transaction. On PostgreSQL it also pins name resolution to `schema` for what
+    /// facedb does not write by hand (diesel's DSL, the migrations and diesel's migration table),
+    /// with `pg_temp` last so that no temporary table can stand in for one of facedb's. SET LOCAL
+    /// ends with the transaction and leaves a pooled connection as it was.
+    fn begin(
+        &mut self,
+        schema: &SchemaName,
+        lock_timeout: Duration,
+        take_lock: bool,
+    ) -> Result<()> {
         match self {
             Db::Postgres(conn) => {
                 AnsiTransactionManager::begin_transaction(conn)?;
                 let millis = lock_timeout.as_millis().max(1);
                 let locked = diesel::sql_query(format!("SET LOCAL lock_timeout = {millis}"))
                     .execute(conn)
+                    .and_then(|_| {
+                        diesel::sql_query(format!(
+                            "SET LOCAL search_path = {}, pg_temp",
+                            schema.quoted()
+                        ))
+                        .execute(conn)
+                    })
                     .and_then(|_| {
                         if !take_lock {
                             return Ok(0);
@@ -111,13 +131,18 @@ impl Db {
     /// PostgreSQL: `lock_timeout` also bounds the waits for facedb's tables, which another
     /// session may be reading (a long report, a session idle in a transaction). Such a timeout
     /// is a lock timeout too, naming who holds the table. Runs after the rollback.
-    fn explain_lock_timeout(&mut self, error: Error, lock_timeout: Duration) -> Error {
+    fn explain_lock_timeout(
+        &mut self,
+        error: Error,
+        schema: &SchemaName,
+        lock_timeout: Duration,
+    ) -> Error {
         match (self, error) {
             (Db::Postgres(conn), Error::Database(e)) if is_lock_timeout(&e) => {
                 Error::LockTimeout(format!(
                     "gave up waiting for facedb's tables after {}; {}. Wait for that session to finish, or raise --lock-timeout",
                     humanize(lock_timeout),
-                    table_lock_holder(conn)
+                    table_lock_holder(conn, schema)
                 ))
             }
             (_, error) => error,
@@ -194,15 +219,15 @@ fn lock_holder(conn: &mut diesel::PgConnection) -> String {
 }
 
 /// Who else holds a lock on one of facedb's tables.
-fn table_lock_holder(conn: &mut diesel::PgConnection) -> String {
-    let holder = diesel::sql_query(concat!(
+fn table_lock_holder(conn: &mut diesel::PgConnection, schema: &SchemaName) -> String {
+    let holder = diesel::sql_query(format!(concat!(
         holder_columns!(),
         "FROM pg_locks l JOIN pg_class c ON c.oid = l.relation LEFT JOIN pg_stat_activity a ON a.pid = l.pid \
          WHERE l.granted AND l.pid <> pg_backend_pid() \
            AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
-           AND c.relnamespace = current_schema()::regnamespace AND c.relname = ANY($1) \
+           AND c.relnamespace = {} AND c.relname = ANY($1) \
          ORDER BY a.xact_start LIMIT 1"
-    ))
+    ), schema.namespace()))
     .bind::<diesel::sql_types::Array<Text>, _>(crate::inventory::TABLES.to_vec())
     .get_result::<Holder>(conn);
     match holder {

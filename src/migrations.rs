@@ -5,7 +5,7 @@ use diesel::pg::Pg;
 use diesel::sqlite::Sqlite;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
-use crate::config::Backend;
+use crate::config::{Backend, SchemaName};
 use crate::connection::Db;
 use crate::error::{Error, Result};
 
@@ -256,22 +256,17 @@ pub struct MigrationState {
     pub applied: Vec<String>,
     /// This binary's migrations it has not applied, by name.
     pub pending: Vec<String>,
-    /// Versions the database records that this binary does not know (a newer facedb ran).
+    /// Versions facedb recorded applying that this binary does not know (a newer facedb ran).
+    /// Other diesel applications' rows in a shared `__diesel_schema_migrations` are not here.
     pub unknown: Vec<String>,
 }
 
-/// Reads which migrations `db` has applied, without writing anything (diesel's own harness
-/// creates its table first). `recorded` says whether `__diesel_schema_migrations` exists; when it
-/// does not, every migration is pending.
-pub fn state(db: &mut Db, recorded: bool) -> Result<MigrationState> {
-    use diesel::prelude::*;
+/// diesel's table of applied migrations, which other diesel applications may share.
+pub const MIGRATIONS_TABLE: &str = "__diesel_schema_migrations";
 
-    #[derive(QueryableByName)]
-    struct Version {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        version: String,
-    }
-    fn known<DB: diesel::backend::Backend>(
+/// This binary's migrations of `db`'s backend: (name, version).
+fn known(db: &Db) -> Result<Vec<(String, String)>> {
+    fn pairs<DB: diesel::backend::Backend>(
         migrations: Vec<Box<dyn Migration<DB>>>,
     ) -> Vec<(String, String)> {
         migrations
@@ -279,22 +274,97 @@ pub fn state(db: &mut Db, recorded: bool) -> Result<MigrationState> {
             .map(|m| (m.name().to_string(), m.name().version().to_string()))
             .collect()
     }
-    let migrations = match db {
-        Db::Postgres(_) => MigrationSource::<Pg>::migrations(&POSTGRES).map(known::<Pg>),
-        Db::Sqlite(_) => MigrationSource::<Sqlite>::migrations(&SQLITE).map(known::<Sqlite>),
+    match db {
+        Db::Postgres(_) => MigrationSource::<Pg>::migrations(&POSTGRES).map(pairs::<Pg>),
+        Db::Sqlite(_) => MigrationSource::<Sqlite>::migrations(&SQLITE).map(pairs::<Sqlite>),
     }
-    .map_err(|e| Error::Migration(e.to_string()))?;
-    let mut versions: Vec<String> = Vec::new();
-    if recorded {
-        let query = diesel::sql_query(
-            "SELECT CAST(version AS TEXT) AS version FROM __diesel_schema_migrations ORDER BY version",
-        );
-        let rows: Vec<Version> = match db {
-            Db::Postgres(conn) => query.load(conn)?,
-            Db::Sqlite(conn) => query.load(conn)?,
-        };
-        versions = rows.into_iter().map(|r| r.version).collect();
+    .map_err(|e| Error::Migration(e.to_string()))
+}
+
+/// Every version in `schema`'s `__diesel_schema_migrations`, whoever applied it; none when the
+/// table does not exist.
+fn recorded_versions(db: &mut Db, schema: &SchemaName) -> Result<Vec<String>> {
+    use diesel::prelude::*;
+
+    #[derive(QueryableByName)]
+    struct Version {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        version: String,
     }
+    if !crate::inventory::table_exists(db, schema, MIGRATIONS_TABLE)? {
+        return Ok(Vec::new());
+    }
+    let query = diesel::sql_query(format!(
+        "SELECT CAST(version AS TEXT) AS version FROM {} ORDER BY version",
+        schema.qualify(MIGRATIONS_TABLE)
+    ));
+    let rows: Vec<Version> = match db {
+        Db::Postgres(conn) => query.load(conn)?,
+        Db::Sqlite(conn) => query.load(conn)?,
+    };
+    Ok(rows.into_iter().map(|r| r.version).collect())
+}
+
+/// The versions of this binary's migrations.
+pub fn known_versions(db: &Db) -> Result<Vec<String>> {
+    Ok(known(db)?.into_iter().map(|(_, v)| v).collect())
+}
+
+/// The versions that are facedb's: this binary's, and those a newer facedb recorded applying.
+pub fn facedb_versions(db: &mut Db, schema: &SchemaName) -> Result<Vec<String>> {
+    let mut versions = known_versions(db)?;
+    for version in crate::bookkeeping::recorded_migrations(db, schema)? {
+        if !versions.contains(&version) {
+            versions.push(version);
+        }
+    }
+    Ok(versions)
+}
+
+/// The versions in `schema`'s `__diesel_schema_migrations` that are not facedb's: other diesel
+/// applications' rows, which a reset keeps.
+pub fn other_applications_versions(db: &mut Db, schema: &SchemaName) -> Result<Vec<String>> {
+    let ours = facedb_versions(db, schema)?;
+    Ok(recorded_versions(db, schema)?
+        .into_iter()
+        .filter(|v| !ours.contains(v))
+        .collect())
+}
+
+/// Forgets facedb's migrations in `schema`: drops `__diesel_schema_migrations` when it holds
+/// nothing else, or else deletes only facedb's rows from it. `versions` are facedb's, read before
+/// its metadata went. Runs inside the caller's transaction.
+pub fn forget(db: &mut Db, schema: &SchemaName, versions: &[String]) -> Result<()> {
+    use diesel::prelude::*;
+
+    let table = schema.qualify(MIGRATIONS_TABLE);
+    let others = recorded_versions(db, schema)?
+        .into_iter()
+        .any(|v| !versions.contains(&v));
+    let sql = if others {
+        let listed = versions
+            .iter()
+            .map(|v| format!("'{}'", v.replace('\'', "''")))
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!("DELETE FROM {table} WHERE CAST(version AS TEXT) IN ({listed})")
+    } else {
+        format!("DROP TABLE IF EXISTS {table}")
+    };
+    match db {
+        Db::Postgres(conn) => diesel::sql_query(sql).execute(conn)?,
+        Db::Sqlite(conn) => diesel::sql_query(sql).execute(conn)?,
+    };
+    Ok(())
+}
+
+/// Reads which of facedb's migrations `schema` has applied, without writing anything (diesel's
+/// own harness creates its table first). Without `__diesel_schema_migrations` every migration
+/// is pending.
+pub fn state(db: &mut Db, schema: &SchemaName) -> Result<MigrationState> {
+    let migrations = known(db)?;
+    let versions = recorded_versions(db, schema)?;
+    let ours = crate::bookkeeping::recorded_migrations(db, schema)?;
     let mut state = MigrationState::default();
     for (name, version) in &migrations {
         if versions.contains(version) {
@@ -305,7 +375,7 @@ pub fn state(db: &mut Db, recorded: bool) -> Result<MigrationState> {
     }
     state.unknown = versions
         .into_iter()
-        .filter(|v| !migrations.iter().any(|(_, known)| known == v))
+        .filter(|v| !migrations.iter().any(|(_, known)| known == v) && ours.contains(v))
         .collect();
     Ok(state)
 }

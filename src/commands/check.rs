@@ -81,7 +81,7 @@ pub fn run(settings: &Settings, _args: &Args, progress: &Progress) -> Result<Che
     };
     progress.start(format!("reading the schema of {target}"));
     let expected = contract::expected(db.backend());
-    let found = catalog::read(&mut db, &contract::table_names())?;
+    let found = catalog::read(&mut db, &settings.schema, &contract::table_names())?;
     let differences: Vec<Reported> = compare::compare(&expected, &found)
         .into_iter()
         .map(|difference| Reported {

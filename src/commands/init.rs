@@ -10,6 +10,7 @@ use crate::config::Settings;
 use crate::connection;
 use crate::demo::{self, DemoData};
 use crate::error::Result;
+use crate::guard;
 use crate::progress::Progress;
 
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -72,10 +73,11 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Init
         progress.done(format!("created database {target}"));
     }
     progress.start(format!("applying the schema to {target}"));
+    guard::check_shadowing(&mut db, &settings.schema, "init", &target)?;
     // SQLite rebuilds tables to adopt a database, which needs foreign keys off for the transaction.
-    let relaxed = !created_database && adopt::relax_foreign_keys(&mut db)?;
-    let result = db.exclusive(settings.lock_timeout, |db| {
-        let setup = set_up(db, settings, None)?;
+    let relaxed = !created_database && adopt::relax_foreign_keys(&mut db, &settings.schema)?;
+    let result = db.exclusive(&settings.schema, settings.lock_timeout, |db| {
+        let setup = set_up(db, settings, "init", None)?;
         let demo_data = if args.with_demo_data {
             Some(demo::add_demo_data(db)?)
         } else {

@@ -18,10 +18,11 @@ use serde::Serialize;
 
 use crate::adopt::{self, Adoption};
 use crate::bookkeeping::{self, ENVIRONMENT_KEY};
-use crate::config::Settings;
+use crate::config::{SchemaName, Settings};
 use crate::connection::Db;
 use crate::error::{Error, Result};
 use crate::guard;
+use crate::inventory::{self, Ownership};
 use crate::migrations;
 use crate::progress::Progress;
 use crate::seed::{self, SeededAdmin};
@@ -78,13 +79,27 @@ pub struct SetupOutcome {
 /// pending migrations, records the environment (`environment`, else `ENV`) unless one is
 /// recorded, and seeds the admin. Runs inside the caller's locked transaction, so a warm run is a
 /// handful of cheap queries.
-fn set_up(db: &mut Db, settings: &Settings, environment: Option<&str>) -> Result<SetupOutcome> {
-    let adopted = if adopt::needed(db)? {
-        Some(adopt::adopt(db, &settings.target.display())?)
+fn set_up(
+    db: &mut Db,
+    settings: &Settings,
+    command: &str,
+    environment: Option<&str>,
+) -> Result<SetupOutcome> {
+    let schema = &settings.schema;
+    let target = settings.target.display();
+    create_schema(db, schema)?;
+    let ownership = inventory::ownership(db, schema)?;
+    ownership.require(command, &target, schema)?;
+    let adopted = if ownership == Ownership::Legacy {
+        Some(adopt::adopt(db, schema, &target)?)
     } else {
         None
     };
     let applied_migrations = migrations::apply_pending(db)?;
+    // Every migration of this binary is applied now; record them as facedb's (see bookkeeping).
+    if adopted.is_some() || !applied_migrations.is_empty() {
+        bookkeeping::record_migrations(db, &migrations::known_versions(db)?)?;
+    }
     let environment = environment.unwrap_or(&settings.environment);
     let environment = bookkeeping::record_once(db, ENVIRONMENT_KEY, environment)?;
     let protected = guard::protected_by(settings, Some(&environment));
@@ -100,6 +115,23 @@ fn set_up(db: &mut Db, settings: &Settings, environment: Option<&str>) -> Result
         environment,
         adopted,
     })
+}
+
+/// PostgreSQL: creates `schema` when it does not exist yet (inside the caller's transaction, so
+/// a refused or failed command leaves none behind).
+fn create_schema(db: &mut Db, schema: &SchemaName) -> Result<()> {
+    use diesel::RunQueryDsl;
+    if let Db::Postgres(conn) = db {
+        let exists: bool = diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
+            "{} IS NOT NULL",
+            schema.namespace()
+        )))
+        .get_result(conn)?;
+        if !exists {
+            diesel::sql_query(format!("CREATE SCHEMA {}", schema.quoted())).execute(conn)?;
+        }
+    }
+    Ok(())
 }
 
 /// `1 migration`, `2 migrations`.

@@ -7,11 +7,11 @@ use serde::Serialize;
 
 use crate::bookkeeping::{self, ENVIRONMENT_KEY};
 use crate::commands::{set_up, SeedArgs, SetupOutcome};
-use crate::config::Settings;
+use crate::config::{SchemaName, Settings};
 use crate::connection;
 use crate::error::{Error, Result};
 use crate::guard;
-use crate::inventory::{self, Dependent, TableCount, TenantRows};
+use crate::inventory::{self, Dependent, Ownership, TableCount, TenantRows};
 use crate::migrations;
 use crate::progress::Progress;
 
@@ -88,28 +88,34 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
     if created_database {
         progress.done(format!("created database {target}"));
     }
+    let schema = &settings.schema;
+    guard::check_shadowing(&mut db, schema, "reset", &target)?;
     // The database may say it is production even when ENV does not.
     let recorded = if created_database {
         None
     } else {
-        bookkeeping::recorded(&mut db, ENVIRONMENT_KEY)?
+        bookkeeping::recorded(&mut db, schema, ENVIRONMENT_KEY)?
     };
     guard::check_reset(settings, recorded.as_deref(), args.allow_production)?;
+    // Before the prompt: nobody is asked about tables facedb would then refuse to drop.
+    inventory::ownership(&mut db, schema)?.require("reset", &target, schema)?;
     progress.start(format!("counting rows in {target}"));
     let counts = if created_database {
         Vec::new()
     } else {
-        inventory::count_rows(&mut db)?
+        inventory::count_rows(&mut db, schema)?
     };
     if !args.force && !counts.is_empty() {
-        let by_tenant = inventory::tenant_rows(&mut db, &counts)?;
+        let by_tenant = inventory::tenant_rows(&mut db, schema, &counts)?;
         progress.suspend(|| confirm(settings, &counts, by_tenant.as_deref()))?;
     }
     progress.start(format!("resetting {target}"));
-    let setup = db.exclusive(settings.lock_timeout, |db| {
-        inventory::drop_owned(db, &target)?;
+    let setup = db.exclusive(schema, settings.lock_timeout, |db| {
+        // Again under the lock: what it drops is what it proved its own.
+        inventory::ownership(db, schema)?.require("reset", &target, schema)?;
+        inventory::drop_owned(db, schema, &target)?;
         // The database keeps the environment it was set up for.
-        set_up(db, settings, recorded.as_deref())
+        set_up(db, settings, "reset", recorded.as_deref())
     })?;
     if !created_database {
         let rows = counts.iter().map(|c| c.rows).sum::<i64>() as usize;
@@ -215,11 +221,19 @@ pub struct DryRunReport {
     pub dry_run: bool,
     pub target: String,
     pub backend: &'static str,
+    /// The schema it looks at (`main` on SQLite).
+    pub schema: SchemaName,
     /// `false`: the reset would create the database.
     pub database_exists: bool,
     pub would_drop: WouldDrop,
     /// Objects facedb does not own that depend on what it owns: the reset would refuse (exit 5).
     pub blockers: Vec<Dependent>,
+    /// Tables with facedb's names that facedb cannot show are its own, each with why: the reset
+    /// would refuse (exit 5).
+    pub not_owned: Vec<String>,
+    /// facedb's table names that the connection's search_path resolves to another schema's
+    /// tables: the reset would refuse (exit 5).
+    pub shadowed: Vec<String>,
     pub would_apply_migrations: Vec<String>,
     /// The username of the admin the reset would seed.
     pub would_seed_admin: String,
@@ -230,6 +244,9 @@ pub struct WouldDrop {
     /// Rows per facedb table that exists.
     pub tables: Vec<TableCount>,
     pub bookkeeping_tables: Vec<String>,
+    /// Other diesel applications' versions in a shared `__diesel_schema_migrations`: the reset
+    /// deletes only facedb's rows there, and keeps the table (then not in `bookkeeping_tables`).
+    pub kept_migrations: Vec<String>,
     /// PostgreSQL enum types (SQLite has none).
     pub types: Vec<String>,
 }
@@ -237,6 +254,15 @@ pub struct WouldDrop {
 impl DryRunReport {
     /// Why the real command would refuse, if it would.
     pub fn refusal(&self) -> Option<String> {
+        let (command, target, schema) = (self.command, &self.target, &self.schema);
+        if let Some(refusal) = guard::shadowing_refusal(&self.shadowed, command, target, schema) {
+            return Some(format!("{refusal} (dry run)"));
+        }
+        if !self.not_owned.is_empty() {
+            return Ownership::Unproven(self.not_owned.clone())
+                .refusal(command, target, schema)
+                .map(|refusal| format!("{refusal} (dry run)"));
+        }
         (!self.blockers.is_empty()).then(|| {
             format!(
                 "cannot reset {}: {}. facedb drops only what it owns; drop or change what it names first (dry run: nothing was changed)",
@@ -254,7 +280,23 @@ impl std::fmt::Display for DryRunReport {
             super::plural(self.would_apply_migrations.len(), "migration"),
             self.would_seed_admin
         );
-        let what = if !self.blockers.is_empty() {
+        let what = if !self.shadowed.is_empty() {
+            format!(
+                "{} would be refused (exit 5): the search_path shows other tables under facedb's names",
+                self.command
+            )
+        } else if !self.not_owned.is_empty() {
+            format!(
+                "{} would be refused (exit 5): {} with facedb's names {} not facedb's own",
+                self.command,
+                super::plural(self.not_owned.len(), "table"),
+                if self.not_owned.len() == 1 {
+                    "is"
+                } else {
+                    "are"
+                }
+            )
+        } else if !self.blockers.is_empty() {
             let count = self.blockers.len();
             format!(
                 "{} would be refused (exit 5): {} facedb does not own {} on what it owns",
@@ -307,29 +349,43 @@ pub fn dry_run(
     progress.start(format!("connecting to {target}"));
     let db = connection::open_existing(settings, progress)?;
     let database_exists = db.is_some();
-    let (would_drop, blockers) = match db {
-        Some(mut db) => {
-            progress.start(format!("looking at {target}"));
-            let would_drop = WouldDrop {
-                tables: inventory::count_rows(&mut db)?,
-                bookkeeping_tables: inventory::existing_bookkeeping_tables(&mut db)?,
-                types: inventory::existing_types(&mut db)?,
-            };
-            (would_drop, inventory::foreign_dependents(&mut db)?)
-        }
-        None => (WouldDrop::default(), Vec::new()),
-    };
-    let report = DryRunReport {
+    let schema = &settings.schema;
+    let mut report = DryRunReport {
         command,
         dry_run: true,
         target,
         backend: settings.target.backend_key(),
+        schema: schema.clone(),
         database_exists,
-        would_drop,
-        blockers,
+        would_drop: WouldDrop::default(),
+        blockers: Vec::new(),
+        not_owned: Vec::new(),
+        shadowed: Vec::new(),
         would_apply_migrations: migrations::all_names(settings.target.backend()),
         would_seed_admin: settings.admin.username.clone(),
     };
+    if let Some(mut db) = db {
+        progress.start(format!("looking at {}", report.target));
+        report.shadowed = guard::shadows(&mut db, schema)?;
+        if let Ownership::Unproven(tables) = inventory::ownership(&mut db, schema)? {
+            report.not_owned = tables;
+        }
+        // A reset refused for these drops nothing: the dry run shows nothing to drop.
+        if report.shadowed.is_empty() && report.not_owned.is_empty() {
+            let kept_migrations = migrations::other_applications_versions(&mut db, schema)?;
+            let mut bookkeeping_tables = inventory::existing_bookkeeping_tables(&mut db, schema)?;
+            if !kept_migrations.is_empty() {
+                bookkeeping_tables.retain(|t| t != migrations::MIGRATIONS_TABLE);
+            }
+            report.would_drop = WouldDrop {
+                tables: inventory::count_rows(&mut db, schema)?,
+                bookkeeping_tables,
+                kept_migrations,
+                types: inventory::existing_types(&mut db, schema)?,
+            };
+            report.blockers = inventory::foreign_dependents(&mut db, schema)?;
+        }
+    }
     report.show(progress);
     Ok(report)
 }
@@ -338,7 +394,7 @@ impl DryRunReport {
     /// The details, on stderr: each table with its rows, the bookkeeping tables and the types.
     /// What would stop the reset is the error line `cli` prints.
     fn show(&self, progress: &Progress) {
-        if !self.database_exists {
+        if !self.database_exists || !self.shadowed.is_empty() || !self.not_owned.is_empty() {
             return;
         }
         let drop = &self.would_drop;
@@ -359,6 +415,13 @@ impl DryRunReport {
         }
         for table in &drop.bookkeeping_tables {
             progress.info(format!("  {table:<width$}  (bookkeeping)"));
+        }
+        if !drop.kept_migrations.is_empty() {
+            progress.info(format!(
+                "  facedb's rows of {} (other applications' {} stay)",
+                migrations::MIGRATIONS_TABLE,
+                super::plural(drop.kept_migrations.len(), "version")
+            ));
         }
         for name in &drop.types {
             progress.info(format!("  type {name}"));

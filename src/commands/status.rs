@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::bookkeeping::{self, ENVIRONMENT_KEY};
 use crate::catalog;
-use crate::config::Settings;
+use crate::config::{SchemaName, Settings};
 use crate::connection::{self, Db};
 use crate::contract;
 use crate::error::{ExitCode, Result};
@@ -229,11 +229,12 @@ pub fn run(settings: &Settings, _args: &Args, progress: &Progress) -> Result<Sta
     progress.start(format!("reading the state of {target}"));
     report.database_exists = true;
     report.server_version = Some(server_version(&mut db)?);
-    let names = catalog::table_names(&mut db)?;
+    let schema = &settings.schema;
+    let names = catalog::table_names(&mut db, schema)?;
     let has = |table: &str| names.iter().any(|n| n == table);
-    report.environment = bookkeeping::recorded(&mut db, ENVIRONMENT_KEY)?;
-    report.migrations = migrations::state(&mut db, has("__diesel_schema_migrations"))?;
-    let counts = inventory::count_rows(&mut db)?;
+    report.environment = bookkeeping::recorded(&mut db, schema, ENVIRONMENT_KEY)?;
+    report.migrations = migrations::state(&mut db, schema)?;
+    let counts = inventory::count_rows(&mut db, schema)?;
     for table in &mut report.tables {
         if let Some(count) = counts.iter().find(|c| c.table == table.table) {
             table.present = true;
@@ -242,7 +243,7 @@ pub fn run(settings: &Settings, _args: &Args, progress: &Progress) -> Result<Sta
         }
     }
     if has("users") {
-        report.system_admin = system_admin_exists(&mut db).ok();
+        report.system_admin = system_admin_exists(&mut db, schema).ok();
     }
     report.other_tables = names
         .iter()
@@ -280,10 +281,11 @@ struct Exists {
 
 /// Whether a user with role SYSTEM_ADMIN exists. The role is compared as text, so that a
 /// renamed enum label is an answer (no) rather than an error.
-fn system_admin_exists(db: &mut Db) -> Result<bool> {
-    let query = diesel::sql_query(
-        "SELECT EXISTS (SELECT 1 FROM users WHERE CAST(role AS TEXT) = 'SYSTEM_ADMIN') AS \"exists\"",
-    );
+fn system_admin_exists(db: &mut Db, schema: &SchemaName) -> Result<bool> {
+    let query = diesel::sql_query(format!(
+        "SELECT EXISTS (SELECT 1 FROM {} WHERE CAST(role AS TEXT) = 'SYSTEM_ADMIN') AS \"exists\"",
+        schema.qualify("users")
+    ));
     let row: Exists = match db {
         Db::Postgres(conn) => query.get_result(conn)?,
         Db::Sqlite(conn) => query.get_result(conn)?,

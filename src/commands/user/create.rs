@@ -178,7 +178,7 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Crea
     let user_id = uuid::Uuid::new_v4().to_string();
 
     progress.start(format!("creating user '{}'", person.username));
-    db.transaction(settings.lock_timeout, |db| {
+    db.transaction(&settings.schema, settings.lock_timeout, |db| {
         // Again inside the transaction: another process may have changed things meanwhile.
         check_placement(db, &target, tenant.as_deref(), site)?;
         check_username_free(db, &target, &person.username)?;

@@ -78,7 +78,9 @@ pub(crate) fn open_existing(settings: &Settings, progress: &Progress) -> Result<
     let target = settings.target.display();
     progress.start(format!("connecting to {target}"));
     let (mut db, _) = connection::open(settings, false, progress)?;
-    if !inventory::table_exists(&mut db, "users")? {
+    // Users are read and written under their plain name, as the API does.
+    crate::guard::check_shadowing(&mut db, &settings.schema, "manage users in", &target)?;
+    if !inventory::table_exists(&mut db, &settings.schema, "users")? {
         return Err(Error::Usage(format!(
             "{target} has no facedb schema (no users table); run `facedb init` first"
         )));

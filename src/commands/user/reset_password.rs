@@ -71,7 +71,7 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
     drop(password);
 
     progress.start(format!("setting the password of '{username}'"));
-    db.transaction(settings.lock_timeout, |db| {
+    db.transaction(&settings.schema, settings.lock_timeout, |db| {
         let now = now_utc();
         let update = diesel::update(users::table.filter(users::username.eq(username))).set((
             users::password_hash.eq(&password_hash),
