@@ -110,8 +110,10 @@ fn confirm_pg_target(conn: &mut PgConnection, target: &PgTarget) -> Result<()> {
         diesel::sql_query("SELECT current_database() AS database").get_result(conn)?;
     if reached.database != target.dbname {
         return Err(Error::Usage(format!(
-            "facedb was told to work on database '{}' but the server connected it to '{}'; nothing was changed. Check the PG* environment variables and the connection settings",
-            target.dbname, reached.database
+            "{} connected to database '{}', not to '{}' as configured (a pooler alias or a service pointing elsewhere?); nothing was changed. Configure the database's own name, or make the pooler's alias the same name",
+            target.display(),
+            reached.database,
+            target.dbname
         )));
     }
     Ok(())

@@ -15,5 +15,6 @@ mod models;
 mod production;
 mod prompt;
 mod scale;
+mod target;
 mod toolkit;
 mod users;
