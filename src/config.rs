@@ -599,7 +599,7 @@ impl PgTarget {
             "/{}",
             utf8_percent_encode(&dbname, NON_ALPHANUMERIC)
         ));
-        let rewritten: Vec<(String, String)> = query
+        let mut rewritten: Vec<(String, String)> = query
             .iter()
             .filter(|(k, _)| k != "dbname")
             .map(|(k, v)| match (k.as_str(), v.as_str()) {
@@ -609,6 +609,10 @@ impl PgTarget {
                 _ => (k.clone(), v.clone()),
             })
             .collect();
+        // The user facedb names is the one it logs in as, not PGUSER's or the system user's.
+        if url.username().is_empty() && query_value("user").is_none() {
+            rewritten.push(("user".to_owned(), user.clone()));
+        }
         if rewritten.is_empty() {
             url.set_query(None);
         } else {
