@@ -1122,6 +1122,143 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_process_variable_falls_through_to_the_env_file() {
+        let file = [
+            ("ENV", "production"),
+            ("DATABASE_URL", "postgres://f@filehost/filedb"),
+        ];
+        let process = [("ENV", ""), ("DATABASE_URL", "")];
+        let settings =
+            Settings::from_sources(&Overrides::default(), &env(&process, &file)).unwrap();
+        assert_eq!(settings.environment, "production");
+        assert_eq!(settings.target.display(), "filehost:5432/filedb");
+        assert_eq!(
+            settings.target_source,
+            TargetSource::DatabaseUrl(Origin::File(PathBuf::from(".env")))
+        );
+        // Empty in both: unset, the default.
+        let settings =
+            Settings::from_sources(&Overrides::default(), &env(&[("ENV", "")], &[("ENV", "")]))
+                .unwrap();
+        assert_eq!(settings.environment, "dev");
+    }
+
+    #[test]
+    fn the_target_source_says_where_each_part_came_from() {
+        let source = |process: &[(&str, &str)], file: &[(&str, &str)]| {
+            let settings =
+                Settings::from_sources(&Overrides::default(), &env(process, file)).unwrap();
+            (
+                settings.target_source.to_string(),
+                settings.target_source.is_implicit(),
+            )
+        };
+        assert_eq!(
+            source(&[], &[]),
+            (
+                "built-in defaults: no DATABASE_URL or DB_* set".to_owned(),
+                true
+            )
+        );
+        assert_eq!(
+            source(&[("DATABASE_URL", "x.db")], &[]),
+            ("from DATABASE_URL".to_owned(), false)
+        );
+        assert_eq!(
+            source(&[("DB_NAME", "app")], &[("DB_HOST", "db")]),
+            (
+                "from DB_HOST in ./.env and DB_NAME in the environment; built-in defaults for the other DB_* parts"
+                    .to_owned(),
+                true
+            )
+        );
+        let all: Vec<(&str, &str)> = DB_PARTS.iter().map(|name| (*name, "5")).collect();
+        assert!(!source(&all, &[]).1, "every part set on purpose");
+    }
+
+    #[test]
+    fn parameters_that_redirect_libpq_are_refused_and_dbname_lives_in_the_path() {
+        for (url, says) in [
+            ("postgres://u@h/a?dbname=b", "database twice"),
+            ("postgres://u@h/a?host=other", "host twice"),
+            ("postgres://u@h:5433/a?port=5434", "port twice"),
+            ("postgres://u:p@h/a?password=q", "password twice"),
+            ("postgres://h/a?user=x&user=y", "?user= twice"),
+            ("postgres://u@h/a?service=prod", "?service="),
+            ("postgres://u@h/a?servicefile=/x", "?servicefile="),
+            ("postgres://u@h/a?hostaddr=10.0.0.1", "?hostaddr="),
+            ("postgres://u@h/a?options=-csearch_path%3Dx", "search_path"),
+        ] {
+            let err = Target::parse(url, "DATABASE_URL").unwrap_err();
+            assert!(matches!(err, Error::Usage(_)), "{url}: {err}");
+            assert!(err.to_string().contains(says), "{url}: {err}");
+        }
+        let Target::Postgres(pg) =
+            Target::parse("postgres://u@h/?dbname=b&sslmode=require", "x").unwrap()
+        else {
+            unreachable!()
+        };
+        assert_eq!(pg.dbname, "b");
+        let url = pg.connection_url(None);
+        assert!(
+            url.starts_with("postgresql://u@h/b?sslmode=require&"),
+            "{url}"
+        );
+        assert!(!url.contains("dbname="), "{url}");
+        // No user in the URL: the one facedb names, not PGUSER's.
+        let Target::Postgres(pg) = Target::parse("postgres://h/app", "x").unwrap() else {
+            unreachable!()
+        };
+        assert!(pg.connection_url(None).contains("user=postgres"));
+    }
+
+    #[test]
+    fn a_bad_percent_sign_names_the_part_but_not_the_value() {
+        for (url, part) in [
+            ("postgres://u:my secret%zz@h/d", "user or password"),
+            ("postgres://u@h/d%g1", "database name"),
+            ("postgres://u@h/d?application_name=%", "query string"),
+        ] {
+            let err = Target::parse(url, "DATABASE_URL").unwrap_err().to_string();
+            assert!(err.contains(part), "{url}: {err}");
+            assert!(!err.contains("secret") && !err.contains("%zz"), "{err}");
+        }
+    }
+
+    #[test]
+    fn secrets_cover_every_form_of_the_password() {
+        let Target::Postgres(pg) = Target::parse("postgres://u:p-ss.w~rd wö@h/d", "x").unwrap()
+        else {
+            unreachable!()
+        };
+        let secrets = pg.secrets();
+        for form in [
+            "p-ss.w~rd wö",
+            // As the URL holds it (and libpq receives it), percent-encoded, form-encoded.
+            "p-ss.w~rd%20w%C3%B6",
+            "p%2Dss%2Ew%7Erd%20w%C3%B6",
+            "p-ss.w%7Erd+w%C3%B6",
+        ] {
+            assert!(secrets.iter().any(|s| s == form), "{form}: {secrets:?}");
+        }
+    }
+
+    #[test]
+    fn sqlite_uri_filenames_and_memory_are_refused() {
+        for url in [
+            "sqlite:///file:victim.db",
+            "file:victim.db?x=.db",
+            "File:x.sqlite",
+            "sqlite://:memory:",
+            "sqlite:///:memory:",
+        ] {
+            let err = Target::parse(url, "DATABASE_URL").unwrap_err();
+            assert!(matches!(err, Error::Usage(_)), "{url}: {err}");
+        }
+        assert!(Target::parse("./file:odd.db", "x").is_ok());
+    }
+
+    #[test]
     fn debug_never_shows_the_password() {
         let target = Target::parse("postgres://u:hunter2@h/d", "x").unwrap();
         assert!(!format!("{target:?}").contains("hunter2"));
