@@ -183,6 +183,15 @@ impl Environment {
         self.lookup(key).map(|(value, _)| value)
     }
 
+    /// A variable of the process only (libpq reads no env file), if set and not empty.
+    fn process_only(&self, key: &str) -> Option<String> {
+        match &self.process {
+            Some(map) => map.get(key).cloned(),
+            None => std::env::var(key).ok(),
+        }
+        .filter(|v| !v.is_empty())
+    }
+
     /// A variable's value and where it came from. An empty value counts as unset wherever it is:
     /// an empty process variable falls through to the file.
     pub fn lookup(&self, key: &str) -> Option<(String, Origin)> {
@@ -409,6 +418,19 @@ impl Target {
             Some(url) => Target::parse(&url, &source.setting())?,
             None => Target::Postgres(PgTarget::from_parts(env)?),
         };
+        if target.backend() == Backend::Postgres {
+            // libpq applies these under the URL's back, whatever it names.
+            if let Some(key) = REDIRECTING_VARIABLES
+                .iter()
+                .find(|key| env.process_only(key).is_some())
+            {
+                return Err(Error::Usage(format!(
+                    "{key} is set in the environment: libpq would use it to connect elsewhere than {} names; unset it and name the host, port and database in {}",
+                    target.display(),
+                    source.setting()
+                )));
+            }
+        }
         Ok((target, source))
     }
 
@@ -734,6 +756,10 @@ fn check_percent_encoding(rest: &str, source: &str) -> Result<()> {
         "{source} has a '%' that does not start a percent-encoded byte in its {part}; write a literal % as %25 (percent-encode special characters)"
     )))
 }
+
+/// libpq's environment variables that would send it to another address or database than the URL
+/// names: `PGHOSTADDR` replaces the host's address, a `PGSERVICE` entry may add a `hostaddr`.
+const REDIRECTING_VARIABLES: [&str; 2] = ["PGHOSTADDR", "PGSERVICE"];
 
 /// Query parameters that would send libpq to another server or database than the one facedb
 /// names, guards and confirms.
@@ -1210,6 +1236,23 @@ mod tests {
             unreachable!()
         };
         assert!(pg.connection_url(None).contains("user=postgres"));
+    }
+
+    #[test]
+    fn libpq_variables_that_redirect_are_refused_for_postgres_only() {
+        for key in REDIRECTING_VARIABLES {
+            let e = env(&[(key, "10.0.0.9")], &[]);
+            let err = Settings::from_sources(&Overrides::default(), &e).unwrap_err();
+            assert!(matches!(err, Error::Usage(_)), "{err}");
+            assert!(err.to_string().contains(key), "{err}");
+            // Empty is unset; in the env file libpq never sees it; SQLite does not care.
+            let quiet = [env(&[(key, "")], &[]), env(&[], &[(key, "10.0.0.9")])];
+            for e in quiet {
+                assert!(Settings::from_sources(&Overrides::default(), &e).is_ok());
+            }
+            let sqlite = env(&[(key, "x"), ("DATABASE_URL", "app.db")], &[]);
+            assert!(Settings::from_sources(&Overrides::default(), &sqlite).is_ok());
+        }
     }
 
     #[test]

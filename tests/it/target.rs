@@ -106,6 +106,18 @@ fn parameters_that_redirect_libpq_are_refused_before_connecting() {
             .stderr_has("--database-url");
         one_error_line(&out);
     }
+    // The same through libpq's own variables, which apply whatever the URL says.
+    for (key, value) in [("PGHOSTADDR", "10.0.0.1"), ("PGSERVICE", "prod")] {
+        let out = run_in(
+            dir.path(),
+            &[(key, value), ("DATABASE_URL", &base)],
+            &["init"],
+        )
+        .code(2)
+        .stderr_has(&format!("{key} is set in the environment"));
+        one_error_line(&out);
+    }
+    assert_eq!(listing(dir.path()), Vec::<String>::new());
 }
 
 /// `file:` names are SQLite URIs: `file:facedb.db?x=.db` would open facedb.db while facedb looked
