@@ -97,9 +97,9 @@ fn announce(settings: &Settings, progress: &Progress) {
     }
 }
 
-/// What the server says it connected to. libpq can be redirected behind the URL's back (PGHOSTADDR
-/// and the like): the database facedb shows, guards and confirms must be the one it works on.
-/// One autocommit SELECT, no session state.
+/// The database the server says it connected to must be the configured one: a pooler can map the
+/// configured name onto another database, and the database facedb shows, guards and asks to
+/// confirm must be the one it works on. One autocommit SELECT, no session state.
 fn confirm_pg_target(conn: &mut PgConnection, target: &PgTarget) -> Result<()> {
     #[derive(diesel::QueryableByName)]
     struct Reached {
