@@ -272,6 +272,9 @@ fn the_target_line_names_where_the_target_came_from() {
     run_in(path, &[], &["init"])
         .success()
         .stderr_has("target dotenv.db (from DATABASE_URL in ./.env)");
+    let status = run_in(path, &[], &["status", "--json"]).success();
+    let report: serde_json::Value = serde_json::from_str(&status.stdout).expect("JSON");
+    assert_eq!(report["target_source"], "from DATABASE_URL in ./.env");
     let quiet = run_in(path, &[], &["init", "--quiet"]).success();
     assert_eq!(quiet.stderr, "", "--quiet prints no target line");
 
