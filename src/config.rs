@@ -68,6 +68,19 @@ impl Settings {
 
     pub fn from_sources(overrides: &Overrides, env: &Environment) -> Result<Settings> {
         let (target, target_source) = Target::configured(overrides, env)?;
+        if target.backend() == Backend::Postgres {
+            // libpq applies these behind the URL's back, whatever it names.
+            if let Some(key) = REDIRECTING_VARIABLES
+                .iter()
+                .find(|key| env.process_only(key).is_some())
+            {
+                return Err(Error::Usage(format!(
+                    "{key} is set in the environment: libpq would use it to connect elsewhere than {} names; unset it and name the host, port and database in {}",
+                    target.display(),
+                    target_source.setting()
+                )));
+            }
+        }
         let echo = overrides.echo
             || env.get("DATABASE_ECHO").is_some_and(|v| {
                 matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on")
@@ -418,19 +431,6 @@ impl Target {
             Some(url) => Target::parse(&url, &source.setting())?,
             None => Target::Postgres(PgTarget::from_parts(env)?),
         };
-        if target.backend() == Backend::Postgres {
-            // libpq applies these under the URL's back, whatever it names.
-            if let Some(key) = REDIRECTING_VARIABLES
-                .iter()
-                .find(|key| env.process_only(key).is_some())
-            {
-                return Err(Error::Usage(format!(
-                    "{key} is set in the environment: libpq would use it to connect elsewhere than {} names; unset it and name the host, port and database in {}",
-                    target.display(),
-                    source.setting()
-                )));
-            }
-        }
         Ok((target, source))
     }
 
