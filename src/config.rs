@@ -1,8 +1,9 @@
 //! Where the database is and how facedb talks to it.
 //!
-//! Precedence, highest first: command-line flag, process environment, `.env` file, default.
-//! The `.env` file is read into a map rather than into the process environment, so that the
-//! order stays explicit and testable.
+//! Precedence, highest first: command-line flag, process environment, `.env` file, default; an
+//! empty value counts as unset wherever it is, so an empty process variable falls through to the
+//! `.env` file. The `.env` file is read into a map rather than into the process environment, so
+//! that the order stays explicit and testable.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -23,6 +24,8 @@ const DEFAULT_ENV_FILE: &str = ".env";
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub target: Target,
+    /// Where the target came from, for the `target … (from …)` line and connection errors.
+    pub target_source: TargetSource,
     /// `None` keeps a `connect_timeout` the URL already names, else `DEFAULT_CONNECT_TIMEOUT`.
     pub connect_timeout: Option<Duration>,
     pub lock_timeout: Duration,
@@ -63,11 +66,24 @@ impl Settings {
     /// Only the database, from the same sources: for commands that never connect (`facedb sql`).
     pub fn resolve_target(overrides: &Overrides) -> Result<Target> {
         let env = Environment::load(overrides.env_file.as_deref())?;
-        Target::configured(overrides, &env)
+        Ok(Target::configured(overrides, &env)?.0)
     }
 
     pub fn from_sources(overrides: &Overrides, env: &Environment) -> Result<Settings> {
-        let target = Target::configured(overrides, env)?;
+        let (target, target_source) = Target::configured(overrides, env)?;
+        if target.backend() == Backend::Postgres {
+            // libpq applies these behind the URL's back, whatever it names.
+            if let Some(key) = REDIRECTING_VARIABLES
+                .iter()
+                .find(|key| env.process_only(key).is_some())
+            {
+                return Err(Error::Usage(format!(
+                    "{key} is set in the environment: libpq would use it to connect elsewhere than {} names; unset it and name the host, port and database in {}",
+                    target.display(),
+                    target_source.setting()
+                )));
+            }
+        }
         let echo = overrides.echo
             || env.get("DATABASE_ECHO").is_some_and(|v| {
                 matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on")
@@ -97,6 +113,7 @@ impl Settings {
         Ok(Settings {
             schema,
             target,
+            target_source,
             connect_timeout: overrides.connect_timeout,
             lock_timeout: overrides.lock_timeout.unwrap_or(DEFAULT_LOCK_TIMEOUT),
             echo,
@@ -114,7 +131,9 @@ impl Settings {
             database_url: Some(database_url.to_owned()),
             ..Overrides::default()
         };
-        Settings::from_sources(&overrides, &Environment::default())
+        let mut settings = Settings::from_sources(&overrides, &Environment::default())?;
+        settings.target_source = TargetSource::Caller;
+        Ok(settings)
     }
 }
 
@@ -189,7 +208,28 @@ impl std::fmt::Display for SchemaName {
 #[derive(Debug, Default)]
 pub struct Environment {
     file: HashMap<String, String>,
+    /// The file as given (`--env-file`) or `.env`, for naming where a value came from.
+    file_path: PathBuf,
     process: Option<HashMap<String, String>>,
+}
+
+/// Where a variable's value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    Process,
+    File(PathBuf),
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::Process => write!(f, "the environment"),
+            Origin::File(path) if path.is_relative() && path.parent() == Some(Path::new("")) => {
+                write!(f, "./{}", path.display())
+            }
+            Origin::File(path) => write!(f, "{}", path.display()),
+        }
+    }
 }
 
 impl Environment {
@@ -212,6 +252,7 @@ impl Environment {
         };
         Ok(Environment {
             file,
+            file_path: path.to_owned(),
             process: None,
         })
     }
@@ -223,19 +264,42 @@ impl Environment {
     ) -> Environment {
         Environment {
             file,
+            file_path: PathBuf::from(DEFAULT_ENV_FILE),
             process: Some(process),
         }
     }
 
     /// A variable's value; an empty value counts as unset.
     pub fn get(&self, key: &str) -> Option<String> {
+        self.lookup(key).map(|(value, _)| value)
+    }
+
+    /// A variable of the process only (libpq reads no env file), if set and not empty.
+    fn process_only(&self, key: &str) -> Option<String> {
+        match &self.process {
+            Some(map) => map.get(key).cloned(),
+            None => std::env::var(key).ok(),
+        }
+        .filter(|v| !v.is_empty())
+    }
+
+    /// A variable's value and where it came from. An empty value counts as unset wherever it is:
+    /// an empty process variable falls through to the file.
+    pub fn lookup(&self, key: &str) -> Option<(String, Origin)> {
         let from_process = match &self.process {
             Some(map) => map.get(key).cloned(),
             None => std::env::var(key).ok(),
         };
-        from_process
-            .or_else(|| self.file.get(key).cloned())
-            .filter(|v| !v.is_empty())
+        let from_file = || {
+            self.file
+                .get(key)
+                .filter(|v| !v.is_empty())
+                .map(|v| (v.clone(), Origin::File(self.file_path.clone())))
+        };
+        match from_process {
+            Some(value) if !value.is_empty() => Some((value, Origin::Process)),
+            _ => from_file(),
+        }
     }
 }
 
@@ -337,16 +401,115 @@ impl Backend {
     }
 }
 
-impl Target {
-    /// The database named by `--database-url`, else `DATABASE_URL`, else the `DB_*` variables.
-    pub fn configured(overrides: &Overrides, env: &Environment) -> Result<Target> {
-        match &overrides.database_url {
-            Some(url) => Target::parse(url, "--database-url"),
-            None => match env.get("DATABASE_URL") {
-                Some(url) => Target::parse(&url, "DATABASE_URL"),
-                None => Ok(Target::Postgres(PgTarget::from_parts(env)?)),
-            },
+/// Where the target came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetSource {
+    /// `--database-url`.
+    Flag,
+    /// A URL handed to the library (`Settings::for_url`).
+    Caller,
+    /// `DATABASE_URL`, from the process or a file.
+    DatabaseUrl(Origin),
+    /// The `DB_*` variables that are set, each with its origin; none set: built-in defaults.
+    Parts(Vec<(&'static str, Origin)>),
+}
+
+/// The variables `PgTarget::from_parts` reads.
+const DB_PARTS: [&str; 5] = ["DB_HOST", "DB_PORT", "DB_USER", "DB_PASSWORD", "DB_NAME"];
+
+impl TargetSource {
+    /// Whether the person may not know where the target came from: a file or built-in defaults
+    /// decided some of it. A flag or a process variable was set on purpose.
+    pub fn is_implicit(&self) -> bool {
+        match self {
+            TargetSource::Flag | TargetSource::Caller => false,
+            TargetSource::DatabaseUrl(origin) => *origin != Origin::Process,
+            TargetSource::Parts(parts) => {
+                parts.len() < DB_PARTS.len()
+                    || parts.iter().any(|(_, origin)| *origin != Origin::Process)
+            }
         }
+    }
+
+    /// The setting a person changes to point facedb elsewhere, for URL and connection errors.
+    pub fn setting(&self) -> String {
+        match self {
+            TargetSource::Flag => "--database-url".to_owned(),
+            TargetSource::Caller => "the database URL".to_owned(),
+            TargetSource::DatabaseUrl(Origin::Process) => "DATABASE_URL".to_owned(),
+            TargetSource::DatabaseUrl(origin) => format!("DATABASE_URL in {origin}"),
+            TargetSource::Parts(_) => "DB_HOST/DB_PORT (or DATABASE_URL)".to_owned(),
+        }
+    }
+
+    /// Where the credentials are set, for a failed login.
+    pub fn credentials_setting(&self) -> String {
+        match self {
+            TargetSource::Parts(_) => "the credentials in DB_USER/DB_PASSWORD".to_owned(),
+            url => format!("the credentials in {}", url.setting()),
+        }
+    }
+}
+
+impl std::fmt::Display for TargetSource {
+    /// `from DATABASE_URL in ./.env`, `built-in defaults: no DATABASE_URL or DB_* set`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TargetSource::Parts(parts) if parts.is_empty() => {
+                write!(f, "built-in defaults: no DATABASE_URL or DB_* set")
+            }
+            TargetSource::Parts(parts) => {
+                let mut origins: Vec<&Origin> = Vec::new();
+                for (_, origin) in parts {
+                    if !origins.contains(&origin) {
+                        origins.push(origin);
+                    }
+                }
+                let groups: Vec<String> = origins
+                    .iter()
+                    .map(|origin| {
+                        let names: Vec<&str> = parts
+                            .iter()
+                            .filter(|(_, o)| o == *origin)
+                            .map(|(name, _)| *name)
+                            .collect();
+                        format!("{} in {origin}", names.join(", "))
+                    })
+                    .collect();
+                write!(f, "from {}", groups.join(" and "))?;
+                if parts.len() < DB_PARTS.len() {
+                    write!(f, "; built-in defaults for the other DB_* parts")?;
+                }
+                Ok(())
+            }
+            other => write!(f, "from {}", other.setting()),
+        }
+    }
+}
+
+impl Target {
+    /// The database named by `--database-url`, else `DATABASE_URL`, else the `DB_*` variables,
+    /// and where it came from.
+    pub fn configured(overrides: &Overrides, env: &Environment) -> Result<(Target, TargetSource)> {
+        let source = match (&overrides.database_url, env.lookup("DATABASE_URL")) {
+            (Some(_), _) => TargetSource::Flag,
+            (None, Some((_, origin))) => TargetSource::DatabaseUrl(origin),
+            (None, None) => TargetSource::Parts(
+                DB_PARTS
+                    .iter()
+                    .filter_map(|name| env.lookup(name).map(|(_, origin)| (*name, origin)))
+                    .collect(),
+            ),
+        };
+        let url = overrides
+            .database_url
+            .clone()
+            .or_else(|| env.get("DATABASE_URL"));
+        let target = match url {
+            Some(url) => Target::parse(&url, &source.setting())?,
+            None => Target::Postgres(PgTarget::from_parts(env)?),
+        };
+        Ok((target, source))
     }
 
     /// Parses a database URL given by `source` (named in errors, the URL never is).
@@ -360,9 +523,7 @@ impl Target {
         match backend {
             Some("postgres" | "postgresql") => Ok(Target::Postgres(PgTarget::from_url(url, source)?)),
             Some("sqlite") => Ok(Target::Sqlite(SqliteTarget::from_url(url, source)?)),
-            None if is_sqlite_path(url) => Ok(Target::Sqlite(SqliteTarget {
-                path: PathBuf::from(url),
-            })),
+            None if is_sqlite_path(url) => Ok(Target::Sqlite(SqliteTarget::new(url, source)?)),
             _ => Err(Error::Usage(format!(
                 "{source} is not a database URL facedb understands{}; use postgres://user:password@host:5432/dbname \
                  (also postgresql://, postgresql+asyncpg://, postgresql+psycopg2://), \
@@ -397,14 +558,6 @@ impl Target {
 
     pub fn backend_name(&self) -> &'static str {
         self.backend().name()
-    }
-
-    /// Strings that must never reach output: the password, raw and as written in the URL.
-    pub fn secrets(&self) -> Vec<String> {
-        match self {
-            Target::Postgres(pg) => pg.password.iter().cloned().collect(),
-            Target::Sqlite(_) => Vec::new(),
-        }
     }
 }
 
@@ -504,6 +657,7 @@ impl PgTarget {
             .split_once("://")
             .map(|(_, rest)| rest)
             .unwrap_or_default();
+        check_percent_encoding(rest, source)?;
         let mut url = Url::parse(&format!(
             "postgresql://{}",
             move_credentials_of_hostless_url(rest)
@@ -511,6 +665,7 @@ impl PgTarget {
         .map_err(|e| invalid(e.to_string()))?;
         let decode = |s: &str| percent_decode_str(s).decode_utf8_lossy().into_owned();
         let query: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+        check_query_parameters(&url, &query, source)?;
         let query_value = |key: &str| query.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
 
         let host = match url.host_str() {
@@ -538,16 +693,29 @@ impl PgTarget {
             name => name,
         };
         check_name_length(&dbname, &format!("the database name in {source}"))?;
-        // asyncpg spells libpq's sslmode as `ssl`.
-        if query.iter().any(|(k, _)| k == "ssl") {
-            let rewritten: Vec<(String, String)> = query
-                .iter()
-                .map(|(k, v)| match (k.as_str(), v.as_str()) {
-                    ("ssl", "true") => ("sslmode".to_owned(), "require".to_owned()),
-                    ("ssl", _) => ("sslmode".to_owned(), v.clone()),
-                    _ => (k.clone(), v.clone()),
-                })
-                .collect();
+        // The database is named once, in the path: libpq must not fall back to PGDATABASE or read
+        // `?dbname=` in another place than facedb does.
+        url.set_path(&format!(
+            "/{}",
+            utf8_percent_encode(&dbname, NON_ALPHANUMERIC)
+        ));
+        let mut rewritten: Vec<(String, String)> = query
+            .iter()
+            .filter(|(k, _)| k != "dbname")
+            .map(|(k, v)| match (k.as_str(), v.as_str()) {
+                // asyncpg spells libpq's sslmode as `ssl`.
+                ("ssl", "true") => ("sslmode".to_owned(), "require".to_owned()),
+                ("ssl", _) => ("sslmode".to_owned(), v.clone()),
+                _ => (k.clone(), v.clone()),
+            })
+            .collect();
+        // The user facedb names is the one it logs in as, not PGUSER's or the system user's.
+        if url.username().is_empty() && query_value("user").is_none() {
+            rewritten.push(("user".to_owned(), user.clone()));
+        }
+        if rewritten.is_empty() {
+            url.set_query(None);
+        } else {
             url.query_pairs_mut().clear().extend_pairs(rewritten);
         }
         Ok(PgTarget {
@@ -608,6 +776,30 @@ impl PgTarget {
         self.password.as_deref()
     }
 
+    /// Strings that must never reach output: the password decoded, as the URL holds it,
+    /// percent-encoded and form-encoded. None when it is empty or the user name (it would hide the user).
+    pub fn secrets(&self) -> Vec<String> {
+        let Some(password) = self
+            .password
+            .as_deref()
+            .filter(|p| !p.is_empty() && *p != self.user)
+        else {
+            return Vec::new();
+        };
+        let mut secrets = vec![
+            password.to_owned(),
+            utf8_percent_encode(password, NON_ALPHANUMERIC).to_string(),
+        ];
+        secrets.extend(self.url.password().map(str::to_owned));
+        // As a query parameter (a socket directory's URL), the password is form-encoded.
+        secrets.push(url::form_urlencoded::byte_serialize(password.as_bytes()).collect());
+        secrets.sort();
+        secrets.dedup();
+        // The longest first, so that a shorter form inside a longer one leaves nothing behind.
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        secrets
+    }
+
     /// The connect timeout that applies, for messages.
     pub fn effective_connect_timeout(&self, flag: Option<Duration>) -> Duration {
         flag.or_else(|| {
@@ -619,6 +811,74 @@ impl PgTarget {
         })
         .unwrap_or(DEFAULT_CONNECT_TIMEOUT)
     }
+}
+
+/// libpq rejects a `%` not followed by two hex digits, and quotes the offending part (the
+/// password, re-encoded) in its message: refuse first, naming only the part.
+fn check_percent_encoding(rest: &str, source: &str) -> Result<()> {
+    let bytes = rest.as_bytes();
+    let bad = bytes.iter().enumerate().find(|&(i, &b)| {
+        b == b'%'
+            && !(bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+    });
+    let Some((at, _)) = bad else { return Ok(()) };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let part = match rest[..authority_end].rfind('@') {
+        Some(userinfo_end) if at < userinfo_end => "user or password",
+        _ if at < authority_end => "host",
+        _ if rest[..at].contains('?') => "query string",
+        _ => "database name",
+    };
+    Err(Error::Usage(format!(
+        "{source} has a '%' that does not start a percent-encoded byte in its {part}; write a literal % as %25 (percent-encode special characters)"
+    )))
+}
+
+/// libpq's environment variables that would send it to another address or database than the URL
+/// names: `PGHOSTADDR` replaces the host's address, a `PGSERVICE` entry may add a `hostaddr`.
+const REDIRECTING_VARIABLES: [&str; 2] = ["PGHOSTADDR", "PGSERVICE"];
+
+/// Query parameters that would send libpq to another server or database than the one facedb
+/// names, guards and confirms.
+const REDIRECTING_PARAMETERS: [&str; 3] = ["service", "servicefile", "hostaddr"];
+
+/// Refuses a query string that redirects libpq behind facedb's back: a service definition, a
+/// `hostaddr`, a part named both in the URL and in the query (libpq takes the query's), a
+/// parameter given twice (libpq takes the last), or `options` that set the `search_path`.
+fn check_query_parameters(url: &Url, query: &[(String, String)], source: &str) -> Result<()> {
+    let refuse = |why: String| Err(Error::Usage(format!("{source} {why}")));
+    for (index, (key, value)) in query.iter().enumerate() {
+        if REDIRECTING_PARAMETERS.contains(&key.as_str()) {
+            return refuse(format!(
+                "has ?{key}=, which can point libpq at another server or database than the one facedb shows and guards; put the host, port and database name in the URL itself"
+            ));
+        }
+        if query[..index].iter().any(|(k, _)| k == key) {
+            return refuse(format!("gives ?{key}= twice; give it once"));
+        }
+        if key == "options" && value.to_ascii_lowercase().contains("search_path") {
+            return refuse(
+                "sets search_path in ?options=, which would change the schema facedb works in; remove it".to_owned(),
+            );
+        }
+    }
+    let in_url = [
+        ("host", url.host_str().is_some_and(|h| !h.is_empty())),
+        ("port", url.port().is_some()),
+        ("user", !url.username().is_empty()),
+        ("password", url.password().is_some()),
+        ("dbname", !url.path().trim_start_matches('/').is_empty()),
+    ];
+    for (key, named) in in_url {
+        if named && query.iter().any(|(k, _)| k == key) {
+            let part = if key == "dbname" { "database" } else { key };
+            return refuse(format!(
+                "names the {part} twice, in the URL and as ?{key}= (libpq would use the second); keep one"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// PostgreSQL's longest name, in bytes (NAMEDATALEN - 1).
@@ -709,6 +969,26 @@ impl SqliteTarget {
             return Err(Error::Usage(format!(
                 "{source} names no SQLite file{}; use sqlite:///relative/file.db or sqlite:////absolute/file.db",
                 if path.is_empty() { String::new() } else { format!(" (folder {path})") }
+            )));
+        }
+        SqliteTarget::new(&path, source)
+    }
+
+    /// A plain file path. SQLite reads a name starting with `file:` as a URI (diesel opens with
+    /// SQLITE_OPEN_URI), which may open another file than the one named (`file:victim.db?x=.db`)
+    /// or none at all (`mode=memory`); `:memory:` keeps nothing. Both are refused.
+    fn new(path: &str, source: &str) -> Result<SqliteTarget> {
+        if path
+            .get(..5)
+            .is_some_and(|p| p.eq_ignore_ascii_case("file:"))
+        {
+            return Err(Error::Usage(format!(
+                "{source} names a SQLite URI filename (file:...), which SQLite may resolve to another file than the one facedb checks; name the file as a plain path (./{path} if the name really starts with file:)"
+            )));
+        }
+        if path == ":memory:" {
+            return Err(Error::Usage(format!(
+                "{source} names SQLite's in-memory database, which keeps nothing once facedb exits; name a file such as facedb.db"
             )));
         }
         Ok(SqliteTarget {
@@ -943,6 +1223,160 @@ mod tests {
             let err = parse_duration(too_long).unwrap_err();
             assert!(err.contains("at most 24h"), "{too_long}: {err}");
         }
+    }
+
+    #[test]
+    fn an_empty_process_variable_falls_through_to_the_env_file() {
+        let file = [
+            ("ENV", "production"),
+            ("DATABASE_URL", "postgres://f@filehost/filedb"),
+        ];
+        let process = [("ENV", ""), ("DATABASE_URL", "")];
+        let settings =
+            Settings::from_sources(&Overrides::default(), &env(&process, &file)).unwrap();
+        assert_eq!(settings.environment, "production");
+        assert_eq!(settings.target.display(), "filehost:5432/filedb");
+        assert_eq!(
+            settings.target_source,
+            TargetSource::DatabaseUrl(Origin::File(PathBuf::from(".env")))
+        );
+        // Empty in both: unset, the default.
+        let settings =
+            Settings::from_sources(&Overrides::default(), &env(&[("ENV", "")], &[("ENV", "")]))
+                .unwrap();
+        assert_eq!(settings.environment, "dev");
+    }
+
+    #[test]
+    fn the_target_source_says_where_each_part_came_from() {
+        let source = |process: &[(&str, &str)], file: &[(&str, &str)]| {
+            let settings =
+                Settings::from_sources(&Overrides::default(), &env(process, file)).unwrap();
+            (
+                settings.target_source.to_string(),
+                settings.target_source.is_implicit(),
+            )
+        };
+        assert_eq!(
+            source(&[], &[]),
+            (
+                "built-in defaults: no DATABASE_URL or DB_* set".to_owned(),
+                true
+            )
+        );
+        assert_eq!(
+            source(&[("DATABASE_URL", "x.db")], &[]),
+            ("from DATABASE_URL".to_owned(), false)
+        );
+        assert_eq!(
+            source(&[("DB_NAME", "app")], &[("DB_HOST", "db")]),
+            (
+                "from DB_HOST in ./.env and DB_NAME in the environment; built-in defaults for the other DB_* parts"
+                    .to_owned(),
+                true
+            )
+        );
+        let all: Vec<(&str, &str)> = DB_PARTS.iter().map(|name| (*name, "5")).collect();
+        assert!(!source(&all, &[]).1, "every part set on purpose");
+    }
+
+    #[test]
+    fn parameters_that_redirect_libpq_are_refused_and_dbname_lives_in_the_path() {
+        for (url, says) in [
+            ("postgres://u@h/a?dbname=b", "database twice"),
+            ("postgres://u@h/a?host=other", "host twice"),
+            ("postgres://u@h:5433/a?port=5434", "port twice"),
+            ("postgres://u:p@h/a?password=q", "password twice"),
+            ("postgres://h/a?user=x&user=y", "?user= twice"),
+            ("postgres://u@h/a?service=prod", "?service="),
+            ("postgres://u@h/a?servicefile=/x", "?servicefile="),
+            ("postgres://u@h/a?hostaddr=10.0.0.1", "?hostaddr="),
+            ("postgres://u@h/a?options=-csearch_path%3Dx", "search_path"),
+        ] {
+            let err = Target::parse(url, "DATABASE_URL").unwrap_err();
+            assert!(matches!(err, Error::Usage(_)), "{url}: {err}");
+            assert!(err.to_string().contains(says), "{url}: {err}");
+        }
+        let Target::Postgres(pg) =
+            Target::parse("postgres://u@h/?dbname=b&sslmode=require", "x").unwrap()
+        else {
+            unreachable!()
+        };
+        assert_eq!(pg.dbname, "b");
+        let url = pg.connection_url(None);
+        assert!(
+            url.starts_with("postgresql://u@h/b?sslmode=require&"),
+            "{url}"
+        );
+        assert!(!url.contains("dbname="), "{url}");
+        // No user in the URL: the one facedb names, not PGUSER's.
+        let Target::Postgres(pg) = Target::parse("postgres://h/app", "x").unwrap() else {
+            unreachable!()
+        };
+        assert!(pg.connection_url(None).contains("user=postgres"));
+    }
+
+    #[test]
+    fn libpq_variables_that_redirect_are_refused_for_postgres_only() {
+        for key in REDIRECTING_VARIABLES {
+            let e = env(&[(key, "10.0.0.9")], &[]);
+            let err = Settings::from_sources(&Overrides::default(), &e).unwrap_err();
+            assert!(matches!(err, Error::Usage(_)), "{err}");
+            assert!(err.to_string().contains(key), "{err}");
+            // Empty is unset; in the env file libpq never sees it; SQLite does not care.
+            let quiet = [env(&[(key, "")], &[]), env(&[], &[(key, "10.0.0.9")])];
+            for e in quiet {
+                assert!(Settings::from_sources(&Overrides::default(), &e).is_ok());
+            }
+            let sqlite = env(&[(key, "x"), ("DATABASE_URL", "app.db")], &[]);
+            assert!(Settings::from_sources(&Overrides::default(), &sqlite).is_ok());
+        }
+    }
+
+    #[test]
+    fn a_bad_percent_sign_names_the_part_but_not_the_value() {
+        for (url, part) in [
+            ("postgres://u:my secret%zz@h/d", "user or password"),
+            ("postgres://u@h/d%g1", "database name"),
+            ("postgres://u@h/d?application_name=%", "query string"),
+        ] {
+            let err = Target::parse(url, "DATABASE_URL").unwrap_err().to_string();
+            assert!(err.contains(part), "{url}: {err}");
+            assert!(!err.contains("secret") && !err.contains("%zz"), "{err}");
+        }
+    }
+
+    #[test]
+    fn secrets_cover_every_form_of_the_password() {
+        let Target::Postgres(pg) = Target::parse("postgres://u:p-ss.w~rd wö@h/d", "x").unwrap()
+        else {
+            unreachable!()
+        };
+        let secrets = pg.secrets();
+        for form in [
+            "p-ss.w~rd wö",
+            // As the URL holds it (and libpq receives it), percent-encoded, form-encoded.
+            "p-ss.w~rd%20w%C3%B6",
+            "p%2Dss%2Ew%7Erd%20w%C3%B6",
+            "p-ss.w%7Erd+w%C3%B6",
+        ] {
+            assert!(secrets.iter().any(|s| s == form), "{form}: {secrets:?}");
+        }
+    }
+
+    #[test]
+    fn sqlite_uri_filenames_and_memory_are_refused() {
+        for url in [
+            "sqlite:///file:victim.db",
+            "file:victim.db?x=.db",
+            "File:x.sqlite",
+            "sqlite://:memory:",
+            "sqlite:///:memory:",
+        ] {
+            let err = Target::parse(url, "DATABASE_URL").unwrap_err();
+            assert!(matches!(err, Error::Usage(_)), "{url}: {err}");
+        }
+        assert!(Target::parse("./file:odd.db", "x").is_ok());
     }
 
     #[test]

@@ -14,6 +14,7 @@ use diesel::{Connection, RunQueryDsl};
 
 use crate::config::{PgTarget, Settings, SqliteTarget, Target};
 use crate::error::{Error, Result};
+use crate::guard;
 use crate::lock::humanize;
 use crate::progress::Progress;
 
@@ -43,12 +44,14 @@ impl PgFailure {
 /// Opens the target. With `create_missing`, a database that does not exist yet is created first;
 /// the returned flag says whether that happened.
 pub fn open(settings: &Settings, create_missing: bool, progress: &Progress) -> Result<(Db, bool)> {
+    announce(settings, progress);
     match &settings.target {
         Target::Postgres(target) => {
             let url = target.connection_url(settings.connect_timeout);
             let (mut conn, created) = match connect_pg_waiting(target, &url, settings, progress) {
                 Ok(conn) => (conn, false),
                 Err(PgFailure::MissingDatabase) if create_missing => {
+                    guard::check_new_database(settings)?;
                     let created = create_pg_database(target, settings)?;
                     let conn =
                         connect_pg(target, &url, settings).map_err(|f| f.into_error(target))?;
@@ -56,17 +59,22 @@ pub fn open(settings: &Settings, create_missing: bool, progress: &Progress) -> R
                 }
                 Err(failure) => return Err(failure.into_error(target)),
             };
+            confirm_pg_target(&mut conn, target)?;
             if settings.echo {
                 conn.set_instrumentation(Echo);
             }
             Ok((Db::Postgres(conn), created))
         }
         Target::Sqlite(target) => {
-            if !target.path.exists() && !create_missing {
-                return Err(Error::Usage(format!(
-                    "SQLite database {} does not exist; run `facedb init` first",
-                    target.path.display()
-                )));
+            check_sqlite_path(target)?;
+            if !target.path.exists() {
+                if !create_missing {
+                    return Err(Error::Usage(format!(
+                        "SQLite database {} does not exist; run `facedb init` first",
+                        target.path.display()
+                    )));
+                }
+                guard::check_new_database(settings)?;
             }
             let (mut conn, created) = connect_sqlite(target, settings)?;
             if settings.echo {
@@ -77,20 +85,73 @@ pub fn open(settings: &Settings, create_missing: bool, progress: &Progress) -> R
     }
 }
 
+/// Names the target and where it came from when the person may not know: a `.env` file or
+/// built-in defaults chose it (a flag or a process variable was set on purpose).
+fn announce(settings: &Settings, progress: &Progress) {
+    if settings.target_source.is_implicit() {
+        progress.info(format!(
+            "target {} ({})",
+            settings.target.display(),
+            settings.target_source
+        ));
+    }
+}
+
+/// The database the server says it connected to must be the configured one: a pooler can map the
+/// configured name onto another database, and the database facedb shows, guards and asks to
+/// confirm must be the one it works on. One autocommit SELECT, no session state.
+fn confirm_pg_target(conn: &mut PgConnection, target: &PgTarget) -> Result<()> {
+    #[derive(diesel::QueryableByName)]
+    struct Reached {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        database: String,
+    }
+    let reached: Reached =
+        diesel::sql_query("SELECT current_database() AS database").get_result(conn)?;
+    if reached.database != target.dbname {
+        return Err(Error::Usage(format!(
+            "{} connected to database '{}', not to '{}' as configured (a pooler alias or a service pointing elsewhere?); nothing was changed. Configure the database's own name, or make the pooler's alias the same name",
+            target.display(),
+            reached.database,
+            target.dbname
+        )));
+    }
+    Ok(())
+}
+
+/// A folder is no SQLite database: said the same way by every command, the ones that only look
+/// included, before anything is opened or created.
+fn check_sqlite_path(target: &SqliteTarget) -> Result<()> {
+    let path = &target.path;
+    if path.is_dir() {
+        return Err(Error::Usage(format!(
+            "{} is a folder, not a SQLite database file; name a file in it, e.g. {}",
+            path.display(),
+            path.join("facedb.db").display()
+        )));
+    }
+    Ok(())
+}
+
 /// Opens the target only if it exists, for commands that look without touching: nothing is
 /// created, and the session is read-only (PostgreSQL's `default_transaction_read_only`, SQLite's
 /// `query_only`). `None` when the PostgreSQL database or the SQLite file does not exist.
 pub fn open_existing(settings: &Settings, progress: &Progress) -> Result<Option<Db>> {
+    announce(settings, progress);
     let mut db = match &settings.target {
         Target::Postgres(target) => {
             let url = target.connection_url(settings.connect_timeout);
             match connect_pg_waiting(target, &url, settings, progress) {
-                Ok(conn) => Db::Postgres(conn),
+                Ok(mut conn) => {
+                    confirm_pg_target(&mut conn, target)?;
+                    Db::Postgres(conn)
+                }
                 Err(PgFailure::MissingDatabase) => return Ok(None),
                 Err(failure) => return Err(failure.into_error(target)),
             }
         }
         Target::Sqlite(target) => {
+            check_sqlite_path(target)?;
             if !target.path.is_file() {
                 return Ok(None);
             }
@@ -187,7 +248,7 @@ const RETRY_INTERVAL: Duration = Duration::from_millis(250);
 /// Classifies by the driver's own words; only what is shown is scrubbed of the password (a
 /// password such as `x` would otherwise turn "does not exist" into "does not e***ist").
 fn classify_pg_error(target: &PgTarget, settings: &Settings, message: &str) -> PgFailure {
-    let shown = scrub(message, target.password(), &target.user);
+    let shown = scrub(message, target);
     let lower = message.to_lowercase();
     let at = format!("PostgreSQL at {}:{}", target.host, target.port);
     if lower.contains("database \"") && lower.contains("does not exist") {
@@ -216,8 +277,9 @@ fn classify_pg_error(target: &PgTarget, settings: &Settings, message: &str) -> P
     }
     if let Some(reason) = auth_reason {
         return PgFailure::Other(Error::Connection(format!(
-            "cannot log in to {at} as '{}' ({reason}): check DB_USER/DB_PASSWORD or the credentials in DATABASE_URL",
-            target.user
+            "cannot log in to {at} as '{}' ({reason}): check {}",
+            target.user,
+            settings.target_source.credentials_setting()
         )));
     }
     let reason = if lower.contains("connection refused") {
@@ -243,7 +305,8 @@ fn classify_pg_error(target: &PgTarget, settings: &Settings, message: &str) -> P
         first_line(&shown)
     };
     PgFailure::Unreachable(Error::Connection(format!(
-        "cannot connect to {at} ({reason}): is the server running? Set DATABASE_URL or DB_HOST/DB_PORT"
+        "cannot connect to {at} ({reason}): is the server running? Check {}",
+        settings.target_source.setting()
     )))
 }
 
@@ -296,13 +359,6 @@ fn create_pg_database(target: &PgTarget, settings: &Settings) -> Result<bool> {
 /// (of several started together, exactly one does).
 fn connect_sqlite(target: &SqliteTarget, settings: &Settings) -> Result<(SqliteConnection, bool)> {
     let path = &target.path;
-    if path.is_dir() {
-        return Err(Error::Usage(format!(
-            "{} is a folder, not a SQLite database file; name a file in it, e.g. {}",
-            path.display(),
-            path.join("facedb.db").display()
-        )));
-    }
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         if !parent.is_dir() {
             return Err(Error::Usage(format!(
@@ -330,12 +386,24 @@ fn connect_sqlite(target: &SqliteTarget, settings: &Settings) -> Result<(SqliteC
     let path_str = path.to_str().ok_or_else(|| {
         Error::Usage(format!("SQLite path {} is not valid UTF-8", path.display()))
     })?;
-    let mut conn = SqliteConnection::establish(path_str).map_err(|e| {
-        Error::Connection(format!(
-            "cannot open SQLite database {} ({e})",
-            path.display()
-        ))
-    })?;
+    let opened = SqliteConnection::establish(path_str)
+        .map_err(|e| {
+            Error::Connection(format!(
+                "cannot open SQLite database {} ({e})",
+                path.display()
+            ))
+        })
+        .and_then(|mut conn| confirm_sqlite_file(&mut conn, target).map(|()| conn));
+    let mut conn = match opened {
+        Ok(conn) => conn,
+        Err(error) => {
+            // The empty file this process made is no one's database.
+            if created {
+                let _ = std::fs::remove_file(path);
+            }
+            return Err(error);
+        }
+    };
     // Parallel facedb processes wait for each other's write lock for up to the lock timeout.
     let busy_ms = settings.lock_timeout.as_millis().min(i32::MAX as u128);
     diesel::sql_query(format!("PRAGMA busy_timeout = {busy_ms}")).execute(&mut conn)?;
@@ -343,22 +411,51 @@ fn connect_sqlite(target: &SqliteTarget, settings: &Settings) -> Result<(SqliteC
     Ok((conn, created))
 }
 
+/// The file SQLite opened must be the one facedb checked, created and names.
+fn confirm_sqlite_file(conn: &mut SqliteConnection, target: &SqliteTarget) -> Result<()> {
+    #[derive(diesel::QueryableByName)]
+    struct DatabaseFile {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        file: String,
+    }
+    let files: Vec<DatabaseFile> = diesel::sql_query("PRAGMA database_list").load(conn)?;
+    let opened = files
+        .into_iter()
+        .find(|f| f.name == "main")
+        .map(|f| std::path::PathBuf::from(f.file));
+    let same = match (&opened, std::fs::canonicalize(&target.path)) {
+        (Some(opened), Ok(expected)) => std::fs::canonicalize(opened).is_ok_and(|o| o == expected),
+        _ => false,
+    };
+    if !same {
+        return Err(Error::Usage(format!(
+            "SQLite opened {} instead of {}; nothing was changed. Name the database file as a plain path",
+            opened
+                .filter(|o| !o.as_os_str().is_empty())
+                .map(|o| o.display().to_string())
+                .unwrap_or_else(|| "a temporary database".to_owned()),
+            target.path.display()
+        )));
+    }
+    Ok(())
+}
+
 /// Quotes a PostgreSQL identifier: any name works and none can inject SQL.
 pub fn quote_identifier(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-/// Removes a password from a message that came from the server or the driver.
-pub fn scrub(message: &str, password: Option<&str>, user: &str) -> String {
-    match password {
-        Some(password) if !password.is_empty() && password != user => {
-            let encoded =
-                percent_encoding::utf8_percent_encode(password, percent_encoding::NON_ALPHANUMERIC)
-                    .to_string();
-            message.replace(password, "***").replace(&encoded, "***")
-        }
-        _ => message.to_owned(),
-    }
+/// Removes the password, in each form it may take, from a message that came from the server or
+/// the driver.
+fn scrub(message: &str, target: &PgTarget) -> String {
+    target
+        .secrets()
+        .iter()
+        .fold(message.to_owned(), |text, secret| {
+            text.replace(secret, "***")
+        })
 }
 
 /// The first line of a libpq message without its `connection to server at …, port N failed:`

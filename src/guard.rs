@@ -7,6 +7,7 @@ use diesel::{QueryableByName, RunQueryDsl};
 use crate::config::{SchemaName, Settings};
 use crate::connection::Db;
 use crate::error::{Error, Result};
+use crate::seed;
 
 /// `prod`, `production` and `staging`, in any case.
 pub fn is_protected(environment: &str) -> bool {
@@ -24,6 +25,16 @@ pub fn protected_by(settings: &Settings, recorded: Option<&str>) -> Option<Strin
         recorded
             .filter(|r| is_protected(r))
             .map(|r| format!("the database was set up with ENV={r}"))
+    }
+}
+
+/// Refuses to create a database that would then refuse its admin: a new database records `ENV`,
+/// and a protected one may not get the default admin password. Checked before anything is
+/// created, so that the refusal leaves nothing behind.
+pub fn check_new_database(settings: &Settings) -> Result<()> {
+    match protected_by(settings, None) {
+        Some(reason) => seed::check_password_allowed(&settings.admin, Some(&reason)),
+        None => Ok(()),
     }
 }
 

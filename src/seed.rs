@@ -74,13 +74,7 @@ pub fn seed_admin(
     if exists {
         return Ok(None);
     }
-    if let (true, Some(reason)) = (seed.uses_default_password(), protected) {
-        return Err(Error::Refused(format!(
-            "refusing to seed system admin '{}' with the default password: {reason}. \
-             Pass the password with --admin-password-stdin or FACEDB_ADMIN_PASSWORD; nothing was changed",
-            seed.username
-        )));
-    }
+    check_password_allowed(seed, protected)?;
     if seed.password.is_empty() {
         return Err(Error::Usage(
             "the admin password is empty; give one with --admin-password-stdin or FACEDB_ADMIN_PASSWORD".to_owned(),
@@ -116,6 +110,18 @@ pub fn seed_admin(
         default_password: seed.uses_default_password(),
         password_hash: scheme,
     }))
+}
+
+/// Refuses the default password where `protected` says why it is not allowed.
+pub fn check_password_allowed(seed: &AdminSeed, protected: Option<&str>) -> Result<()> {
+    match protected {
+        Some(reason) if seed.uses_default_password() => Err(Error::Refused(format!(
+            "refusing to seed system admin '{}' with the default password: {reason}. \
+             Pass the password with --admin-password-stdin or FACEDB_ADMIN_PASSWORD; nothing was changed",
+            seed.username
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// The current UTC time at microsecond precision: what PostgreSQL stores, and the

@@ -24,6 +24,8 @@ pub struct StatusReport {
     pub command: &'static str,
     /// `host:port/dbname` or the SQLite file.
     pub target: String,
+    /// Where the target came from: `from DATABASE_URL in ./.env`, `built-in defaults: …`.
+    pub target_source: String,
     pub backend: &'static str,
     pub database_exists: bool,
     /// `SHOW server_version` or `sqlite_version()`; `null` when the database does not exist.
@@ -204,6 +206,7 @@ pub fn run(settings: &Settings, _args: &Args, progress: &Progress) -> Result<Sta
     let mut report = StatusReport {
         command: "status",
         target: target.clone(),
+        target_source: settings.target_source.to_string(),
         backend: settings.target.backend_key(),
         database_exists: false,
         server_version: None,

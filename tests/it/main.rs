@@ -16,5 +16,6 @@ mod ownership;
 mod production;
 mod prompt;
 mod scale;
+mod target;
 mod toolkit;
 mod users;

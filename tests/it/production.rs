@@ -85,6 +85,8 @@ fn staging_is_protected_too_in_any_case() {
 #[test]
 fn production_init_refuses_the_default_password_and_changes_nothing() {
     for db in TestDb::each() {
+        // An existing, empty database (a missing one is not even created: target.rs).
+        db.create_empty();
         let out = run_with_env(&db, &[("ENV", "production")], &["init"]).code(4);
         assert!(out.stderr.contains("default password"), "{}", out.stderr);
         assert!(
