@@ -92,17 +92,27 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
     let recorded = if created_database {
         None
     } else {
-        bookkeeping::recorded(&mut db, ENVIRONMENT_KEY)?
+        db.read_only(settings.lock_timeout, |db| {
+            bookkeeping::recorded(db, ENVIRONMENT_KEY)
+        })?
     };
     guard::check_reset(settings, recorded.as_deref(), args.allow_production)?;
     progress.start(format!("counting rows in {target}"));
-    let counts = if created_database {
-        Vec::new()
+    // What the prompt shows, read before it: no transaction stays open while a person thinks.
+    let (counts, by_tenant) = if created_database {
+        (Vec::new(), None)
     } else {
-        inventory::count_rows(&mut db)?
+        db.read_only(settings.lock_timeout, |db| {
+            let counts = inventory::count_rows(db)?;
+            let by_tenant = if !args.force && !counts.is_empty() {
+                inventory::tenant_rows(db, &counts)?
+            } else {
+                None
+            };
+            Ok((counts, by_tenant))
+        })?
     };
     if !args.force && !counts.is_empty() {
-        let by_tenant = inventory::tenant_rows(&mut db, &counts)?;
         progress.suspend(|| confirm(settings, &counts, by_tenant.as_deref()))?;
     }
     progress.start(format!("resetting {target}"));
@@ -310,12 +320,15 @@ pub fn dry_run(
     let (would_drop, blockers) = match db {
         Some(mut db) => {
             progress.start(format!("looking at {target}"));
-            let would_drop = WouldDrop {
-                tables: inventory::count_rows(&mut db)?,
-                bookkeeping_tables: inventory::existing_bookkeeping_tables(&mut db)?,
-                types: inventory::existing_types(&mut db)?,
-            };
-            (would_drop, inventory::foreign_dependents(&mut db)?)
+            db.read_only(settings.lock_timeout, |db| {
+                db.refuse_if_facedb_at_work("the dry run")?;
+                let would_drop = WouldDrop {
+                    tables: inventory::count_rows(db)?,
+                    bookkeeping_tables: inventory::existing_bookkeeping_tables(db)?,
+                    types: inventory::existing_types(db)?,
+                };
+                Ok((would_drop, inventory::foreign_dependents(db)?))
+            })?
         }
         None => (WouldDrop::default(), Vec::new()),
     };
