@@ -572,20 +572,90 @@ fn is_sqlite_path(url: &str) -> bool {
 /// A PostgreSQL database: the URL to connect with and its parts for messages.
 #[derive(Clone)]
 pub struct PgTarget {
+    /// With the first server as its host; `url_for` names the others to libpq.
     url: Url,
-    pub host: String,
-    pub port: u16,
+    /// The servers libpq tries in order (a URL's `h1:5432,h2:5432`, `DB_HOST=h1,h2`), at least one.
+    servers: Vec<Server>,
     pub dbname: String,
     pub user: String,
     password: Option<String>,
+}
+
+/// One server of a PostgreSQL target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Server {
+    /// A host name, an address, or a socket folder (starting with `/`).
+    pub host: String,
+    pub port: u16,
+}
+
+impl std::fmt::Display for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.host.contains(':') {
+            write!(f, "[{}]:{}", self.host, self.port)
+        } else {
+            write!(f, "{}:{}", self.host, self.port)
+        }
+    }
+}
+
+/// The servers of a host list and a port list as libpq pairs them: one port for every host, or
+/// one each; an empty entry is the default (localhost, 5432).
+fn pair_servers(hosts: &str, ports: Option<&str>, what: &str) -> Result<Vec<Server>> {
+    let hosts: Vec<&str> = hosts.split(',').map(str::trim).collect();
+    let ports: Vec<u16> = match ports {
+        None => vec![5432],
+        Some(ports) => ports
+            .split(',')
+            .map(|port| match port.trim() {
+                "" => Ok(5432),
+                port => parse_port(port, &format!("the port in {what}")),
+            })
+            .collect::<Result<_>>()?,
+    };
+    if ports.len() != 1 && ports.len() != hosts.len() {
+        return Err(Error::Usage(format!(
+            "{what} lists {} hosts and {} ports: give one port for all hosts, or one per host",
+            hosts.len(),
+            ports.len()
+        )));
+    }
+    Ok(hosts
+        .iter()
+        .enumerate()
+        .map(|(n, host)| Server {
+            host: match *host {
+                "" => "localhost".to_owned(),
+                host => host
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .to_owned(),
+            },
+            port: ports[if ports.len() == 1 { 0 } else { n }],
+        })
+        .collect())
+}
+
+/// A URL's `h1:5432,[::1]:5433,h3` as servers, each entry's port or 5432.
+fn url_servers(list: &str, source: &str) -> Result<Vec<Server>> {
+    list.split(',')
+        .map(|entry| {
+            let (host, port) = match entry.rsplit_once(':') {
+                // `[::1]` alone has colons but no port.
+                Some((host, port)) if !port.contains(']') => (host, Some(port)),
+                _ => (entry, None),
+            };
+            let mut servers = pair_servers(host, port, source)?;
+            Ok(servers.remove(0))
+        })
+        .collect()
 }
 
 // Hand-written so that a `{:?}` can never print the password.
 impl std::fmt::Debug for PgTarget {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PgTarget")
-            .field("host", &self.host)
-            .field("port", &self.port)
+            .field("servers", &self.servers)
             .field("dbname", &self.dbname)
             .field("user", &self.user)
             .finish_non_exhaustive()
@@ -596,11 +666,10 @@ impl PgTarget {
     /// Builds the target from DB_HOST, DB_PORT, DB_USER, DB_PASSWORD and DB_NAME. User, password
     /// and name are percent-encoded, so any character works.
     pub fn from_parts(env: &Environment) -> Result<PgTarget> {
-        let host = env.get("DB_HOST").unwrap_or_else(|| "localhost".to_owned());
-        let port = match env.get("DB_PORT") {
-            Some(port) => parse_port(&port, "DB_PORT")?,
-            None => 5432,
-        };
+        let hosts = env.get("DB_HOST").unwrap_or_else(|| "localhost".to_owned());
+        let ports = env.get("DB_PORT");
+        let servers = pair_servers(&hosts, ports.as_deref(), "DB_HOST/DB_PORT")?;
+        let Server { host, port } = servers[0].clone();
         let user = env.get("DB_USER").unwrap_or_else(|| "postgres".to_owned());
         let password = env
             .get("DB_PASSWORD")
@@ -638,8 +707,7 @@ impl PgTarget {
         })?;
         Ok(PgTarget {
             url,
-            host,
-            port,
+            servers,
             dbname,
             user,
             password: Some(password),
@@ -658,9 +726,12 @@ impl PgTarget {
             .map(|(_, rest)| rest)
             .unwrap_or_default();
         check_percent_encoding(rest, source)?;
+        // `url` takes one host: it parses the URL with the first server, libpq gets them all.
+        let (rest, listed) = split_server_list(rest);
+        let listed = listed.map(|list| url_servers(&list, source)).transpose()?;
         let mut url = Url::parse(&format!(
             "postgresql://{}",
-            move_credentials_of_hostless_url(rest)
+            move_credentials_of_hostless_url(&rest)
         ))
         .map_err(|e| invalid(e.to_string()))?;
         let decode = |s: &str| percent_decode_str(s).decode_utf8_lossy().into_owned();
@@ -668,16 +739,30 @@ impl PgTarget {
         check_query_parameters(&url, &query, source)?;
         let query_value = |key: &str| query.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
 
-        let host = match url.host_str() {
-            Some(h) if !h.is_empty() => decode(h),
-            _ => query_value("host").unwrap_or_else(|| "localhost".to_owned()),
+        // Query parameters win over the URL's own host and port, as in libpq.
+        let servers = match (query_value("host"), listed) {
+            (Some(hosts), _) => pair_servers(
+                &hosts,
+                query_value("port").as_deref(),
+                &format!("the host parameter of {source}"),
+            )?,
+            (None, Some(listed)) => listed,
+            (None, None) => {
+                let host = match url.host_str() {
+                    Some(h) if !h.is_empty() => {
+                        decode(h.trim_start_matches('[').trim_end_matches(']'))
+                    }
+                    _ => "localhost".to_owned(),
+                };
+                let port = match (query_value("port"), url.port()) {
+                    (Some(port), _) => parse_port(&port, &format!("the port in {source}"))?,
+                    (None, Some(port)) => port,
+                    (None, None) => 5432,
+                };
+                vec![Server { host, port }]
+            }
         };
-        let port = match (url.port(), query_value("port")) {
-            (Some(port), _) => port,
-            (None, Some(port)) => parse_port(&port, &format!("the port in {source}"))?,
-            (None, None) => 5432,
-        };
-        if port == 0 {
+        if servers.iter().any(|s| s.port == 0) {
             return Err(invalid("port 0".to_owned()));
         }
         let user = match url.username() {
@@ -720,16 +805,27 @@ impl PgTarget {
         }
         Ok(PgTarget {
             url,
-            host,
-            port,
+            servers,
             dbname,
             user,
             password,
         })
     }
 
+    /// `host:port/dbname`; with several servers `h1:5432,h2:5432/dbname`.
     pub fn display(&self) -> String {
-        format!("{}:{}/{}", self.host, self.port, self.dbname)
+        format!("{}/{}", self.servers(), self.dbname)
+    }
+
+    /// The servers as a list: `h1:5432,h2:5432`.
+    pub fn servers(&self) -> String {
+        let servers: Vec<String> = self.servers.iter().map(Server::to_string).collect();
+        servers.join(",")
+    }
+
+    /// Whether libpq may reach one of several servers (output then names the one it reached).
+    pub fn has_several_servers(&self) -> bool {
+        self.servers.len() > 1
     }
 
     /// The URL to connect to this database, with facedb's connection parameters.
@@ -750,14 +846,24 @@ impl PgTarget {
                 utf8_percent_encode(dbname, NON_ALPHANUMERIC)
             ));
         }
+        let several = self.has_several_servers();
         let keep: Vec<(String, String)> = url
             .query_pairs()
             .into_owned()
             .filter(|(k, _)| !(k == "dbname" && dbname.is_some()))
             .filter(|(k, _)| !(k == "connect_timeout" && connect_timeout.is_some()))
+            .filter(|(k, _)| !(several && (k == "host" || k == "port")))
             .collect();
         let has = |key: &str| keep.iter().any(|(k, _)| k == key);
         let mut pairs = keep.clone();
+        if several {
+            // libpq's query parameters override the URL's one host.
+            let list = |part: fn(&Server) -> String| {
+                self.servers.iter().map(part).collect::<Vec<_>>().join(",")
+            };
+            pairs.push(("host".to_owned(), list(|s| s.host.clone())));
+            pairs.push(("port".to_owned(), list(|s| s.port.to_string())));
+        }
         if !has("application_name") {
             pairs.push(("application_name".to_owned(), "facedb".to_owned()));
         }
@@ -899,6 +1005,27 @@ fn check_name_length(name: &str, what: &str) -> Result<()> {
         name.len(),
         &name[..cut]
     )))
+}
+
+/// Splits a host list out of a URL's authority (`u:p@h1:5432,h2:5433/db`): the URL with the first
+/// entry only, and the list. `None` when the URL names at most one host.
+fn split_server_list(rest: &str) -> (String, Option<String>) {
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let (userinfo, hosts) = match authority.rsplit_once('@') {
+        Some((userinfo, hosts)) => (Some(userinfo), hosts),
+        None => (None, authority),
+    };
+    if !hosts.contains(',') {
+        return (rest.to_owned(), None);
+    }
+    let first = hosts.split(',').next().unwrap_or_default();
+    let first = if first.is_empty() { "localhost" } else { first };
+    let rebuilt = match userinfo {
+        Some(userinfo) => format!("{userinfo}@{first}{tail}"),
+        None => format!("{first}{tail}"),
+    };
+    (rebuilt, Some(hosts.to_owned()))
 }
 
 /// libpq accepts `user:password@/db?host=/socket/dir`, which `url` rejects (credentials without a

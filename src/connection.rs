@@ -7,10 +7,11 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use diesel::connection::{Instrumentation, InstrumentationEvent};
+use diesel::connection::{CacheSize, Instrumentation, InstrumentationEvent};
 use diesel::pg::PgConnection;
+use diesel::sql_types::{Bool, Integer, Nullable, Text};
 use diesel::sqlite::SqliteConnection;
-use diesel::{Connection, RunQueryDsl};
+use diesel::{Connection, QueryableByName, RunQueryDsl};
 
 use crate::config::{PgTarget, Settings, SqliteTarget, Target};
 use crate::error::{Error, Result};
@@ -24,10 +25,19 @@ pub enum Db {
     Sqlite(SqliteConnection),
 }
 
+/// Whether a command writes. Writing commands refuse a read-only standby; read-only ones
+/// (`status`, `check`, `user list`, the dry run) work there too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    Write,
+}
+
 /// Why a PostgreSQL connection failed.
 enum PgFailure {
     MissingDatabase,
-    /// The server did not answer (refused, no socket, timed out): worth waiting for.
+    /// The server did not answer (refused, no socket, timed out), or is a standby that a writing
+    /// command cannot use: worth waiting for.
     Unreachable(Error),
     Other(Error),
 }
@@ -41,20 +51,22 @@ impl PgFailure {
     }
 }
 
-/// Opens the target. With `create_missing`, a database that does not exist yet is created first;
-/// the returned flag says whether that happened.
+/// Opens the target for a command that writes: a read-only standby is refused (exit 3), or
+/// waited for with `--wait`. With `create_missing`, a database that does not exist yet is created
+/// first; the returned flag says whether that happened.
 pub fn open(settings: &Settings, create_missing: bool, progress: &Progress) -> Result<(Db, bool)> {
     announce(settings, progress);
     match &settings.target {
         Target::Postgres(target) => {
             let url = target.connection_url(settings.connect_timeout);
-            let (mut conn, created) = match connect_pg_waiting(target, &url, settings, progress) {
+            let connected = connect_pg_waiting(target, &url, settings, progress, Access::Write);
+            let (mut conn, created) = match connected {
                 Ok(conn) => (conn, false),
                 Err(PgFailure::MissingDatabase) if create_missing => {
                     guard::check_new_database(settings)?;
                     let created = create_pg_database(target, settings)?;
-                    let conn =
-                        connect_pg(target, &url, settings).map_err(|f| f.into_error(target))?;
+                    let conn = connect_pg(target, &url, settings, Access::Write)
+                        .map_err(|f| f.into_error(target))?;
                     (conn, created)
                 }
                 Err(failure) => return Err(failure.into_error(target)),
@@ -69,10 +81,7 @@ pub fn open(settings: &Settings, create_missing: bool, progress: &Progress) -> R
             check_sqlite_path(target)?;
             if !target.path.exists() {
                 if !create_missing {
-                    return Err(Error::Usage(format!(
-                        "SQLite database {} does not exist; run `facedb init` first",
-                        target.path.display()
-                    )));
+                    return Err(missing(&settings.target));
                 }
                 guard::check_new_database(settings)?;
             }
@@ -134,14 +143,16 @@ fn check_sqlite_path(target: &SqliteTarget) -> Result<()> {
 }
 
 /// Opens the target only if it exists, for commands that look without touching: nothing is
-/// created, and the session is read-only (PostgreSQL's `default_transaction_read_only`, SQLite's
-/// `query_only`). `None` when the PostgreSQL database or the SQLite file does not exist.
+/// created, and a standby will do. On PostgreSQL the commands read in `Db::read_only`
+/// transactions (nothing session-level, which a pooler would hand to the next client); SQLite's
+/// connection is `query_only`. `None` when the PostgreSQL database or the SQLite file does not
+/// exist.
 pub fn open_existing(settings: &Settings, progress: &Progress) -> Result<Option<Db>> {
     announce(settings, progress);
     let mut db = match &settings.target {
         Target::Postgres(target) => {
             let url = target.connection_url(settings.connect_timeout);
-            match connect_pg_waiting(target, &url, settings, progress) {
+            match connect_pg_waiting(target, &url, settings, progress, Access::Read) {
                 Ok(mut conn) => {
                     confirm_pg_target(&mut conn, target)?;
                     Db::Postgres(conn)
@@ -160,7 +171,6 @@ pub fn open_existing(settings: &Settings, progress: &Progress) -> Result<Option<
     };
     match &mut db {
         Db::Postgres(conn) => {
-            diesel::sql_query("SET default_transaction_read_only = on").execute(conn)?;
             if settings.echo {
                 conn.set_instrumentation(Echo);
             }
@@ -175,12 +185,68 @@ pub fn open_existing(settings: &Settings, progress: &Progress) -> Result<Option<
     Ok(Some(db))
 }
 
+/// Connects with every statement unnamed (no statement cache: a named prepared statement lives
+/// in one server session, which a transaction-pooling PgBouncer hands to others), and reads what
+/// the server is. A writing command that reached a read-only standby gets `Unreachable`.
+///
+/// diesel's establish also runs `SET TIME ZONE 'UTC'` and `SET CLIENT_ENCODING`: PgBouncer tracks
+/// both parameters per client and restores each client's own on every server connection it
+/// hands over, so they cannot leak to the API's sessions.
 fn connect_pg(
     target: &PgTarget,
     url: &str,
     settings: &Settings,
+    access: Access,
 ) -> std::result::Result<PgConnection, PgFailure> {
-    PgConnection::establish(url).map_err(|e| classify_pg_error(target, settings, &e.to_string()))
+    let mut conn = PgConnection::establish(url)
+        .map_err(|e| classify_pg_error(target, settings, &e.to_string()))?;
+    conn.set_prepared_statement_cache_size(CacheSize::Disabled);
+    let server = server_reached(&mut conn).map_err(|e| PgFailure::Other(e.into()))?;
+    if access == Access::Write && server.in_recovery {
+        return Err(PgFailure::Unreachable(standby(target, &server)));
+    }
+    Ok(conn)
+}
+
+/// The server a connection reached, read once after connecting.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct ServerReached {
+    /// A hot standby (or a server still replaying WAL): it takes reads only.
+    #[diesel(sql_type = Bool)]
+    pub in_recovery: bool,
+    /// `inet_server_addr()`; `None` over a Unix socket.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub address: Option<String>,
+    #[diesel(sql_type = Nullable<Integer>)]
+    pub port: Option<i32>,
+}
+
+impl ServerReached {
+    /// `10.0.0.2:5432`, or `target`'s socket when the connection has no address.
+    pub fn describe(&self, target: &PgTarget) -> String {
+        match (&self.address, self.port) {
+            (Some(address), Some(port)) => format!("{address}:{port}"),
+            _ => target.servers(),
+        }
+    }
+}
+
+/// One statement, which is its own transaction: safe behind a transaction pooler.
+pub fn server_reached(conn: &mut PgConnection) -> diesel::QueryResult<ServerReached> {
+    diesel::sql_query(
+        "SELECT pg_is_in_recovery() AS in_recovery, host(inet_server_addr()) AS address, \
+                inet_server_port() AS port",
+    )
+    .get_result(conn)
+}
+
+/// A writing command reached a standby: exit 3, as a server that cannot serve it.
+fn standby(target: &PgTarget, server: &ServerReached) -> Error {
+    Error::Connection(format!(
+        "PostgreSQL at {} is a read-only standby (in recovery) and this command writes: point facedb at the primary, \
+         or list every server in the URL with target_session_attrs=read-write",
+        server.describe(target)
+    ))
 }
 
 /// With `--wait`, a server that is not up yet (refused, no socket, no answer, still starting up)
@@ -191,32 +257,32 @@ fn connect_pg_waiting(
     url: &str,
     settings: &Settings,
     progress: &Progress,
+    access: Access,
 ) -> std::result::Result<PgConnection, PgFailure> {
     let Some(wait) = settings.wait else {
-        return connect_pg(target, url, settings);
+        return connect_pg(target, url, settings, access);
     };
     let started = Instant::now();
     let deadline = started + wait;
     let mut waited = false;
     loop {
-        match connect_pg(target, url, settings) {
+        match connect_pg(target, url, settings, access) {
             Err(PgFailure::Unreachable(error)) if Instant::now() < deadline => {
                 let left = deadline.saturating_duration_since(Instant::now());
                 if !waited {
                     // Once, so that a log shows why facedb sits there.
                     progress.info(format!(
-                        "waiting up to {} for PostgreSQL at {}:{}: {error}",
+                        "waiting up to {} for PostgreSQL at {}: {error}",
                         humanize(wait),
-                        target.host,
-                        target.port
+                        target.servers()
                     ));
                     waited = true;
                 }
+                // Rounded up: `--wait 3s` starts at 3s left, not 2.
                 progress.start(format!(
-                    "waiting for PostgreSQL at {}:{} ({}s left)",
-                    target.host,
-                    target.port,
-                    left.as_secs()
+                    "waiting for PostgreSQL at {} ({}s left)",
+                    target.servers(),
+                    left.as_millis().div_ceil(1000)
                 ));
                 std::thread::sleep(RETRY_INTERVAL.min(left));
             }
@@ -230,9 +296,8 @@ fn connect_pg_waiting(
             answered => {
                 if waited {
                     progress.done(format!(
-                        "PostgreSQL at {}:{} answered after {}s",
-                        target.host,
-                        target.port,
+                        "PostgreSQL at {} answered after {}s",
+                        target.servers(),
                         started.elapsed().as_secs()
                     ));
                 }
@@ -250,7 +315,7 @@ const RETRY_INTERVAL: Duration = Duration::from_millis(250);
 fn classify_pg_error(target: &PgTarget, settings: &Settings, message: &str) -> PgFailure {
     let shown = scrub(message, target);
     let lower = message.to_lowercase();
-    let at = format!("PostgreSQL at {}:{}", target.host, target.port);
+    let at = format!("PostgreSQL at {}", target.servers());
     if lower.contains("database \"") && lower.contains("does not exist") {
         return PgFailure::MissingDatabase;
     }
@@ -282,6 +347,13 @@ fn classify_pg_error(target: &PgTarget, settings: &Settings, message: &str) -> P
             settings.target_source.credentials_setting()
         )));
     }
+    // libpq's target_session_attrs=read-write found only standbys: a promotion may end that.
+    if lower.contains("session is read-only") || lower.contains("server is in hot standby") {
+        return PgFailure::Unreachable(Error::Connection(format!(
+            "cannot connect to {at}: every server it reached is a read-only standby (in recovery) and \
+             target_session_attrs=read-write asks for the primary; list the primary too, or wait for a promotion (--wait)"
+        )));
+    }
     let reason = if lower.contains("connection refused") {
         "connection refused".to_owned()
     } else if lower.contains("timeout expired") || lower.contains("timed out") {
@@ -297,7 +369,10 @@ fn classify_pg_error(target: &PgTarget, settings: &Settings, message: &str) -> P
         "unknown host".to_owned()
     } else if lower.contains("no such file or directory") {
         "no server socket there".to_owned()
-    } else if lower.contains("starting up") || lower.contains("not yet accepting connections") {
+    } else if lower.contains("starting up")
+        || lower.contains("not yet accepting connections")
+        || lower.contains("in recovery mode")
+    {
         "the server is starting up".to_owned()
     } else if lower.contains("shutting down") {
         "the server is shutting down".to_owned()
@@ -308,6 +383,17 @@ fn classify_pg_error(target: &PgTarget, settings: &Settings, message: &str) -> P
         "cannot connect to {at} ({reason}): is the server running? Check {}",
         settings.target_source.setting()
     )))
+}
+
+/// The error of a command that needs the database to exist (exit 2).
+pub fn missing(target: &Target) -> Error {
+    match target {
+        Target::Postgres(target) => missing_database(target),
+        Target::Sqlite(target) => Error::Usage(format!(
+            "SQLite database {} does not exist; run `facedb init` first",
+            target.path.display()
+        )),
+    }
 }
 
 fn missing_database(target: &PgTarget) -> Error {
@@ -321,7 +407,8 @@ fn missing_database(target: &PgTarget) -> Error {
 /// process created it first.
 fn create_pg_database(target: &PgTarget, settings: &Settings) -> Result<bool> {
     let url = target.maintenance_url(settings.connect_timeout);
-    let mut conn = match connect_pg(target, &url, settings) {
+    // A standby refuses here, before CREATE DATABASE.
+    let mut conn = match connect_pg(target, &url, settings, Access::Write) {
         Ok(conn) => conn,
         Err(PgFailure::MissingDatabase) => {
             return Err(Error::Schema(format!(

@@ -1,7 +1,12 @@
 //! One facedb at a time per database: init, reset and fresh work inside one transaction that
 //! first takes facedb's lock. On PostgreSQL that is a transaction-scoped advisory lock (released
 //! by the server even if the process dies); on SQLite the file's write lock (`BEGIN IMMEDIATE`).
-//! Single-row writes such as `user create` use a plain transaction instead (`Db::transaction`).
+//! Single-row writes such as `user create` use a plain transaction instead (`Db::transaction`),
+//! and commands that only look read in a read-only one (`Db::read_only`).
+//!
+//! Every statement facedb runs on PostgreSQL runs in one of these transactions, and every setting
+//! is `SET LOCAL`: behind a transaction-pooling PgBouncer each transaction may get another server
+//! session, and nothing of facedb's may stay behind in one for the next client.
 
 use std::time::Duration;
 
@@ -24,7 +29,7 @@ impl Db {
         lock_timeout: Duration,
         work: impl FnOnce(&mut Db) -> Result<T>,
     ) -> Result<T> {
-        self.begin(schema, lock_timeout, true)?;
+        self.begin(schema, lock_timeout, Mode::Exclusive)?;
         self.finish(schema, lock_timeout, work)
     }
 
@@ -38,7 +43,20 @@ impl Db {
         lock_timeout: Duration,
         work: impl FnOnce(&mut Db) -> Result<T>,
     ) -> Result<T> {
-        self.begin(schema, lock_timeout, false)?;
+        self.begin(schema, lock_timeout, Mode::Write)?;
+        self.finish(schema, lock_timeout, work)
+    }
+
+    /// Runs `work` in a read-only transaction (`BEGIN READ ONLY` on PostgreSQL, so a standby
+    /// serves it too) whose lock waits are bounded by `lock_timeout` from its first statement.
+    /// It takes no lock of facedb's.
+    pub fn read_only<T>(
+        &mut self,
+        schema: &SchemaName,
+        lock_timeout: Duration,
+        work: impl FnOnce(&mut Db) -> Result<T>,
+    ) -> Result<T> {
+        self.begin(schema, lock_timeout, Mode::Read)?;
         self.finish(schema, lock_timeout, work)
     }
 
@@ -72,15 +90,18 @@ impl Db {
     /// facedb does not write by hand (diesel's DSL, the migrations and diesel's migration table),
     /// with `pg_temp` last so that no temporary table can stand in for one of facedb's. SET LOCAL
     /// ends with the transaction and leaves a pooled connection as it was.
-    fn begin(
-        &mut self,
-        schema: &SchemaName,
-        lock_timeout: Duration,
-        take_lock: bool,
-    ) -> Result<()> {
+    fn begin(&mut self, schema: &SchemaName, lock_timeout: Duration, mode: Mode) -> Result<()> {
         match self {
             Db::Postgres(conn) => {
-                AnsiTransactionManager::begin_transaction(conn)?;
+                match mode {
+                    Mode::Read => AnsiTransactionManager::begin_transaction_sql(
+                        conn,
+                        "BEGIN READ ONLY",
+                    )?,
+                    Mode::Exclusive | Mode::Write => {
+                        AnsiTransactionManager::begin_transaction(conn)?
+                    }
+                }
                 let millis = lock_timeout.as_millis().max(1);
                 let locked = diesel::sql_query(format!("SET LOCAL lock_timeout = {millis}"))
                     .execute(conn)
@@ -92,7 +113,7 @@ impl Db {
                         .execute(conn)
                     })
                     .and_then(|_| {
-                        if !take_lock {
+                        if mode != Mode::Exclusive {
                             return Ok(0);
                         }
                         diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
@@ -106,13 +127,20 @@ impl Db {
                             "gave up waiting for facedb's lock after {}; it is held by {}. \
                              Wait for that process to finish, or raise --lock-timeout",
                             humanize(lock_timeout),
-                            lock_holder(conn)
+                            lock_holder(conn).map_or_else(
+                                || "another session (it was released as we looked)".to_owned(),
+                                |holder| holder.to_string()
+                            )
                         ))
                     } else {
                         error.into()
                     });
                 }
                 Ok(())
+            }
+            // A reader's deferred transaction takes no write lock.
+            Db::Sqlite(conn) if mode == Mode::Read => {
+                Ok(AnsiTransactionManager::begin_transaction_sql(conn, "BEGIN")?)
             }
             Db::Sqlite(conn) => AnsiTransactionManager::begin_transaction_sql(conn, "BEGIN IMMEDIATE").map_err(|e| {
                 if e.to_string().contains("locked") || e.to_string().contains("busy") {
@@ -166,6 +194,17 @@ impl Db {
     }
 }
 
+/// What a transaction of facedb's may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Writes, holding facedb's lock.
+    Exclusive,
+    /// Writes beside other writers.
+    Write,
+    /// Reads only.
+    Read,
+}
+
 /// Whether a statement failed because a lock wait exceeded `lock_timeout` (SQLSTATE 55P03).
 pub fn is_lock_timeout(error: &diesel::result::Error) -> bool {
     matches!(error, diesel::result::Error::DatabaseError(_, info) if info.message().contains("lock timeout"))
@@ -179,17 +218,28 @@ struct Holder {
     application_name: String,
     #[diesel(sql_type = Nullable<Text>)]
     since: Option<String>,
+    /// pg_locks' mode, e.g. `AccessExclusiveLock`.
+    #[diesel(sql_type = Text)]
+    mode: String,
+    /// The table locked; `None` for facedb's advisory lock.
+    #[diesel(sql_type = Nullable<Text>)]
+    relation: Option<String>,
 }
 
 impl std::fmt::Display for Holder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "pid {} (application_name '{}', since {})",
+            "pid {} (application_name '{}', since {}, {}",
             self.pid,
             self.application_name,
-            self.since.as_deref().unwrap_or("an unknown time")
-        )
+            self.since.as_deref().unwrap_or("an unknown time"),
+            self.mode
+        )?;
+        match &self.relation {
+            Some(table) => write!(f, " on table {table})"),
+            None => write!(f, ")"),
+        }
     }
 }
 
@@ -197,25 +247,39 @@ impl std::fmt::Display for Holder {
 macro_rules! holder_columns {
     () => {
         "SELECT l.pid, coalesce(a.application_name, '') AS application_name, \
-                to_char(coalesce(a.xact_start, a.backend_start), 'YYYY-MM-DD HH24:MI:SS TZ') AS since "
+                to_char(coalesce(a.xact_start, a.backend_start), 'YYYY-MM-DD HH24:MI:SS TZ') AS since, \
+                l.mode, l.relation::regclass::text AS relation "
     };
 }
 
+impl Db {
+    /// Fails at once when another facedb holds facedb's lock (a reset or an init at work), naming
+    /// it: for the dry run, which answers rather than wait for that command's table locks.
+    pub fn refuse_if_facedb_at_work(&mut self, doing: &str) -> Result<()> {
+        let Db::Postgres(conn) = self else {
+            return Ok(());
+        };
+        match lock_holder(conn) {
+            Some(holder) => Err(Error::LockTimeout(format!(
+                "another facedb is changing the database now: {holder}; {doing} does not wait for it: run it again when that command is done"
+            ))),
+            None => Ok(()),
+        }
+    }
+}
+
 /// Who holds facedb's advisory lock, from pg_locks and pg_stat_activity.
-fn lock_holder(conn: &mut diesel::PgConnection) -> String {
-    let holder = diesel::sql_query(concat!(
+fn lock_holder(conn: &mut diesel::PgConnection) -> Option<Holder> {
+    diesel::sql_query(concat!(
         holder_columns!(),
         "FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid \
-         WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+         WHERE l.locktype = 'advisory' AND l.granted AND l.pid <> pg_backend_pid() AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
            AND l.classid = ($1 >> 32)::oid AND l.objid = ($1 & 4294967295)::oid AND l.objsubid = 1 \
          LIMIT 1"
     ))
     .bind::<BigInt, _>(ADVISORY_LOCK_KEY)
-    .get_result::<Holder>(conn);
-    match holder {
-        Ok(holder) => holder.to_string(),
-        Err(_) => "another session (it was released as we looked)".to_owned(),
-    }
+    .get_result::<Holder>(conn)
+    .ok()
 }
 
 /// Who else holds a lock on one of facedb's tables.
@@ -226,7 +290,7 @@ fn table_lock_holder(conn: &mut diesel::PgConnection, schema: &SchemaName) -> St
          WHERE l.granted AND l.pid <> pg_backend_pid() \
            AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
            AND c.relnamespace = {} AND c.relname = ANY($1) \
-         ORDER BY a.xact_start LIMIT 1"
+         ORDER BY l.mode = 'AccessExclusiveLock' DESC, a.xact_start LIMIT 1"
     ), schema.namespace()))
     .bind::<diesel::sql_types::Array<Text>, _>(crate::inventory::TABLES.to_vec())
     .get_result::<Holder>(conn);

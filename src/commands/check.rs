@@ -81,7 +81,9 @@ pub fn run(settings: &Settings, _args: &Args, progress: &Progress) -> Result<Che
     };
     progress.start(format!("reading the schema of {target}"));
     let expected = contract::expected(db.backend());
-    let found = catalog::read(&mut db, &settings.schema, &contract::table_names())?;
+    let found = db.read_only(&settings.schema, settings.lock_timeout, |db| {
+        catalog::read(db, &settings.schema, &contract::table_names())
+    })?;
     let differences: Vec<Reported> = compare::compare(&expected, &found)
         .into_iter()
         .map(|difference| Reported {

@@ -94,19 +94,30 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
     let recorded = if created_database {
         None
     } else {
-        bookkeeping::recorded(&mut db, schema, ENVIRONMENT_KEY)?
+        db.read_only(schema, settings.lock_timeout, |db| {
+            bookkeeping::recorded(db, schema, ENVIRONMENT_KEY)
+        })?
     };
     guard::check_reset(settings, recorded.as_deref(), args.allow_production)?;
     // Before the prompt: nobody is asked about tables facedb would then refuse to drop.
-    inventory::ownership(&mut db, schema)?.require("reset", &target, schema)?;
+    db.read_only(schema, settings.lock_timeout, |db| inventory::ownership(db, schema))?
+        .require("reset", &target, schema)?;
     progress.start(format!("counting rows in {target}"));
-    let counts = if created_database {
-        Vec::new()
+    // What the prompt shows, read before it: no transaction stays open while a person thinks.
+    let (counts, by_tenant) = if created_database {
+        (Vec::new(), None)
     } else {
-        inventory::count_rows(&mut db, schema)?
+        db.read_only(schema, settings.lock_timeout, |db| {
+            let counts = inventory::count_rows(db, schema)?;
+            let by_tenant = if !args.force && !counts.is_empty() {
+                inventory::tenant_rows(db, schema, &counts)?
+            } else {
+                None
+            };
+            Ok((counts, by_tenant))
+        })?
     };
     if !args.force && !counts.is_empty() {
-        let by_tenant = inventory::tenant_rows(&mut db, schema, &counts)?;
         progress.suspend(|| confirm(settings, &counts, by_tenant.as_deref()))?;
     }
     progress.start(format!("resetting {target}"));
@@ -366,25 +377,30 @@ pub fn dry_run(
     };
     if let Some(mut db) = db {
         progress.start(format!("looking at {}", report.target));
+        // The connection's own search_path: read before a transaction pins it.
         report.shadowed = guard::shadows(&mut db, schema)?;
-        if let Ownership::Unproven(tables) = inventory::ownership(&mut db, schema)? {
-            report.not_owned = tables;
-        }
-        // A reset refused for these drops nothing: the dry run shows nothing to drop.
-        if report.shadowed.is_empty() && report.not_owned.is_empty() {
-            let kept_migrations = migrations::other_applications_versions(&mut db, schema)?;
-            let mut bookkeeping_tables = inventory::existing_bookkeeping_tables(&mut db, schema)?;
-            if !kept_migrations.is_empty() {
-                bookkeeping_tables.retain(|t| t != migrations::MIGRATIONS_TABLE);
+        db.read_only(schema, settings.lock_timeout, |db| {
+            db.refuse_if_facedb_at_work("the dry run")?;
+            if let Ownership::Unproven(tables) = inventory::ownership(db, schema)? {
+                report.not_owned = tables;
             }
-            report.would_drop = WouldDrop {
-                tables: inventory::count_rows(&mut db, schema)?,
-                bookkeeping_tables,
-                kept_migrations,
-                types: inventory::existing_types(&mut db, schema)?,
-            };
-            report.blockers = inventory::foreign_dependents(&mut db, schema)?;
-        }
+            // A reset refused for these drops nothing: the dry run shows nothing to drop.
+            if report.shadowed.is_empty() && report.not_owned.is_empty() {
+                let kept_migrations = migrations::other_applications_versions(db, schema)?;
+                let mut bookkeeping_tables = inventory::existing_bookkeeping_tables(db, schema)?;
+                if !kept_migrations.is_empty() {
+                    bookkeeping_tables.retain(|t| t != migrations::MIGRATIONS_TABLE);
+                }
+                report.would_drop = WouldDrop {
+                    tables: inventory::count_rows(db, schema)?,
+                    bookkeeping_tables,
+                    kept_migrations,
+                    types: inventory::existing_types(db, schema)?,
+                };
+                report.blockers = inventory::foreign_dependents(db, schema)?;
+            }
+            Ok(())
+        })?;
     }
     report.show(progress);
     Ok(report)

@@ -231,29 +231,32 @@ pub fn run(settings: &Settings, _args: &Args, progress: &Progress) -> Result<Sta
     };
     progress.start(format!("reading the state of {target}"));
     report.database_exists = true;
-    report.server_version = Some(server_version(&mut db)?);
     let schema = &settings.schema;
-    let names = catalog::table_names(&mut db, schema)?;
-    let has = |table: &str| names.iter().any(|n| n == table);
-    report.environment = bookkeeping::recorded(&mut db, schema, ENVIRONMENT_KEY)?;
-    report.migrations = migrations::state(&mut db, schema)?;
-    let counts = inventory::count_rows(&mut db, schema)?;
-    for table in &mut report.tables {
-        if let Some(count) = counts.iter().find(|c| c.table == table.table) {
-            table.present = true;
-            table.rows = Some(count.rows);
-            table.estimated = count.estimated;
+    db.read_only(schema, settings.lock_timeout, |db| {
+        report.server_version = Some(server_version(db)?);
+        let names = catalog::table_names(db, schema)?;
+        let has = |table: &str| names.iter().any(|n| n == table);
+        report.environment = bookkeeping::recorded(db, schema, ENVIRONMENT_KEY)?;
+        report.migrations = migrations::state(db, schema)?;
+        let counts = inventory::count_rows(db, schema)?;
+        for table in &mut report.tables {
+            if let Some(count) = counts.iter().find(|c| c.table == table.table) {
+                table.present = true;
+                table.rows = Some(count.rows);
+                table.estimated = count.estimated;
+            }
         }
-    }
-    if has("users") {
-        report.system_admin = system_admin_exists(&mut db, schema).ok();
-    }
-    report.other_tables = names
-        .iter()
-        .filter(|n| !inventory::TABLES.contains(&n.as_str()))
-        .filter(|n| !BOOKKEEPING_TABLES.contains(&n.as_str()))
-        .cloned()
-        .collect();
+        if has("users") {
+            report.system_admin = system_admin_exists(db, schema)?;
+        }
+        report.other_tables = names
+            .iter()
+            .filter(|n| !inventory::TABLES.contains(&n.as_str()))
+            .filter(|n| !BOOKKEEPING_TABLES.contains(&n.as_str()))
+            .cloned()
+            .collect();
+        Ok(())
+    })?;
     report.up_to_date = report.migrations.pending.is_empty()
         && report.missing_tables() == 0
         && report.system_admin == Some(true);
@@ -282,16 +285,28 @@ struct Exists {
     exists: bool,
 }
 
-/// Whether a user with role SYSTEM_ADMIN exists. The role is compared as text, so that a
-/// renamed enum label is an answer (no) rather than an error.
-fn system_admin_exists(db: &mut Db, schema: &SchemaName) -> Result<bool> {
+/// Whether a user with role SYSTEM_ADMIN exists; `None` when `users.role` cannot be read. The
+/// role is compared as text, so that a renamed enum label is an answer (no) rather than an error.
+/// A savepoint keeps the failure from ending the surrounding transaction.
+fn system_admin_exists(db: &mut Db, schema: &SchemaName) -> Result<Option<bool>> {
     let query = diesel::sql_query(format!(
         "SELECT EXISTS (SELECT 1 FROM {} WHERE CAST(role AS TEXT) = 'SYSTEM_ADMIN') AS \"exists\"",
         schema.qualify("users")
     ));
-    let row: Exists = match db {
-        Db::Postgres(conn) => query.get_result(conn)?,
-        Db::Sqlite(conn) => query.get_result(conn)?,
+    let row: diesel::QueryResult<Exists> = match db {
+        Db::Postgres(conn) => conn.transaction(|conn| query.get_result(conn)),
+        Db::Sqlite(conn) => conn.transaction(|conn| query.get_result(conn)),
     };
-    Ok(row.exists)
+    match row {
+        Ok(row) => Ok(Some(row.exists)),
+        // A lock timeout or a lost connection is no answer about the role.
+        Err(e) if crate::lock::is_lock_timeout(&e) => Err(e.into()),
+        Err(
+            e @ diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::ClosedConnection,
+                _,
+            ),
+        ) => Err(e.into()),
+        Err(_) => Ok(None),
+    }
 }

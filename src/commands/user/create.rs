@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::{can_prompt, cancelled, is_unique_violation, open_existing, prompt_new_password, Role};
 use crate::config::Settings;
-use crate::connection::Db;
+use crate::connection::{Access, Db};
 use crate::error::{Error, Result};
 use crate::models::{NewUser, UserRole};
 use crate::password::{self, PasswordScheme};
@@ -133,28 +133,34 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Crea
         None
     };
 
-    let mut db = open_existing(settings, progress)?;
+    let mut db = open_existing(settings, progress, Access::Write)?;
+    let lock_timeout = settings.lock_timeout;
     // What the flags name is checked before anything is asked, so nobody types in vain.
-    check_placement(&mut db, &target, tenant.as_deref(), site)?;
-    if let Some(username) = &username {
-        check_username_free(&mut db, &target, username)?;
-    }
-    if let Some(email) = &email {
-        check_email_free(&mut db, &target, email)?;
-    }
+    db.read_only(&settings.schema, lock_timeout, |db| {
+        check_placement(db, &target, tenant.as_deref(), site)?;
+        if let Some(username) = &username {
+            check_username_free(db, &target, username)?;
+        }
+        if let Some(email) = &email {
+            check_email_free(db, &target, email)?;
+        }
+        Ok(())
+    })?;
     let person = Person {
         username: match username {
             Some(value) => value,
             None => ask(progress, "Username", |value| {
                 check_username(value)?;
-                check_username_free(&mut db, &target, value).map_err(|e| e.to_string())
+                db.read_only(&settings.schema, lock_timeout, |db| check_username_free(db, &target, value))
+                    .map_err(|e| e.to_string())
             })?,
         },
         email: match email {
             Some(value) => value,
             None => ask(progress, "Email", |value| {
                 check_email(value)?;
-                check_email_free(&mut db, &target, value).map_err(|e| e.to_string())
+                db.read_only(&settings.schema, lock_timeout, |db| check_email_free(db, &target, value))
+                    .map_err(|e| e.to_string())
             })?,
         },
         first_name: match first_name {

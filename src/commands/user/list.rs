@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::open_existing;
 use crate::config::Settings;
-use crate::connection::Db;
+use crate::connection::{Access, Db};
 use crate::error::Result;
 use crate::models::User;
 use crate::progress::Progress;
@@ -140,13 +140,15 @@ impl std::fmt::Display for UserList {
 }
 
 pub fn run(settings: &Settings, _args: &Args, progress: &Progress) -> Result<UserList> {
-    let mut db = open_existing(settings, progress)?;
+    let mut db = open_existing(settings, progress, Access::Read)?;
     progress.start("reading the users");
     // `as_select` is typed by backend: one query per arm.
-    let mut users: Vec<User> = match &mut db {
-        Db::Postgres(conn) => users::table.select(User::as_select()).load(conn)?,
-        Db::Sqlite(conn) => users::table.select(User::as_select()).load(conn)?,
-    };
+    let mut users: Vec<User> = db.read_only(&settings.schema, settings.lock_timeout, |db| {
+        Ok(match db {
+            Db::Postgres(conn) => users::table.select(User::as_select()).load(conn)?,
+            Db::Sqlite(conn) => users::table.select(User::as_select()).load(conn)?,
+        })
+    })?;
     // Sorted here, not by the database, so that both backends give the same order whatever
     // their collation: case-insensitively, ties by bytes.
     users.sort_by_cached_key(|user| (user.username.to_lowercase(), user.username.clone()));

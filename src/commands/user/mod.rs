@@ -12,7 +12,7 @@ pub mod reset_password;
 use std::io::{BufRead, IsTerminal};
 
 use crate::config::Settings;
-use crate::connection::{self, Db};
+use crate::connection::{self, Access, Db};
 use crate::error::{Error, Result};
 use crate::inventory;
 use crate::models::UserRole;
@@ -74,13 +74,28 @@ pub(crate) fn can_prompt() -> bool {
 }
 
 /// Opens the database for a user command: never creates it, and wants facedb's schema there.
-pub(crate) fn open_existing(settings: &Settings, progress: &Progress) -> Result<Db> {
+/// `Access::Read` (`user list`) works on a standby too.
+pub(crate) fn open_existing(
+    settings: &Settings,
+    progress: &Progress,
+    access: Access,
+) -> Result<Db> {
     let target = settings.target.display();
     progress.start(format!("connecting to {target}"));
-    let (mut db, _) = connection::open(settings, false, progress)?;
-    // Users are read and written under their plain name, as the API does.
-    crate::guard::check_shadowing(&mut db, &settings.schema, "manage users in", &target)?;
-    if !inventory::table_exists(&mut db, &settings.schema, "users")? {
+    let mut db = match access {
+        Access::Write => connection::open(settings, false, progress)?.0,
+        Access::Read => connection::open_existing(settings, progress)?
+            .ok_or_else(|| connection::missing(&settings.target))?,
+    };
+    if access == Access::Write {
+        // Users are written under their plain name, as the API reads them.
+        crate::guard::check_shadowing(&mut db, &settings.schema, "manage users in", &target)?;
+    }
+    let schema = &settings.schema;
+    let has_users = db.read_only(schema, settings.lock_timeout, |db| {
+        inventory::table_exists(db, schema, "users")
+    })?;
+    if !has_users {
         return Err(Error::Usage(format!(
             "{target} has no facedb schema (no users table); run `facedb init` first"
         )));

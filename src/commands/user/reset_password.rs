@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::{can_prompt, open_existing, prompt_new_password};
 use crate::config::Settings;
-use crate::connection::Db;
+use crate::connection::{Access, Db};
 use crate::error::{Error, Result};
 use crate::password::{self, PasswordScheme};
 use crate::progress::Progress;
@@ -59,9 +59,11 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
         None
     };
 
-    let mut db = open_existing(settings, progress)?;
+    let mut db = open_existing(settings, progress, Access::Write)?;
     // Before asking: nobody should type a password twice for a user that does not exist.
-    check_exists(&mut db, &target, username)?;
+    db.read_only(&settings.schema, settings.lock_timeout, |db| {
+        check_exists(db, &target, username)
+    })?;
     let password = match password {
         Some(password) => password,
         None => prompt_new_password(progress, &format!("New password for '{username}'"))?,
