@@ -25,6 +25,8 @@ pub struct StatusReport {
     /// `host:port/dbname` or the SQLite file.
     pub target: String,
     pub backend: &'static str,
+    /// The schema it reads (`main` on SQLite).
+    pub schema: SchemaName,
     pub database_exists: bool,
     /// `SHOW server_version` or `sqlite_version()`; `null` when the database does not exist.
     pub server_version: Option<String>,
@@ -119,6 +121,9 @@ impl std::fmt::Display for StatusReport {
         };
         field("target", vec![self.target.clone()]);
         field("backend", vec![backend]);
+        if self.database_exists && self.backend != "sqlite" {
+            field("schema", vec![self.schema.to_string()]);
+        }
         if self.database_exists {
             field(
                 "environment",
@@ -205,6 +210,7 @@ pub fn run(settings: &Settings, _args: &Args, progress: &Progress) -> Result<Sta
         command: "status",
         target: target.clone(),
         backend: settings.target.backend_key(),
+        schema: settings.schema.clone(),
         database_exists: false,
         server_version: None,
         environment: None,
