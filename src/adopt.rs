@@ -1244,3 +1244,35 @@ fn count_sql(db: &mut Db, sql: &str) -> Result<i64> {
         Db::Sqlite(conn) => count(conn, diesel::sql_query(sql)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn live_types_fit_the_contracts_kinds() {
+        for (live, contract) in [
+            ("character varying(64)", "str(64)"),
+            ("TEXT", "str(255)"),
+            ("bigint", "serial"),
+            ("INTEGER", "bigint"),
+            ("double precision", "float"),
+            ("timestamp without time zone", "ts"),
+            ("DATETIME", "tstz"),
+            ("boolean", "bool"),
+            ("jsonb", "json"),
+            ("userrole", "userrole"),
+            ("varchar(12)", "userrole"),
+        ] {
+            assert!(fits(live, contract), "{live} as {contract}");
+        }
+        for (live, contract) in [
+            ("integer", "str(64)"),
+            ("text", "ts"),
+            ("boolean", "int"),
+            ("userrole", "str(64)"),
+        ] {
+            assert!(!fits(live, contract), "{live} as {contract}");
+        }
+    }
+}

@@ -1164,6 +1164,32 @@ pub fn parse_duration(value: &str) -> std::result::Result<Duration, String> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn schema_names_are_checked_and_quoted() {
+        let pg = |name: &str| SchemaName::configured(Some(name.to_owned()), Backend::Postgres);
+        let odd = pg("My \"odd\" o'schema").unwrap();
+        assert_eq!(
+            odd.qualify("users"),
+            "\"My \"\"odd\"\" o'schema\".\"users\""
+        );
+        assert!(odd.namespace().contains("nspname = 'My \"odd\" o''schema'"));
+        assert_eq!(
+            SchemaName::configured(None, Backend::Postgres)
+                .unwrap()
+                .name(),
+            "public"
+        );
+        assert!(pg(&"s".repeat(63)).is_ok());
+        for bad in ["", &"s".repeat(64)] {
+            assert!(matches!(pg(bad), Err(Error::Usage(_))), "{bad:?}");
+        }
+        let sqlite =
+            |name: Option<&str>| SchemaName::configured(name.map(str::to_owned), Backend::Sqlite);
+        assert_eq!(sqlite(None).unwrap().name(), "main");
+        assert_eq!(sqlite(Some("public")).unwrap().name(), "main");
+        assert!(matches!(sqlite(Some("app")), Err(Error::Usage(_))));
+    }
+
     fn env(process: &[(&str, &str)], file: &[(&str, &str)]) -> Environment {
         let map = |pairs: &[(&str, &str)]| {
             pairs

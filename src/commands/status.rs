@@ -27,6 +27,8 @@ pub struct StatusReport {
     /// Where the target came from: `from DATABASE_URL in ./.env`, `built-in defaults: …`.
     pub target_source: String,
     pub backend: &'static str,
+    /// The schema it reads (`main` on SQLite).
+    pub schema: SchemaName,
     pub database_exists: bool,
     /// `SHOW server_version` or `sqlite_version()`; `null` when the database does not exist.
     pub server_version: Option<String>,
@@ -121,6 +123,9 @@ impl std::fmt::Display for StatusReport {
         };
         field("target", vec![self.target.clone()]);
         field("backend", vec![backend]);
+        if self.database_exists && self.backend != "sqlite" {
+            field("schema", vec![self.schema.to_string()]);
+        }
         if self.database_exists {
             field(
                 "environment",
@@ -208,6 +213,7 @@ pub fn run(settings: &Settings, _args: &Args, progress: &Progress) -> Result<Sta
         target: target.clone(),
         target_source: settings.target_source.to_string(),
         backend: settings.target.backend_key(),
+        schema: settings.schema.clone(),
         database_exists: false,
         server_version: None,
         environment: None,

@@ -327,7 +327,9 @@ fn the_schema_setting_keeps_facedb_in_its_own_schema() {
     assert_eq!(tables_in(&db, "public"), ["users", "visits"]);
     db.exec("INSERT INTO app.tenants (tenant_id, name) VALUES ('t-1', 'Real customer')");
 
-    run_at(&db, &url, &env, &["status"]).success();
+    run_at(&db, &url, &env, &["status"])
+        .success()
+        .stdout_has("\nschema        app\n");
     run_at(&db, &url, &[], &["check", "--schema", "app"]).success();
     run_at(&db, &url, &env, &["fresh", "--force"])
         .success()
