@@ -3,12 +3,14 @@
 
 use std::io::IsTerminal;
 
+use diesel::RunQueryDsl;
 use serde::Serialize;
 
 use crate::bookkeeping::{self, ENVIRONMENT_KEY};
+use crate::carry::{self, Carry, CarrySummary};
 use crate::commands::{set_up, SeedArgs, SetupOutcome};
 use crate::config::Settings;
-use crate::connection;
+use crate::connection::{self, Db};
 use crate::error::{Error, Result};
 use crate::guard;
 use crate::inventory::{self, Dependent, TableCount, TenantRows};
@@ -33,6 +35,11 @@ pub struct Args {
     /// is not created. Exits 5 when an object facedb does not own would stop the reset.
     #[arg(long)]
     pub dry_run: bool,
+
+    /// Without a prompt, drop the columns facedb's schema does not have (and the sequences,
+    /// indexes and other objects that use them) instead of refusing: they cannot be carried over.
+    #[arg(long)]
+    pub drop_unknown_columns: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -45,6 +52,10 @@ pub struct ResetReport {
     pub created_database: bool,
     #[serde(flatten)]
     pub setup: SetupOutcome,
+    /// What people attached to facedb's tables that the reset re-applied, and what it dropped
+    /// for good (accepted at the prompt or with --drop-unknown-columns).
+    #[serde(flatten)]
+    pub carry: CarrySummary,
 }
 
 impl std::fmt::Display for ResetReport {
@@ -60,6 +71,18 @@ impl std::fmt::Display for ResetReport {
             )
         }];
         changes.extend(self.setup.changes());
+        if !self.carry.carried_over.is_empty() {
+            changes.push(format!(
+                "carried over {}",
+                super::plural(self.carry.carried_over.len(), "item")
+            ));
+        }
+        if !self.carry.lost.is_empty() {
+            changes.push(format!(
+                "dropped {} it could not carry over",
+                super::plural(self.carry.lost.len(), "object")
+            ));
+        }
         write!(f, "{}: reset: {}", self.target, changes.join(", "))
     }
 }
@@ -101,15 +124,29 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
     } else {
         inventory::count_rows(&mut db)?
     };
-    if !args.force && !counts.is_empty() {
+    let schema = current_schema(&mut db)?;
+    let shown = carry::capture(&mut db, &schema)?;
+    if args.force {
+        shown.check_losses(&target, args.drop_unknown_columns)?;
+    } else if !counts.is_empty() {
         let by_tenant = inventory::tenant_rows(&mut db, &counts)?;
-        progress.suspend(|| confirm(settings, &counts, by_tenant.as_deref()))?;
+        progress.suspend(|| confirm(settings, &counts, by_tenant.as_deref(), &shown))?;
     }
     progress.start(format!("resetting {target}"));
-    let setup = db.exclusive(settings.lock_timeout, |db| {
+    let (setup, carried) = db.exclusive(settings.lock_timeout, |db| {
+        // Read again under the lock: this is what the drop takes away.
+        let carry = carry::capture(db, &schema)?;
+        if carry.lost != shown.lost {
+            return Err(Error::Schema(format!(
+                "cannot reset {target}: what it cannot carry over changed while it was asked ({}); nothing was changed, run the reset again",
+                carry.lost.join("; ")
+            )));
+        }
         inventory::drop_owned(db, &target)?;
         // The database keeps the environment it was set up for.
-        set_up(db, settings, recorded.as_deref())
+        let setup = set_up(db, settings, recorded.as_deref())?;
+        carry.restore(db, &target)?;
+        Ok((setup, carry))
     })?;
     if !created_database {
         let rows = counts.iter().map(|c| c.rows).sum::<i64>() as usize;
@@ -119,6 +156,12 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
         ));
     }
     setup.report(progress);
+    for item in &carried.carried {
+        progress.done(format!("carried over {}", item.object));
+    }
+    for lost in &carried.lost {
+        progress.warn(format!("dropped {lost}: it cannot be carried over"));
+    }
     Ok(ResetReport {
         command: "reset",
         target,
@@ -126,7 +169,19 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
         dropped: counts,
         created_database,
         setup,
+        carry: carried.summary(),
     })
+}
+
+/// The schema facedb's tables are in: PostgreSQL's current schema; SQLite's `main`.
+fn current_schema(db: &mut Db) -> Result<String> {
+    match db {
+        Db::Postgres(conn) => Ok(diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>(
+            "coalesce(current_schema()::text, '')",
+        ))
+        .get_result(conn)?),
+        Db::Sqlite(_) => Ok("main".to_owned()),
+    }
 }
 
 /// Shows what will be lost and asks, default No. When the database holds more than the seed,
@@ -135,6 +190,7 @@ fn confirm(
     settings: &Settings,
     counts: &[TableCount],
     by_tenant: Option<&[TenantRows]>,
+    carry: &Carry,
 ) -> Result<()> {
     let target = settings.target.display();
     let filled: Vec<&TableCount> = counts.iter().filter(|c| c.rows > 0).collect();
@@ -167,8 +223,20 @@ fn confirm(
         };
         eprintln!("  tenant {} ({}): {rows}", tenant.tenant_id, tenant.name);
     }
+    if !carry.carried.is_empty() {
+        eprintln!("Carried over to the new tables:");
+        for item in &carry.carried {
+            eprintln!("  {}", item.object);
+        }
+    }
+    if !carry.lost.is_empty() {
+        eprintln!("Lost for good (facedb cannot carry it over):");
+        for lost in &carry.lost {
+            eprintln!("  {lost}");
+        }
+    }
     let cancelled = || Error::Refused(format!("reset cancelled; {target} was not changed"));
-    let answer = if inventory::holds_data_beyond_seed(counts) {
+    let answer = if inventory::holds_data_beyond_seed(counts) || !carry.lost.is_empty() {
         let name = confirmation_name(settings);
         dialoguer::Input::<String>::new()
             .with_prompt(format!(
@@ -223,6 +291,15 @@ pub struct DryRunReport {
     pub would_apply_migrations: Vec<String>,
     /// The username of the admin the reset would seed.
     pub would_seed_admin: String,
+    /// What people attached to facedb's tables that the reset would re-apply.
+    pub would_carry_over: Vec<String>,
+    /// What it cannot carry over: without a prompt it refuses (exit 5) unless
+    /// --drop-unknown-columns accepts dropping it.
+    pub would_lose: Vec<String>,
+    #[serde(skip)]
+    carry: Carry,
+    #[serde(skip)]
+    accepts_loss: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -237,13 +314,17 @@ pub struct WouldDrop {
 impl DryRunReport {
     /// Why the real command would refuse, if it would.
     pub fn refusal(&self) -> Option<String> {
-        (!self.blockers.is_empty()).then(|| {
-            format!(
-                "cannot reset {}: {}. facedb drops only what it owns; drop or change what it names first (dry run: nothing was changed)",
-                self.target,
-                inventory::describe_all(&self.blockers)
-            )
-        })
+        if self.blockers.is_empty() {
+            return self
+                .carry
+                .refusal(&self.target, self.accepts_loss)
+                .map(|refusal| format!("{refusal} (dry run: nothing was changed)"));
+        }
+        Some(format!(
+            "cannot reset {}: {}. facedb drops only what it owns; drop or change what it names first (dry run: nothing was changed)",
+            self.target,
+            inventory::describe_all(&self.blockers)
+        ))
     }
 }
 
@@ -261,6 +342,22 @@ impl std::fmt::Display for DryRunReport {
                 self.command,
                 super::plural(count, "object"),
                 if count == 1 { "depends" } else { "depend" }
+            )
+        } else if self
+            .carry
+            .refusal(&self.target, self.accepts_loss)
+            .is_some()
+        {
+            format!(
+                "{} would be refused (exit 5): it cannot carry over {} (pass {} to drop {})",
+                self.command,
+                super::plural(self.would_lose.len(), "object"),
+                carry::ACCEPT_LOSS_FLAG,
+                if self.would_lose.len() == 1 {
+                    "it"
+                } else {
+                    "them"
+                }
             )
         } else if !self.database_exists {
             format!(
@@ -290,6 +387,19 @@ impl std::fmt::Display for DryRunReport {
             } else {
                 format!("{} and {last}", parts.join(", "))
             };
+            let mut then = then;
+            if !self.would_carry_over.is_empty() {
+                then.push_str(&format!(
+                    ", carry over {}",
+                    super::plural(self.would_carry_over.len(), "item")
+                ));
+            }
+            if !self.would_lose.is_empty() {
+                then.push_str(&format!(
+                    ", losing {}",
+                    super::plural(self.would_lose.len(), "object")
+                ));
+            }
             format!("{} would drop {listed}, then {then}", self.command)
         };
         write!(f, "{}: dry run: {what}; nothing was changed", self.target)
@@ -301,13 +411,14 @@ impl std::fmt::Display for DryRunReport {
 pub fn dry_run(
     settings: &Settings,
     command: &'static str,
+    args: &Args,
     progress: &Progress,
 ) -> Result<DryRunReport> {
     let target = settings.target.display();
     progress.start(format!("connecting to {target}"));
     let db = connection::open_existing(settings, progress)?;
     let database_exists = db.is_some();
-    let (would_drop, blockers) = match db {
+    let (would_drop, blockers, carry) = match db {
         Some(mut db) => {
             progress.start(format!("looking at {target}"));
             let would_drop = WouldDrop {
@@ -315,10 +426,16 @@ pub fn dry_run(
                 bookkeeping_tables: inventory::existing_bookkeeping_tables(&mut db)?,
                 types: inventory::existing_types(&mut db)?,
             };
-            (would_drop, inventory::foreign_dependents(&mut db)?)
+            let blockers = inventory::foreign_dependents(&mut db)?;
+            let schema = current_schema(&mut db)?;
+            (would_drop, blockers, carry::capture(&mut db, &schema)?)
         }
-        None => (WouldDrop::default(), Vec::new()),
+        None => (WouldDrop::default(), Vec::new(), Carry::default()),
     };
+    let CarrySummary {
+        carried_over: would_carry_over,
+        lost: would_lose,
+    } = carry.summary();
     let report = DryRunReport {
         command,
         dry_run: true,
@@ -329,6 +446,10 @@ pub fn dry_run(
         blockers,
         would_apply_migrations: migrations::all_names(settings.target.backend()),
         would_seed_admin: settings.admin.username.clone(),
+        would_carry_over,
+        would_lose,
+        carry,
+        accepts_loss: args.drop_unknown_columns,
     };
     report.show(progress);
     Ok(report)
@@ -362,6 +483,21 @@ impl DryRunReport {
         }
         for name in &drop.types {
             progress.info(format!("  type {name}"));
+        }
+        if !self.would_carry_over.is_empty() {
+            progress.info(format!("{} would carry over:", self.command));
+            for object in &self.would_carry_over {
+                progress.info(format!("  {object}"));
+            }
+        }
+        if !self.would_lose.is_empty() {
+            progress.info(format!(
+                "{} cannot carry over (lost for good):",
+                self.command
+            ));
+            for object in &self.would_lose {
+                progress.info(format!("  {object}"));
+            }
         }
     }
 }
