@@ -153,7 +153,7 @@ fn known_names(backend: Backend) -> (Vec<String>, Vec<String>) {
 
 /// The catalog rows every PostgreSQL query below starts from. $1: the schema; $2: facedb's
 /// tables; $3: its columns as `table.column`; $4: its enum types; $5: its constraint and index
-/// names.
+/// names; $6: its bookkeeping tables.
 macro_rules! pg_scope {
     () => {
         "WITH tables AS (
@@ -188,9 +188,14 @@ types AS (
     FROM pg_type y JOIN pg_namespace n ON n.oid = y.typnamespace
     WHERE n.nspname = $1 AND y.typname = ANY($4)
 ),
+-- What has an owner and privileges: facedb's tables (its bookkeeping tables too), their
+-- sequences and its types.
 objects AS (
     SELECT 'TABLE' AS kind, 'table ' || name AS label, name, relowner AS owner, relacl AS acl
     FROM tables
+    UNION ALL SELECT 'TABLE', 'table ' || c.relname, c.relname::text, c.relowner, c.relacl
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND c.relname = ANY($6)
     UNION ALL SELECT 'SEQUENCE', 'sequence ' || name, name, relowner, relacl FROM sequences
     UNION ALL SELECT 'TYPE', 'type ' || name, name, typowner, typacl FROM types
 ),
@@ -312,7 +317,8 @@ ORDER BY 1"
 /// USAGE on a type), then grant each entry again.
 const PG_PRIVILEGES: &str = concat!(
     pg_scope!(),
-    "SELECT format('privileges on %s', o.label) || coalesce(' (' || (
+    "SELECT * FROM (
+SELECT format('privileges on %s', o.label) || coalesce(' (' || (
            SELECT string_agg(DISTINCT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END, ', ')
            FROM aclexplode(o.acl) a WHERE a.grantee <> o.owner) || ')', '') AS object,
        format('REVOKE ALL ON %s %I.%I FROM PUBLIC, %I', o.kind, $1, o.name, pg_get_userbyid(o.owner))
@@ -332,7 +338,9 @@ SELECT format('privileges on column %s.%s', t.name, a.attname),
 FROM tables t JOIN pg_attribute a ON a.attrelid = t.oid
 WHERE a.attnum > 0 AND NOT a.attisdropped AND cardinality(a.attacl) > 0
   AND (a.attrelid, a.attnum) NOT IN (SELECT attrelid, attnum FROM user_columns)
-ORDER BY 1"
+) privileges
+-- A table's REVOKE ALL revokes its columns' privileges too: columns come after tables.
+ORDER BY object LIKE 'privileges on column%', object"
 );
 
 /// Publication membership, with PostgreSQL 15's column lists and row filters. A publication
@@ -439,6 +447,7 @@ fn capture_postgres(conn: &mut PgConnection, schema: &str) -> Result<Carry> {
             .bind::<Array<Text>, _>(&columns)
             .bind::<Array<Text>, _>(inventory::ENUM_TYPES.to_vec())
             .bind::<Array<Text>, _>(&relations)
+            .bind::<Array<Text>, _>(inventory::BOOKKEEPING_TABLES.to_vec())
             .load(conn)?;
         carry.add(items);
     }
