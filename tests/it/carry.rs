@@ -27,7 +27,7 @@ fn strings(value: &Value) -> Vec<String> {
 }
 
 /// A PostgreSQL role of the test server, unique to this test. Roles belong to the whole server:
-/// dropping it first drops what it owns and was granted in the test database.
+/// dropping it first drops what it owns and was granted in the test database (the test is over).
 struct Role {
     name: String,
     database_url: String,
@@ -60,7 +60,7 @@ impl Drop for Role {
     fn drop(&mut self) {
         let dropped = PgConnection::establish(&self.database_url).and_then(|mut conn| {
             use diesel::connection::SimpleConnection;
-            conn.batch_execute(&format!("DROP OWNED BY {0}; DROP ROLE {0}", self.name))
+            conn.batch_execute(&format!("DROP OWNED BY {0} CASCADE; DROP ROLE {0}", self.name))
                 .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))
         });
         if let Err(e) = dropped {
