@@ -529,3 +529,49 @@ fn capture_sqlite(conn: &mut SqliteConnection) -> Result<Carry> {
     carry.add(items);
     Ok(carry)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[test]
+    fn the_flag_the_messages_name_is_the_one_reset_takes() {
+        for command in ["reset", "fresh"] {
+            let cli =
+                crate::cli::Cli::try_parse_from(["facedb", command, "--force", ACCEPT_LOSS_FLAG]);
+            assert!(cli.is_ok(), "{command} {ACCEPT_LOSS_FLAG}");
+        }
+    }
+
+    #[test]
+    fn what_uses_a_lost_column_is_lost_with_it() {
+        let item = |object: &str, statements: Option<&str>, uses: Option<&str>| Item {
+            object: object.to_owned(),
+            statements: statements.map(str::to_owned),
+            uses: uses.map(str::to_owned),
+        };
+        let mut carry = Carry::default();
+        carry.add(vec![
+            item("column visits.note", None, None),
+            item("index a on table visits", Some("CREATE INDEX a"), None),
+            item(
+                "index b on table visits",
+                Some("CREATE INDEX b"),
+                Some("visits.note"),
+            ),
+        ]);
+        assert_eq!(carry.summary().carried_over, ["index a on table visits"]);
+        assert_eq!(
+            carry.lost,
+            [
+                "column visits.note",
+                "index b on table visits (uses column visits.note)"
+            ]
+        );
+        assert!(carry.refusal("db", true).is_none());
+        let refusal = carry.refusal("db", false).unwrap();
+        assert!(refusal.contains("column visits.note; index b"), "{refusal}");
+        assert!(refusal.contains(ACCEPT_LOSS_FLAG), "{refusal}");
+    }
+}

@@ -60,8 +60,11 @@ impl Drop for Role {
     fn drop(&mut self) {
         let dropped = PgConnection::establish(&self.database_url).and_then(|mut conn| {
             use diesel::connection::SimpleConnection;
-            conn.batch_execute(&format!("DROP OWNED BY {0} CASCADE; DROP ROLE {0}", self.name))
-                .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))
+            conn.batch_execute(&format!(
+                "DROP OWNED BY {0} CASCADE; DROP ROLE {0}",
+                self.name
+            ))
+            .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))
         });
         if let Err(e) = dropped {
             eprintln!("warning: could not drop role {}: {e}", self.name);
@@ -438,5 +441,61 @@ fn a_constraint_the_new_seed_breaks_rolls_the_whole_reset_back() {
         db.connect()
             .strings("SELECT username AS v FROM users ORDER BY username"),
         ["alice", "root"]
+    );
+}
+
+/// At the prompt, a person sees what is carried over and what is lost, and must type the
+/// database's name to accept the loss, even when the tables hold only the seed.
+#[test]
+fn the_prompt_shows_what_is_carried_over_and_what_is_lost() {
+    use rexpect::process::WaitStatus;
+    use rexpect::session::spawn_command;
+
+    let db = TestDb::sqlite();
+    db.init();
+    db.exec(
+        "ALTER TABLE visits ADD COLUMN note TEXT;
+         CREATE INDEX visits_person_extra ON visits (person_id, confidence_score);",
+    );
+    let reset_typing = |answer: &str| {
+        let mut cmd = db.std_facedb();
+        cmd.arg("reset");
+        let mut session = spawn_command(cmd, Some(30_000)).expect("spawn facedb in a pty");
+        session
+            .exp_string("Carried over to the new tables:")
+            .unwrap();
+        session
+            .exp_string("index visits_person_extra on table visits")
+            .unwrap();
+        session
+            .exp_string("Lost for good (facedb cannot carry it over):")
+            .unwrap();
+        session.exp_string("column visits.note").unwrap();
+        session
+            .exp_string("Type the database name (facedb.db)")
+            .unwrap();
+        // The prompt switches the terminal to raw mode after printing: keys typed before are lost.
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        session.send_line(answer).unwrap();
+        session.exp_eof().expect("facedb ends");
+        match session.process().wait().expect("wait") {
+            WaitStatus::Exited(_, code) => code,
+            other => panic!("facedb did not exit normally: {other:?}"),
+        }
+    };
+    let columns = "SELECT name AS v FROM pragma_table_info('visits') WHERE name = 'note'";
+    assert_eq!(reset_typing("y"), 4);
+    assert_eq!(db.connect().strings(columns), ["note"], "nothing changed");
+    assert_eq!(reset_typing("facedb.db"), 0);
+    assert!(
+        db.connect().strings(columns).is_empty(),
+        "the column is gone"
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT name AS v FROM sqlite_master WHERE name = 'visits_person_extra'"
+        ),
+        BTreeSet::from(["visits_person_extra".to_owned()])
     );
 }
