@@ -2,7 +2,7 @@
 //! drop, re-applied once the schema is set up again, inside the same transaction.
 //!
 //! PostgreSQL: owners, user-added constraints, indexes, statistics objects and triggers,
-//! row level security and policies, privileges (tables, columns, serial sequences, enum types),
+//! replica identity, storage parameters and statistics targets, row level security and policies, privileges (tables, columns, serial sequences, enum types),
 //! publication membership and comments. SQLite: user-added indexes and triggers. What cannot be
 //! carried over (a column facedb's schema does not have, a sequence it owns, anything that uses
 //! such a column) is listed as lost: the reset drops it only when the person accepted that.
@@ -286,6 +286,39 @@ FROM triggers g LEFT JOIN uses u ON u.classid = 'pg_trigger'::regclass AND u.obj
 ORDER BY 1"
 );
 
+/// Settings of facedb's tables and columns: replica identity (logical replication needs it),
+/// storage parameters such as autovacuum's, and per-column statistics targets.
+const PG_TABLE_SETTINGS: &str = concat!(
+    pg_scope!(),
+    "SELECT format('replica identity of table %s (%s)', t.name, CASE c.relreplident
+           WHEN 'f' THEN 'full' WHEN 'n' THEN 'nothing' ELSE 'index ' || i.relname END) AS object,
+       format('ALTER TABLE %I.%I REPLICA IDENTITY %s', $1, t.name, CASE c.relreplident
+           WHEN 'f' THEN 'FULL' WHEN 'n' THEN 'NOTHING' ELSE format('USING INDEX %I', i.relname) END)
+           AS statements,
+       u.name AS uses
+FROM tables t JOIN pg_class c ON c.oid = t.oid
+LEFT JOIN pg_index x ON c.relreplident = 'i' AND x.indrelid = t.oid AND x.indisreplident
+LEFT JOIN pg_class i ON i.oid = x.indexrelid
+LEFT JOIN uses u ON u.classid = 'pg_class'::regclass AND u.objid = x.indexrelid
+WHERE c.relreplident <> 'd'
+UNION ALL
+SELECT format('storage parameters of table %s (%s)', t.name, array_to_string(c.reloptions, ', ')),
+       format('ALTER TABLE %I.%I SET (%s)', $1, t.name,
+              (SELECT string_agg(quote_ident(split_part(o, '=', 1)) || ' = '
+                                 || quote_literal(substr(o, strpos(o, '=') + 1)), ', ')
+               FROM unnest(c.reloptions) o)),
+       NULL
+FROM tables t JOIN pg_class c ON c.oid = t.oid WHERE cardinality(c.reloptions) > 0
+UNION ALL
+SELECT format('statistics target of column %s.%s (%s)', t.name, a.attname, a.attstattarget),
+       format('ALTER TABLE %I.%I ALTER COLUMN %I SET STATISTICS %s', $1, t.name, a.attname, a.attstattarget),
+       NULL
+FROM tables t JOIN pg_attribute a ON a.attrelid = t.oid
+WHERE a.attnum > 0 AND NOT a.attisdropped AND a.attstattarget >= 0
+  AND (a.attrelid, a.attnum) NOT IN (SELECT attrelid, attnum FROM user_columns)
+ORDER BY 1"
+);
+
 const PG_ROW_SECURITY: &str = concat!(
     pg_scope!(),
     "SELECT format('row level security on table %s (%s)', t.name, concat_ws(', ',
@@ -412,6 +445,11 @@ SELECT format('comment on %s', o.label) AS object,
 FROM commented o JOIN pg_description d
   ON d.classoid = o.classoid AND d.objoid = o.oid AND d.objsubid = o.subid
 WHERE NOT EXISTS (SELECT 1 FROM uses u WHERE u.classid = o.classoid AND u.objid = o.oid)
+  -- The index of a lost constraint goes with it.
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint k JOIN uses u
+                  ON u.classid = 'pg_constraint'::regclass AND u.objid = k.oid
+                  WHERE o.classoid = 'pg_class'::regclass AND k.conindid = o.oid
+                    AND k.contype IN ('p', 'u', 'x'))
 ORDER BY 1"
 );
 
@@ -436,6 +474,7 @@ fn capture_postgres(conn: &mut PgConnection, schema: &str) -> Result<Carry> {
         PG_INDEXES,
         PG_STATISTICS,
         PG_TRIGGERS,
+        PG_TABLE_SETTINGS,
         PG_ROW_SECURITY,
         PG_PRIVILEGES,
         publications,

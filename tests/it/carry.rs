@@ -183,6 +183,31 @@ fn a_publication_still_carries_visits_with_its_columns_and_row_filter() {
 }
 
 #[test]
+fn replica_identity_storage_parameters_and_statistics_targets_survive() {
+    let Some(db) = TestDb::postgres() else {
+        return;
+    };
+    db.init();
+    db.exec(
+        "ALTER TABLE visits REPLICA IDENTITY FULL;
+         CREATE UNIQUE INDEX tenants_id_name ON tenants (tenant_id, name);
+         ALTER TABLE tenants REPLICA IDENTITY USING INDEX tenants_id_name;
+         ALTER TABLE visits SET (autovacuum_vacuum_scale_factor = 0.01, fillfactor = 90);
+         ALTER TABLE visits ALTER COLUMN person_id SET STATISTICS 1000;",
+    );
+    let settings = "SELECT c.relname || ' ' || c.relreplident::text || ' ' || coalesce(c.reloptions::text, '-')
+                        || coalesce(' ' || i.indexrelid::regclass::text, '') AS v
+                    FROM pg_class c LEFT JOIN pg_index i ON i.indrelid = c.oid AND i.indisreplident
+                    WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r'
+                    UNION ALL SELECT attrelid::regclass::text || '.' || attname || ' ' || attstattarget
+                    FROM pg_attribute WHERE attrelid = 'visits'::regclass AND attnum > 0";
+    let before = rows(&db, settings);
+    assert!(before.contains("tenants i - tenants_id_name"), "{before:?}");
+    fresh_as_announced(&db);
+    assert_eq!(rows(&db, settings), before);
+}
+
+#[test]
 fn row_level_security_and_policies_survive() {
     let Some(db) = TestDb::postgres() else {
         return;
@@ -298,6 +323,8 @@ fn a_user_added_column_is_listed_refused_and_dropped_only_when_accepted() {
             Backend::Postgres => {
                 "ALTER TABLE visits ADD COLUMN note TEXT, ADD COLUMN ticket BIGSERIAL;
                  CREATE INDEX visits_note ON visits (note);
+                 ALTER TABLE visits ADD CONSTRAINT visits_ticket_key UNIQUE (ticket);
+                 COMMENT ON INDEX visits_ticket_key IS 'goes with its constraint';
                  CREATE INDEX visits_person_extra ON visits (person_id, confidence_score);
                  UPDATE visits SET note = 'keep me';"
             }
@@ -314,6 +341,7 @@ fn a_user_added_column_is_listed_refused_and_dropped_only_when_accepted() {
                 "column visits.note",
                 "column visits.ticket",
                 "sequence visits_ticket_seq (owned by column visits.ticket)",
+                "constraint visits_ticket_key on table visits (uses column visits.ticket)",
                 "index visits_note on table visits (uses column visits.note)",
             ]),
             Backend::Sqlite => json!([
