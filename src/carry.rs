@@ -66,7 +66,7 @@ impl Carry {
         (!accepted && !self.lost.is_empty()).then(|| {
             format!(
                 "cannot reset {target} without losing what it cannot carry over: {}. \
-                 Move it off facedb's tables first, or pass {ACCEPT_LOSS_FLAG} to drop it with the reset",
+                 Drop or move what it names first, or pass {ACCEPT_LOSS_FLAG} to drop it with the reset",
                 self.lost.join("; ")
             )
         })
