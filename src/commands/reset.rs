@@ -125,22 +125,28 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
         inventory::count_rows(&mut db)?
     };
     let schema = current_schema(&mut db)?;
-    let shown = carry::capture(&mut db, &schema)?;
-    if args.force {
-        shown.check_losses(&target, args.drop_unknown_columns)?;
-    } else if !counts.is_empty() {
+    // What the person accepted at the prompt; without a prompt, only --drop-unknown-columns
+    // accepts losing anything.
+    let mut shown = None;
+    if !args.force && !counts.is_empty() {
+        let carry = carry::capture(&mut db, &schema)?;
         let by_tenant = inventory::tenant_rows(&mut db, &counts)?;
-        progress.suspend(|| confirm(settings, &counts, by_tenant.as_deref(), &shown))?;
+        progress.suspend(|| confirm(settings, &counts, by_tenant.as_deref(), &carry))?;
+        shown = Some(carry);
     }
     progress.start(format!("resetting {target}"));
     let (setup, carried) = db.exclusive(settings.lock_timeout, |db| {
-        // Read again under the lock: this is what the drop takes away.
+        // Read under the lock: this is what the drop takes away.
         let carry = carry::capture(db, &schema)?;
-        if carry.lost != shown.lost {
-            return Err(Error::Schema(format!(
-                "cannot reset {target}: what it cannot carry over changed while it was asked ({}); nothing was changed, run the reset again",
-                carry.lost.join("; ")
-            )));
+        match &shown {
+            Some(shown) if carry.lost != shown.lost => {
+                return Err(Error::Schema(format!(
+                    "cannot reset {target}: what it cannot carry over changed while it was asked ({}); nothing was changed, run the reset again",
+                    carry.lost.join("; ")
+                )))
+            }
+            Some(_) => {}
+            None => carry.check_losses(&target, args.drop_unknown_columns)?,
         }
         inventory::drop_owned(db, &target)?;
         // The database keeps the environment it was set up for.
