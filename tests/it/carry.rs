@@ -472,51 +472,67 @@ fn a_constraint_the_new_seed_breaks_rolls_the_whole_reset_back() {
     );
 }
 
-/// At the prompt, a person sees what is carried over and what is lost, and must type the
-/// database's name to accept the loss, even when the tables hold only the seed.
-#[test]
-fn the_prompt_shows_what_is_carried_over_and_what_is_lost() {
+/// `facedb reset` in a pseudo-terminal: waits for the list of what is carried over and lost and
+/// for the prompt, runs `meanwhile`, types `answer`, and returns the exit code and what followed.
+fn reset_at_the_prompt(db: &TestDb, answer: &str, meanwhile: impl FnOnce()) -> (i32, String) {
     use rexpect::process::WaitStatus;
     use rexpect::session::spawn_command;
 
+    let mut cmd = db.std_facedb();
+    cmd.arg("reset");
+    let mut session = spawn_command(cmd, Some(30_000)).expect("spawn facedb in a pty");
+    session
+        .exp_string("Carried over to the new tables:")
+        .unwrap();
+    session
+        .exp_string("index visits_person_extra on table visits")
+        .unwrap();
+    session
+        .exp_string("Lost for good (facedb cannot carry it over):")
+        .unwrap();
+    session.exp_string("column visits.note").unwrap();
+    session
+        .exp_string("Type the database name (facedb.db)")
+        .unwrap();
+    meanwhile();
+    // The prompt switches the terminal to raw mode after printing: keys typed before are lost.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    session.send_line(answer).unwrap();
+    let rest = session.exp_eof().expect("facedb ends");
+    support::secrets::assert_hidden("terminal", &rest);
+    match session.process().wait().expect("wait") {
+        WaitStatus::Exited(_, code) => (code, rest),
+        other => panic!("facedb did not exit normally: {other:?}"),
+    }
+}
+
+/// A SQLite database with a column facedb does not know and an index it can carry over.
+fn with_a_column_and_an_index() -> TestDb {
     let db = TestDb::sqlite();
     db.init();
     db.exec(
         "ALTER TABLE visits ADD COLUMN note TEXT;
          CREATE INDEX visits_person_extra ON visits (person_id, confidence_score);",
     );
-    let reset_typing = |answer: &str| {
-        let mut cmd = db.std_facedb();
-        cmd.arg("reset");
-        let mut session = spawn_command(cmd, Some(30_000)).expect("spawn facedb in a pty");
-        session
-            .exp_string("Carried over to the new tables:")
-            .unwrap();
-        session
-            .exp_string("index visits_person_extra on table visits")
-            .unwrap();
-        session
-            .exp_string("Lost for good (facedb cannot carry it over):")
-            .unwrap();
-        session.exp_string("column visits.note").unwrap();
-        session
-            .exp_string("Type the database name (facedb.db)")
-            .unwrap();
-        // The prompt switches the terminal to raw mode after printing: keys typed before are lost.
-        std::thread::sleep(std::time::Duration::from_millis(500));
-        session.send_line(answer).unwrap();
-        session.exp_eof().expect("facedb ends");
-        match session.process().wait().expect("wait") {
-            WaitStatus::Exited(_, code) => code,
-            other => panic!("facedb did not exit normally: {other:?}"),
-        }
-    };
-    let columns = "SELECT name AS v FROM pragma_table_info('visits') WHERE name = 'note'";
-    assert_eq!(reset_typing("y"), 4);
-    assert_eq!(db.connect().strings(columns), ["note"], "nothing changed");
-    assert_eq!(reset_typing("facedb.db"), 0);
+    db
+}
+
+const NOTE_COLUMN: &str = "SELECT name AS v FROM pragma_table_info('visits') WHERE name = 'note'";
+
+/// At the prompt, a person sees what is carried over and what is lost, and must type the
+/// database's name to accept the loss, even when the tables hold only the seed.
+#[test]
+fn the_prompt_shows_what_is_carried_over_and_what_is_lost() {
+    let db = with_a_column_and_an_index();
+    assert_eq!(reset_at_the_prompt(&db, "y", || {}).0, 4);
+    assert_eq!(
+        db.connect().strings(NOTE_COLUMN),
+        ["note"],
+        "nothing changed"
+    );
+    assert_eq!(reset_at_the_prompt(&db, "facedb.db", || {}).0, 0);
     assert!(
-        db.connect().strings(columns).is_empty(),
+        db.connect().strings(NOTE_COLUMN).is_empty(),
         "the column is gone"
     );
     assert_eq!(
@@ -525,5 +541,33 @@ fn the_prompt_shows_what_is_carried_over_and_what_is_lost() {
             "SELECT name AS v FROM sqlite_master WHERE name = 'visits_person_extra'"
         ),
         BTreeSet::from(["visits_person_extra".to_owned()])
+    );
+}
+
+/// The reset drops only what the prompt showed: a column added while it asked stops it.
+#[test]
+fn a_column_added_while_the_prompt_waits_stops_the_reset() {
+    let db = with_a_column_and_an_index();
+    let (code, output) = reset_at_the_prompt(&db, "facedb.db", || {
+        db.exec("ALTER TABLE visits ADD COLUMN added_meanwhile TEXT")
+    });
+    assert_eq!(code, 5, "{output}");
+    assert!(
+        output.contains(
+            "changed while it was asked (column visits.note; column visits.added_meanwhile)"
+        ),
+        "{output}"
+    );
+    assert_eq!(
+        db.connect().strings(NOTE_COLUMN),
+        ["note"],
+        "nothing changed"
+    );
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT name AS v FROM pragma_table_info('visits') WHERE name = 'added_meanwhile'"
+        ),
+        BTreeSet::from(["added_meanwhile".to_owned()])
     );
 }
