@@ -55,21 +55,10 @@ impl Carry {
 
     /// Refuses (exit 5) to lose anything unless `accepted`.
     pub fn check_losses(&self, target: &str, accepted: bool) -> Result<()> {
-        match self.refusal(target, accepted) {
+        match refusal(target, &self.lost, accepted) {
             Some(refusal) => Err(Error::Schema(format!("{refusal}; nothing was changed"))),
             None => Ok(()),
         }
-    }
-
-    /// Why a reset without a prompt would refuse, if it would.
-    pub fn refusal(&self, target: &str, accepted: bool) -> Option<String> {
-        (!accepted && !self.lost.is_empty()).then(|| {
-            format!(
-                "cannot reset {target} without losing what it cannot carry over: {}. \
-                 Drop or move what it names first, or pass {ACCEPT_LOSS_FLAG} to drop it with the reset",
-                self.lost.join("; ")
-            )
-        })
     }
 
     /// Re-applies what was carried over, in order. A definition that no longer applies stops
@@ -91,6 +80,17 @@ impl Carry {
         }
         Ok(())
     }
+}
+
+/// Why a reset without a prompt would refuse to lose `lost`, if it would.
+pub fn refusal(target: &str, lost: &[String], accepted: bool) -> Option<String> {
+    (!accepted && !lost.is_empty()).then(|| {
+        format!(
+            "cannot reset {target} without losing what it cannot carry over: {}. \
+             Drop or move what it names first, or pass {ACCEPT_LOSS_FLAG} to drop it with the reset",
+            lost.join("; ")
+        )
+    })
 }
 
 /// Reads what a reset of facedb's tables in `schema` would carry over and lose. Changes nothing.
@@ -608,8 +608,10 @@ mod tests {
                 "index b on table visits (uses column visits.note)"
             ]
         );
-        assert!(carry.refusal("db", true).is_none());
-        let refusal = carry.refusal("db", false).unwrap();
+        assert!(carry.check_losses("db", true).is_ok());
+        let refusal = carry.check_losses("db", false).unwrap_err();
+        assert_eq!(refusal.exit_code(), crate::error::ExitCode::Schema);
+        let refusal = refusal.to_string();
         assert!(refusal.contains("column visits.note; index b"), "{refusal}");
         assert!(refusal.contains(ACCEPT_LOSS_FLAG), "{refusal}");
     }

@@ -302,8 +302,7 @@ pub struct DryRunReport {
     /// What it cannot carry over: without a prompt it refuses (exit 5) unless
     /// --drop-unknown-columns accepts dropping it.
     pub would_lose: Vec<String>,
-    #[serde(skip)]
-    carry: Carry,
+    /// --drop-unknown-columns was given.
     #[serde(skip)]
     accepts_loss: bool,
 }
@@ -321,9 +320,7 @@ impl DryRunReport {
     /// Why the real command would refuse, if it would.
     pub fn refusal(&self) -> Option<String> {
         if self.blockers.is_empty() {
-            return self
-                .carry
-                .refusal(&self.target, self.accepts_loss)
+            return carry::refusal(&self.target, &self.would_lose, self.accepts_loss)
                 .map(|refusal| format!("{refusal} (dry run: nothing was changed)"));
         }
         Some(format!(
@@ -349,11 +346,7 @@ impl std::fmt::Display for DryRunReport {
                 super::plural(count, "object"),
                 if count == 1 { "depends" } else { "depend" }
             )
-        } else if self
-            .carry
-            .refusal(&self.target, self.accepts_loss)
-            .is_some()
-        {
+        } else if carry::refusal(&self.target, &self.would_lose, self.accepts_loss).is_some() {
             format!(
                 "{} would be refused (exit 5): it cannot carry over {} (pass {} to drop {})",
                 self.command,
@@ -454,7 +447,6 @@ pub fn dry_run(
         would_seed_admin: settings.admin.username.clone(),
         would_carry_over,
         would_lose,
-        carry,
         accepts_loss: args.drop_unknown_columns,
     };
     report.show(progress);
