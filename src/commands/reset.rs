@@ -31,8 +31,9 @@ pub struct Args {
     #[command(flatten)]
     pub seed: SeedArgs,
 
-    /// Show what would be dropped and change nothing: no prompt, no lock, a missing database
-    /// is not created. Exits 5 when an object facedb does not own would stop the reset.
+    /// Show what would be dropped, carried over and lost, and change nothing: no prompt, no lock,
+    /// a missing database is not created. Exits 5 when an object facedb does not own would stop
+    /// the reset, or when something cannot be carried over (unless --drop-unknown-columns).
     #[arg(long)]
     pub dry_run: bool,
 
