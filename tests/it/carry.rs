@@ -571,3 +571,30 @@ fn a_column_added_while_the_prompt_waits_stops_the_reset() {
         BTreeSet::from(["added_meanwhile".to_owned()])
     );
 }
+
+/// Reading a policy's definition waits for the tables it reads: under the reset's lock that wait
+/// is bounded by --lock-timeout (exit 6), and nothing changes.
+#[test]
+fn a_lock_on_a_table_a_policy_reads_is_a_lock_timeout_and_nothing_changes() {
+    let Some(db) = TestDb::postgres() else {
+        return;
+    };
+    db.init();
+    add_data(&db);
+    db.exec(
+        "CREATE TABLE allowed_tenants (tenant_id TEXT);
+         CREATE POLICY allowed ON visits USING (tenant_id IN (SELECT tenant_id FROM allowed_tenants));",
+    );
+    let before = snapshot(&db);
+    let mut holder = db.connect();
+    holder.exec("BEGIN; LOCK TABLE allowed_tenants IN ACCESS EXCLUSIVE MODE;");
+    db.run(&["fresh", "--force", "--lock-timeout", "1s"])
+        .code(6)
+        .stderr_has("--lock-timeout");
+    holder.exec("ROLLBACK");
+    assert_eq!(snapshot(&db), before);
+    assert_eq!(
+        rows(&db, "SELECT polname::text AS v FROM pg_policy"),
+        BTreeSet::from(["allowed".to_owned()])
+    );
+}
