@@ -2,10 +2,12 @@
 //! drop, re-applied once the schema is set up again, inside the same transaction.
 //!
 //! PostgreSQL: owners, user-added constraints, indexes, statistics objects and triggers,
-//! replica identity, storage parameters and statistics targets, row level security and policies, privileges (tables, columns, serial sequences, enum types),
-//! publication membership and comments. SQLite: user-added indexes and triggers. What cannot be
-//! carried over (a column facedb's schema does not have, a sequence it owns, anything that uses
-//! such a column) is listed as lost: the reset drops it only when the person accepted that.
+//! replica identity, storage parameters and statistics targets, row level security and policies,
+//! privileges (tables, columns, serial sequences, enum types), publication membership and
+//! comments. SQLite: user-added indexes and triggers. What cannot be carried over (a column
+//! facedb's schema does not have, a sequence it owns, anything that uses such a column) is listed
+//! as lost: the reset drops it only when the person accepted that (at the prompt, or with
+//! `--drop-unknown-columns`). docs/reset.md says the same for users.
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -39,6 +41,7 @@ pub struct Carry {
     pub lost: Vec<String>,
 }
 
+/// What the reset's report shows: the carried-over items and the lost ones, by description.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct CarrySummary {
     pub carried_over: Vec<String>,
