@@ -325,6 +325,11 @@ fn a_user_added_column_is_listed_refused_and_dropped_only_when_accepted() {
                  CREATE INDEX visits_note ON visits (note);
                  ALTER TABLE visits ADD CONSTRAINT visits_ticket_key UNIQUE (ticket);
                  COMMENT ON INDEX visits_ticket_key IS 'goes with its constraint';
+                 CREATE STATISTICS visits_note_stats ON note, person_id FROM visits;
+                 CREATE TRIGGER visits_note_touch BEFORE UPDATE OF note ON visits
+                     FOR EACH ROW EXECUTE FUNCTION suppress_redundant_updates_trigger();
+                 CREATE POLICY visits_with_note ON visits USING (note IS NOT NULL);
+                 CREATE PUBLICATION visits_notes FOR TABLE visits (tenant_id, visit_id, note);
                  CREATE INDEX visits_person_extra ON visits (person_id, confidence_score);
                  UPDATE visits SET note = 'keep me';"
             }
@@ -343,6 +348,10 @@ fn a_user_added_column_is_listed_refused_and_dropped_only_when_accepted() {
                 "sequence visits_ticket_seq (owned by column visits.ticket)",
                 "constraint visits_ticket_key on table visits (uses column visits.ticket)",
                 "index visits_note on table visits (uses column visits.note)",
+                "statistics object visits_note_stats on table visits (uses column visits.note)",
+                "trigger visits_note_touch on table visits (uses column visits.note)",
+                "policy visits_with_note on table visits (uses column visits.note)",
+                "publication visits_notes: table visits (uses column visits.note)",
             ]),
             Backend::Sqlite => json!([
                 "column visits.note",
