@@ -140,7 +140,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 Command::Fresh(_) => "fresh",
                 _ => "reset",
             };
-            let report = reset::dry_run(&settings()?, command, &progress)?;
+            let report = reset::dry_run(&settings()?, command, args, &progress)?;
             emit(global, &progress, &report)?;
             if let Some(refusal) = report.refusal() {
                 eprintln!("error: {refusal}");

@@ -363,6 +363,9 @@ WHERE NOT CASE d.classid
         AND a.adrelid IN (SELECT oid FROM owned_classes))
     WHEN 'pg_policy'::regclass THEN EXISTS (SELECT 1 FROM pg_policy p WHERE p.oid = d.objid
         AND p.polrelid IN (SELECT oid FROM owned_classes))
+    -- A publication's row filter depends on the columns it reads; the membership goes with the table.
+    WHEN 'pg_publication_rel'::regclass THEN EXISTS (SELECT 1 FROM pg_publication_rel p
+        WHERE p.oid = d.objid AND p.prrelid IN (SELECT oid FROM owned_classes))
     ELSE false END
 GROUP BY 1
 ORDER BY 1";
@@ -594,8 +597,8 @@ fn sqlite_foreign_dependents(conn: &mut diesel::SqliteConnection) -> Result<Vec<
     Ok(dependents)
 }
 
-/// Whether `sql` names `table` as a whole word.
-fn mentions(sql: &str, table: &str) -> bool {
+/// Whether `sql` names `table` (or any other name) as a whole word.
+pub(crate) fn mentions(sql: &str, table: &str) -> bool {
     let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
     sql.match_indices(table).any(|(at, _)| {
         let before = sql[..at].chars().next_back();

@@ -5,6 +5,7 @@
 
 pub mod adopt;
 pub mod bookkeeping;
+pub mod carry;
 pub mod catalog;
 pub mod cli;
 pub mod commands;

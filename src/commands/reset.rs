@@ -6,6 +6,7 @@ use std::io::IsTerminal;
 use serde::Serialize;
 
 use crate::bookkeeping::{self, ENVIRONMENT_KEY};
+use crate::carry::{self, Carry, CarrySummary};
 use crate::commands::{set_up, SeedArgs, SetupOutcome};
 use crate::config::{SchemaName, Settings};
 use crate::connection;
@@ -29,10 +30,16 @@ pub struct Args {
     #[command(flatten)]
     pub seed: SeedArgs,
 
-    /// Show what would be dropped and change nothing: no prompt, no lock, a missing database
-    /// is not created. Exits 5 when an object facedb does not own would stop the reset.
+    /// Show what would be dropped, carried over and lost, and change nothing: no prompt, no lock,
+    /// a missing database is not created. Exits 5 when an object facedb does not own would stop
+    /// the reset, or when something cannot be carried over (unless --drop-unknown-columns).
     #[arg(long)]
     pub dry_run: bool,
+
+    /// Without a prompt, drop the columns facedb's schema does not have (and the sequences,
+    /// indexes and other objects that use them) instead of refusing: they cannot be carried over.
+    #[arg(long)]
+    pub drop_unknown_columns: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -45,6 +52,10 @@ pub struct ResetReport {
     pub created_database: bool,
     #[serde(flatten)]
     pub setup: SetupOutcome,
+    /// What people attached to facedb's tables that the reset re-applied, and what it dropped
+    /// for good (accepted at the prompt or with --drop-unknown-columns).
+    #[serde(flatten)]
+    pub carry: CarrySummary,
 }
 
 impl std::fmt::Display for ResetReport {
@@ -60,6 +71,18 @@ impl std::fmt::Display for ResetReport {
             )
         }];
         changes.extend(self.setup.changes());
+        if !self.carry.carried_over.is_empty() {
+            changes.push(format!(
+                "carried over {}",
+                super::plural(self.carry.carried_over.len(), "item")
+            ));
+        }
+        if !self.carry.lost.is_empty() {
+            changes.push(format!(
+                "dropped {} it could not carry over",
+                super::plural(self.carry.lost.len(), "object")
+            ));
+        }
         write!(f, "{}: reset: {}", self.target, changes.join(", "))
     }
 }
@@ -117,16 +140,37 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
             Ok((counts, by_tenant))
         })?
     };
+    // What the person accepted at the prompt; without a prompt, only --drop-unknown-columns
+    // accepts losing anything.
+    let mut shown = None;
     if !args.force && !counts.is_empty() {
-        progress.suspend(|| confirm(settings, &counts, by_tenant.as_deref()))?;
+        let carry = db.read_only(schema, settings.lock_timeout, |db| {
+            carry::capture(db, schema.name())
+        })?;
+        progress.suspend(|| confirm(settings, &counts, by_tenant.as_deref(), &carry))?;
+        shown = Some(carry);
     }
     progress.start(format!("resetting {target}"));
-    let setup = db.exclusive(schema, settings.lock_timeout, |db| {
+    let (setup, carried) = db.exclusive(schema, settings.lock_timeout, |db| {
         // Again under the lock: what it drops is what it proved its own.
         inventory::ownership(db, schema)?.require("reset", &target, schema)?;
+        // Read under the lock: this is what the drop takes away.
+        let carry = carry::capture(db, schema.name())?;
+        match &shown {
+            Some(shown) if carry.lost != shown.lost => {
+                return Err(Error::Schema(format!(
+                    "cannot reset {target}: what it cannot carry over changed while it was asked ({}); nothing was changed, run the reset again",
+                    carry.lost.join("; ")
+                )))
+            }
+            Some(_) => {}
+            None => carry.check_losses(&target, args.drop_unknown_columns)?,
+        }
         inventory::drop_owned(db, schema, &target)?;
         // The database keeps the environment it was set up for.
-        set_up(db, settings, "reset", recorded.as_deref())
+        let setup = set_up(db, settings, "reset", recorded.as_deref())?;
+        carry.restore(db, &target)?;
+        Ok((setup, carry))
     })?;
     if !created_database {
         let rows = counts.iter().map(|c| c.rows).sum::<i64>() as usize;
@@ -136,6 +180,12 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
         ));
     }
     setup.report(progress);
+    for item in &carried.carried {
+        progress.done(format!("carried over {}", item.object));
+    }
+    for lost in &carried.lost {
+        progress.warn(format!("dropped {lost}: it cannot be carried over"));
+    }
     Ok(ResetReport {
         command: "reset",
         target,
@@ -143,8 +193,10 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
         dropped: counts,
         created_database,
         setup,
+        carry: carried.summary(),
     })
 }
+
 
 /// Shows what will be lost and asks, default No. When the database holds more than the seed,
 /// the person types the database's name instead of y/N.
@@ -152,6 +204,7 @@ fn confirm(
     settings: &Settings,
     counts: &[TableCount],
     by_tenant: Option<&[TenantRows]>,
+    carry: &Carry,
 ) -> Result<()> {
     let target = settings.target.display();
     let filled: Vec<&TableCount> = counts.iter().filter(|c| c.rows > 0).collect();
@@ -184,8 +237,20 @@ fn confirm(
         };
         eprintln!("  tenant {} ({}): {rows}", tenant.tenant_id, tenant.name);
     }
+    if !carry.carried.is_empty() {
+        eprintln!("Carried over to the new tables:");
+        for item in &carry.carried {
+            eprintln!("  {}", item.object);
+        }
+    }
+    if !carry.lost.is_empty() {
+        eprintln!("Lost for good (facedb cannot carry it over):");
+        for lost in &carry.lost {
+            eprintln!("  {lost}");
+        }
+    }
     let cancelled = || Error::Refused(format!("reset cancelled; {target} was not changed"));
-    let answer = if inventory::holds_data_beyond_seed(counts) {
+    let answer = if inventory::holds_data_beyond_seed(counts) || !carry.lost.is_empty() {
         let name = confirmation_name(settings);
         dialoguer::Input::<String>::new()
             .with_prompt(format!(
@@ -248,6 +313,14 @@ pub struct DryRunReport {
     pub would_apply_migrations: Vec<String>,
     /// The username of the admin the reset would seed.
     pub would_seed_admin: String,
+    /// What people attached to facedb's tables that the reset would re-apply.
+    pub would_carry_over: Vec<String>,
+    /// What it cannot carry over: without a prompt it refuses (exit 5) unless
+    /// --drop-unknown-columns accepts dropping it.
+    pub would_lose: Vec<String>,
+    /// --drop-unknown-columns was given.
+    #[serde(skip)]
+    accepts_loss: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -274,13 +347,15 @@ impl DryRunReport {
                 .refusal(command, target, schema)
                 .map(|refusal| format!("{refusal} (dry run)"));
         }
-        (!self.blockers.is_empty()).then(|| {
-            format!(
-                "cannot reset {}: {}. facedb drops only what it owns; drop or change what it names first (dry run: nothing was changed)",
-                self.target,
-                inventory::describe_all(&self.blockers)
-            )
-        })
+        if self.blockers.is_empty() {
+            return carry::refusal(&self.target, &self.would_lose, self.accepts_loss)
+                .map(|refusal| format!("{refusal} (dry run: nothing was changed)"));
+        }
+        Some(format!(
+            "cannot reset {}: {}. facedb drops only what it owns; drop or change what it names first (dry run: nothing was changed)",
+            self.target,
+            inventory::describe_all(&self.blockers)
+        ))
     }
 }
 
@@ -315,6 +390,18 @@ impl std::fmt::Display for DryRunReport {
                 super::plural(count, "object"),
                 if count == 1 { "depends" } else { "depend" }
             )
+        } else if carry::refusal(&self.target, &self.would_lose, self.accepts_loss).is_some() {
+            format!(
+                "{} would be refused (exit 5): it cannot carry over {} (pass {} to drop {})",
+                self.command,
+                super::plural(self.would_lose.len(), "object"),
+                carry::ACCEPT_LOSS_FLAG,
+                if self.would_lose.len() == 1 {
+                    "it"
+                } else {
+                    "them"
+                }
+            )
         } else if !self.database_exists {
             format!(
                 "the database does not exist; {} would create it, {then}",
@@ -343,6 +430,19 @@ impl std::fmt::Display for DryRunReport {
             } else {
                 format!("{} and {last}", parts.join(", "))
             };
+            let mut then = then;
+            if !self.would_carry_over.is_empty() {
+                then.push_str(&format!(
+                    ", carry over {}",
+                    super::plural(self.would_carry_over.len(), "item")
+                ));
+            }
+            if !self.would_lose.is_empty() {
+                then.push_str(&format!(
+                    ", losing {}",
+                    super::plural(self.would_lose.len(), "object")
+                ));
+            }
             format!("{} would drop {listed}, then {then}", self.command)
         };
         write!(f, "{}: dry run: {what}; nothing was changed", self.target)
@@ -354,6 +454,7 @@ impl std::fmt::Display for DryRunReport {
 pub fn dry_run(
     settings: &Settings,
     command: &'static str,
+    args: &Args,
     progress: &Progress,
 ) -> Result<DryRunReport> {
     let target = settings.target.display();
@@ -374,6 +475,9 @@ pub fn dry_run(
         shadowed: Vec::new(),
         would_apply_migrations: migrations::all_names(settings.target.backend()),
         would_seed_admin: settings.admin.username.clone(),
+        would_carry_over: Vec::new(),
+        would_lose: Vec::new(),
+        accepts_loss: args.drop_unknown_columns,
     };
     if let Some(mut db) = db {
         progress.start(format!("looking at {}", report.target));
@@ -398,6 +502,12 @@ pub fn dry_run(
                     types: inventory::existing_types(db, schema)?,
                 };
                 report.blockers = inventory::foreign_dependents(db, schema)?;
+                let CarrySummary {
+                    carried_over,
+                    lost,
+                } = carry::capture(db, schema.name())?.summary();
+                report.would_carry_over = carried_over;
+                report.would_lose = lost;
             }
             Ok(())
         })?;
@@ -441,6 +551,21 @@ impl DryRunReport {
         }
         for name in &drop.types {
             progress.info(format!("  type {name}"));
+        }
+        if !self.would_carry_over.is_empty() {
+            progress.info(format!("{} would carry over:", self.command));
+            for object in &self.would_carry_over {
+                progress.info(format!("  {object}"));
+            }
+        }
+        if !self.would_lose.is_empty() {
+            progress.info(format!(
+                "{} cannot carry over (lost for good):",
+                self.command
+            ));
+            for object in &self.would_lose {
+                progress.info(format!("  {object}"));
+            }
         }
     }
 }

@@ -5,6 +5,7 @@
 mod support;
 
 mod adopt;
+mod carry;
 mod catalog;
 mod commands;
 mod connection;
