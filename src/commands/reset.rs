@@ -123,8 +123,10 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
     };
     guard::check_reset(settings, recorded.as_deref(), args.allow_production)?;
     // Before the prompt: nobody is asked about tables facedb would then refuse to drop.
-    db.read_only(schema, settings.lock_timeout, |db| inventory::ownership(db, schema))?
-        .require("reset", &target, schema)?;
+    db.read_only(schema, settings.lock_timeout, |db| {
+        inventory::ownership(db, schema)
+    })?
+    .require("reset", &target, schema)?;
     progress.start(format!("counting rows in {target}"));
     // What the prompt shows, read before it: no transaction stays open while a person thinks.
     let (counts, by_tenant) = if created_database {
@@ -196,7 +198,6 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
         carry: carried.summary(),
     })
 }
-
 
 /// Shows what will be lost and asks, default No. When the database holds more than the seed,
 /// the person types the database's name instead of y/N.
@@ -502,10 +503,8 @@ pub fn dry_run(
                     types: inventory::existing_types(db, schema)?,
                 };
                 report.blockers = inventory::foreign_dependents(db, schema)?;
-                let CarrySummary {
-                    carried_over,
-                    lost,
-                } = carry::capture(db, schema.name())?.summary();
+                let CarrySummary { carried_over, lost } =
+                    carry::capture(db, schema.name())?.summary();
                 report.would_carry_over = carried_over;
                 report.would_lose = lost;
             }

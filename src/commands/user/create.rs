@@ -151,16 +151,20 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Crea
             Some(value) => value,
             None => ask(progress, "Username", |value| {
                 check_username(value)?;
-                db.read_only(&settings.schema, lock_timeout, |db| check_username_free(db, &target, value))
-                    .map_err(|e| e.to_string())
+                db.read_only(&settings.schema, lock_timeout, |db| {
+                    check_username_free(db, &target, value)
+                })
+                .map_err(|e| e.to_string())
             })?,
         },
         email: match email {
             Some(value) => value,
             None => ask(progress, "Email", |value| {
                 check_email(value)?;
-                db.read_only(&settings.schema, lock_timeout, |db| check_email_free(db, &target, value))
-                    .map_err(|e| e.to_string())
+                db.read_only(&settings.schema, lock_timeout, |db| {
+                    check_email_free(db, &target, value)
+                })
+                .map_err(|e| e.to_string())
             })?,
         },
         first_name: match first_name {
