@@ -130,11 +130,13 @@ fn a_schema_named_after_the_role_that_shadows_public_is_refused() {
     let role = strings(&db, "SELECT current_user::text AS v").remove(0);
     facedb_copy_in(&db, &format!("\"{role}\""));
 
-    for args in [&["init"][..], &["fresh", "--force"], &["user", "list"]] {
+    for args in [&["init"][..], &["fresh", "--force"]] {
         db.run(args)
             .code(5)
             .stderr_has(&format!("tenants resolves to {role}.tenants"));
     }
+    // Reading is no harm: `user list` reads the users of facedb's schema.
+    db.run(&["user", "list"]).success().stdout_has("admin");
     assert_eq!(db.count("public.tenants"), 1);
     assert_eq!(db.count(&format!("\"{role}\".tenants")), 1);
 }

@@ -97,7 +97,6 @@ fn parameters_that_redirect_libpq_are_refused_before_connecting() {
         ("port=6543", "port twice"),
         ("user=other", "user twice"),
         ("sslmode=disable&sslmode=require", "?sslmode= twice"),
-        ("options=-c%20search_path%3Dother", "search_path"),
     ] {
         let url = format!("{base}?{query}");
         let out = run_in(dir.path(), &[], &["init", "--database-url", &url])
