@@ -12,25 +12,153 @@ use crate::error::{Error, Result};
 pub const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 pub const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 
+/// A set of migrations, one folder per backend. The binary runs [`EMBEDDED`]; a library caller may
+/// pass another set (e.g. diesel's `FileBasedMigrations`, as the test of a schema change does).
+#[derive(Clone, Copy)]
+pub struct Source<'a> {
+    pub postgres: &'a dyn MigrationSource<Pg>,
+    pub sqlite: &'a dyn MigrationSource<Sqlite>,
+}
+
+/// The migrations built into this binary.
+pub const EMBEDDED: Source<'static> = Source {
+    postgres: &POSTGRES,
+    sqlite: &SQLITE,
+};
+
+fn migration_error(error: impl std::fmt::Display) -> Error {
+    Error::Migration(error.to_string())
+}
+
 /// Applies every pending migration and returns the names of those it applied.
 /// Runs inside the caller's transaction: each migration becomes a savepoint.
 pub fn apply_pending(db: &mut Db) -> Result<Vec<String>> {
+    apply_pending_from(db, EMBEDDED)
+}
+
+/// [`apply_pending`] with the migrations of `source`.
+pub fn apply_pending_from(db: &mut Db, source: Source<'_>) -> Result<Vec<String>> {
     fn run<DB: diesel::backend::Backend>(
         conn: &mut impl MigrationHarness<DB>,
-        source: EmbeddedMigrations,
-    ) -> diesel::migration::Result<Vec<String>>
-    where
-        EmbeddedMigrations: MigrationSource<DB>,
-    {
-        let pending = conn.pending_migrations(source)?;
-        conn.run_migrations(&pending)?;
+        source: &dyn MigrationSource<DB>,
+    ) -> diesel::migration::Result<Vec<String>> {
+        let applied = conn.applied_migrations()?;
+        let mut pending: Vec<_> = source
+            .migrations()?
+            .into_iter()
+            .filter(|m| !applied.contains(&m.name().version()))
+            .collect();
+        pending.sort_by(|a, b| a.name().version().cmp(&b.name().version()));
+        for migration in &pending {
+            conn.run_migration(migration.as_ref())?;
+        }
         Ok(names(pending))
     }
     match db {
-        Db::Postgres(conn) => run(conn, POSTGRES),
-        Db::Sqlite(conn) => run(conn, SQLITE),
+        Db::Postgres(conn) => run(conn, source.postgres),
+        Db::Sqlite(conn) => run(conn, source.sqlite),
     }
-    .map_err(|e| Error::Migration(e.to_string()))
+    .map_err(migration_error)
+}
+
+/// Reverts the applied migrations named in `names`, in that order (newest first), each with its
+/// `down.sql`, and removes their record. Runs inside the caller's transaction: each migration
+/// becomes a savepoint. Only migrations of `source` can be named: facedb runs no other SQL.
+pub fn revert(db: &mut Db, source: Source<'_>, names: &[String]) -> Result<()> {
+    fn run<DB: diesel::backend::Backend>(
+        conn: &mut impl MigrationHarness<DB>,
+        source: &dyn MigrationSource<DB>,
+        names: &[String],
+    ) -> diesel::migration::Result<()> {
+        let migrations = source.migrations()?;
+        for name in names {
+            let migration = migrations
+                .iter()
+                .find(|m| m.name().to_string() == *name)
+                .ok_or_else(|| format!("migration {name} is not in this set"))?;
+            conn.revert_migration(migration.as_ref())?;
+        }
+        Ok(())
+    }
+    match db {
+        Db::Postgres(conn) => run(conn, source.postgres, names),
+        Db::Sqlite(conn) => run(conn, source.sqlite, names),
+    }
+    .map_err(migration_error)
+}
+
+/// The applied migrations a rollback reverts, newest first: the newest one, or with `to` every
+/// one newer than the migration `to` names (by version or by name). Refuses (exit 5) when the
+/// database records a migration `source` does not know: only the facedb that applied it has its
+/// `down.sql`.
+pub fn to_revert(
+    backend: Backend,
+    source: Source<'_>,
+    state: &MigrationState,
+    to: Option<&str>,
+) -> Result<Vec<String>> {
+    if !state.unknown.is_empty() {
+        return Err(Error::Schema(format!(
+            "the database records {} that this facedb does not know ({}): roll back with the facedb that applied {}",
+            crate::commands::plural(state.unknown.len(), "migration"),
+            state.unknown.join(", "),
+            if state.unknown.len() == 1 { "it" } else { "them" },
+        )));
+    }
+    let known = versions(backend, source)?;
+    let version_of = |name: &str| {
+        known
+            .iter()
+            .find(|(known, _)| known == name)
+            .map(|(_, version)| version.clone())
+    };
+    let stop = match to {
+        None => None,
+        Some(to) => match known
+            .iter()
+            .find(|(name, version)| name == to || version == to)
+        {
+            Some((_, version)) => Some(version.clone()),
+            None => {
+                let names: Vec<&str> = known.iter().map(|(name, _)| name.as_str()).collect();
+                return Err(Error::Usage(format!(
+                    "--to {to}: no such migration; give the version or the name of one of: {}",
+                    names.join(", ")
+                )));
+            }
+        },
+    };
+    let mut applied: Vec<(String, String)> = state
+        .applied
+        .iter()
+        .filter_map(|name| Some((version_of(name)?, name.clone())))
+        .collect();
+    applied.sort_by(|a, b| b.0.cmp(&a.0));
+    Ok(match stop {
+        None => applied.into_iter().take(1).map(|(_, name)| name).collect(),
+        Some(stop) => applied
+            .into_iter()
+            .filter(|(version, _)| *version > stop)
+            .map(|(_, name)| name)
+            .collect(),
+    })
+}
+
+/// Every migration of `source` for `backend`: its name and the version diesel records.
+pub fn versions(backend: Backend, source: Source<'_>) -> Result<Vec<(String, String)>> {
+    fn pairs<DB: diesel::backend::Backend>(
+        migrations: Vec<Box<dyn Migration<DB>>>,
+    ) -> Vec<(String, String)> {
+        migrations
+            .iter()
+            .map(|m| (m.name().to_string(), m.name().version().to_string()))
+            .collect()
+    }
+    match backend {
+        Backend::Postgres => source.postgres.migrations().map(pairs),
+        Backend::Sqlite => source.sqlite.migrations().map(pairs),
+    }
+    .map_err(migration_error)
 }
 
 fn names<DB: diesel::backend::Backend>(migrations: Vec<Box<dyn Migration<DB>>>) -> Vec<String> {
@@ -46,10 +174,10 @@ pub fn all_names(backend: Backend) -> Vec<String> {
     result.unwrap_or_default()
 }
 
-/// Each backend's `up.sql` files by migration name, listed by build.rs from the folders
-/// `embed_migrations!` reads.
-mod up_sql {
-    include!(concat!(env!("OUT_DIR"), "/up_sql.rs"));
+/// Each backend's `up.sql` and `down.sql` files by migration name, listed by build.rs from the
+/// folders `embed_migrations!` reads.
+mod sql_files {
+    include!(concat!(env!("OUT_DIR"), "/migration_sql.rs"));
 }
 
 /// One migration as `init` applies it: its name, the version diesel records, and its SQL.
@@ -94,9 +222,21 @@ pub fn up_sql(backend: Backend) -> Result<Vec<MigrationSql>> {
             .collect()
     }
     match backend {
-        Backend::Postgres => collect::<Pg>(&POSTGRES, up_sql::POSTGRES_UP_SQL),
-        Backend::Sqlite => collect::<Sqlite>(&SQLITE, up_sql::SQLITE_UP_SQL),
+        Backend::Postgres => collect::<Pg>(&POSTGRES, sql_files::POSTGRES_UP_SQL),
+        Backend::Sqlite => collect::<Sqlite>(&SQLITE, sql_files::SQLITE_UP_SQL),
     }
+}
+
+/// The `down.sql` of the embedded migration `name` of `backend`: what rollback runs to revert it.
+pub fn down_sql(backend: Backend, name: &str) -> Option<&'static str> {
+    let files = match backend {
+        Backend::Postgres => sql_files::POSTGRES_DOWN_SQL,
+        Backend::Sqlite => sql_files::SQLITE_DOWN_SQL,
+    };
+    files
+        .iter()
+        .find(|(file, _)| *file == name)
+        .map(|(_, sql)| *sql)
 }
 
 /// What a statement of a migration's `up.sql` creates.
@@ -264,6 +404,11 @@ pub struct MigrationState {
 /// creates its table first). `recorded` says whether `__diesel_schema_migrations` exists; when it
 /// does not, every migration is pending.
 pub fn state(db: &mut Db, recorded: bool) -> Result<MigrationState> {
+    state_from(db, recorded, EMBEDDED)
+}
+
+/// [`state`] against the migrations of `source`.
+pub fn state_from(db: &mut Db, recorded: bool, source: Source<'_>) -> Result<MigrationState> {
     use diesel::prelude::*;
 
     #[derive(QueryableByName)]
@@ -271,19 +416,8 @@ pub fn state(db: &mut Db, recorded: bool) -> Result<MigrationState> {
         #[diesel(sql_type = diesel::sql_types::Text)]
         version: String,
     }
-    fn known<DB: diesel::backend::Backend>(
-        migrations: Vec<Box<dyn Migration<DB>>>,
-    ) -> Vec<(String, String)> {
-        migrations
-            .iter()
-            .map(|m| (m.name().to_string(), m.name().version().to_string()))
-            .collect()
-    }
-    let migrations = match db {
-        Db::Postgres(_) => MigrationSource::<Pg>::migrations(&POSTGRES).map(known::<Pg>),
-        Db::Sqlite(_) => MigrationSource::<Sqlite>::migrations(&SQLITE).map(known::<Sqlite>),
-    }
-    .map_err(|e| Error::Migration(e.to_string()))?;
+    let mut migrations = versions(db.backend(), source)?;
+    migrations.sort_by(|a, b| a.1.cmp(&b.1));
     let mut versions: Vec<String> = Vec::new();
     if recorded {
         let query = diesel::sql_query(
@@ -320,8 +454,8 @@ mod tests {
     #[test]
     fn every_embedded_migration_has_its_sql_and_nothing_else() {
         for (backend, files) in [
-            (Backend::Postgres, up_sql::POSTGRES_UP_SQL),
-            (Backend::Sqlite, up_sql::SQLITE_UP_SQL),
+            (Backend::Postgres, sql_files::POSTGRES_UP_SQL),
+            (Backend::Sqlite, sql_files::SQLITE_UP_SQL),
         ] {
             let migrations = up_sql(backend).unwrap();
             let names: Vec<&str> = migrations.iter().map(|m| m.name.as_str()).collect();
