@@ -14,6 +14,7 @@ mod inspect;
 mod models;
 mod production;
 mod prompt;
+mod rollback;
 mod scale;
 mod toolkit;
 mod users;
