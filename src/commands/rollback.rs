@@ -101,6 +101,9 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Roll
     check_protected(settings, recorded.as_deref(), allow_production)?;
     let backend = settings.target.backend();
     let planned = plan(&mut db, args.to.as_deref())?;
+    if !planned.is_empty() {
+        refuse_foreign_dependents(&mut db, &target)?;
+    }
     let mut report = RollbackReport {
         command: "rollback",
         target: target.clone(),
@@ -130,6 +133,7 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Roll
                 "the migrations of {target} changed while rollback was asking; nothing was changed, run rollback again"
             )));
         }
+        refuse_foreign_dependents(db, &target)?;
         migrations::revert(db, EMBEDDED, &planned)?;
         catalog::table_names(db)
     })?;
@@ -149,6 +153,19 @@ fn plan(db: &mut Db, to: Option<&str>) -> Result<Vec<String>> {
     let recorded = inventory::table_exists(db, MIGRATIONS_TABLE)?;
     let state = migrations::state(db, recorded)?;
     migrations::to_revert(db.backend(), EMBEDDED, &state, to)
+}
+
+/// Refuses (exit 5) when an object facedb does not own depends on one of its tables: a `down.sql`
+/// must not break it (SQLite would drop a table under a view without a word).
+fn refuse_foreign_dependents(db: &mut Db, target: &str) -> Result<()> {
+    let dependents = inventory::foreign_dependents(db)?;
+    if dependents.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Schema(format!(
+        "cannot roll back {target}: {}. facedb changes only what it owns; drop or change what it names first (nothing was changed)",
+        inventory::describe_all(&dependents)
+    )))
 }
 
 /// Refuses to roll back a protected database unless `--allow-production` was given.

@@ -166,6 +166,24 @@ fn a_migration_this_facedb_does_not_know_is_not_reverted() {
 }
 
 #[test]
+fn an_object_facedb_does_not_own_on_its_tables_stops_the_rollback() {
+    for db in TestDb::each() {
+        db.init();
+        add_data(&db);
+        db.exec("CREATE VIEW tenant_names AS SELECT name FROM tenants");
+        let before = counts(&db);
+        for args in [&["rollback", "--force"][..], &["rollback", "--dry-run"]] {
+            db.run(args).code(5).stderr_has("view tenant_names");
+        }
+        assert_eq!(counts(&db), before, "{:?}", db.backend);
+        assert_eq!(
+            db.connect().strings("SELECT name AS v FROM tenant_names"),
+            ["Tenant One"]
+        );
+    }
+}
+
+#[test]
 fn to_names_the_migration_to_keep() {
     for db in TestDb::each() {
         db.init();
