@@ -16,5 +16,6 @@ mod production;
 mod prompt;
 mod rollback;
 mod scale;
+mod schema_source;
 mod toolkit;
 mod users;
