@@ -6,17 +6,27 @@
 //!
 //! After a schema change, regenerate the reference with
 //! `FACEDB_BLESS=1 cargo test --test it schema_source`.
+//!
+//! The recipe of docs/changing-the-schema.md is tried here too, with a second migration kept under
+//! `tests/it/fixtures/second_migration` and passed to the library as a migration set of its own
+//! (the binary only ever runs the migrations built into it).
 
 use crate::support;
 
 use std::collections::BTreeSet;
 use std::fmt::Write;
 use std::path::Path;
+use std::time::Duration;
 
 use clap::ValueEnum;
+use diesel::migration::{Migration, MigrationSource};
 use diesel::{Connection, PgConnection, SqliteConnection};
+use diesel_migrations::{EmbeddedMigrations, FileBasedMigrations};
 use facedb::catalog::{self, Schema, Table};
 use facedb::connection::Db;
+use facedb::migrations::{self, Source, EMBEDDED};
+use serde_json::Value;
+use support::data::{add_data, counts};
 use support::TestDb;
 
 const REGENERATE: &str = "FACEDB_BLESS=1 cargo test --test it schema_source";
@@ -26,22 +36,38 @@ fn is_bookkeeping(table: &str) -> bool {
     table.starts_with("__")
 }
 
-/// `db`'s migrations applied to the empty database `test`, read back: every table, and on
-/// PostgreSQL every enum type.
-fn applied(test: &TestDb) -> Schema {
-    let mut db = match test.backend {
+/// A library connection to `test`'s database, created empty when it does not exist yet.
+fn open(test: &TestDb) -> Db {
+    match test.backend {
         support::Backend::Postgres => {
-            test.create_empty();
+            if !test.pg_exists() {
+                test.create_empty();
+            }
             Db::Postgres(PgConnection::establish(test.url()).expect("connect"))
         }
         support::Backend::Sqlite => {
             Db::Sqlite(SqliteConnection::establish(test.url()).expect("open"))
         }
-    };
-    facedb::migrations::apply_pending(&mut db).expect("the migrations apply");
-    let names = catalog::table_names(&mut db).unwrap();
+    }
+}
+
+/// Every table of `db`, and on PostgreSQL every enum type, read back.
+fn read_all(db: &mut Db) -> Schema {
+    let names = catalog::table_names(db).unwrap();
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
-    catalog::read(&mut db, &names).unwrap()
+    catalog::read(db, &names).unwrap()
+}
+
+/// The migrations of `source` applied to the empty database `test`, read back.
+fn applied_from(test: &TestDb, source: Source<'_>) -> Schema {
+    let mut db = open(test);
+    migrations::apply_pending_from(&mut db, source).expect("the migrations apply");
+    read_all(&mut db)
+}
+
+/// The embedded migrations applied to the empty database `test`, read back.
+fn applied(test: &TestDb) -> Schema {
+    applied_from(test, EMBEDDED)
 }
 
 /// The schema the migrations make on each backend, or `None` (after a loud message from
@@ -329,5 +355,132 @@ fn the_enum_labels_of_the_models_and_the_cli_are_the_migrations() {
             "{:?}: models::CameraType",
             db.backend
         );
+    }
+}
+
+// -------------------------------------------------------------------------------------------------
+// The recipe: a second migration
+// -------------------------------------------------------------------------------------------------
+
+const SECOND: &str = "2026-12-01-000000_add_customers_loyalty_points";
+const SECOND_VERSION: &str = "20261201000000";
+
+/// The embedded migrations followed by the fixture's second migration: the set a facedb built
+/// after the recipe would embed.
+struct WithSecond {
+    embedded: EmbeddedMigrations,
+    second: FileBasedMigrations,
+}
+
+impl WithSecond {
+    fn new(embedded: EmbeddedMigrations, backend: &str) -> WithSecond {
+        let folder = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/it/fixtures/second_migration")
+            .join(backend);
+        WithSecond {
+            embedded,
+            second: FileBasedMigrations::from_path(folder).expect("the fixture's migrations"),
+        }
+    }
+}
+
+impl<DB: diesel::backend::Backend> MigrationSource<DB> for WithSecond
+where
+    EmbeddedMigrations: MigrationSource<DB>,
+{
+    fn migrations(&self) -> diesel::migration::Result<Vec<Box<dyn Migration<DB>>>> {
+        let mut all = MigrationSource::<DB>::migrations(&self.embedded)?;
+        all.extend(MigrationSource::<DB>::migrations(&self.second)?);
+        Ok(all)
+    }
+}
+
+fn json(out: &support::Output) -> Value {
+    serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", out.stdout))
+}
+
+#[test]
+fn a_second_migration_is_applied_to_rows_checked_and_reverted() {
+    let postgres = WithSecond::new(migrations::POSTGRES, "postgres");
+    let sqlite = WithSecond::new(migrations::SQLITE, "sqlite");
+    let source = Source {
+        postgres: &postgres,
+        sqlite: &sqlite,
+    };
+    let lock_timeout = Duration::from_secs(30);
+    for db in TestDb::each() {
+        let backend = db.backend.into();
+        let first = facedb::migrations::all_names(backend)[0].clone();
+        db.init();
+        add_data(&db);
+        let before = counts(&db);
+        let mut conn = open(&db);
+
+        // Applied as init applies migrations: in one transaction under facedb's lock. The rows
+        // stay, and the existing ones get the column's default.
+        let applied = conn
+            .exclusive(lock_timeout, |c| migrations::apply_pending_from(c, source))
+            .unwrap();
+        assert_eq!(applied, [SECOND], "{:?}", db.backend);
+        assert_eq!(counts(&db), before);
+        assert_eq!(
+            db.connect()
+                .i64("SELECT CAST(loyalty_points AS BIGINT) AS v FROM customers"),
+            0
+        );
+
+        // Status: both applied, nothing pending. A facedb without the migration lists it as
+        // unknown (applied by a newer facedb).
+        let state = migrations::state_from(&mut conn, true, source).unwrap();
+        assert_eq!(state.applied, [first.as_str(), SECOND]);
+        assert!(state.pending.is_empty() && state.unknown.is_empty());
+        let status = json(&db.run(&["status", "--json"]).success());
+        assert_eq!(
+            status["migrations"]["unknown"],
+            serde_json::json!([SECOND_VERSION])
+        );
+
+        // Check: the database with its rows is exactly what the two migrations make on an empty
+        // database; a facedb without the migration reports the new column.
+        let fresh = match db.backend {
+            support::Backend::Postgres => TestDb::postgres().expect("the server answered"),
+            support::Backend::Sqlite => TestDb::sqlite(),
+        };
+        let expected = applied_from(&fresh, source);
+        let customers = expected.table("customers").unwrap();
+        assert!(customers.column("loyalty_points").unwrap().not_null);
+        assert_eq!(
+            facedb::compare::compare(&expected, &read_all(&mut conn)),
+            [],
+            "{:?}",
+            db.backend
+        );
+        let check = json(&db.run(&["check", "--json"]).code(5));
+        let differences = check["differences"].as_array().unwrap();
+        assert_eq!(differences.len(), 1, "{check}");
+        assert!(
+            differences[0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("loyalty_points"),
+            "{check}"
+        );
+
+        // Rollback: this binary has no down.sql for it and refuses; the set that has it reverts
+        // just the second migration.
+        db.run(&["rollback", "--force"]).code(5);
+        let reverting = migrations::to_revert(backend, source, &state, None).unwrap();
+        assert_eq!(reverting, [SECOND]);
+        conn.exclusive(lock_timeout, |c| migrations::revert(c, source, &reverting))
+            .unwrap();
+        let customers = read_all(&mut conn);
+        assert!(customers
+            .table("customers")
+            .unwrap()
+            .column("loyalty_points")
+            .is_none());
+        assert_eq!(counts(&db), before, "{:?}", db.backend);
+        db.run(&["check"]).success();
+        db.run(&["status"]).success();
     }
 }
