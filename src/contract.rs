@@ -1,11 +1,11 @@
-//! The schema contract of SCHEMA.md (`../shared/SCHEMA.md`), written down as data in its own
-//! vocabulary (`str(64)`, `ts`, `now_utc`, …), and rendered for each backend through SCHEMA.md's
-//! type mapping into the neutral form of [`crate::catalog`], so that a live catalog can be compared
-//! with it ([`crate::compare`]).
+//! The schema facedb owns, written down as data in its own vocabulary (`str(64)`, `ts`, `now_utc`,
+//! …), and rendered for each backend into the neutral form of [`crate::catalog`], so that a live
+//! catalog can be compared with it ([`crate::compare`]).
 //!
-//! This is the one description of the contract: `tests/catalog.rs` renders its expected catalogs
-//! from it too (and ties it to SCHEMA.md's counts), while reading the live catalogs with its own
-//! queries rather than [`crate::catalog`]'s.
+//! The migrations are the schema: `tests/it/schema_source.rs` applies them to empty databases and
+//! fails when this description says anything else, and generates the reference `docs/schema.md`
+//! from what they make. `tests/it/catalog.rs` renders its expected catalogs from this module too,
+//! while reading the live catalogs with its own queries rather than [`crate::catalog`]'s.
 
 use crate::catalog::{self, Backend, EnumType, Key, Schema};
 

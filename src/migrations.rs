@@ -463,7 +463,15 @@ mod tests {
             assert_eq!(names, files, "{backend:?}");
             assert_eq!(names, all_names(backend));
             assert!(migrations.iter().all(|m| m.up_sql.contains("CREATE TABLE")));
+            for migration in &migrations {
+                assert!(
+                    down_sql(backend, &migration.name).is_some(),
+                    "{migration:?}"
+                );
+            }
         }
+        // A schema change is one migration pair: the same names on both backends.
+        assert_eq!(all_names(Backend::Postgres), all_names(Backend::Sqlite));
     }
 
     #[test]

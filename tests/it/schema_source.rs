@@ -267,6 +267,28 @@ fn docs_schema_md_is_what_the_migrations_make() {
     }
 }
 
+/// `check`, `status`, adoption and reset compare with `facedb::contract`, which is written by
+/// hand: it must say what the migrations make, fact by fact.
+#[test]
+fn the_contract_is_what_the_migrations_make() {
+    for db in TestDb::each() {
+        let expected = facedb::contract::expected(db.backend.into());
+        let mut made = applied(&db);
+        made.tables.retain(|t| !is_bookkeeping(&t.name));
+        let differences: Vec<String> = facedb::compare::compare(&expected, &made)
+            .iter()
+            .map(|d| format!("  {d}"))
+            .collect();
+        assert!(
+            differences.is_empty(),
+            "{:?}: src/contract.rs does not describe what the migrations make; change its tables \
+             to match the migrations:\n{}",
+            db.backend,
+            differences.join("\n")
+        );
+    }
+}
+
 #[test]
 fn the_table_lists_and_the_drop_order_are_the_migrations() {
     for db in TestDb::each() {
@@ -471,6 +493,15 @@ fn a_second_migration_is_applied_to_rows_checked_and_reverted() {
         db.run(&["rollback", "--force"]).code(5);
         let reverting = migrations::to_revert(backend, source, &state, None).unwrap();
         assert_eq!(reverting, [SECOND]);
+        for to in [first.as_str(), "20261125000000"] {
+            assert_eq!(
+                migrations::to_revert(backend, source, &state, Some(to)).unwrap(),
+                [SECOND]
+            );
+        }
+        assert!(migrations::to_revert(backend, source, &state, Some(SECOND))
+            .unwrap()
+            .is_empty());
         conn.exclusive(lock_timeout, |c| migrations::revert(c, source, &reverting))
             .unwrap();
         let customers = read_all(&mut conn);
