@@ -107,7 +107,7 @@ impl Adoption {
         let mut lines = vec![format!(
             "found {} of facedb's {} tables without facedb's bookkeeping: adopting them",
             self.found_tables.len(),
-            contract::TABLES.len()
+            contract::table_names().len()
         )];
         let each = |lines: &mut Vec<String>, items: &[String], what: &str| {
             lines.extend(items.iter().map(|item| format!("{what} {item}")));
@@ -581,22 +581,24 @@ impl Plan {
     }
 
     fn sort(&mut self, difference: Difference, expected: &Schema, found: &Schema) {
-        let contract_column = |table: &str, column: &str| -> Option<&'static contract::Column> {
-            contract::table(table)?
-                .columns
-                .iter()
-                .find(|c| c.name == column)
-        };
         let expected_column = |table: &str, column: &str| -> Option<Column> {
             expected.table(table)?.column(column).cloned()
+        };
+        // A serial column's default is its sequence (on SQLite it is the primary key itself).
+        let is_serial = |table: &str, column: &str| {
+            expected_column(table, column)
+                .and_then(|c| c.default)
+                .is_some_and(|default| default.starts_with("nextval("))
         };
         match &difference {
             Difference::MissingTable { table } => self.fixes.push(Fix::CreateTable(table.clone())),
             Difference::MissingEnum { name, .. } => self.fixes.push(Fix::CreateType(name.clone())),
             Difference::MissingColumn { table, column, .. } => {
-                let in_key = contract::table(table)
-                    .is_some_and(|t| t.primary_key.contains(&column.as_str()));
-                let serial = contract_column(table, column).is_some_and(|c| c.ty == "serial");
+                let in_key = expected
+                    .table(table)
+                    .and_then(|t| t.primary_key.as_ref())
+                    .is_some_and(|key| key.columns.contains(column));
+                let serial = is_serial(table, column);
                 match expected_column(table, column) {
                     _ if in_key || serial => {
                         self.block(&difference, Some("it is part of the primary key"))
@@ -636,7 +638,7 @@ impl Plan {
                 found: None,
                 ..
             } => {
-                if contract_column(table, column).is_some_and(|c| c.ty == "serial") {
+                if is_serial(table, column) {
                     self.block(
                         &difference,
                         Some("facedb does not make a sequence for a column that exists"),

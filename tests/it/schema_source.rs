@@ -1,10 +1,10 @@
 //! The migrations are the schema. Each backend's migrations are applied to an empty database and
-//! its catalog is read back; from that, this module generates `docs/schema.md` and checks every
-//! list the code keeps about the schema (tables and their drop order, bookkeeping tables, enum
-//! types and labels, the CLI's `--role` values). `tests/it/catalog.rs` checks the contract that
-//! `check`, `status` and adoption use against the same migrations.
+//! its catalog is read back; from that, this module generates the expected catalog
+//! `src/contract.json` (what `check`, `status`, adoption and reset compare with) and the reference
+//! `docs/schema.md`, and checks every list the code keeps about the schema (tables and their drop
+//! order, bookkeeping tables, enum types and labels, the CLI's `--role` values).
 //!
-//! After a schema change, regenerate the reference with
+//! After a schema change, regenerate both files with
 //! `FACEDB_BLESS=1 cargo test --test it schema_source`.
 //!
 //! The recipe of docs/changing-the-schema.md is tried here too, with a second migration kept under
@@ -28,8 +28,6 @@ use facedb::migrations::{self, Source, EMBEDDED};
 use serde_json::Value;
 use support::data::{add_data, counts};
 use support::TestDb;
-
-const REGENERATE: &str = "FACEDB_BLESS=1 cargo test --test it schema_source";
 
 /// facedb's bookkeeping tables start with `__` (its own metadata, diesel's migration record).
 fn is_bookkeeping(table: &str) -> bool {
@@ -58,25 +56,65 @@ fn read_all(db: &mut Db) -> Schema {
     catalog::read(db, &names).unwrap()
 }
 
-/// The migrations of `source` applied to the empty database `test`, read back, the tables in the
-/// order the migrations create them (so parents before the tables that refer to them).
+/// The migrations of `source` applied to the empty database `test`, read back, in the order the
+/// migrations create things: tables (so parents before the tables that refer to them), indexes
+/// and, on PostgreSQL, constraints and enum types.
 fn applied_from(test: &TestDb, source: Source<'_>) -> Schema {
     let mut db = open(test);
     migrations::apply_pending_from(&mut db, source).expect("the migrations apply");
     let mut schema = read_all(&mut db);
-    let created = test.connect().strings(match test.backend {
-        support::Backend::Postgres => {
-            "SELECT relname::text AS v FROM pg_class \
-             WHERE relnamespace = current_schema()::regnamespace AND relkind IN ('r', 'p') ORDER BY oid"
-        }
-        support::Backend::Sqlite => {
-            "SELECT name AS v FROM sqlite_master WHERE type = 'table' ORDER BY rowid"
-        }
-    });
+    let mut conn = test.connect();
+    // Relations (tables, indexes) and constraints by name, in the order they were created.
+    let (relations, constraints, types) = match test.backend {
+        support::Backend::Postgres => (
+            conn.strings(
+                "SELECT relname::text AS v FROM pg_class \
+                 WHERE relnamespace = current_schema()::regnamespace ORDER BY oid",
+            ),
+            conn.strings(
+                "SELECT conname::text AS v FROM pg_constraint \
+                 WHERE connamespace = current_schema()::regnamespace ORDER BY oid",
+            ),
+            conn.strings(
+                "SELECT typname::text AS v FROM pg_type \
+                 WHERE typnamespace = current_schema()::regnamespace AND typtype = 'e' ORDER BY oid",
+            ),
+        ),
+        support::Backend::Sqlite => (
+            conn.strings("SELECT name AS v FROM sqlite_master ORDER BY rowid"),
+            Vec::new(),
+            Vec::new(),
+        ),
+    };
+    let at = |names: &[String], name: &str| names.iter().position(|n| n == name);
+    schema.tables.sort_by_key(|t| at(&relations, &t.name));
+    schema.enums.sort_by_key(|e| at(&types, &e.name));
+    for table in &mut schema.tables {
+        table.indexes.sort_by_key(|i| at(&relations, &i.name));
+        let constraint =
+            |name: &Option<String>| at(&constraints, name.as_deref().unwrap_or_default());
+        table.foreign_keys.sort_by_key(|k| constraint(&k.name));
+        table.uniques.sort_by_key(|k| constraint(&k.name));
+    }
     schema
-        .tables
-        .sort_by_key(|t| created.iter().position(|name| *name == t.name));
-    schema
+}
+
+/// Puts SQLite's unnamed foreign keys and UNIQUE constraints in PostgreSQL's order (the order the
+/// migrations declare them), matching them by their columns.
+fn align(postgres: &Schema, sqlite: &mut Schema) {
+    for table in &mut sqlite.tables {
+        let Some(pg) = postgres.table(&table.name) else {
+            continue;
+        };
+        table.foreign_keys.sort_by_key(|k| {
+            pg.foreign_keys
+                .iter()
+                .position(|p| p.columns == k.columns && p.references_table == k.references_table)
+        });
+        table
+            .uniques
+            .sort_by_key(|k| pg.uniques.iter().position(|p| p.columns == k.columns));
+    }
 }
 
 /// The embedded migrations applied to the empty database `test`, read back.
@@ -88,7 +126,9 @@ fn applied(test: &TestDb) -> Schema {
 /// `support`) without a PostgreSQL server.
 fn applied_on_both() -> Option<(Schema, Schema)> {
     let postgres = applied(&TestDb::postgres()?);
-    Some((postgres, applied(&TestDb::sqlite())))
+    let mut sqlite = applied(&TestDb::sqlite());
+    align(&postgres, &mut sqlite);
+    Some((postgres, sqlite))
 }
 
 fn columns(names: &[String]) -> String {
@@ -231,54 +271,50 @@ fn render(postgres: &Schema, sqlite: &Schema) -> String {
     out.trim_end().to_owned() + "\n"
 }
 
+/// Compares a generated file with what is written, or writes it with `FACEDB_BLESS=1`.
+fn assert_generated(file: &str, made: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+    if std::env::var("FACEDB_BLESS").is_ok_and(|v| v == "1") {
+        std::fs::write(&path, made).unwrap();
+        return;
+    }
+    let written = std::fs::read_to_string(&path).unwrap_or_default();
+    if written != made {
+        let first = written
+            .lines()
+            .zip(made.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or_else(|| written.lines().count().min(made.lines().count()));
+        panic!(
+            "{file} is not what the migrations make (first difference at line {}: written {:?}, \
+             made {:?}). Regenerate it with `{}`",
+            first + 1,
+            written.lines().nth(first),
+            made.lines().nth(first),
+            facedb::contract::REGENERATE,
+        );
+    }
+}
+
 #[test]
 fn docs_schema_md_is_what_the_migrations_make() {
     let Some((postgres, sqlite)) = applied_on_both() else {
         return;
     };
-    let rendered = render(&postgres, &sqlite);
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/schema.md");
-    if std::env::var("FACEDB_BLESS").is_ok_and(|v| v == "1") {
-        std::fs::write(&path, &rendered).unwrap();
-        return;
-    }
-    let written = std::fs::read_to_string(&path).unwrap_or_default();
-    if written != rendered {
-        let first = written
-            .lines()
-            .zip(rendered.lines())
-            .position(|(a, b)| a != b)
-            .unwrap_or_else(|| written.lines().count().min(rendered.lines().count()));
-        panic!(
-            "docs/schema.md is not what the migrations make (first difference at line {}: \
-             written {:?}, made {:?}). Regenerate it with `{REGENERATE}`",
-            first + 1,
-            written.lines().nth(first),
-            rendered.lines().nth(first),
-        );
-    }
+    assert_generated("docs/schema.md", &render(&postgres, &sqlite));
 }
 
-/// `check`, `status`, adoption and reset compare with `facedb::contract`, which is written by
-/// hand: it must say what the migrations make, fact by fact.
+/// `check`, `status`, adoption and reset compare with `src/contract.json`.
 #[test]
-fn the_contract_is_what_the_migrations_make() {
-    for db in TestDb::each() {
-        let expected = facedb::contract::expected(db.backend.into());
-        let mut made = applied(&db);
-        made.tables.retain(|t| !is_bookkeeping(&t.name));
-        let differences: Vec<String> = facedb::compare::compare(&expected, &made)
-            .iter()
-            .map(|d| format!("  {d}"))
-            .collect();
-        assert!(
-            differences.is_empty(),
-            "{:?}: src/contract.rs does not describe what the migrations make; change its tables \
-             to match the migrations:\n{}",
-            db.backend,
-            differences.join("\n")
-        );
-    }
+fn src_contract_json_is_what_the_migrations_make() {
+    let Some((mut postgres, mut sqlite)) = applied_on_both() else {
+        return;
+    };
+    postgres.tables.retain(|t| !is_bookkeeping(&t.name));
+    sqlite.tables.retain(|t| !is_bookkeeping(&t.name));
+    let contract = facedb::contract::Contract { postgres, sqlite };
+    let json = serde_json::to_string_pretty(&contract).unwrap() + "\n";
+    assert_generated("src/contract.json", &json);
 }
 
 #[test]
