@@ -151,6 +151,28 @@ fn a_protected_database_is_rolled_back_only_with_allow_production() {
 }
 
 #[test]
+fn it_waits_for_facedbs_lock_and_gives_up_with_exit_6() {
+    for db in TestDb::each() {
+        db.init();
+        add_data(&db);
+        let before = counts(&db);
+        let mut holder = db.connect();
+        match db.backend {
+            support::Backend::Postgres => holder.exec(&format!(
+                "SELECT pg_advisory_lock({})",
+                facedb::lock::ADVISORY_LOCK_KEY
+            )),
+            support::Backend::Sqlite => holder.exec("BEGIN IMMEDIATE"),
+        }
+        db.run(&["rollback", "--force", "--lock-timeout", "1s"])
+            .code(6)
+            .stderr_has("--lock-timeout");
+        drop(holder);
+        assert_eq!(counts(&db), before, "{:?}", db.backend);
+    }
+}
+
+#[test]
 fn a_migration_this_facedb_does_not_know_is_not_reverted() {
     for db in TestDb::each() {
         db.init();
