@@ -138,6 +138,10 @@ fn a_protected_database_is_rolled_back_only_with_allow_production() {
             .code(4)
             .stderr_has("ENV is 'prod'")
             .stderr_has("--allow-production");
+        // Looking is allowed: the dry run changes nothing.
+        run_with_env(&db, &[("ENV", "prod")], &["rollback", "--dry-run"])
+            .success()
+            .stdout_has("DROP TABLE");
         // The recorded environment guards it whatever ENV says.
         db.run(&["rollback", "--force"])
             .code(4)
