@@ -242,7 +242,9 @@ fn render(postgres: &Schema, sqlite: &Schema) -> String {
          (PostgreSQL's `format_type` and `pg_get_expr`, SQLite's declared type and `dflt_value`).\n\
          Constraint names exist on PostgreSQL only; SQLite does not name them. A `timestamp without\n\
          time zone` holds UTC. A PostgreSQL enum is a `VARCHAR` on SQLite, with a CHECK on the same\n\
-         labels.\n\n",
+         labels. A column whose PostgreSQL default is `nextval(…)` is a `BIGSERIAL` there (the column\n\
+         owns the sequence) and `INTEGER PRIMARY KEY AUTOINCREMENT` on SQLite. SQLite's long default\n\
+         on the UUID columns makes a random UUID v4, as `gen_random_uuid()` does on PostgreSQL.\n\n",
     );
     out.push_str("## Enum types\n\nLabels in their order; the column stores the label.\n\n");
     out.push_str("| Type | Labels |\n|---|---|\n");
