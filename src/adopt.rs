@@ -108,7 +108,7 @@ impl Adoption {
         let mut lines = vec![format!(
             "found {} of facedb's {} tables without facedb's bookkeeping: adopting them",
             self.found_tables.len(),
-            contract::TABLES.len()
+            contract::table_names().len()
         )];
         let each = |lines: &mut Vec<String>, items: &[String], what: &str| {
             lines.extend(items.iter().map(|item| format!("{what} {item}")));
@@ -187,14 +187,15 @@ pub fn unfit_tables(db: &mut Db, schema: &SchemaName, tables: &[String]) -> Resu
         ))
         .load(conn)?,
     };
+    let contract = contract::expected(db.backend());
     let mut unfit = Vec::new();
     for table in tables {
-        let Some(expected) = contract::TABLES.iter().find(|t| t.name == table) else {
+        let Some(expected) = contract.table(table) else {
             continue;
         };
         let mut wrong = Vec::new();
         for column in expected.columns.iter().filter(|c| c.not_null) {
-            if ADDED_AFTER_THE_OLD_TOOL.contains(&(expected.name, column.name)) {
+            if ADDED_AFTER_THE_OLD_TOOL.contains(&(expected.name.as_str(), column.name.as_str())) {
                 continue;
             }
             let live = columns
@@ -202,7 +203,7 @@ pub fn unfit_tables(db: &mut Db, schema: &SchemaName, tables: &[String]) -> Resu
                 .find(|c| c.table_name == *table && c.column_name == column.name);
             match live {
                 None => wrong.push(format!("no column {}", column.name)),
-                Some(live) if !fits(&live.type_name, column.ty) => {
+                Some(live) if !fits(&live.type_name, &column.sql_type) => {
                     wrong.push(format!("{} is {}", column.name, live.type_name))
                 }
                 Some(_) => {}
@@ -222,27 +223,16 @@ pub fn unfit_tables(db: &mut Db, schema: &SchemaName, tables: &[String]) -> Resu
     Ok(unfit)
 }
 
-/// Whether a live column's type is of the contract type's kind. An enum may be text: SQLite has
-/// no enum types (SCHEMA.md: `VARCHAR` with a CHECK).
-fn fits(live: &str, contract: &str) -> bool {
-    let (live, contract) = (kind_of_live(live), kind_of_contract(contract));
-    live == contract || (contract == "enum" && live == "text")
+/// Whether a live column's type is of the expected type's kind (both in the catalog's words). An
+/// enum may be text: SQLite has no enum types (`VARCHAR` with a CHECK).
+fn fits(live: &str, expected: &str) -> bool {
+    let (live, expected) = (kind_of(live), kind_of(expected));
+    live == expected || (expected == "enum" && live == "text")
 }
 
-/// The broad kind of a contract type (SCHEMA.md's words), as the legacy test compares them.
-fn kind_of_contract(ty: &str) -> &'static str {
-    match ty {
-        t if t.starts_with("str") || t == "text" => "text",
-        "bigint" | "int" | "serial" | "float" => "number",
-        "ts" | "tstz" => "time",
-        "bool" => "bool",
-        "json" => "json",
-        _ => "enum",
-    }
-}
-
-/// The broad kind of a live column type (PostgreSQL's `format_type`, SQLite's declared type).
-fn kind_of_live(ty: &str) -> &'static str {
+/// The broad kind of a column type (PostgreSQL's `format_type`, SQLite's declared type), as the
+/// legacy test compares them.
+fn kind_of(ty: &str) -> &'static str {
     let ty = ty.to_ascii_lowercase();
     let has = |word: &str| ty.contains(word);
     if has("char") || has("text") || has("clob") {
@@ -676,22 +666,24 @@ impl Plan {
     }
 
     fn sort(&mut self, difference: Difference, expected: &Schema, found: &Schema) {
-        let contract_column = |table: &str, column: &str| -> Option<&'static contract::Column> {
-            contract::table(table)?
-                .columns
-                .iter()
-                .find(|c| c.name == column)
-        };
         let expected_column = |table: &str, column: &str| -> Option<Column> {
             expected.table(table)?.column(column).cloned()
+        };
+        // A serial column's default is its sequence (on SQLite it is the primary key itself).
+        let is_serial = |table: &str, column: &str| {
+            expected_column(table, column)
+                .and_then(|c| c.default)
+                .is_some_and(|default| default.starts_with("nextval("))
         };
         match &difference {
             Difference::MissingTable { table } => self.fixes.push(Fix::CreateTable(table.clone())),
             Difference::MissingEnum { name, .. } => self.fixes.push(Fix::CreateType(name.clone())),
             Difference::MissingColumn { table, column, .. } => {
-                let in_key = contract::table(table)
-                    .is_some_and(|t| t.primary_key.contains(&column.as_str()));
-                let serial = contract_column(table, column).is_some_and(|c| c.ty == "serial");
+                let in_key = expected
+                    .table(table)
+                    .and_then(|t| t.primary_key.as_ref())
+                    .is_some_and(|key| key.columns.contains(column));
+                let serial = is_serial(table, column);
                 match expected_column(table, column) {
                     _ if in_key || serial => {
                         self.block(&difference, Some("it is part of the primary key"))
@@ -731,7 +723,7 @@ impl Plan {
                 found: None,
                 ..
             } => {
-                if contract_column(table, column).is_some_and(|c| c.ty == "serial") {
+                if is_serial(table, column) {
                     self.block(
                         &difference,
                         Some("facedb does not make a sequence for a column that exists"),
@@ -1252,14 +1244,14 @@ mod tests {
     #[test]
     fn live_types_fit_the_contracts_kinds() {
         for (live, contract) in [
-            ("character varying(64)", "str(64)"),
-            ("TEXT", "str(255)"),
-            ("bigint", "serial"),
+            ("character varying(64)", "character varying(64)"),
+            ("TEXT", "VARCHAR(255)"),
+            ("bigint", "integer"),
             ("INTEGER", "bigint"),
-            ("double precision", "float"),
-            ("timestamp without time zone", "ts"),
-            ("DATETIME", "tstz"),
-            ("boolean", "bool"),
+            ("double precision", "double precision"),
+            ("timestamp without time zone", "timestamp without time zone"),
+            ("DATETIME", "timestamp with time zone"),
+            ("boolean", "boolean"),
             ("jsonb", "json"),
             ("userrole", "userrole"),
             ("varchar(12)", "userrole"),
@@ -1267,10 +1259,10 @@ mod tests {
             assert!(fits(live, contract), "{live} as {contract}");
         }
         for (live, contract) in [
-            ("integer", "str(64)"),
-            ("text", "ts"),
-            ("boolean", "int"),
-            ("userrole", "str(64)"),
+            ("integer", "character varying(64)"),
+            ("text", "timestamp with time zone"),
+            ("boolean", "integer"),
+            ("userrole", "character varying(64)"),
         ] {
             assert!(!fits(live, contract), "{live} as {contract}");
         }

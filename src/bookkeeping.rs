@@ -61,6 +61,25 @@ pub fn record_migrations(db: &mut Db, versions: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// Forgets that facedb applied `versions` (a rollback reverted them), when the metadata table
+/// is still there (the first migration's `down.sql` drops it). In the caller's transaction.
+pub fn forget_migrations(db: &mut Db, schema: &SchemaName, versions: &[String]) -> Result<()> {
+    use __facedb_metadata::dsl as m;
+    if !crate::inventory::table_exists(db, schema, TABLE)? {
+        return Ok(());
+    }
+    let keys: Vec<String> = versions
+        .iter()
+        .map(|version| format!("{MIGRATION_KEY_PREFIX}{version}"))
+        .collect();
+    let delete = diesel::delete(m::__facedb_metadata.filter(m::key.eq_any(&keys)));
+    match db {
+        Db::Postgres(conn) => delete.execute(conn)?,
+        Db::Sqlite(conn) => delete.execute(conn)?,
+    };
+    Ok(())
+}
+
 #[derive(QueryableByName)]
 struct Entry {
     #[diesel(sql_type = diesel::sql_types::Text)]

@@ -4,14 +4,15 @@
 //! a PostgreSQL enum type; the `CHECK (column IN (…))` that stands for one on SQLite).
 //!
 //! PostgreSQL is read from pg_catalog (the current schema, normally `public`); SQLite from its
-//! pragmas and, for CHECK constraints, the `CREATE TABLE` text. [`crate::contract`] renders the
-//! expected schema into the same form, and [`crate::compare`] lists what differs.
+//! pragmas and, for CHECK constraints, the `CREATE TABLE` text. [`crate::contract`] holds the
+//! expected schema in the same form (read this way from what the migrations make), and
+//! [`crate::compare`] lists what differs.
 
 use std::collections::BTreeMap;
 
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Bool, Integer, Nullable, Text};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::SchemaName;
 use crate::connection::Db;
@@ -30,14 +31,14 @@ impl Db {
 }
 
 /// A schema: some of its tables and, on PostgreSQL, its enum types.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Schema {
     pub tables: Vec<Table>,
     /// PostgreSQL enum types, labels in their order. Empty on SQLite, which has none.
     pub enums: Vec<EnumType>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Table {
     pub name: String,
     /// In the table's order.
@@ -50,7 +51,7 @@ pub struct Table {
     pub indexes: Vec<Index>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Column {
     pub name: String,
     /// The type in the backend's words: `character varying(255)`, `userrole` (PostgreSQL's
@@ -67,13 +68,13 @@ pub struct Column {
 }
 
 /// A primary key or UNIQUE constraint. `name` is `None` on SQLite, which does not name them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Key {
     pub name: Option<String>,
     pub columns: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ForeignKey {
     /// `None` on SQLite.
     pub name: Option<String>,
@@ -86,7 +87,7 @@ pub struct ForeignKey {
     pub on_update: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Index {
     pub name: String,
     /// Column names; an expression appears as its text.
@@ -96,7 +97,7 @@ pub struct Index {
     pub predicate: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnumType {
     pub name: String,
     pub labels: Vec<String>,

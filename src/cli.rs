@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 
 use crate::commands::user::{self, UserCommand};
-use crate::commands::{check, completions, fresh, init, reset, sql, status};
+use crate::commands::{check, completions, fresh, init, reset, rollback, sql, status};
 use crate::config::{parse_duration, Overrides, Settings};
 use crate::error::{Error, ExitCode, Result};
 use crate::password::PasswordScheme;
@@ -81,6 +81,8 @@ pub enum Command {
     Reset(reset::Args),
     /// Reset without asking (requires --force): for CI scripts and Makefiles.
     Fresh(reset::Args),
+    /// Revert the newest applied migration (or down to --to) with its down.sql, after showing it and asking.
+    Rollback(rollback::Args),
     /// Compare the live schema with the contract and list every difference (exit 5 if any).
     Check(check::Args),
     /// Show the target, server, migrations, tables with row counts and the admin (exit 5 if not up to date).
@@ -153,6 +155,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Fresh(args) => {
             let report = fresh::run(&settings()?, args, &progress)?;
+            emit(global, &progress, &report)?;
+        }
+        Command::Rollback(args) => {
+            let report = rollback::run(&settings()?, args, &progress)?;
             emit(global, &progress, &report)?;
         }
         Command::User(user::Args { command }) => {

@@ -12,25 +12,162 @@ use crate::error::{Error, Result};
 pub const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 pub const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 
+/// A set of migrations, one folder per backend. The binary runs [`EMBEDDED`]; a library caller may
+/// pass another set (e.g. diesel's `FileBasedMigrations`, as the test of a schema change does).
+#[derive(Clone, Copy)]
+pub struct Source<'a> {
+    pub postgres: &'a dyn MigrationSource<Pg>,
+    pub sqlite: &'a dyn MigrationSource<Sqlite>,
+}
+
+/// The migrations built into this binary.
+pub const EMBEDDED: Source<'static> = Source {
+    postgres: &POSTGRES,
+    sqlite: &SQLITE,
+};
+
+fn migration_error(error: impl std::fmt::Display) -> Error {
+    Error::Migration(error.to_string())
+}
+
 /// Applies every pending migration and returns the names of those it applied.
 /// Runs inside the caller's transaction: each migration becomes a savepoint.
 pub fn apply_pending(db: &mut Db) -> Result<Vec<String>> {
+    apply_pending_from(db, EMBEDDED)
+}
+
+/// [`apply_pending`] with the migrations of `source`.
+pub fn apply_pending_from(db: &mut Db, source: Source<'_>) -> Result<Vec<String>> {
     fn run<DB: diesel::backend::Backend>(
         conn: &mut impl MigrationHarness<DB>,
-        source: EmbeddedMigrations,
-    ) -> diesel::migration::Result<Vec<String>>
-    where
-        EmbeddedMigrations: MigrationSource<DB>,
-    {
-        let pending = conn.pending_migrations(source)?;
-        conn.run_migrations(&pending)?;
+        source: &dyn MigrationSource<DB>,
+    ) -> diesel::migration::Result<Vec<String>> {
+        let applied = conn.applied_migrations()?;
+        let mut pending: Vec<_> = source
+            .migrations()?
+            .into_iter()
+            .filter(|m| !applied.contains(&m.name().version()))
+            .collect();
+        pending.sort_by(|a, b| a.name().version().cmp(&b.name().version()));
+        for migration in &pending {
+            conn.run_migration(migration.as_ref())?;
+        }
         Ok(names(pending))
     }
-    match db {
-        Db::Postgres(conn) => run(conn, POSTGRES),
-        Db::Sqlite(conn) => run(conn, SQLITE),
+    let applied = match db {
+        Db::Postgres(conn) => run(conn, source.postgres),
+        Db::Sqlite(conn) => run(conn, source.sqlite),
     }
-    .map_err(|e| Error::Migration(e.to_string()))
+    .map_err(migration_error)?;
+    // Recorded as facedb's too, so that a `__diesel_schema_migrations` shared with other diesel
+    // applications still tells facedb's rows apart.
+    let applied_versions: Vec<String> = versions(db.backend(), source)?
+        .into_iter()
+        .filter(|(name, _)| applied.contains(name))
+        .map(|(_, version)| version)
+        .collect();
+    crate::bookkeeping::record_migrations(db, &applied_versions)?;
+    Ok(applied)
+}
+
+/// Reverts the applied migrations named in `names`, in that order (newest first), each with its
+/// `down.sql`, and removes their record. Runs inside the caller's transaction: each migration
+/// becomes a savepoint. Only migrations of `source` can be named: facedb runs no other SQL.
+pub fn revert(db: &mut Db, source: Source<'_>, names: &[String]) -> Result<()> {
+    fn run<DB: diesel::backend::Backend>(
+        conn: &mut impl MigrationHarness<DB>,
+        source: &dyn MigrationSource<DB>,
+        names: &[String],
+    ) -> diesel::migration::Result<()> {
+        let migrations = source.migrations()?;
+        for name in names {
+            let migration = migrations
+                .iter()
+                .find(|m| m.name().to_string() == *name)
+                .ok_or_else(|| format!("migration {name} is not in this set"))?;
+            conn.revert_migration(migration.as_ref())?;
+        }
+        Ok(())
+    }
+    match db {
+        Db::Postgres(conn) => run(conn, source.postgres, names),
+        Db::Sqlite(conn) => run(conn, source.sqlite, names),
+    }
+    .map_err(migration_error)
+}
+
+/// The applied migrations a rollback reverts, newest first: the newest one, or with `to` every
+/// one newer than the migration `to` names (by version or by name). Refuses (exit 5) when the
+/// database records a migration `source` does not know: only the facedb that applied it has its
+/// `down.sql`.
+pub fn to_revert(
+    backend: Backend,
+    source: Source<'_>,
+    state: &MigrationState,
+    to: Option<&str>,
+) -> Result<Vec<String>> {
+    if !state.unknown.is_empty() {
+        return Err(Error::Schema(format!(
+            "the database records {} that this facedb does not know ({}): roll back with the facedb that applied {}",
+            crate::commands::plural(state.unknown.len(), "migration"),
+            state.unknown.join(", "),
+            if state.unknown.len() == 1 { "it" } else { "them" },
+        )));
+    }
+    let known = versions(backend, source)?;
+    let version_of = |name: &str| {
+        known
+            .iter()
+            .find(|(known, _)| known == name)
+            .map(|(_, version)| version.clone())
+    };
+    let stop = match to {
+        None => None,
+        Some(to) => match known
+            .iter()
+            .find(|(name, version)| name == to || version == to)
+        {
+            Some((_, version)) => Some(version.clone()),
+            None => {
+                let names: Vec<&str> = known.iter().map(|(name, _)| name.as_str()).collect();
+                return Err(Error::Usage(format!(
+                    "--to {to}: no such migration; give the version or the name of one of: {}",
+                    names.join(", ")
+                )));
+            }
+        },
+    };
+    let mut applied: Vec<(String, String)> = state
+        .applied
+        .iter()
+        .filter_map(|name| Some((version_of(name)?, name.clone())))
+        .collect();
+    applied.sort_by(|a, b| b.0.cmp(&a.0));
+    Ok(match stop {
+        None => applied.into_iter().take(1).map(|(_, name)| name).collect(),
+        Some(stop) => applied
+            .into_iter()
+            .filter(|(version, _)| *version > stop)
+            .map(|(_, name)| name)
+            .collect(),
+    })
+}
+
+/// Every migration of `source` for `backend`: its name and the version diesel records.
+pub fn versions(backend: Backend, source: Source<'_>) -> Result<Vec<(String, String)>> {
+    fn pairs<DB: diesel::backend::Backend>(
+        migrations: Vec<Box<dyn Migration<DB>>>,
+    ) -> Vec<(String, String)> {
+        migrations
+            .iter()
+            .map(|m| (m.name().to_string(), m.name().version().to_string()))
+            .collect()
+    }
+    match backend {
+        Backend::Postgres => source.postgres.migrations().map(pairs),
+        Backend::Sqlite => source.sqlite.migrations().map(pairs),
+    }
+    .map_err(migration_error)
 }
 
 fn names<DB: diesel::backend::Backend>(migrations: Vec<Box<dyn Migration<DB>>>) -> Vec<String> {
@@ -46,10 +183,10 @@ pub fn all_names(backend: Backend) -> Vec<String> {
     result.unwrap_or_default()
 }
 
-/// Each backend's `up.sql` files by migration name, listed by build.rs from the folders
-/// `embed_migrations!` reads.
-mod up_sql {
-    include!(concat!(env!("OUT_DIR"), "/up_sql.rs"));
+/// Each backend's `up.sql` and `down.sql` files by migration name, listed by build.rs from the
+/// folders `embed_migrations!` reads.
+mod sql_files {
+    include!(concat!(env!("OUT_DIR"), "/migration_sql.rs"));
 }
 
 /// One migration as `init` applies it: its name, the version diesel records, and its SQL.
@@ -94,9 +231,21 @@ pub fn up_sql(backend: Backend) -> Result<Vec<MigrationSql>> {
             .collect()
     }
     match backend {
-        Backend::Postgres => collect::<Pg>(&POSTGRES, up_sql::POSTGRES_UP_SQL),
-        Backend::Sqlite => collect::<Sqlite>(&SQLITE, up_sql::SQLITE_UP_SQL),
+        Backend::Postgres => collect::<Pg>(&POSTGRES, sql_files::POSTGRES_UP_SQL),
+        Backend::Sqlite => collect::<Sqlite>(&SQLITE, sql_files::SQLITE_UP_SQL),
     }
+}
+
+/// The `down.sql` of the embedded migration `name` of `backend`: what rollback runs to revert it.
+pub fn down_sql(backend: Backend, name: &str) -> Option<&'static str> {
+    let files = match backend {
+        Backend::Postgres => sql_files::POSTGRES_DOWN_SQL,
+        Backend::Sqlite => sql_files::SQLITE_DOWN_SQL,
+    };
+    files
+        .iter()
+        .find(|(file, _)| *file == name)
+        .map(|(_, sql)| *sql)
 }
 
 /// What a statement of a migration's `up.sql` creates.
@@ -264,23 +413,6 @@ pub struct MigrationState {
 /// diesel's table of applied migrations, which other diesel applications may share.
 pub const MIGRATIONS_TABLE: &str = "__diesel_schema_migrations";
 
-/// This binary's migrations of `db`'s backend: (name, version).
-fn known(db: &Db) -> Result<Vec<(String, String)>> {
-    fn pairs<DB: diesel::backend::Backend>(
-        migrations: Vec<Box<dyn Migration<DB>>>,
-    ) -> Vec<(String, String)> {
-        migrations
-            .iter()
-            .map(|m| (m.name().to_string(), m.name().version().to_string()))
-            .collect()
-    }
-    match db {
-        Db::Postgres(_) => MigrationSource::<Pg>::migrations(&POSTGRES).map(pairs::<Pg>),
-        Db::Sqlite(_) => MigrationSource::<Sqlite>::migrations(&SQLITE).map(pairs::<Sqlite>),
-    }
-    .map_err(|e| Error::Migration(e.to_string()))
-}
-
 /// Every version in `schema`'s `__diesel_schema_migrations`, whoever applied it; none when the
 /// table does not exist.
 fn recorded_versions(db: &mut Db, schema: &SchemaName) -> Result<Vec<String>> {
@@ -307,7 +439,10 @@ fn recorded_versions(db: &mut Db, schema: &SchemaName) -> Result<Vec<String>> {
 
 /// The versions of this binary's migrations.
 pub fn known_versions(db: &Db) -> Result<Vec<String>> {
-    Ok(known(db)?.into_iter().map(|(_, v)| v).collect())
+    Ok(versions(db.backend(), EMBEDDED)?
+        .into_iter()
+        .map(|(_, v)| v)
+        .collect())
 }
 
 /// The versions that are facedb's: this binary's, and those a newer facedb recorded applying.
@@ -362,7 +497,13 @@ pub fn forget(db: &mut Db, schema: &SchemaName, versions: &[String]) -> Result<(
 /// own harness creates its table first). Without `__diesel_schema_migrations` every migration
 /// is pending.
 pub fn state(db: &mut Db, schema: &SchemaName) -> Result<MigrationState> {
-    let migrations = known(db)?;
+    state_from(db, schema, EMBEDDED)
+}
+
+/// [`state`] against the migrations of `source`.
+pub fn state_from(db: &mut Db, schema: &SchemaName, source: Source<'_>) -> Result<MigrationState> {
+    let mut migrations = versions(db.backend(), source)?;
+    migrations.sort_by(|a, b| a.1.cmp(&b.1));
     let versions = recorded_versions(db, schema)?;
     let ours = crate::bookkeeping::recorded_migrations(db, schema)?;
     let mut state = MigrationState::default();
@@ -390,8 +531,8 @@ mod tests {
     #[test]
     fn every_embedded_migration_has_its_sql_and_nothing_else() {
         for (backend, files) in [
-            (Backend::Postgres, up_sql::POSTGRES_UP_SQL),
-            (Backend::Sqlite, up_sql::SQLITE_UP_SQL),
+            (Backend::Postgres, sql_files::POSTGRES_UP_SQL),
+            (Backend::Sqlite, sql_files::SQLITE_UP_SQL),
         ] {
             let migrations = up_sql(backend).unwrap();
             let names: Vec<&str> = migrations.iter().map(|m| m.name.as_str()).collect();
@@ -399,7 +540,15 @@ mod tests {
             assert_eq!(names, files, "{backend:?}");
             assert_eq!(names, all_names(backend));
             assert!(migrations.iter().all(|m| m.up_sql.contains("CREATE TABLE")));
+            for migration in &migrations {
+                assert!(
+                    down_sql(backend, &migration.name).is_some(),
+                    "{migration:?}"
+                );
+            }
         }
+        // A schema change is one migration pair: the same names on both backends.
+        assert_eq!(all_names(Backend::Postgres), all_names(Backend::Sqlite));
     }
 
     #[test]
@@ -441,15 +590,16 @@ mod tests {
                     .iter()
                     .any(|d| d.kind == kind && d.name == name && d.table == table)
             };
-            for table in crate::contract::TABLES {
+            let contract = crate::contract::expected(backend);
+            for table in &contract.tables {
                 assert!(
-                    has(Kind::Table, table.name, table.name),
+                    has(Kind::Table, &table.name, &table.name),
                     "{backend:?}: {}",
                     table.name
                 );
-                for index in table.indexes {
+                for index in &table.indexes {
                     assert!(
-                        has(Kind::Index, index.name, table.name),
+                        has(Kind::Index, &index.name, &table.name),
                         "{backend:?}: {}",
                         index.name
                     );
@@ -460,10 +610,8 @@ mod tests {
                 crate::bookkeeping::TABLE,
                 crate::bookkeeping::TABLE
             ));
-            if backend == Backend::Postgres {
-                for e in crate::contract::ENUMS {
-                    assert!(has(Kind::Type, e.name, e.name), "{}", e.name);
-                }
+            for e in &contract.enums {
+                assert!(has(Kind::Type, &e.name, &e.name), "{}", e.name);
             }
         }
     }

@@ -1,5 +1,6 @@
-//! `facedb check`: compares the live schema with SCHEMA.md's and lists every difference. Reads
-//! only; exit 0 when the schema matches, 5 when it differs.
+//! `facedb check`: compares the live schema with the one the migrations make
+//! ([`crate::contract`]) and lists every difference. Reads only; exit 0 when the schema matches,
+//! 5 when it differs.
 
 use serde::Serialize;
 
@@ -50,7 +51,7 @@ impl std::fmt::Display for CheckReport {
                 f,
                 "{}: the schema matches the contract ({} tables)",
                 self.target,
-                contract::TABLES.len()
+                contract::table_names().len()
             );
         }
         write!(

@@ -1,8 +1,9 @@
 //! One module per command, each an `Args` struct (its flags) and a `run`. `init` sets a database
 //! up; `reset` drops what facedb owns and sets it up again after a confirmation; `fresh` is
 //! `reset --force` under the name CI scripts use; `user` creates users, sets passwords and lists
-//! users; `check` compares the schema with the contract and `status` says where the database
-//! stands, both without changing anything; `sql` prints the schema script and `completions` a
+//! users; `rollback` reverts the newest migration after a confirmation; `check` compares the
+//! schema with the contract and `status` says where the database stands, both without changing
+//! anything; `sql` prints the schema script and `completions` a
 //! shell completion script, neither touching a database.
 
 pub mod check;
@@ -10,6 +11,7 @@ pub mod completions;
 pub mod fresh;
 pub mod init;
 pub mod reset;
+pub mod rollback;
 pub mod sql;
 pub mod status;
 pub mod user;

@@ -278,7 +278,7 @@ fn confirm(
 }
 
 /// The name a person types to confirm: the PostgreSQL database or the SQLite file's name.
-fn confirmation_name(settings: &Settings) -> String {
+pub(crate) fn confirmation_name(settings: &Settings) -> String {
     match &settings.target {
         crate::config::Target::Postgres(pg) => pg.dbname.clone(),
         crate::config::Target::Sqlite(sqlite) => sqlite

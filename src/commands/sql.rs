@@ -95,7 +95,7 @@ pub fn script(backend: Backend, migrations: &[MigrationSql]) -> String {
 
 /// SQL text without trailing blanks, ending its last statement (a file may leave out the final
 /// semicolon; on a line of its own it also ends a statement that a trailing comment follows).
-fn terminated(sql: &str) -> String {
+pub(crate) fn terminated(sql: &str) -> String {
     let sql = sql.trim_end();
     if sql.ends_with(';') {
         sql.to_owned()

@@ -1,5 +1,7 @@
 //! The schema `facedb init` builds, read back from each backend's catalog and compared, fact by fact,
-//! with the contract of SCHEMA.md as the library writes it down (`facedb::contract`).
+//! with the expected catalog the library keeps (`facedb::contract`, generated from the migrations),
+//! and that expected catalog tied to the original contract at a coarse level (counts, names and
+//! rules hard-coded here from it).
 //!
 //! The catalogs are read with this file's own queries against pg_catalog and SQLite's pragmas, not
 //! with the library's reader (`facedb::catalog::read`), so that a bug there cannot hide one in the
@@ -147,28 +149,52 @@ fn sequence_line(name: &str, data_type: &str, owner: &str) -> String {
     format!("sequence {name} as {data_type} {owner}")
 }
 
-/// `(table, column)` of every `serial` column of the contract.
-fn serial_columns() -> Vec<(&'static str, &'static str)> {
-    contract::TABLES
+/// `(table, column)` of every serial column of the contract: on PostgreSQL, its default is its
+/// sequence.
+fn serial_columns() -> Vec<(String, String)> {
+    contract::expected(Backend::Postgres)
+        .tables
         .iter()
         .flat_map(|t| {
             t.columns
                 .iter()
-                .filter(|c| c.ty == "serial")
-                .map(move |c| (t.name, c.name))
+                .filter(|c| {
+                    c.default
+                        .as_deref()
+                        .is_some_and(|d| d.starts_with("nextval("))
+                })
+                .map(move |c| (t.name.clone(), c.name.clone()))
         })
         .collect()
 }
 
-/// The contract as `backend`'s catalog must show it: the library's rendering
-/// ([`contract::expected`]), plus on PostgreSQL the sequence each serial column owns (what
-/// `BIGSERIAL` makes), which [`Schema`] has no place for.
+/// `(table, column)` of every column whose PostgreSQL default is `gen_random_uuid()`.
+fn uuid_columns() -> Vec<(String, String)> {
+    contract::expected(Backend::Postgres)
+        .tables
+        .iter()
+        .flat_map(|t| {
+            t.columns
+                .iter()
+                .filter(|c| c.default.as_deref() == Some("(gen_random_uuid())::text"))
+                .map(move |c| (t.name.clone(), c.name.clone()))
+        })
+        .collect()
+}
+
+/// The contract as `backend`'s catalog must show it ([`contract::expected`]), plus on PostgreSQL
+/// the sequence each serial column owns (what `BIGSERIAL` makes), which [`Schema`] has no place
+/// for. On SQLite, a column PostgreSQL fills with `gen_random_uuid()` must have a default that
+/// yields a fresh UUID v4 each time.
 fn expected_lines(backend: Backend) -> BTreeSet<String> {
     let mut schema = contract::expected(backend);
     if backend == Backend::Sqlite {
-        for column in schema.tables.iter_mut().flat_map(|t| &mut t.columns) {
-            if column.default.as_deref() == Some(contract::SQLITE_RANDOM_UUID) {
-                column.default = Some(RANDOM_UUID.to_owned());
+        let uuids = uuid_columns();
+        for table in &mut schema.tables {
+            for column in &mut table.columns {
+                if uuids.contains(&(table.name.clone(), column.name.clone())) {
+                    column.default = Some(RANDOM_UUID.to_owned());
+                }
             }
         }
     }
@@ -644,14 +670,15 @@ fn sqlite_catalog_matches_the_contract() {
     assert_bookkeeping(Backend::Sqlite, &read);
 
     // serial -> INTEGER PRIMARY KEY AUTOINCREMENT, and AUTOINCREMENT nowhere else.
-    for t in contract::TABLES {
+    let all_serials = serial_columns();
+    for t in contract::table_names() {
         let sql = conn.strings(&format!(
             "SELECT sql AS v FROM sqlite_schema WHERE type = 'table' AND name = {}",
-            quote(t.name)
+            quote(t)
         ));
         let sql = sql
             .first()
-            .unwrap_or_else(|| panic!("no CREATE TABLE for {}", t.name));
+            .unwrap_or_else(|| panic!("no CREATE TABLE for {t}"));
         let words = format!(
             " {} ",
             sql.replace(['(', ')', ','], " ")
@@ -660,11 +687,10 @@ fn sqlite_catalog_matches_the_contract() {
                 .join(" ")
         )
         .to_uppercase();
-        let serials: Vec<&str> = t
-            .columns
+        let serials: Vec<&str> = all_serials
             .iter()
-            .filter(|c| c.ty == "serial")
-            .map(|c| c.name)
+            .filter(|(table, _)| table == t)
+            .map(|(_, column)| column.as_str())
             .collect();
         for column in &serials {
             let declared = format!(
@@ -673,26 +699,28 @@ fn sqlite_catalog_matches_the_contract() {
             );
             assert!(
                 words.contains(&declared),
-                "{}.{column} is not declared INTEGER PRIMARY KEY AUTOINCREMENT:\n{sql}",
-                t.name
+                "{t}.{column} is not declared INTEGER PRIMARY KEY AUTOINCREMENT:\n{sql}"
             );
         }
         assert_eq!(
             words.matches(" AUTOINCREMENT ").count(),
             serials.len(),
-            "{}: AUTOINCREMENT only on the serial column(s) {serials:?}:\n{sql}",
-            t.name
+            "{t}: AUTOINCREMENT only on the serial column(s) {serials:?}:\n{sql}"
         );
     }
 
     // Enums are text with a CHECK on the upper-case labels (not the lower-case values), tried on
     // each of the contract's enum columns.
-    let enum_columns: Vec<(&str, &str, &[&str])> = contract::TABLES
+    let postgres = contract::expected(Backend::Postgres);
+    let enum_columns: Vec<(&str, &str, &[String])> = postgres
+        .tables
         .iter()
         .flat_map(|t| {
-            t.columns
-                .iter()
-                .filter_map(move |c| Some((t.name, c.name, contract::enum_type(c.ty)?.labels)))
+            let postgres = &postgres;
+            t.columns.iter().filter_map(move |c| {
+                let labels = &postgres.enum_type(&c.sql_type)?.labels;
+                Some((t.name.as_str(), c.name.as_str(), labels.as_slice()))
+            })
         })
         .collect();
     let &[("users", "role", roles), ("cameras", "camera_type", camera_types)] =
@@ -787,11 +815,12 @@ fn postgres_and_sqlite_agree_apart_from_the_type_mapping() {
     );
 }
 
-/// The library's contract (`facedb::contract`) against SCHEMA.md at a coarse level (counts
-/// hard-coded from SCHEMA.md), plus its internal consistency. Needs no database.
+/// The library's contract (`facedb::contract`) against the original contract at a coarse level
+/// (counts, names and rules hard-coded here from it), plus its internal consistency. Needs no
+/// database.
 #[test]
 fn the_contract_is_consistent_with_schema_md() {
-    // (table, columns, primary key, foreign keys, indexes), as SCHEMA.md lists them.
+    // (table, columns, primary key, foreign keys, indexes), as the original contract lists them.
     let schema_md: [(&str, usize, &[&str], usize, usize); 12] = [
         ("tenants", 6, &["tenant_id"], 0, 0),
         ("sites", 6, &["site_id"], 1, 0),
@@ -806,13 +835,21 @@ fn the_contract_is_consistent_with_schema_md() {
         ("workers", 17, &["worker_id"], 1, 3),
         ("api_keys", 9, &["key_id"], 1, 0),
     ];
-    let described: Vec<(&str, usize, &[&str], usize, usize)> = contract::TABLES
+    let contract = contract::expected(Backend::Postgres);
+    let primary_key = |t: &Table| -> Vec<String> {
+        t.primary_key
+            .as_ref()
+            .map(|k| k.columns.clone())
+            .unwrap_or_default()
+    };
+    let described: Vec<(&str, usize, Vec<String>, usize, usize)> = contract
+        .tables
         .iter()
         .map(|t| {
             (
-                t.name,
+                t.name.as_str(),
                 t.columns.len(),
-                t.primary_key,
+                primary_key(t),
                 t.foreign_keys.len(),
                 t.indexes.len(),
             )
@@ -821,7 +858,10 @@ fn the_contract_is_consistent_with_schema_md() {
     let differing: Vec<String> = schema_md
         .iter()
         .zip(&described)
-        .filter(|(md, ours)| md != ours)
+        .filter(|(md, ours)| {
+            let pk: Vec<String> = md.2.iter().map(|c| (*c).to_owned()).collect();
+            (md.0, md.1, pk, md.3, md.4) != **ours
+        })
         .map(|(md, ours)| format!("  SCHEMA.md {md:?}\n  described {ours:?}"))
         .collect();
     assert!(
@@ -830,146 +870,149 @@ fn the_contract_is_consistent_with_schema_md() {
         differing.join("\n")
     );
 
-    let uniques: Vec<(&str, &str, Vec<&str>)> = contract::TABLES
+    let uniques: Vec<(&str, Option<&str>, Vec<String>)> = contract
+        .tables
         .iter()
         .flat_map(|t| {
             t.uniques
                 .iter()
-                .map(move |u| (t.name, u.name, u.columns.to_vec()))
+                .map(move |u| (t.name.as_str(), u.name.as_deref(), u.columns.clone()))
         })
         .collect();
     assert_eq!(
         uniques,
         [
-            ("users", "users_username_key", vec!["username"]),
-            ("users", "users_email_key", vec!["email"])
+            (
+                "users",
+                Some("users_username_key"),
+                vec!["username".to_owned()]
+            ),
+            ("users", Some("users_email_key"), vec!["email".to_owned()])
         ]
     );
-    let unique_indexes: Vec<&str> = contract::TABLES
+    let unique_indexes: Vec<&str> = contract
+        .tables
         .iter()
-        .flat_map(|t| t.indexes)
+        .flat_map(|t| &t.indexes)
         .filter(|i| i.unique)
-        .map(|i| i.name)
+        .map(|i| i.name.as_str())
         .collect();
     assert_eq!(unique_indexes, ["idx_staff_face_images_hash"]);
-    let enums: Vec<(&str, usize)> = contract::ENUMS
+    let enums: Vec<(&str, usize)> = contract
+        .enums
         .iter()
-        .map(|e| (e.name, e.labels.len()))
+        .map(|e| (e.name.as_str(), e.labels.len()))
         .collect();
     assert_eq!(enums, [("userrole", 4), ("cameratype", 2)]);
     let serials = serial_columns();
+    let pairs = |items: &[(&str, &str)]| -> Vec<(String, String)> {
+        items
+            .iter()
+            .map(|(t, c)| ((*t).to_owned(), (*c).to_owned()))
+            .collect()
+    };
     assert_eq!(
         serials,
-        [
+        pairs(&[
             ("sites", "site_id"),
             ("cameras", "camera_id"),
             ("staff", "staff_id"),
             ("customers", "customer_id"),
             ("customer_face_images", "image_id")
-        ]
+        ])
     );
 
     let mut index_names = BTreeSet::new();
-    for t in contract::TABLES {
-        let names: Vec<&str> = t.columns.iter().map(|c| c.name).collect();
-        let has = |c: &&str| names.contains(c);
+    for t in &contract.tables {
+        let key = primary_key(t);
+        let names: Vec<&str> = t.columns.iter().map(|c| c.name.as_str()).collect();
+        let has = |c: &String| names.contains(&c.as_str());
         assert_eq!(
             names.iter().collect::<BTreeSet<_>>().len(),
             names.len(),
             "{}: duplicate column",
             t.name
         );
-        assert!(
-            t.primary_key.iter().all(has),
-            "{}: pk columns exist",
-            t.name
-        );
-        for c in t.columns {
+        assert!(key.iter().all(has), "{}: pk columns exist", t.name);
+        for c in &t.columns {
+            let serial = serials.contains(&(t.name.clone(), c.name.clone()));
             assert!(
-                !t.primary_key.contains(&c.name) || c.not_null,
+                !key.contains(&c.name) || c.not_null,
                 "{}.{}: pk columns are NN",
                 t.name,
                 c.name
             );
             // Only camera_sessions.camera_id among the integer primary keys has no sequence.
             let integer_pk =
-                t.primary_key == [c.name] && matches!(c.ty, "serial" | "bigint" | "int");
+                key == [c.name.clone()] && matches!(c.sql_type.as_str(), "bigint" | "integer");
             assert_eq!(
-                integer_pk && c.ty != "serial",
-                (t.name, c.name) == ("camera_sessions", "camera_id"),
+                integer_pk && !serial,
+                (t.name.as_str(), c.name.as_str()) == ("camera_sessions", "camera_id"),
                 "{}.{}: integer primary keys are serial",
                 t.name,
                 c.name
             );
             assert!(
-                c.ty != "serial" || t.primary_key == [c.name],
-                "{}.{}: serial is the pk",
+                !serial || (key == [c.name.clone()] && c.sql_type == "bigint"),
+                "{}.{}: serial is the bigint pk",
                 t.name,
                 c.name
             );
-            // Defaults in SCHEMA.md's words; a serial column's is its sequence.
-            let known = match c.default {
+            // Defaults are the contract's forms only: UTC now on timestamps, now() on timestamptz,
+            // a UUID, a boolean, a number, a quoted literal, or a serial's sequence.
+            let known = match c.default.as_deref() {
                 None => true,
-                Some(_) if c.ty == "serial" => false,
-                Some("now_utc") => c.ty == "ts",
-                Some("now" | "uuid" | "true" | "false") => true,
-                Some(d) => {
-                    d.parse::<i64>().is_ok()
-                        || (d.len() > 1 && d.starts_with('\'') && d.ends_with('\''))
-                }
+                Some(d) if d.starts_with("nextval(") => serial,
+                Some("timezone('utc'::text, now())") => c.sql_type == "timestamp without time zone",
+                Some("now()") => c.sql_type == "timestamp with time zone",
+                Some("(gen_random_uuid())::text" | "true" | "false") => true,
+                Some(d) => d.parse::<i64>().is_ok() || (d.starts_with('\'') && d.contains("'::")),
             };
             assert!(known, "{}.{}: default {:?}", t.name, c.name, c.default);
         }
-        for fk in t.foreign_keys {
+        for fk in &t.foreign_keys {
             assert!(
                 fk.columns.iter().all(has),
                 "{}: fk columns {:?} exist",
                 t.name,
                 fk.columns
             );
-            let target = contract::table(fk.table)
-                .unwrap_or_else(|| panic!("{}: fk to {}, not in the contract", t.name, fk.table));
+            let target = contract.table(&fk.references_table).unwrap_or_else(|| {
+                panic!(
+                    "{}: fk to {}, not in the contract",
+                    t.name, fk.references_table
+                )
+            });
             assert_eq!(
-                fk.references, target.primary_key,
+                fk.references,
+                primary_key(target),
                 "{}: fks reference the target's pk",
                 t.name
             );
-            assert!(matches!(
-                fk.on_delete,
-                contract::CASCADE | contract::NO_ACTION
-            ));
-            for (from, to) in fk.columns.iter().zip(fk.references) {
-                let from = t
-                    .columns
-                    .iter()
-                    .find(|c| c.name == *from)
-                    .expect("fk column");
-                let to = target
-                    .columns
-                    .iter()
-                    .find(|c| c.name == *to)
-                    .expect("referenced column");
-                let to_ty = if to.ty == "serial" { "bigint" } else { to.ty };
+            assert!(matches!(fk.on_delete.as_str(), "CASCADE" | NO_ACTION));
+            for (from, to) in fk.columns.iter().zip(&fk.references) {
+                let from = t.column(from).expect("fk column");
+                let to = target.column(to).expect("referenced column");
                 assert_eq!(
-                    from.ty, to_ty,
+                    from.sql_type, to.sql_type,
                     "{}.{} has the type of {}.{}",
                     t.name, from.name, target.name, to.name
                 );
             }
         }
-        for u in t.uniques {
+        for u in &t.uniques {
             assert!(
                 u.columns.iter().all(has),
                 "{}: unique columns exist",
                 t.name
             );
             assert_eq!(
-                u.name,
-                format!("{}_{}_key", t.name, u.columns.join("_")),
+                u.name.as_deref(),
+                Some(format!("{}_{}_key", t.name, u.columns.join("_")).as_str()),
                 "PostgreSQL's default name"
             );
         }
-        for i in t.indexes {
+        for i in &t.indexes {
             assert!(
                 i.columns.iter().all(has),
                 "{}: columns of {} exist",
@@ -983,7 +1026,7 @@ fn the_contract_is_consistent_with_schema_md() {
                 i.name
             );
             assert!(
-                index_names.insert(i.name),
+                index_names.insert(i.name.clone()),
                 "index name {} is unique",
                 i.name
             );

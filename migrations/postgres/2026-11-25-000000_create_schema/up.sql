@@ -1,4 +1,4 @@
--- The schema of ../shared/SCHEMA.md, as the Python API's ORM reads it.
+-- The schema the Python API's ORM reads (the generated reference: docs/schema.md).
 -- Server-side defaults mirror the ones the ORM fills in itself, so every client gets the same values.
 
 CREATE TYPE userrole AS ENUM ('SYSTEM_ADMIN', 'TENANT_ADMIN', 'SITE_MANAGER', 'WORKER');
@@ -210,7 +210,7 @@ CREATE TABLE api_keys (
     PRIMARY KEY (key_id)
 );
 
--- facedb's own bookkeeping (SCHEMA.md: only in tables whose names start with "__").
+-- facedb's own bookkeeping: only in tables whose names start with "__".
 CREATE TABLE __facedb_metadata (
     key        VARCHAR(64) NOT NULL,
     value      TEXT        NOT NULL,

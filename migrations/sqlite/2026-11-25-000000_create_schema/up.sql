@@ -1,4 +1,4 @@
--- SQLite version of ../../postgres/2026-11-25-000000_create_schema/up.sql (see ../shared/SCHEMA.md, "SQLite").
+-- SQLite version of ../../postgres/2026-11-25-000000_create_schema/up.sql (the generated reference: docs/schema.md).
 -- Same tables, columns, keys, foreign keys (ON DELETE included), unique constraints and indexes.
 -- Type mapping: BIGSERIAL -> INTEGER PRIMARY KEY AUTOINCREMENT; enums -> VARCHAR with a CHECK on the
 -- upper-case labels; JSON is stored as text; TIMESTAMP/TIMESTAMPTZ -> DATETIME (UTC 'YYYY-MM-DD HH:MM:SS');
@@ -207,7 +207,7 @@ CREATE TABLE api_keys (
     PRIMARY KEY (key_id)
 );
 
--- facedb's own bookkeeping (SCHEMA.md: only in tables whose names start with "__").
+-- facedb's own bookkeeping: only in tables whose names start with "__".
 CREATE TABLE __facedb_metadata (
     key        VARCHAR(64) NOT NULL,
     value      TEXT        NOT NULL,

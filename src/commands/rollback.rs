@@ -1,0 +1,294 @@
+//! `facedb rollback`: revert the newest applied migration (or, with `--to`, every one newer than a
+//! given migration) with its `down.sql`, in one transaction under facedb's lock. Guarded like
+//! `reset`: it shows what it will run and what the tables hold, and asks.
+
+use std::io::{BufRead, IsTerminal};
+
+use serde::Serialize;
+
+use crate::bookkeeping::{self, ENVIRONMENT_KEY};
+use crate::catalog;
+use crate::config::{Backend, SchemaName, Settings};
+use crate::connection::{self, Db};
+use crate::error::{Error, Result};
+use crate::guard;
+use crate::inventory::{self, TableCount};
+use crate::migrations::{self, EMBEDDED, MIGRATIONS_TABLE};
+use crate::progress::Progress;
+
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Args {
+    /// Revert every applied migration newer than this one, keeping it (its version, e.g.
+    /// 20261125000000, or its name) [default: revert only the newest applied migration].
+    #[arg(long, value_name = "VERSION")]
+    pub to: Option<String>,
+
+    /// Do not ask for confirmation.
+    #[arg(long, short = 'y', visible_alias = "yes")]
+    pub force: bool,
+
+    /// Allow rolling back a production database (ENV or the recorded environment is prod,
+    /// production or staging).
+    #[arg(long)]
+    pub allow_production: bool,
+
+    /// Print the SQL the rollback would run and change nothing: no prompt, no lock.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RollbackReport {
+    pub command: &'static str,
+    pub target: String,
+    pub backend: &'static str,
+    pub dry_run: bool,
+    /// The migrations reverted (with `--dry-run`: that would be), newest first.
+    pub reverted: Vec<String>,
+    /// facedb's tables the rollback dropped, with the rows they held before. Empty with
+    /// `--dry-run`.
+    pub dropped: Vec<TableCount>,
+    /// With `--dry-run`, the SQL the rollback would run (what it prints without `--json`).
+    pub sql: Option<String>,
+}
+
+impl std::fmt::Display for RollbackReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(sql) = &self.sql {
+            return f.write_str(sql.trim_end());
+        }
+        if self.reverted.is_empty() {
+            return write!(f, "{}: rollback: nothing to roll back", self.target);
+        }
+        let rows: i64 = self.dropped.iter().map(|c| c.rows).sum();
+        write!(
+            f,
+            "{}: rollback: reverted {} ({}), dropped {} ({})",
+            self.target,
+            super::plural(self.reverted.len(), "migration"),
+            self.reverted.join(", "),
+            super::plural(self.dropped.len(), "table"),
+            super::plural(rows as usize, "row")
+        )
+    }
+}
+
+pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<RollbackReport> {
+    let target = settings.target.display();
+    // A dry run changes nothing, so it needs no permission.
+    let allow_production = args.allow_production || args.dry_run;
+    check_protected(settings, None, allow_production)?;
+    // Refuse before connecting: a script without a terminal must never wait for an answer.
+    if !args.force && !args.dry_run && !std::io::stdin().is_terminal() {
+        return Err(Error::Refused(format!(
+            "refusing to roll back {target} without confirmation: stdin is not a terminal. Pass --force to roll back anyway"
+        )));
+    }
+    progress.start(format!("connecting to {target}"));
+    let mut db = if args.dry_run {
+        connection::open_existing(settings, progress)?.ok_or_else(|| {
+            Error::Usage(format!(
+                "{target} does not exist: there is nothing to roll back"
+            ))
+        })?
+    } else {
+        connection::open(settings, false, progress)?.0
+    };
+    let schema = &settings.schema;
+    if !args.dry_run {
+        guard::check_shadowing(&mut db, schema, "roll back", &target)?;
+    }
+    let (recorded, planned) = db.read_only(schema, settings.lock_timeout, |db| {
+        let recorded = bookkeeping::recorded(db, schema, ENVIRONMENT_KEY)?;
+        let planned = plan(db, schema, args.to.as_deref())?;
+        if !planned.is_empty() {
+            refuse_foreign_dependents(db, schema, &target)?;
+        }
+        Ok((recorded, planned))
+    })?;
+    check_protected(settings, recorded.as_deref(), allow_production)?;
+    let backend = settings.target.backend();
+    let mut report = RollbackReport {
+        command: "rollback",
+        target: target.clone(),
+        backend: settings.target.backend_key(),
+        dry_run: args.dry_run,
+        reverted: Vec::new(),
+        dropped: Vec::new(),
+        sql: None,
+    };
+    if args.dry_run {
+        report.sql = Some(script(backend, schema, &target, &planned)?);
+        report.reverted = planned;
+        return Ok(report);
+    }
+    if planned.is_empty() {
+        return Ok(report);
+    }
+    let counts = db.read_only(schema, settings.lock_timeout, |db| {
+        inventory::count_rows(db, schema)
+    })?;
+    if !args.force {
+        progress.suspend(|| confirm(settings, &planned, &counts))?;
+    }
+    progress.start(format!("rolling back {target}"));
+    let remaining = db.exclusive(schema, settings.lock_timeout, |db| {
+        // What was shown is what runs: another facedb may have changed the database meanwhile.
+        if plan(db, schema, args.to.as_deref())? != planned {
+            return Err(Error::Refused(format!(
+                "the migrations of {target} changed while rollback was asking; nothing was changed, run rollback again"
+            )));
+        }
+        refuse_foreign_dependents(db, schema, &target)?;
+        migrations::revert(db, EMBEDDED, &planned)?;
+        let reverted: Vec<String> = migrations::versions(db.backend(), EMBEDDED)?
+            .into_iter()
+            .filter(|(name, _)| planned.contains(name))
+            .map(|(_, version)| version)
+            .collect();
+        bookkeeping::forget_migrations(db, schema, &reverted)?;
+        catalog::table_names(db, schema)
+    })?;
+    for name in &planned {
+        progress.done(format!("reverted migration {name}"));
+    }
+    report.dropped = counts
+        .into_iter()
+        .filter(|c| !remaining.contains(&c.table))
+        .collect();
+    report.reverted = planned;
+    Ok(report)
+}
+
+/// The migrations to revert, newest first (none when the database records none).
+fn plan(db: &mut Db, schema: &SchemaName, to: Option<&str>) -> Result<Vec<String>> {
+    let state = migrations::state(db, schema)?;
+    migrations::to_revert(db.backend(), EMBEDDED, &state, to)
+}
+
+/// Refuses (exit 5) when an object facedb does not own depends on one of its tables: a `down.sql`
+/// must not break it (SQLite would drop a table under a view without a word).
+fn refuse_foreign_dependents(db: &mut Db, schema: &SchemaName, target: &str) -> Result<()> {
+    let dependents = inventory::foreign_dependents(db, schema)?;
+    if dependents.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Schema(format!(
+        "cannot roll back {target}: {}. facedb changes only what it owns; drop or change what it names first (nothing was changed)",
+        inventory::describe_all(&dependents)
+    )))
+}
+
+/// Refuses to roll back a protected database unless `--allow-production` was given.
+fn check_protected(
+    settings: &Settings,
+    recorded: Option<&str>,
+    allow_production: bool,
+) -> Result<()> {
+    match guard::protected_by(settings, recorded) {
+        Some(reason) if !allow_production => Err(Error::Refused(format!(
+            "refusing to roll back {}: {reason}. If you really mean to revert its schema, add --allow-production",
+            settings.target.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// The SQL the rollback runs: each migration's `down.sql`, then the removal of its record, in
+/// one transaction under facedb's lock.
+fn script(
+    backend: Backend,
+    schema: &SchemaName,
+    target: &str,
+    planned: &[String],
+) -> Result<String> {
+    if planned.is_empty() {
+        return Ok(format!(
+            "-- {target}: no applied migration: rollback would run nothing (dry run: nothing was changed)\n"
+        ));
+    }
+    let versions = migrations::versions(backend, EMBEDDED)?;
+    let mut out = format!(
+        "-- What `facedb rollback` would run on {target}, in one transaction under facedb's lock\n\
+         -- (dry run: nothing was changed).\n\n"
+    );
+    for name in planned {
+        let down = migrations::down_sql(backend, name).ok_or_else(|| {
+            Error::Migration(format!(
+                "the down.sql of migration {name} is not embedded; rebuild facedb"
+            ))
+        })?;
+        let version = versions
+            .iter()
+            .find(|(known, _)| known == name)
+            .map(|(_, version)| version.as_str())
+            .unwrap_or_default();
+        out.push_str(&format!("-- revert migration {name}\n"));
+        out.push_str(&super::sql::terminated(down));
+        out.push_str(&format!(
+            "\nDELETE FROM {} WHERE version = '{}';\n\n",
+            schema.qualify(MIGRATIONS_TABLE),
+            version.replace('\'', "''")
+        ));
+    }
+    Ok(out)
+}
+
+/// Shows what will run and what facedb's tables hold, and asks on one Enter-terminated line,
+/// default No. When the database holds more than the seed, the person types the database's name.
+fn confirm(settings: &Settings, planned: &[String], counts: &[TableCount]) -> Result<()> {
+    let target = settings.target.display();
+    let backend = settings.target.backend();
+    eprintln!(
+        "Rollback reverts {} in {target}, running:",
+        super::plural(planned.len(), "migration")
+    );
+    for name in planned {
+        eprintln!("  -- {name}: down.sql");
+        for line in migrations::down_sql(backend, name)
+            .unwrap_or_default()
+            .lines()
+        {
+            eprintln!("  {line}");
+        }
+    }
+    let filled: Vec<&TableCount> = counts.iter().filter(|c| c.rows > 0).collect();
+    if filled.is_empty() {
+        eprintln!("facedb's tables hold no rows.");
+    } else {
+        eprintln!("Rows in facedb's tables:");
+        let width = filled.iter().map(|c| c.table.len()).max().unwrap_or(0);
+        for count in filled {
+            let approx = if count.estimated { "~" } else { "" };
+            eprintln!(
+                "  {:<width$}  {approx}{}",
+                count.table,
+                super::plural(count.rows as usize, "row")
+            );
+        }
+    }
+    let name = super::reset::confirmation_name(settings);
+    let typed_name = inventory::holds_data_beyond_seed(counts);
+    if typed_name {
+        eprint!("This deletes data. Type the database name ({name}) to confirm: ");
+    } else {
+        eprint!("Roll back {target}? [y/N] ");
+    }
+    let mut answer = String::new();
+    // End of input or an unreadable terminal answers No: nothing has been touched yet.
+    let read = std::io::stdin().lock().read_line(&mut answer).unwrap_or(0);
+    let answer = answer.trim();
+    let confirmed = read > 0
+        && if typed_name {
+            answer == name
+        } else {
+            answer.eq_ignore_ascii_case("y") || answer.eq_ignore_ascii_case("yes")
+        };
+    if confirmed {
+        Ok(())
+    } else {
+        Err(Error::Refused(format!(
+            "rollback cancelled; {target} was not changed"
+        )))
+    }
+}
