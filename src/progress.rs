@@ -92,3 +92,38 @@ impl Drop for Progress {
         self.finish();
     }
 }
+
+/// `text` as it can be shown on a terminal or in a log: control characters (escape sequences,
+/// carriage returns, newlines) from a user or a database are written as escapes, never obeyed.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return text.into();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect::<String>()
+        .into()
+}
+
+/// `text` in single quotes, printable.
+pub fn quoted(text: &str) -> String {
+    format!("'{}'", printable(text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_shown_not_obeyed() {
+        assert_eq!(printable("Zoë 名前"), "Zoë 名前");
+        assert_eq!(printable("a\u{1b}[2Jb\r\n"), "a\\u{1b}[2Jb\\r\\n");
+        assert_eq!(quoted("x\ty"), "'x\\ty'");
+    }
+}

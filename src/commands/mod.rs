@@ -24,6 +24,7 @@ use crate::error::{Error, Result};
 use crate::guard;
 use crate::migrations;
 use crate::progress::Progress;
+use crate::prompt;
 use crate::seed::{self, SeededAdmin};
 
 /// Options of the commands that may seed the admin.
@@ -41,20 +42,13 @@ impl SeedArgs {
         if !self.admin_password_stdin {
             return Ok(settings);
         }
-        let mut line = String::new();
-        std::io::stdin()
-            .read_line(&mut line)
-            .map_err(|source| Error::Io {
-                context: "cannot read the admin password from stdin".to_owned(),
-                source,
-            })?;
-        let password = line.trim_end_matches(['\r', '\n']);
+        let password = prompt::stdin_line("the admin password")?;
         if password.is_empty() {
             return Err(Error::Usage(
                 "--admin-password-stdin read an empty password; pipe the password in, e.g. `printf '%s\\n' \"$PW\" | facedb init --admin-password-stdin`".to_owned(),
             ));
         }
-        settings.admin.password = password.to_owned();
+        settings.admin.password = password;
         Ok(settings)
     }
 }

@@ -1,8 +1,6 @@
 //! `facedb reset`: show what will be lost, ask, then drop everything facedb owns and set the
 //! database up again, all in one transaction.
 
-use std::io::IsTerminal;
-
 use serde::Serialize;
 
 use crate::bookkeeping::{self, ENVIRONMENT_KEY};
@@ -14,6 +12,8 @@ use crate::guard;
 use crate::inventory::{self, Dependent, TableCount, TenantRows};
 use crate::migrations;
 use crate::progress::Progress;
+use crate::progress::{printable, quoted};
+use crate::prompt;
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct Args {
@@ -60,7 +60,13 @@ impl std::fmt::Display for ResetReport {
             )
         }];
         changes.extend(self.setup.changes());
-        write!(f, "{}: reset: {}", self.target, changes.join(", "))
+        write!(
+            f,
+            "{}: {}: {}",
+            self.target,
+            self.command,
+            changes.join(", ")
+        )
     }
 }
 
@@ -78,9 +84,9 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
     let target = settings.target.display();
     guard::check_reset(settings, None, args.allow_production)?;
     // Refuse before connecting: a script without a terminal must never wait for an answer.
-    if !args.force && !std::io::stdin().is_terminal() {
+    if !args.force && !prompt::can_ask() {
         return Err(Error::Refused(format!(
-            "refusing to reset {target} without confirmation: stdin is not a terminal. Pass --force to reset anyway"
+            "refusing to reset {target} without confirmation: asking needs a terminal on both stdin and stderr. Pass --force to reset anyway"
         )));
     }
     progress.start(format!("connecting to {target}"));
@@ -165,33 +171,33 @@ fn confirm(
         } else {
             rows.join(", ")
         };
-        eprintln!("  tenant {} ({}): {rows}", tenant.tenant_id, tenant.name);
+        eprintln!(
+            "  tenant {} ({}): {rows}",
+            printable(&tenant.tenant_id),
+            printable(&tenant.name)
+        );
     }
-    let cancelled = || Error::Refused(format!("reset cancelled; {target} was not changed"));
-    let answer = if inventory::holds_data_beyond_seed(counts) {
+    let not_changed = format!("reset cancelled; {target} was not changed");
+    if inventory::holds_data_beyond_seed(counts) {
         let name = confirmation_name(settings);
-        dialoguer::Input::<String>::new()
-            .with_prompt(format!(
-                "This deletes data. Type the database name ({name}) to confirm"
-            ))
-            .allow_empty(true)
-            .interact_text()
-            .map(|typed| typed.trim() == name)
+        let typed = prompt::line(&format!(
+            "This deletes data. Type the database name ({name}) to confirm"
+        ))?;
+        let typed = typed.trim();
+        if typed != name {
+            return Err(Error::Refused(format!(
+                "{} is not the database name {}: {not_changed}",
+                quoted(typed),
+                quoted(&name)
+            )));
+        }
     } else {
-        dialoguer::Confirm::new()
-            .with_prompt(format!("Reset {target}?"))
-            .default(false)
-            .interact()
-    };
-    match answer {
-        Ok(true) => Ok(()),
-        Ok(false) => Err(cancelled()),
-        // Ctrl-C or a closed terminal: nothing has been touched yet.
-        Err(_) => {
-            let _ = console::Term::stderr().show_cursor();
-            Err(cancelled())
+        let answer = prompt::line(&format!("Reset {target}? [y/N]"))?;
+        if !matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+            return Err(Error::Refused(not_changed));
         }
     }
+    Ok(())
 }
 
 /// The name a person types to confirm: the PostgreSQL database or the SQLite file's name.
@@ -292,6 +298,7 @@ impl std::fmt::Display for DryRunReport {
             };
             format!("{} would drop {listed}, then {then}", self.command)
         };
+        self.write_details(f)?;
         write!(f, "{}: dry run: {what}; nothing was changed", self.target)
     }
 }
@@ -330,19 +337,18 @@ pub fn dry_run(
         would_apply_migrations: migrations::all_names(settings.target.backend()),
         would_seed_admin: settings.admin.username.clone(),
     };
-    report.show(progress);
     Ok(report)
 }
 
 impl DryRunReport {
-    /// The details, on stderr: each table with its rows, the bookkeeping tables and the types.
-    /// What would stop the reset is the error line `cli` prints.
-    fn show(&self, progress: &Progress) {
+    /// The details, one line each, before the summary: each table with its rows, the bookkeeping
+    /// tables and the types. What would stop the reset is the error line `cli` prints.
+    fn write_details(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         if !self.database_exists {
-            return;
+            return Ok(());
         }
         let drop = &self.would_drop;
-        progress.info(format!("{} would drop from {}:", self.command, self.target));
+        writeln!(f, "{} would drop from {}:", self.command, self.target)?;
         let names = drop
             .tables
             .iter()
@@ -351,17 +357,19 @@ impl DryRunReport {
         let width = names.map(str::len).max().unwrap_or(0);
         for count in &drop.tables {
             let approx = if count.estimated { "~" } else { "" };
-            progress.info(format!(
+            writeln!(
+                f,
                 "  {:<width$}  {approx}{}",
                 count.table,
                 super::plural(count.rows as usize, "row")
-            ));
+            )?;
         }
         for table in &drop.bookkeeping_tables {
-            progress.info(format!("  {table:<width$}  (bookkeeping)"));
+            writeln!(f, "  {table:<width$}  (bookkeeping)")?;
         }
         for name in &drop.types {
-            progress.info(format!("  type {name}"));
+            writeln!(f, "  type {name}")?;
         }
+        Ok(())
     }
 }

@@ -4,13 +4,14 @@
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::{can_prompt, cancelled, is_unique_violation, open_existing, prompt_new_password, Role};
+use super::{is_unique_violation, open_existing, prompt_new_password, Role};
 use crate::config::Settings;
 use crate::connection::Db;
 use crate::error::{Error, Result};
 use crate::models::{NewUser, UserRole};
 use crate::password::{self, PasswordScheme};
 use crate::progress::Progress;
+use crate::prompt;
 use crate::schema::{sites, tenants, users};
 use crate::seed::now_utc;
 
@@ -115,7 +116,7 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Crea
     .into_iter()
     .filter_map(|(flag, absent)| absent.then_some(flag))
     .collect();
-    if !missing.is_empty() && !can_prompt() {
+    if !missing.is_empty() && !prompt::can_ask() {
         let last = missing.pop().expect("not empty");
         let flags = if missing.is_empty() {
             last.to_owned()
@@ -320,14 +321,7 @@ fn ask(
     prompt: &str,
     mut check: impl FnMut(&str) -> std::result::Result<(), String>,
 ) -> Result<String> {
-    progress.suspend(|| {
-        dialoguer::Input::<String>::new()
-            .with_prompt(prompt)
-            .validate_with(|value: &String| check(value.trim()))
-            .interact_text()
-            .map(|value| value.trim().to_owned())
-            .map_err(cancelled)
-    })
+    progress.suspend(|| prompt::line_until(prompt, &mut check))
 }
 
 /// The tenant must exist, and the site too, in that tenant.

@@ -4,12 +4,13 @@
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::{can_prompt, open_existing, prompt_new_password};
+use super::{open_existing, prompt_new_password};
 use crate::config::Settings;
 use crate::connection::Db;
 use crate::error::{Error, Result};
 use crate::password::{self, PasswordScheme};
 use crate::progress::Progress;
+use crate::prompt;
 use crate::schema::users;
 use crate::seed::now_utc;
 
@@ -46,7 +47,7 @@ impl std::fmt::Display for ResetPasswordReport {
 pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<ResetPasswordReport> {
     let target = settings.target.display();
     let username = args.username.trim();
-    if !args.password_stdin && !can_prompt() {
+    if !args.password_stdin && !prompt::can_ask() {
         return Err(Error::Usage(
             "missing --password-stdin: facedb asks for the new password only on a terminal, and stdin or stderr is not one. \
              Pass the password on the first line of stdin with --password-stdin"
