@@ -15,6 +15,7 @@ use crate::commands::{check, completions, fresh, init, reset, sql, status};
 use crate::config::{parse_duration, Overrides, Settings};
 use crate::error::{Error, ExitCode, Result};
 use crate::password::PasswordScheme;
+use crate::progress::say;
 use crate::progress::Progress;
 
 /// Creates, migrates, seeds and resets the face-recognition system's database.
@@ -445,7 +446,7 @@ fn dry_run(command: &'static str, database: &WriteArgs, output: &OutputArgs) -> 
     let report = reset::dry_run(&database.settings()?, command, &progress)?;
     output.emit(&progress, &report)?;
     if let Some(refusal) = report.refusal() {
-        eprintln!("error: {refusal}");
+        say(format_args!("error: {refusal}"));
         return Ok(ExitCode::Schema);
     }
     Ok(ExitCode::Success)
@@ -478,7 +479,7 @@ pub(crate) fn write_stdout(text: &str) -> Result<()> {
 
 /// Prints a failure: `error: …` on stderr and, with `--json`, `{"error": …}` on stdout.
 pub fn print_error(error: &Error, json: bool) {
-    eprintln!("error: {error}");
+    say(format_args!("error: {error}"));
     if json {
         print_json_error(error.exit_code(), &error.to_string());
     }

@@ -64,8 +64,8 @@ impl Progress {
     fn line(&self, text: &str) {
         match &self.mode {
             Mode::Quiet => {}
-            Mode::Plain => eprintln!("{text}"),
-            Mode::Spinner(bar) => bar.suspend(|| eprintln!("{text}")),
+            Mode::Plain => say(text),
+            Mode::Spinner(bar) => bar.suspend(|| say(text)),
         }
     }
 
@@ -91,6 +91,13 @@ impl Drop for Progress {
     fn drop(&mut self) {
         self.finish();
     }
+}
+
+/// Writes a line to stderr. A stderr that cannot be written (a full disk, a closed pipe) loses
+/// the line but never stops facedb: the exit code still tells how the command ended.
+pub fn say(text: impl std::fmt::Display) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
 }
 
 /// `text` as it can be shown on a terminal or in a log: control characters (escape sequences,

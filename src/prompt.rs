@@ -12,6 +12,7 @@ use std::sync::{Mutex, Once};
 use nix::sys::termios::{self, LocalFlags, SetArg, Termios};
 
 use crate::error::{Error, ExitCode, Result};
+use crate::progress::say;
 
 /// The longest line facedb reads from stdin or a prompt; a longer one is refused, not truncated.
 pub const MAX_LINE_BYTES: usize = 4096;
@@ -39,7 +40,7 @@ pub fn line_until(
         let answer = answer.trim();
         match check(answer) {
             Ok(()) => return Ok(answer.to_owned()),
-            Err(reason) => eprintln!("error: {reason}"),
+            Err(reason) => say(format_args!("error: {reason}")),
         }
     }
 }
@@ -49,13 +50,13 @@ pub fn new_password(question: &str) -> Result<String> {
     loop {
         let password = ask(question, true)?;
         if password.is_empty() {
-            eprintln!("error: the password must not be empty");
+            say("error: the password must not be empty");
             continue;
         }
         if ask("Repeat the password", true)? == password {
             return Ok(password);
         }
-        eprintln!("error: the passwords differ; type them again");
+        say("error: the passwords differ; type them again");
     }
 }
 
@@ -112,12 +113,12 @@ fn ask(question: &str, hidden: bool) -> Result<String> {
                 })?;
             }
         }
-        eprint!("{question}: ");
-        let _ = std::io::stderr().flush();
+        let mut stderr = std::io::stderr().lock();
+        let _ = write!(stderr, "{question}: ").and_then(|()| stderr.flush());
         let answer = read_line(&mut stdin.lock());
         if hidden {
             // Enter was not echoed either.
-            eprintln!();
+            say("");
         }
         answer
             .map_err(|reason| Error::Usage(format!("cannot read the answer: {reason}")))?
@@ -149,7 +150,7 @@ fn on_interrupt() {
     if let Some(saved) = AT_PROMPT.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
         let _ = termios::tcsetattr(std::io::stdin(), SetArg::TCSANOW, saved);
     }
-    eprintln!("\nerror: {CANCELLED}");
+    say(format_args!("\nerror: {CANCELLED}"));
     std::process::exit(ExitCode::Refused.into());
 }
 

@@ -10,6 +10,7 @@ use crate::config::Settings;
 use crate::connection;
 use crate::demo::{self, DemoData};
 use crate::error::Result;
+use crate::password;
 use crate::progress::Progress;
 
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -75,7 +76,8 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Init
     // SQLite rebuilds tables to adopt a database, which needs foreign keys off for the transaction.
     let relaxed = !created_database && adopt::relax_foreign_keys(&mut db)?;
     let result = db.exclusive(settings.lock_timeout, |db| {
-        let setup = set_up(db, settings, None)?;
+        let choice = password::choose(db, settings.password_scheme)?;
+        let setup = set_up(db, settings, None, choice.scheme)?;
         let demo_data = if args.with_demo_data {
             Some(demo::add_demo_data(db)?)
         } else {
@@ -84,7 +86,7 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Init
         if relaxed {
             adopt::verify_foreign_keys(db, &target)?;
         }
-        Ok((setup, demo_data))
+        Ok((setup, demo_data, choice))
     });
     if relaxed {
         let restored = adopt::restore_foreign_keys(&mut db);
@@ -93,8 +95,8 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Init
             restored?;
         }
     }
-    let (setup, demo_data) = result?;
-    setup.report(progress);
+    let (setup, demo_data, choice) = result?;
+    setup.report(progress, choice);
     if let Some(demo) = &demo_data {
         report_demo_data(demo, progress);
     }

@@ -23,6 +23,7 @@ use crate::connection::Db;
 use crate::error::{Error, Result};
 use crate::guard;
 use crate::migrations;
+use crate::password::{Choice, PasswordScheme};
 use crate::progress::Progress;
 use crate::prompt;
 use crate::seed::{self, SeededAdmin};
@@ -72,7 +73,12 @@ pub struct SetupOutcome {
 /// pending migrations, records the environment (`environment`, else `ENV`) unless one is
 /// recorded, and seeds the admin. Runs inside the caller's locked transaction, so a warm run is a
 /// handful of cheap queries.
-fn set_up(db: &mut Db, settings: &Settings, environment: Option<&str>) -> Result<SetupOutcome> {
+fn set_up(
+    db: &mut Db,
+    settings: &Settings,
+    environment: Option<&str>,
+    scheme: PasswordScheme,
+) -> Result<SetupOutcome> {
     let adopted = if adopt::needed(db)? {
         Some(adopt::adopt(db, &settings.target.display())?)
     } else {
@@ -82,12 +88,7 @@ fn set_up(db: &mut Db, settings: &Settings, environment: Option<&str>) -> Result
     let environment = environment.unwrap_or(&settings.environment);
     let environment = bookkeeping::record_once(db, ENVIRONMENT_KEY, environment)?;
     let protected = guard::protected_by(settings, Some(&environment));
-    let seeded_admin = seed::seed_admin(
-        db,
-        &settings.admin,
-        settings.password_scheme,
-        protected.as_deref(),
-    )?;
+    let seeded_admin = seed::seed_admin(db, &settings.admin, scheme, protected.as_deref())?;
     Ok(SetupOutcome {
         applied_migrations,
         seeded_admin,
@@ -106,8 +107,9 @@ pub(crate) fn plural(count: usize, noun: &str) -> String {
 }
 
 impl SetupOutcome {
-    /// Reports the steps that changed something.
-    fn report(&self, progress: &Progress) {
+    /// Reports the steps that changed something; `choice` is how a seeded admin's password was
+    /// hashed.
+    fn report(&self, progress: &Progress, choice: Choice) {
         if let Some(adopted) = &self.adopted {
             for line in adopted.lines() {
                 progress.done(line);
@@ -124,6 +126,9 @@ impl SetupOutcome {
                 "seeded system admin '{}' <{}>",
                 admin.username, admin.email
             ));
+            if let Some(note) = choice.note() {
+                progress.info(note);
+            }
             if admin.default_password {
                 progress.warn(format!(
                     "system admin '{}' has the default password: change it before anyone else can reach the API",

@@ -11,8 +11,9 @@ use crate::error::{Error, Result};
 use crate::guard;
 use crate::inventory::{self, Dependent, TableCount, TenantRows};
 use crate::migrations;
+use crate::password;
 use crate::progress::Progress;
-use crate::progress::{printable, quoted};
+use crate::progress::{printable, quoted, say};
 use crate::prompt;
 
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -101,6 +102,9 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
         bookkeeping::recorded(&mut db, ENVIRONMENT_KEY)?
     };
     guard::check_reset(settings, recorded.as_deref(), args.allow_production)?;
+    // The hashes before the reset decide: the admin seeded again must stay readable by the API
+    // that has been using this database.
+    let choice = password::choose(&mut db, settings.password_scheme)?;
     progress.start(format!("counting rows in {target}"));
     let counts = if created_database {
         Vec::new()
@@ -115,7 +119,7 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
     let setup = db.exclusive(settings.lock_timeout, |db| {
         inventory::drop_owned(db, &target)?;
         // The database keeps the environment it was set up for.
-        set_up(db, settings, recorded.as_deref())
+        set_up(db, settings, recorded.as_deref(), choice.scheme)
     })?;
     if !created_database {
         let rows = counts.iter().map(|c| c.rows).sum::<i64>() as usize;
@@ -124,7 +128,7 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
             super::plural(rows, "row")
         ));
     }
-    setup.report(progress);
+    setup.report(progress, choice);
     Ok(ResetReport {
         command: "reset",
         target,
@@ -144,21 +148,21 @@ fn confirm(
 ) -> Result<()> {
     let target = settings.target.display();
     let filled: Vec<&TableCount> = counts.iter().filter(|c| c.rows > 0).collect();
-    eprintln!(
+    say(format_args!(
         "Reset drops and recreates all {} facedb tables in {target}. Rows that will be lost:",
         counts.len()
-    );
+    ));
     let width = filled.iter().map(|c| c.table.len()).max().unwrap_or(0);
     for count in &filled {
         let approx = if count.estimated { "~" } else { "" };
-        eprintln!(
+        say(format_args!(
             "  {:<width$}  {approx}{}",
             count.table,
             super::plural(count.rows as usize, "row")
-        );
+        ));
     }
     if filled.is_empty() {
-        eprintln!("  none: every table is empty");
+        say("  none: every table is empty");
     }
     for tenant in by_tenant.unwrap_or_default() {
         let rows: Vec<String> = tenant
@@ -171,11 +175,11 @@ fn confirm(
         } else {
             rows.join(", ")
         };
-        eprintln!(
+        say(format_args!(
             "  tenant {} ({}): {rows}",
             printable(&tenant.tenant_id),
             printable(&tenant.name)
-        );
+        ));
     }
     let not_changed = format!("reset cancelled; {target} was not changed");
     if inventory::holds_data_beyond_seed(counts) {

@@ -135,6 +135,10 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Crea
     };
 
     let mut db = open_existing(settings, progress)?;
+    let choice = password::choose(&mut db, settings.password_scheme)?;
+    if let Some(note) = choice.note() {
+        progress.info(note);
+    }
     // What the flags name is checked before anything is asked, so nobody types in vain.
     check_placement(&mut db, &target, tenant.as_deref(), site)?;
     if let Some(username) = &username {
@@ -174,7 +178,7 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Crea
 
     // Hash before the transaction: bcrypt at cost 12 takes a quarter of a second.
     progress.start("hashing the password");
-    let password_hash = password::hash_with(settings.password_scheme, &password)?;
+    let password_hash = password::hash_with(choice.scheme, &password)?;
     drop(password);
     let user_id = uuid::Uuid::new_v4().to_string();
 
@@ -231,7 +235,7 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Crea
         role: role.label(),
         tenant_id: tenant,
         site_id: site,
-        password_hash: settings.password_scheme,
+        password_hash: choice.scheme,
     })
 }
 

@@ -61,6 +61,10 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
     };
 
     let mut db = open_existing(settings, progress)?;
+    let choice = password::choose(&mut db, settings.password_scheme)?;
+    if let Some(note) = choice.note() {
+        progress.info(note);
+    }
     // Before asking: nobody should type a password twice for a user that does not exist.
     check_exists(&mut db, &target, username)?;
     let password = match password {
@@ -68,7 +72,7 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
         None => prompt_new_password(progress, &format!("New password for '{username}'"))?,
     };
     progress.start("hashing the password");
-    let password_hash = password::hash_with(settings.password_scheme, &password)?;
+    let password_hash = password::hash_with(choice.scheme, &password)?;
     drop(password);
 
     progress.start(format!("setting the password of '{username}'"));
@@ -95,7 +99,7 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
         target,
         backend: settings.target.backend_key(),
         username: username.to_owned(),
-        password_hash: settings.password_scheme,
+        password_hash: choice.scheme,
     })
 }
 
