@@ -12,6 +12,7 @@ mod faults;
 mod input;
 mod inspect;
 mod models;
+mod newcomer;
 mod production;
 mod prompt;
 mod scale;

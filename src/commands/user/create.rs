@@ -10,7 +10,7 @@ use crate::connection::Db;
 use crate::error::{Error, Result};
 use crate::models::{NewUser, UserRole};
 use crate::password::{self, PasswordScheme};
-use crate::progress::Progress;
+use crate::progress::{quoted, Progress};
 use crate::prompt;
 use crate::schema::{sites, tenants, users};
 use crate::seed::now_utc;
@@ -281,6 +281,9 @@ fn check_length(value: &str) -> std::result::Result<(), String> {
         Err("must not be empty".to_owned())
     } else if value.chars().count() > MAX_LENGTH {
         Err(format!("must be at most {MAX_LENGTH} characters"))
+    } else if value.chars().any(char::is_control) {
+        // An escape sequence or a line break would be obeyed wherever the name is shown.
+        Err("must not contain control characters (escape sequences, tabs, line breaks)".to_owned())
     } else {
         Ok(())
     }
@@ -294,7 +297,7 @@ fn check_username(value: &str) -> std::result::Result<(), String> {
     let value = value.trim();
     check_length(value)?;
     if value.chars().any(char::is_whitespace) {
-        return Err(format!("'{value}' must not contain spaces"));
+        return Err(format!("{} must not contain spaces", quoted(value)));
     }
     Ok(())
 }

@@ -9,7 +9,7 @@ use crate::config::Settings;
 use crate::connection::Db;
 use crate::error::{Error, Result};
 use crate::password::{self, PasswordScheme};
-use crate::progress::Progress;
+use crate::progress::{quoted, Progress};
 use crate::prompt;
 use crate::schema::users;
 use crate::seed::now_utc;
@@ -120,6 +120,7 @@ fn check_exists(db: &mut Db, target: &str, username: &str) -> Result<()> {
 
 fn unknown_user(target: &str, username: &str) -> Error {
     Error::Refused(format!(
-        "no user '{username}' in {target}: `facedb user list` shows the users"
+        "no user {} in {target}: `facedb user list` shows the users",
+        quoted(username)
     ))
 }
