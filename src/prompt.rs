@@ -22,7 +22,18 @@ const CANCELLED: &str = "cancelled at the prompt; nothing was changed";
 /// Whether facedb may ask: the question goes to stderr and the answer comes from stdin, so both
 /// must be a terminal (a question written into a log file would wait for nobody).
 pub fn can_ask() -> bool {
-    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+    not_a_terminal().is_none()
+}
+
+/// `stdin` or `stderr`, whichever is not a terminal, when one is not.
+pub fn not_a_terminal() -> Option<&'static str> {
+    if !std::io::stdin().is_terminal() {
+        Some("stdin")
+    } else if !std::io::stderr().is_terminal() {
+        Some("stderr")
+    } else {
+        None
+    }
 }
 
 /// Asks `question` and returns the line typed, without its line ending.

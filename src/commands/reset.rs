@@ -85,9 +85,9 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
     let target = settings.target.display();
     guard::check_reset(settings, None, args.allow_production)?;
     // Refuse before connecting: a script without a terminal must never wait for an answer.
-    if !args.force && !prompt::can_ask() {
+    if let (false, Some(stream)) = (args.force, prompt::not_a_terminal()) {
         return Err(Error::Refused(format!(
-            "refusing to reset {target} without confirmation: asking needs a terminal on both stdin and stderr. Pass --force to reset anyway"
+            "refusing to reset {target} without confirmation: the question needs a terminal, and {stream} is not a terminal. Pass --force to reset anyway"
         )));
     }
     progress.start(format!("connecting to {target}"));

@@ -524,3 +524,99 @@ fn stdin_of_any_size_or_encoding_gets_one_line_and_exit_2() {
         &stored_hash(&db, "admin")
     ));
 }
+
+/// A file of the repository.
+fn repository_file(name: &str) -> String {
+    std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(name))
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+#[test]
+fn env_example_lists_every_variable_the_docs_name_and_reads_as_an_env_file() {
+    let example = repository_file(".env.example");
+    let listed: std::collections::BTreeSet<&str> = example
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter_map(|line| line.split_once('=').map(|(key, _)| key.trim()))
+        .collect();
+    let mut documented = std::collections::BTreeSet::new();
+    for page in ["README.md", "docs/configuration.md", "docs/commands.md"] {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(page);
+        let Ok(text) = std::fs::read_to_string(path) else {
+            continue; // a page another change adds
+        };
+        for word in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+            let facedb_reads = ["DATABASE_", "DB_", "FACEDB_"]
+                .iter()
+                .any(|prefix| word.starts_with(prefix))
+                || word == "ENV";
+            // The test suite's and the benchmarks' own variables are not facedb's.
+            let harness = word.starts_with("FACEDB_TEST_") || word.starts_with("FACEDB_BENCH_");
+            if facedb_reads && !harness && word.len() > 3 && !word.ends_with('_') {
+                documented.insert(word.to_owned());
+            }
+        }
+    }
+    for variable in &documented {
+        assert!(
+            listed.contains(variable.as_str()),
+            ".env.example lacks {variable}"
+        );
+    }
+
+    // Copied as it is, it configures the PostgreSQL target the comments describe.
+    let dir = tempfile::TempDir::new().unwrap();
+    std::fs::write(dir.path().join(".env"), &example).unwrap();
+    let out = Output::from(
+        facedb_in(dir.path())
+            .args(["sql", "--json"])
+            .output()
+            .unwrap(),
+    )
+    .success();
+    assert!(
+        out.stdout.contains(r#""backend": "postgres""#),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn make_init_admin_without_a_terminal_says_how_to_pass_the_values() {
+    let db = TestDb::sqlite();
+    db.init();
+    let facedb = db.std_facedb();
+    let make = |values: &[&str]| {
+        let mut cmd = std::process::Command::new("make");
+        cmd.args(["-s", "-f"])
+            .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("Makefile"))
+            .arg("init-admin")
+            .arg(format!("FACEDB={}", facedb.get_program().to_str().unwrap()))
+            .args(values)
+            .env("DATABASE_URL", db.url())
+            .current_dir(db.dir())
+            .stdin(Stdio::null());
+        Output::from(cmd.output().expect("make runs"))
+    };
+    let out = make(&[]);
+    assert_ne!(out.code, Some(0));
+    assert!(
+        out.stderr.contains(
+            "make init-admin username=NAME email=ADDRESS first_name=NAME last_name=NAME password=SECRET"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(db.count("users"), 1);
+
+    make(&[
+        "username=bo",
+        "email=bo@example.com",
+        "first_name=Bo",
+        "last_name=Li",
+        &format!("password={PASSWORD}"),
+    ])
+    .success()
+    .hides(PASSWORD);
+    assert!(facedb::password::verify(PASSWORD, &stored_hash(&db, "bo")));
+}

@@ -177,7 +177,7 @@ fn reset_with_stderr_in_a_file_says_it_needs_a_terminal() {
         assert_eq!(after.code, 4, "{:?}: {}", db.backend, after.screen);
         let written = std::fs::read_to_string(db.dir().join("reset.err")).unwrap();
         assert!(
-            written.contains("needs a terminal on both stdin and stderr")
+            written.contains("the question needs a terminal, and stderr is not a terminal")
                 && written.contains("--force"),
             "{written}"
         );
