@@ -575,7 +575,7 @@ fn env_example_lists_every_variable_the_docs_name_and_reads_as_an_env_file() {
     )
     .success();
     assert!(
-        out.stdout.contains(r#""backend": "postgres""#),
+        out.stdout.contains(r#""backend": "postgresql""#),
         "{}",
         out.stdout
     );
