@@ -15,8 +15,7 @@ use crate::commands::{check, completions, fresh, init, reset, sql, status};
 use crate::config::{parse_duration, Overrides, Settings};
 use crate::error::{Error, ExitCode, Result};
 use crate::password::PasswordScheme;
-use crate::progress::say;
-use crate::progress::Progress;
+use crate::progress::{printable_lines, say, Progress};
 
 /// Creates, migrates, seeds and resets the face-recognition system's database.
 #[derive(Debug, Parser)]
@@ -254,7 +253,12 @@ impl OutputArgs {
         if self.quiet && !self.json.json {
             return Ok(());
         }
-        print_result(self.json.json, report)
+        if self.json.json {
+            print_result(true, report)
+        } else {
+            // Names and values from the database or a user are shown, never obeyed.
+            write_stdout(&format!("{}\n", printable_lines(&report.to_string())))
+        }
     }
 }
 
@@ -446,7 +450,7 @@ fn dry_run(command: &'static str, database: &WriteArgs, output: &OutputArgs) -> 
     let report = reset::dry_run(&database.settings()?, command, &progress)?;
     output.emit(&progress, &report)?;
     if let Some(refusal) = report.refusal() {
-        say(format_args!("error: {refusal}"));
+        say(format_args!("error: {}", printable_lines(&refusal)));
         return Ok(ExitCode::Schema);
     }
     Ok(ExitCode::Success)
@@ -479,7 +483,10 @@ pub(crate) fn write_stdout(text: &str) -> Result<()> {
 
 /// Prints a failure: `error: …` on stderr and, with `--json`, `{"error": …}` on stdout.
 pub fn print_error(error: &Error, json: bool) {
-    say(format_args!("error: {error}"));
+    say(format_args!(
+        "error: {}",
+        printable_lines(&error.to_string())
+    ));
     if json {
         print_json_error(error.exit_code(), &error.to_string());
     }

@@ -64,8 +64,8 @@ impl Progress {
     fn line(&self, text: &str) {
         match &self.mode {
             Mode::Quiet => {}
-            Mode::Plain => say(text),
-            Mode::Spinner(bar) => bar.suspend(|| say(text)),
+            Mode::Plain => say(printable_lines(text)),
+            Mode::Spinner(bar) => bar.suspend(|| say(printable_lines(text))),
         }
     }
 
@@ -118,6 +118,14 @@ pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
         .into()
 }
 
+/// `text`, line by line, printable: for whole messages and reports, whose line breaks are facedb's.
+pub fn printable_lines(text: &str) -> String {
+    text.split('\n')
+        .map(printable)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// `text` in single quotes, printable.
 pub fn quoted(text: &str) -> String {
     format!("'{}'", printable(text))
@@ -132,5 +140,6 @@ mod tests {
         assert_eq!(printable("Zoë 名前"), "Zoë 名前");
         assert_eq!(printable("a\u{1b}[2Jb\r\n"), "a\\u{1b}[2Jb\\r\\n");
         assert_eq!(quoted("x\ty"), "'x\\ty'");
+        assert_eq!(printable_lines("a\tb\nc\r"), "a\\tb\nc\\r");
     }
 }

@@ -172,7 +172,7 @@ fn ctrl_c_at_each_prompt_restores_the_terminal_and_exits_4() {
 fn reset_with_stderr_in_a_file_says_it_needs_a_terminal() {
     for db in TestDb::each() {
         db.init();
-        let mut shell = Shell::run(&db, &["reset", "2>reset.err"]);
+        let shell = Shell::run(&db, &["reset", "2>reset.err"]);
         let after = shell.finish();
         assert_eq!(after.code, 4, "{:?}: {}", db.backend, after.screen);
         let written = std::fs::read_to_string(db.dir().join("reset.err")).unwrap();
