@@ -124,8 +124,10 @@ fn ask(question: &str, hidden: bool) -> Result<String> {
                 })?;
             }
         }
+        // Not held while reading: Ctrl-C's handler writes to stderr too.
         let mut stderr = std::io::stderr().lock();
         let _ = write!(stderr, "{question}: ").and_then(|()| stderr.flush());
+        drop(stderr);
         let answer = read_line(&mut stdin.lock());
         if hidden {
             // Enter was not echoed either.
