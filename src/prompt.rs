@@ -104,7 +104,8 @@ fn read_line(input: &mut impl BufRead) -> std::result::Result<Option<String>, St
 
 /// The terminal's settings while a prompt is open: what Ctrl-C restores.
 static AT_PROMPT: Mutex<Option<Termios>> = Mutex::new(None);
-/// Whether a prompt is open (a terminal whose settings cannot be read has none to restore).
+/// Whether a prompt is open: Ctrl-C then cancels it (and restores `AT_PROMPT`, when the
+/// terminal's settings could be read).
 static ASKING: AtomicBool = AtomicBool::new(false);
 
 fn ask(question: &str, hidden: bool) -> Result<String> {

@@ -348,9 +348,12 @@ const CASES: &[Case] = &[
     )
     .says(&["unexpected argument '--lock-timeout'"])
     .clap(),
-    args("--force on a command that never asks", &["status", "--force"])
-        .says(&["'--force'"])
-        .clap(),
+    args(
+        "--force on a command that never asks",
+        &["status", "--force"],
+    )
+    .says(&["'--force'"])
+    .clap(),
     url(
         "a percent sign that encodes nothing",
         "postgres://u:S3cretPW@db/app?sslmode=%",
@@ -358,7 +361,13 @@ const CASES: &[Case] = &[
     .says(&["connection parameter", "sslmode"]),
     args(
         "an escape sequence in a username",
-        &["user", "create", "--username", "eve\u{1b}[2J", "--password-stdin"],
+        &[
+            "user",
+            "create",
+            "--username",
+            "eve\u{1b}[2J",
+            "--password-stdin",
+        ],
     )
     .says(&["--username", "control characters"]),
     args(
