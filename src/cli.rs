@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use std::ffi::OsString;
+use std::io::IsTerminal;
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use serde::Serialize;
@@ -285,11 +286,27 @@ impl Cli {
 
 /// Parses the process's command line. A usage error exits 2 with clap's message on stderr and,
 /// when `--json` was given, the `{"error": …}` document on stdout too; `--help` and `--version`
-/// print and exit 0.
+/// print and exit 0, or 1 when stdout cannot take them (a full disk).
 pub fn parse() -> Cli {
     let args = options_after_command(std::env::args_os().collect());
     Cli::try_parse_from(args).unwrap_or_else(|error| {
-        if error.use_stderr() && std::env::args_os().any(|arg| arg == "--json") {
+        if !error.use_stderr() {
+            let rendered = error.render();
+            let text = if std::io::stdout().is_terminal() {
+                rendered.ansi().to_string()
+            } else {
+                rendered.to_string()
+            };
+            let code = match write_stdout(&text) {
+                Ok(()) => ExitCode::Success,
+                Err(error) => {
+                    print_error(&error, false);
+                    error.exit_code()
+                }
+            };
+            std::process::exit(code.into());
+        }
+        if std::env::args_os().any(|arg| arg == "--json") {
             let rendered = error.render().to_string();
             let first = rendered.lines().next().unwrap_or_default();
             let message = first.strip_prefix("error: ").unwrap_or(first);

@@ -430,7 +430,14 @@ fn a_full_disk_or_a_closed_reader_is_an_error_line_not_a_panic() {
             .open("/dev/full")
             .unwrap()
     };
-    for args in [&["sql"][..], &["status"], &["user", "list", "--json"]] {
+    for args in [
+        &["sql"][..],
+        &["status"],
+        &["user", "list", "--json"],
+        &["--help"],
+        &["init", "--help"],
+        &["--version"],
+    ] {
         let out = Output::from(
             db.std_facedb()
                 .args(args)
