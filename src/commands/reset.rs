@@ -12,8 +12,7 @@ use crate::guard;
 use crate::inventory::{self, Dependent, TableCount, TenantRows};
 use crate::migrations;
 use crate::password;
-use crate::progress::Progress;
-use crate::progress::{printable, quoted, say};
+use crate::progress::{printable, quoted, say, Progress};
 use crate::prompt;
 
 #[derive(Debug, Clone, Default, clap::Args)]
