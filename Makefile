@@ -15,8 +15,23 @@ db-fresh:
 	$(FACEDB) fresh --force
 
 # Accounts, as the old `make init-admin`, `make reset-password` and `make list-users` had them.
+# make init-admin: asks on a terminal. Without one (CI, a pipe) pass every value through make:
+#   make init-admin username=NAME email=ADDRESS first_name=NAME last_name=NAME password=SECRET
+# The password reaches facedb as reset-password's does (below).
 init-admin:
-	$(FACEDB) user create
+	@if [ -n "$$password" ]; then \
+		printf '%s\n' "$$password" | $(FACEDB) user create \
+			$${username:+--username "$$username"} $${email:+--email "$$email"} \
+			$${first_name:+--first-name "$$first_name"} $${last_name:+--last-name "$$last_name"} \
+			--password-stdin; \
+	elif [ -t 0 ] && [ -t 2 ]; then \
+		$(FACEDB) user create \
+			$${username:+--username "$$username"} $${email:+--email "$$email"} \
+			$${first_name:+--first-name "$$first_name"} $${last_name:+--last-name "$$last_name"}; \
+	else \
+		echo "error: make init-admin asks on a terminal, and there is none; pass the values through make: make init-admin username=NAME email=ADDRESS first_name=NAME last_name=NAME password=SECRET" >&2; \
+		exit 2; \
+	fi
 
 # make reset-password username=NAME [password=SECRET]: without password=, facedb asks (hidden).
 # The password reaches facedb through the environment and a pipe, never a command line that `ps`

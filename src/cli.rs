@@ -5,117 +5,325 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use std::ffi::OsString;
+use std::io::IsTerminal;
+
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use serde::Serialize;
 
-use crate::commands::user::{self, UserCommand};
+use crate::commands::user;
 use crate::commands::{check, completions, fresh, init, reset, rollback, sql, status};
 use crate::config::{parse_duration, Overrides, Settings};
 use crate::error::{Error, ExitCode, Result};
 use crate::password::PasswordScheme;
-use crate::progress::Progress;
+use crate::progress::{printable_lines, say, Progress};
 
 /// Creates, migrates, seeds and resets the face-recognition system's database.
 #[derive(Debug, Parser)]
-#[command(name = "facedb", version, about, propagate_version = true)]
+#[command(
+    name = "facedb",
+    version,
+    about,
+    propagate_version = true,
+    after_help = "Each command lists the options it takes: `facedb COMMAND --help`. \
+                  They may also come before the command (`facedb --database-url URL init`)."
+)]
 pub struct Cli {
-    #[command(flatten)]
-    pub global: GlobalArgs,
-
     #[command(subcommand)]
     pub command: Command,
 }
 
-/// Options every command reads the same way (listed apart from a command's own in `--help`).
-#[derive(Debug, Args)]
-#[command(next_help_heading = "Global options")]
-pub struct GlobalArgs {
+// The options come in groups, each flattened into the commands it applies to, so that a command's
+// `--help` lists only what it reads and anything else is a usage error.
+
+/// Which database: every command that reads the configuration.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Database options")]
+pub struct TargetArgs {
     /// Database URL (postgres://user:password@host:5432/dbname, sqlite:///file.db, file.db).
     /// Overrides DATABASE_URL and the DB_* variables.
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(long, value_name = "URL")]
     pub database_url: Option<String>,
 
     /// Read variables from this file instead of ./.env (the process environment still wins).
-    #[arg(long, global = true, value_name = "PATH")]
+    #[arg(long, value_name = "PATH")]
     pub env_file: Option<PathBuf>,
-
-    /// Give up connecting after this long (e.g. 5s) [default: 5s].
-    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_duration)]
-    pub connect_timeout: Option<Duration>,
-
-    /// Give up waiting for another facedb working on the same database after this long [default: 60s].
-    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_duration)]
-    pub lock_timeout: Option<Duration>,
-
-    /// Keep retrying while the server refuses connections, up to this long (e.g. 30s).
-    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_duration)]
-    pub wait: Option<Duration>,
-
-    /// How to hash the passwords facedb writes [default: argon2id; env: FACEDB_PASSWORD_HASH].
-    #[arg(long, global = true, value_name = "SCHEME")]
-    pub password_hash: Option<PasswordScheme>,
-
-    /// Print every SQL statement facedb runs (also DATABASE_ECHO=true).
-    #[arg(long, global = true)]
-    pub echo: bool,
 
     /// The PostgreSQL schema facedb works in, and the only one it touches [default: public;
     /// env: FACEDB_SCHEMA]. SQLite accepts only the default.
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(long, value_name = "NAME")]
     pub schema: Option<String>,
+}
 
+/// How to connect: the commands that connect.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Database options")]
+pub struct ConnectArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    /// Give up connecting after this long (e.g. 5s) [default: 5s].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub connect_timeout: Option<Duration>,
+
+    /// Keep retrying while the server refuses connections, up to this long (e.g. 30s).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub wait: Option<Duration>,
+
+    /// Give up waiting for a lock (another facedb, or a session holding facedb's tables) after
+    /// this long [default: 60s].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub lock_timeout: Option<Duration>,
+
+    /// Print every SQL statement facedb runs (also DATABASE_ECHO=true).
+    #[arg(long)]
+    pub echo: bool,
+}
+
+/// How to write: the commands that write under facedb's lock, passwords included.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Database options")]
+pub struct WriteArgs {
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+
+    /// How to hash the passwords facedb writes [default: bcrypt when every stored hash is
+    /// bcrypt, else argon2id; env: FACEDB_PASSWORD_HASH].
+    #[arg(long, value_name = "SCHEME")]
+    pub password_hash: Option<PasswordScheme>,
+}
+
+/// `--json`: every command that prints a result.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Output options")]
+pub struct JsonArgs {
+    /// Print the result as one JSON document on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What a command that reports progress prints.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Output options")]
+pub struct OutputArgs {
     /// Print nothing but errors.
-    #[arg(long, short, global = true)]
+    #[arg(long, short)]
     pub quiet: bool,
 
-    /// Print the result as one JSON document on stdout.
-    #[arg(long, global = true)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: JsonArgs,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create the database if missing, apply the schema, seed the system admin. Safe to repeat.
-    Init(init::Args),
+    Init {
+        #[command(flatten)]
+        args: init::Args,
+        #[command(flatten)]
+        database: WriteArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
     /// Drop everything facedb owns and set it up again, after showing what will be lost and asking.
-    Reset(reset::Args),
+    Reset {
+        #[command(flatten)]
+        args: reset::Args,
+        #[command(flatten)]
+        database: WriteArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
     /// Reset without asking (requires --force): for CI scripts and Makefiles.
-    Fresh(reset::Args),
+    Fresh {
+        #[command(flatten)]
+        args: fresh::Args,
+        #[command(flatten)]
+        database: WriteArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
     /// Revert the newest applied migration (or down to --to) with its down.sql, after showing it and asking.
-    Rollback(rollback::Args),
+    Rollback {
+        #[command(flatten)]
+        args: rollback::Args,
+        #[command(flatten)]
+        database: WriteArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
     /// Compare the live schema with the contract and list every difference (exit 5 if any).
-    Check(check::Args),
+    Check {
+        #[command(flatten)]
+        args: check::Args,
+        #[command(flatten)]
+        database: ConnectArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
     /// Show the target, server, migrations, tables with row counts and the admin (exit 5 if not up to date).
-    Status(status::Args),
+    Status {
+        #[command(flatten)]
+        args: status::Args,
+        #[command(flatten)]
+        database: ConnectArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
     /// Create users, set passwords, list users (never creates the database).
-    User(user::Args),
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Print the SQL that init applies, for running by hand (never connects).
-    Sql(sql::Args),
+    Sql {
+        #[command(flatten)]
+        args: sql::Args,
+        #[command(flatten)]
+        database: TargetArgs,
+        #[command(flatten)]
+        output: JsonArgs,
+    },
     /// Print a shell completion script (e.g. `facedb completions bash > /etc/bash_completion.d/facedb`).
     Completions(completions::Args),
 }
 
-impl GlobalArgs {
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user (a system admin unless --role says otherwise); asks for what the flags leave out.
+    Create {
+        #[command(flatten)]
+        args: user::create::Args,
+        #[command(flatten)]
+        database: WriteArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Set a new password for a user.
+    ResetPassword {
+        #[command(flatten)]
+        args: user::reset_password::Args,
+        #[command(flatten)]
+        database: WriteArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// List the users: username, email, name, role, tenant, active, last login.
+    List {
+        #[command(flatten)]
+        args: user::list::Args,
+        #[command(flatten)]
+        database: ConnectArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+}
+
+impl TargetArgs {
     fn overrides(&self) -> Overrides {
         Overrides {
             database_url: self.database_url.clone(),
             env_file: self.env_file.clone(),
-            connect_timeout: self.connect_timeout,
-            lock_timeout: self.lock_timeout,
-            wait: self.wait,
-            password_scheme: self.password_hash,
-            echo: self.echo,
             schema: self.schema.clone(),
+            ..Overrides::default()
+        }
+    }
+}
+
+impl ConnectArgs {
+    fn overrides(&self) -> Overrides {
+        Overrides {
+            connect_timeout: self.connect_timeout,
+            wait: self.wait,
+            lock_timeout: self.lock_timeout,
+            echo: self.echo,
+            ..self.target.overrides()
+        }
+    }
+
+    fn settings(&self) -> Result<Settings> {
+        Settings::resolve(&self.overrides())
+    }
+}
+
+impl WriteArgs {
+    fn settings(&self) -> Result<Settings> {
+        Settings::resolve(&Overrides {
+            password_scheme: self.password_hash,
+            ..self.connect.overrides()
+        })
+    }
+}
+
+impl OutputArgs {
+    fn progress(&self) -> Progress {
+        Progress::new(self.quiet)
+    }
+
+    /// Prints a command's result: its text, or its JSON document with `--json`.
+    fn emit(
+        &self,
+        progress: &Progress,
+        report: &(impl Serialize + std::fmt::Display),
+    ) -> Result<()> {
+        progress.finish();
+        if self.quiet && !self.json.json {
+            return Ok(());
+        }
+        if self.json.json {
+            print_result(true, report)
+        } else {
+            // Names and values from the database or a user are shown, never obeyed.
+            write_stdout(&format!("{}\n", printable_lines(&report.to_string())))
+        }
+    }
+}
+
+impl Cli {
+    /// Whether the command line asked for JSON (errors are then printed as JSON too).
+    pub fn json(&self) -> bool {
+        match &self.command {
+            Command::Init { output, .. }
+            | Command::Reset { output, .. }
+            | Command::Fresh { output, .. }
+            | Command::Rollback { output, .. }
+            | Command::Check { output, .. }
+            | Command::Status { output, .. }
+            | Command::User {
+                command:
+                    UserCommand::Create { output, .. }
+                    | UserCommand::ResetPassword { output, .. }
+                    | UserCommand::List { output, .. },
+            } => output.json.json,
+            Command::Sql { output, .. } => output.json,
+            Command::Completions(_) => false,
         }
     }
 }
 
 /// Parses the process's command line. A usage error exits 2 with clap's message on stderr and,
 /// when `--json` was given, the `{"error": …}` document on stdout too; `--help` and `--version`
-/// print and exit 0.
+/// print and exit 0, or 1 when stdout cannot take them (a full disk).
 pub fn parse() -> Cli {
-    Cli::try_parse().unwrap_or_else(|error| {
-        if error.use_stderr() && std::env::args_os().any(|arg| arg == "--json") {
+    let args = options_after_command(std::env::args_os().collect());
+    Cli::try_parse_from(args).unwrap_or_else(|error| {
+        if !error.use_stderr() {
+            let rendered = error.render();
+            let text = if std::io::stdout().is_terminal() {
+                rendered.ansi().to_string()
+            } else {
+                rendered.to_string()
+            };
+            let code = match write_stdout(&text) {
+                Ok(()) => ExitCode::Success,
+                Err(error) => {
+                    print_error(&error, false);
+                    error.exit_code()
+                }
+            };
+            std::process::exit(code.into());
+        }
+        if std::env::args_os().any(|arg| arg == "--json") {
             let rendered = error.render().to_string();
             let first = rendered.lines().next().unwrap_or_default();
             let message = first.strip_prefix("error: ").unwrap_or(first);
@@ -125,91 +333,175 @@ pub fn parse() -> Cli {
     })
 }
 
+/// Moves the options written before the command to just after it, where the command's own
+/// definition reads them: `facedb --database-url X user list` is `facedb user list --database-url X`.
+/// An option the command does not take is then clap's usage error, as anywhere else.
+fn options_after_command(args: Vec<OsString>) -> Vec<OsString> {
+    let shared = WriteArgs::augment_args(OutputArgs::augment_args(clap::Command::new("shared")));
+    // The option a word names, and whether it takes the next word as its value.
+    let option = |word: &str| -> Option<bool> {
+        let (name, inline_value) = match word.split_once('=') {
+            Some((name, _)) => (name, true),
+            None => (word, false),
+        };
+        shared
+            .get_arguments()
+            .find(|arg| {
+                arg.get_long()
+                    .is_some_and(|long| name.strip_prefix("--") == Some(long))
+                    || arg
+                        .get_short()
+                        .is_some_and(|short| name == format!("-{short}"))
+            })
+            .map(|arg| arg.get_action().takes_values() && !inline_value)
+    };
+    let mut args = args.into_iter().peekable();
+    let mut reordered: Vec<OsString> = args.next().into_iter().collect();
+    let mut moved = Vec::new();
+    let mut command = Cli::command();
+    while let Some(word) = args.peek().and_then(|arg| arg.to_str()).map(str::to_owned) {
+        if let Some(takes_value) = option(&word) {
+            moved.extend(args.next());
+            if takes_value {
+                moved.extend(args.next());
+            }
+        } else if let Some(sub) = command.find_subcommand(&word).cloned() {
+            reordered.extend(args.next());
+            command = sub;
+        } else {
+            break;
+        }
+    }
+    reordered.extend(moved);
+    reordered.extend(args);
+    reordered
+}
+
 /// Runs a parsed command line and returns the exit code of a run that did not fail.
 pub fn run(cli: Cli) -> Result<ExitCode> {
-    let global = &cli.global;
-    // Resolved only by the commands that use a database: `completions` and `sql` work without
-    // (valid) database settings.
-    let settings = || Settings::resolve(&global.overrides());
-    let progress = Progress::new(global.quiet);
     match &cli.command {
-        Command::Init(args) => {
-            let report = init::run(&settings()?, args, &progress)?;
-            emit(global, &progress, &report)?;
+        Command::Init {
+            args,
+            database,
+            output,
+        } => {
+            let progress = output.progress();
+            let report = init::run(&database.settings()?, args, &progress)?;
+            output.emit(&progress, &report)?;
         }
-        Command::Reset(args) | Command::Fresh(args) if args.dry_run => {
-            let command = match cli.command {
-                Command::Fresh(_) => "fresh",
-                _ => "reset",
-            };
-            let report = reset::dry_run(&settings()?, command, args, &progress)?;
-            emit(global, &progress, &report)?;
-            if let Some(refusal) = report.refusal() {
-                eprintln!("error: {refusal}");
-                return Ok(ExitCode::Schema);
+        Command::Reset {
+            args,
+            database,
+            output,
+        } if args.dry_run => return dry_run("reset", args, database, output),
+        Command::Fresh {
+            args,
+            database,
+            output,
+        } if args.dry_run => return dry_run("fresh", &args.reset(), database, output),
+        Command::Reset {
+            args,
+            database,
+            output,
+        } => {
+            let progress = output.progress();
+            let report = reset::run(&database.settings()?, args, &progress)?;
+            output.emit(&progress, &report)?;
+        }
+        Command::Fresh {
+            args,
+            database,
+            output,
+        } => {
+            let progress = output.progress();
+            let report = fresh::run(&database.settings()?, args, &progress)?;
+            output.emit(&progress, &report)?;
+        }
+        Command::Rollback {
+            args,
+            database,
+            output,
+        } => {
+            let progress = output.progress();
+            let report = rollback::run(&database.settings()?, args, &progress)?;
+            output.emit(&progress, &report)?;
+        }
+        Command::User { command } => match command {
+            UserCommand::Create {
+                args,
+                database,
+                output,
+            } => {
+                let progress = output.progress();
+                let report = user::create::run(&database.settings()?, args, &progress)?;
+                output.emit(&progress, &report)?;
             }
-        }
-        Command::Reset(args) => {
-            let report = reset::run(&settings()?, args, &progress)?;
-            emit(global, &progress, &report)?;
-        }
-        Command::Fresh(args) => {
-            let report = fresh::run(&settings()?, args, &progress)?;
-            emit(global, &progress, &report)?;
-        }
-        Command::Rollback(args) => {
-            let report = rollback::run(&settings()?, args, &progress)?;
-            emit(global, &progress, &report)?;
-        }
-        Command::User(user::Args { command }) => {
-            let settings = settings()?;
-            match command {
-                UserCommand::Create(args) => emit(
-                    global,
-                    &progress,
-                    &user::create::run(&settings, args, &progress)?,
-                )?,
-                UserCommand::ResetPassword(args) => emit(
-                    global,
-                    &progress,
-                    &user::reset_password::run(&settings, args, &progress)?,
-                )?,
-                UserCommand::List(args) => emit(
-                    global,
-                    &progress,
-                    &user::list::run(&settings, args, &progress)?,
-                )?,
+            UserCommand::ResetPassword {
+                args,
+                database,
+                output,
+            } => {
+                let progress = output.progress();
+                let report = user::reset_password::run(&database.settings()?, args, &progress)?;
+                output.emit(&progress, &report)?;
             }
-        }
-        // The script is the product: --quiet does not hide it.
-        Command::Sql(args) => print_result(global.json, &sql::run(&global.overrides(), args)?)?,
+            UserCommand::List {
+                args,
+                database,
+                output,
+            } => {
+                let progress = output.progress();
+                let report = user::list::run(&database.settings()?, args, &progress)?;
+                output.emit(&progress, &report)?;
+            }
+        },
+        // The script is the product: there is no --quiet to hide it.
+        Command::Sql {
+            args,
+            database,
+            output,
+        } => print_result(output.json, &sql::run(&database.overrides(), args)?)?,
         Command::Completions(args) => write_stdout(&completions::run(args))?,
         // These print their report whatever it says; its exit code says whether all is well.
-        Command::Check(args) => {
-            let report = check::run(&settings()?, args, &progress)?;
-            emit(global, &progress, &report)?;
+        Command::Check {
+            args,
+            database,
+            output,
+        } => {
+            let progress = output.progress();
+            let report = check::run(&database.settings()?, args, &progress)?;
+            output.emit(&progress, &report)?;
             return Ok(report.exit_code());
         }
-        Command::Status(args) => {
-            let report = status::run(&settings()?, args, &progress)?;
-            emit(global, &progress, &report)?;
+        Command::Status {
+            args,
+            database,
+            output,
+        } => {
+            let progress = output.progress();
+            let report = status::run(&database.settings()?, args, &progress)?;
+            output.emit(&progress, &report)?;
             return Ok(report.exit_code());
         }
     }
     Ok(ExitCode::Success)
 }
 
-/// Prints a command's result: its line, or its JSON document with `--json`.
-fn emit(
-    global: &GlobalArgs,
-    progress: &Progress,
-    report: &(impl Serialize + std::fmt::Display),
-) -> Result<()> {
-    progress.finish();
-    if global.quiet && !global.json {
-        return Ok(());
+/// `reset --dry-run` and `fresh --dry-run`: the plan on stdout, exit 5 when it would be refused.
+fn dry_run(
+    command: &'static str,
+    args: &reset::Args,
+    database: &WriteArgs,
+    output: &OutputArgs,
+) -> Result<ExitCode> {
+    let progress = output.progress();
+    let report = reset::dry_run(&database.settings()?, command, args, &progress)?;
+    output.emit(&progress, &report)?;
+    if let Some(refusal) = report.refusal() {
+        say(format_args!("error: {}", printable_lines(&refusal)));
+        return Ok(ExitCode::Schema);
     }
-    print_result(global.json, report)
+    Ok(ExitCode::Success)
 }
 
 fn print_result(json: bool, report: &(impl Serialize + std::fmt::Display)) -> Result<()> {
@@ -239,7 +531,10 @@ pub(crate) fn write_stdout(text: &str) -> Result<()> {
 
 /// Prints a failure: `error: …` on stderr and, with `--json`, `{"error": …}` on stdout.
 pub fn print_error(error: &Error, json: bool) {
-    eprintln!("error: {error}");
+    say(format_args!(
+        "error: {}",
+        printable_lines(&error.to_string())
+    ));
     if json {
         print_json_error(error.exit_code(), &error.to_string());
     }
@@ -258,7 +553,12 @@ fn print_json_error(code: ExitCode, message: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
+
+    fn parse(args: &[&str]) -> std::result::Result<Cli, clap::Error> {
+        Cli::try_parse_from(options_after_command(
+            args.iter().map(OsString::from).collect(),
+        ))
+    }
 
     #[test]
     fn cli_is_well_formed() {
@@ -268,22 +568,78 @@ mod tests {
     #[test]
     fn reset_force_has_its_aliases() {
         for flag in ["--force", "--yes", "-y"] {
-            let cli = Cli::try_parse_from(["facedb", "reset", flag]).unwrap();
+            let cli = parse(&["facedb", "reset", flag]).unwrap();
             assert!(
-                matches!(cli.command, Command::Reset(reset::Args { force: true, .. })),
+                matches!(
+                    cli.command,
+                    Command::Reset {
+                        args: reset::Args { force: true, .. },
+                        ..
+                    }
+                ),
                 "{flag}"
             );
         }
     }
 
     #[test]
-    fn global_flags_go_before_or_after_the_command() {
+    fn options_go_before_or_after_the_command() {
         for args in [
-            &["facedb", "--database-url", "x.db", "init"][..],
-            &["facedb", "init", "--database-url", "x.db"],
+            &["facedb", "--database-url", "x.db", "--json", "user", "list"][..],
+            &["facedb", "--database-url=x.db", "user", "--json", "list"],
+            &["facedb", "user", "list", "--json", "--database-url", "x.db"],
         ] {
-            let cli = Cli::try_parse_from(args).unwrap();
-            assert_eq!(cli.global.database_url.as_deref(), Some("x.db"));
+            let cli = parse(args).unwrap();
+            let Command::User {
+                command:
+                    UserCommand::List {
+                        database, output, ..
+                    },
+            } = &cli.command
+            else {
+                panic!("{args:?}: {cli:?}");
+            };
+            assert_eq!(database.target.database_url.as_deref(), Some("x.db"));
+            assert!(output.json.json && cli.json(), "{args:?}");
+        }
+        let cli = parse(&[
+            "facedb",
+            "-q",
+            "--lock-timeout",
+            "5s",
+            "init",
+            "--wait",
+            "1s",
+        ])
+        .unwrap();
+        let Command::Init {
+            database, output, ..
+        } = &cli.command
+        else {
+            panic!("{cli:?}");
+        };
+        assert!(output.quiet);
+        assert_eq!(database.connect.lock_timeout, Some(Duration::from_secs(5)));
+        assert_eq!(database.connect.wait, Some(Duration::from_secs(1)));
+    }
+
+    #[test]
+    fn an_option_a_command_does_not_read_is_a_usage_error() {
+        for args in [
+            &["facedb", "--password-hash", "bcrypt", "status"][..],
+            &["facedb", "status", "--password-hash", "bcrypt"],
+            &["facedb", "sql", "--wait", "1s"],
+            &["facedb", "sql", "--quiet"],
+            &["facedb", "--json", "completions", "bash"],
+            &["facedb", "user", "list", "--password-hash", "bcrypt"],
+            &["facedb", "sql", "--lock-timeout", "1s"],
+        ] {
+            let error = parse(args).unwrap_err();
+            assert_eq!(
+                error.kind(),
+                clap::error::ErrorKind::UnknownArgument,
+                "{args:?}"
+            );
         }
     }
 }

@@ -35,8 +35,8 @@ pub struct Settings {
     pub environment: String,
     /// Keep retrying a refused connection this long (`--wait`).
     pub wait: Option<Duration>,
-    /// How passwords facedb writes are hashed.
-    pub password_scheme: PasswordScheme,
+    /// How passwords facedb writes are hashed; `None`: as the database's (`password::choose`).
+    pub password_scheme: Option<PasswordScheme>,
     /// The admin to seed when there is none (`FACEDB_ADMIN_USERNAME`, `_EMAIL`, `_PASSWORD`).
     pub admin: AdminSeed,
     /// The one schema facedb works in (`--schema`, `FACEDB_SCHEMA`).
@@ -89,9 +89,10 @@ impl Settings {
                 matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on")
             });
         let password_scheme = match (overrides.password_scheme, env.get("FACEDB_PASSWORD_HASH")) {
-            (Some(scheme), _) => scheme,
-            (None, Some(value)) => PasswordScheme::parse(&value, "FACEDB_PASSWORD_HASH")?,
-            (None, None) => PasswordScheme::default(),
+            (Some(scheme), _) => Some(scheme),
+            (None, Some(value)) => Some(PasswordScheme::parse(&value, "FACEDB_PASSWORD_HASH")?),
+            // The database decides (`password::choose`).
+            (None, None) => None,
         };
         let defaults = AdminSeed::default();
         let admin = AdminSeed {

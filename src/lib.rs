@@ -22,6 +22,7 @@ pub mod migrations;
 pub mod models;
 pub mod password;
 pub mod progress;
+pub mod prompt;
 pub mod schema;
 pub mod seed;
 pub mod sql_types;

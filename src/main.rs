@@ -2,7 +2,7 @@ use facedb::cli;
 
 fn main() {
     let cli = cli::parse();
-    let json = cli.global.json;
+    let json = cli.json();
     let code = match cli::run(cli) {
         Ok(code) => code,
         Err(error) => {

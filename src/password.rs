@@ -1,5 +1,6 @@
 //! Password hashing. argon2id (PHC string, at OWASP's minimum cost or above) is the default;
-//! bcrypt (`$2b$`, cost 12, the form passlib writes) is for APIs whose verifier only knows bcrypt.
+//! bcrypt (`$2b$`, cost 12, the form passlib writes) is for APIs whose verifier only knows bcrypt,
+//! and what facedb writes, unless told otherwise, into a database where every hash is bcrypt.
 
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
@@ -7,7 +8,13 @@ use argon2::password_hash::{
 use argon2::{Algorithm, Argon2, Params, Version};
 use serde::Serialize;
 
+use diesel::prelude::*;
+
+use crate::config::SchemaName;
+use crate::connection::Db;
 use crate::error::{Error, Result};
+use crate::inventory;
+use crate::schema::users;
 
 /// How facedb hashes the passwords it writes (`--password-hash`, `FACEDB_PASSWORD_HASH`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -28,6 +35,57 @@ impl PasswordScheme {
             ))),
         }
     }
+}
+
+/// The scheme for the passwords a command writes, and why.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Choice {
+    pub scheme: PasswordScheme,
+    /// bcrypt, because every password already stored is bcrypt and none was asked for.
+    pub follows_database: bool,
+}
+
+impl Choice {
+    /// The line that says why, when the database decided.
+    pub fn note(&self) -> Option<&'static str> {
+        self.follows_database.then_some(
+            "hashing with bcrypt: every password already in the database is bcrypt \
+             (pass --password-hash argon2id for argon2id)",
+        )
+    }
+}
+
+/// The scheme asked for (`--password-hash`, `FACEDB_PASSWORD_HASH`), else the database's own:
+/// bcrypt when every stored hash is bcrypt, so that an API that verifies with bcrypt only can
+/// check what facedb writes; argon2id otherwise, and in a database with no users.
+/// Reads `users` through the transaction's pinned search path: call it inside one of facedb's
+/// transactions, once the table is known to be facedb's.
+pub fn choose(db: &mut Db, schema: &SchemaName, asked: Option<PasswordScheme>) -> Result<Choice> {
+    if let Some(scheme) = asked {
+        return Ok(Choice {
+            scheme,
+            follows_database: false,
+        });
+    }
+    let all_bcrypt = inventory::table_exists(db, schema, "users")? && {
+        let total = users::table.count();
+        let bcrypt = users::table
+            .filter(users::password_hash.like("$2%"))
+            .count();
+        let (total, bcrypt): (i64, i64) = match db {
+            Db::Postgres(conn) => (total.get_result(conn)?, bcrypt.get_result(conn)?),
+            Db::Sqlite(conn) => (total.get_result(conn)?, bcrypt.get_result(conn)?),
+        };
+        total > 0 && bcrypt == total
+    };
+    Ok(Choice {
+        scheme: if all_bcrypt {
+            PasswordScheme::Bcrypt
+        } else {
+            PasswordScheme::default()
+        },
+        follows_database: all_bcrypt,
+    })
 }
 
 const BCRYPT_COST: u32 = 12;

@@ -64,8 +64,8 @@ impl Progress {
     fn line(&self, text: &str) {
         match &self.mode {
             Mode::Quiet => {}
-            Mode::Plain => eprintln!("{text}"),
-            Mode::Spinner(bar) => bar.suspend(|| eprintln!("{text}")),
+            Mode::Plain => say(printable_lines(text)),
+            Mode::Spinner(bar) => bar.suspend(|| say(printable_lines(text))),
         }
     }
 
@@ -90,5 +90,56 @@ impl Progress {
 impl Drop for Progress {
     fn drop(&mut self) {
         self.finish();
+    }
+}
+
+/// Writes a line to stderr. A stderr that cannot be written (a full disk, a closed pipe) loses
+/// the line but never stops facedb: the exit code still tells how the command ended.
+pub fn say(text: impl std::fmt::Display) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
+}
+
+/// `text` as it can be shown on a terminal or in a log: control characters (escape sequences,
+/// carriage returns, newlines) from a user or a database are written as escapes, never obeyed.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return text.into();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect::<String>()
+        .into()
+}
+
+/// `text`, line by line, printable: for whole messages and reports, whose line breaks are facedb's.
+pub fn printable_lines(text: &str) -> String {
+    text.split('\n')
+        .map(printable)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `text` in single quotes, printable.
+pub fn quoted(text: &str) -> String {
+    format!("'{}'", printable(text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_shown_not_obeyed() {
+        assert_eq!(printable("Zoë 名前"), "Zoë 名前");
+        assert_eq!(printable("a\u{1b}[2Jb\r\n"), "a\\u{1b}[2Jb\\r\\n");
+        assert_eq!(quoted("x\ty"), "'x\\ty'");
+        assert_eq!(printable_lines("a\tb\nc\r"), "a\\tb\nc\\r");
     }
 }

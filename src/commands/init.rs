@@ -77,7 +77,7 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Init
     // SQLite rebuilds tables to adopt a database, which needs foreign keys off for the transaction.
     let relaxed = !created_database && adopt::relax_foreign_keys(&mut db, &settings.schema)?;
     let result = db.exclusive(&settings.schema, settings.lock_timeout, |db| {
-        let setup = set_up(db, settings, "init", None)?;
+        let setup = set_up(db, settings, "init", None, None)?;
         let demo_data = if args.with_demo_data {
             Some(demo::add_demo_data(db)?)
         } else {

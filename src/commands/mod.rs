@@ -26,7 +26,9 @@ use crate::error::{Error, Result};
 use crate::guard;
 use crate::inventory::{self, Ownership};
 use crate::migrations;
+use crate::password::{self, Choice};
 use crate::progress::Progress;
+use crate::prompt;
 use crate::seed::{self, SeededAdmin};
 
 /// Options of the commands that may seed the admin.
@@ -44,20 +46,13 @@ impl SeedArgs {
         if !self.admin_password_stdin {
             return Ok(settings);
         }
-        let mut line = String::new();
-        std::io::stdin()
-            .read_line(&mut line)
-            .map_err(|source| Error::Io {
-                context: "cannot read the admin password from stdin".to_owned(),
-                source,
-            })?;
-        let password = line.trim_end_matches(['\r', '\n']);
+        let password = prompt::stdin_line("the admin password")?;
         if password.is_empty() {
             return Err(Error::Usage(
                 "--admin-password-stdin read an empty password; pipe the password in, e.g. `printf '%s\\n' \"$PW\" | facedb init --admin-password-stdin`".to_owned(),
             ));
         }
-        settings.admin.password = password.to_owned();
+        settings.admin.password = password;
         Ok(settings)
     }
 }
@@ -75,6 +70,9 @@ pub struct SetupOutcome {
     /// reports it: `reset` drops what it would adopt).
     #[serde(skip)]
     pub adopted: Option<Adoption>,
+    /// How the seeded admin's password was hashed, and why.
+    #[serde(skip)]
+    pub choice: Choice,
 }
 
 /// Adopts a database the old tool made (facedb's tables without its migrations recorded), applies
@@ -86,6 +84,7 @@ fn set_up(
     settings: &Settings,
     command: &str,
     environment: Option<&str>,
+    choice: Option<Choice>,
 ) -> Result<SetupOutcome> {
     let schema = &settings.schema;
     let target = settings.target.display();
@@ -105,17 +104,19 @@ fn set_up(
     let environment = environment.unwrap_or(&settings.environment);
     let environment = bookkeeping::record_once(db, ENVIRONMENT_KEY, environment)?;
     let protected = guard::protected_by(settings, Some(&environment));
-    let seeded_admin = seed::seed_admin(
-        db,
-        &settings.admin,
-        settings.password_scheme,
-        protected.as_deref(),
-    )?;
+    // Chosen here, once the users table is known to be facedb's, unless the caller chose before
+    // (reset: from the hashes before the drop).
+    let choice = match choice {
+        Some(choice) => choice,
+        None => password::choose(db, schema, settings.password_scheme)?,
+    };
+    let seeded_admin = seed::seed_admin(db, &settings.admin, choice.scheme, protected.as_deref())?;
     Ok(SetupOutcome {
         applied_migrations,
         seeded_admin,
         environment,
         adopted,
+        choice,
     })
 }
 
@@ -146,7 +147,8 @@ pub(crate) fn plural(count: usize, noun: &str) -> String {
 }
 
 impl SetupOutcome {
-    /// Reports the steps that changed something.
+    /// Reports the steps that changed something; `choice` is how a seeded admin's password was
+    /// hashed.
     fn report(&self, progress: &Progress) {
         if let Some(adopted) = &self.adopted {
             for line in adopted.lines() {
@@ -164,6 +166,9 @@ impl SetupOutcome {
                 "seeded system admin '{}' <{}>",
                 admin.username, admin.email
             ));
+            if let Some(note) = self.choice.note() {
+                progress.info(note);
+            }
             if admin.default_password {
                 progress.warn(format!(
                     "system admin '{}' has the default password: change it before anyone else can reach the API",

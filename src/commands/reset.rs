@@ -1,8 +1,6 @@
 //! `facedb reset`: show what will be lost, ask, then drop everything facedb owns and set the
 //! database up again, all in one transaction.
 
-use std::io::IsTerminal;
-
 use serde::Serialize;
 
 use crate::bookkeeping::{self, ENVIRONMENT_KEY};
@@ -14,7 +12,9 @@ use crate::error::{Error, Result};
 use crate::guard;
 use crate::inventory::{self, Dependent, Ownership, TableCount, TenantRows};
 use crate::migrations;
-use crate::progress::Progress;
+use crate::password;
+use crate::progress::{printable, quoted, say, Progress};
+use crate::prompt;
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct Args {
@@ -83,7 +83,13 @@ impl std::fmt::Display for ResetReport {
                 super::plural(self.carry.lost.len(), "object")
             ));
         }
-        write!(f, "{}: reset: {}", self.target, changes.join(", "))
+        write!(
+            f,
+            "{}: {}: {}",
+            self.target,
+            self.command,
+            changes.join(", ")
+        )
     }
 }
 
@@ -101,9 +107,9 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
     let target = settings.target.display();
     guard::check_reset(settings, None, args.allow_production)?;
     // Refuse before connecting: a script without a terminal must never wait for an answer.
-    if !args.force && !std::io::stdin().is_terminal() {
+    if let (false, Some(stream)) = (args.force, prompt::not_a_terminal()) {
         return Err(Error::Refused(format!(
-            "refusing to reset {target} without confirmation: stdin is not a terminal. Pass --force to reset anyway"
+            "refusing to reset {target} without confirmation: the question needs a terminal, and {stream} is not a terminal. Pass --force to reset anyway"
         )));
     }
     progress.start(format!("connecting to {target}"));
@@ -127,6 +133,11 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
         inventory::ownership(db, schema)
     })?
     .require("reset", &target, schema)?;
+    // The hashes before the reset decide: the admin seeded again must stay readable by the API
+    // that has been using this database.
+    let choice = db.read_only(schema, settings.lock_timeout, |db| {
+        password::choose(db, schema, settings.password_scheme)
+    })?;
     progress.start(format!("counting rows in {target}"));
     // What the prompt shows, read before it: no transaction stays open while a person thinks.
     let (counts, by_tenant) = if created_database {
@@ -170,7 +181,7 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
         }
         inventory::drop_owned(db, schema, &target)?;
         // The database keeps the environment it was set up for.
-        let setup = set_up(db, settings, "reset", recorded.as_deref())?;
+        let setup = set_up(db, settings, "reset", recorded.as_deref(), Some(choice))?;
         carry.restore(db, &target)?;
         Ok((setup, carry))
     })?;
@@ -209,21 +220,21 @@ fn confirm(
 ) -> Result<()> {
     let target = settings.target.display();
     let filled: Vec<&TableCount> = counts.iter().filter(|c| c.rows > 0).collect();
-    eprintln!(
+    say(format_args!(
         "Reset drops and recreates all {} facedb tables in {target}. Rows that will be lost:",
         counts.len()
-    );
+    ));
     let width = filled.iter().map(|c| c.table.len()).max().unwrap_or(0);
     for count in &filled {
         let approx = if count.estimated { "~" } else { "" };
-        eprintln!(
+        say(format_args!(
             "  {:<width$}  {approx}{}",
             count.table,
             super::plural(count.rows as usize, "row")
-        );
+        ));
     }
     if filled.is_empty() {
-        eprintln!("  none: every table is empty");
+        say("  none: every table is empty");
     }
     for tenant in by_tenant.unwrap_or_default() {
         let rows: Vec<String> = tenant
@@ -236,45 +247,45 @@ fn confirm(
         } else {
             rows.join(", ")
         };
-        eprintln!("  tenant {} ({}): {rows}", tenant.tenant_id, tenant.name);
+        say(format_args!(
+            "  tenant {} ({}): {rows}",
+            printable(&tenant.tenant_id),
+            printable(&tenant.name)
+        ));
     }
     if !carry.carried.is_empty() {
-        eprintln!("Carried over to the new tables:");
+        say("Carried over to the new tables:");
         for item in &carry.carried {
-            eprintln!("  {}", item.object);
+            say(format_args!("  {}", printable(&item.object)));
         }
     }
     if !carry.lost.is_empty() {
-        eprintln!("Lost for good (facedb cannot carry it over):");
+        say("Lost for good (facedb cannot carry it over):");
         for lost in &carry.lost {
-            eprintln!("  {lost}");
+            say(format_args!("  {}", printable(lost)));
         }
     }
-    let cancelled = || Error::Refused(format!("reset cancelled; {target} was not changed"));
-    let answer = if inventory::holds_data_beyond_seed(counts) || !carry.lost.is_empty() {
+    let not_changed = format!("reset cancelled; {target} was not changed");
+    if inventory::holds_data_beyond_seed(counts) || !carry.lost.is_empty() {
         let name = confirmation_name(settings);
-        dialoguer::Input::<String>::new()
-            .with_prompt(format!(
-                "This deletes data. Type the database name ({name}) to confirm"
-            ))
-            .allow_empty(true)
-            .interact_text()
-            .map(|typed| typed.trim() == name)
+        let typed = prompt::line(&format!(
+            "This deletes data. Type the database name ({name}) to confirm"
+        ))?;
+        let typed = typed.trim();
+        if typed != name {
+            return Err(Error::Refused(format!(
+                "{} is not the database name {}: {not_changed}",
+                quoted(typed),
+                quoted(&name)
+            )));
+        }
     } else {
-        dialoguer::Confirm::new()
-            .with_prompt(format!("Reset {target}?"))
-            .default(false)
-            .interact()
-    };
-    match answer {
-        Ok(true) => Ok(()),
-        Ok(false) => Err(cancelled()),
-        // Ctrl-C or a closed terminal: nothing has been touched yet.
-        Err(_) => {
-            let _ = console::Term::stderr().show_cursor();
-            Err(cancelled())
+        let answer = prompt::line(&format!("Reset {target}? [y/N]"))?;
+        if !matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+            return Err(Error::Refused(not_changed));
         }
     }
+    Ok(())
 }
 
 /// The name a person types to confirm: the PostgreSQL database or the SQLite file's name.
@@ -446,6 +457,7 @@ impl std::fmt::Display for DryRunReport {
             }
             format!("{} would drop {listed}, then {then}", self.command)
         };
+        self.write_details(f)?;
         write!(f, "{}: dry run: {what}; nothing was changed", self.target)
     }
 }
@@ -511,19 +523,18 @@ pub fn dry_run(
             Ok(())
         })?;
     }
-    report.show(progress);
     Ok(report)
 }
 
 impl DryRunReport {
-    /// The details, on stderr: each table with its rows, the bookkeeping tables and the types.
-    /// What would stop the reset is the error line `cli` prints.
-    fn show(&self, progress: &Progress) {
+    /// The details, one line each, before the summary: each table with its rows, the bookkeeping
+    /// tables and the types. What would stop the reset is the error line `cli` prints.
+    fn write_details(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         if !self.database_exists || !self.shadowed.is_empty() || !self.not_owned.is_empty() {
-            return;
+            return Ok(());
         }
         let drop = &self.would_drop;
-        progress.info(format!("{} would drop from {}:", self.command, self.target));
+        writeln!(f, "{} would drop from {}:", self.command, self.target)?;
         let names = drop
             .tables
             .iter()
@@ -532,39 +543,39 @@ impl DryRunReport {
         let width = names.map(str::len).max().unwrap_or(0);
         for count in &drop.tables {
             let approx = if count.estimated { "~" } else { "" };
-            progress.info(format!(
+            writeln!(
+                f,
                 "  {:<width$}  {approx}{}",
                 count.table,
                 super::plural(count.rows as usize, "row")
-            ));
+            )?;
         }
         for table in &drop.bookkeeping_tables {
-            progress.info(format!("  {table:<width$}  (bookkeeping)"));
+            writeln!(f, "  {table:<width$}  (bookkeeping)")?;
         }
         if !drop.kept_migrations.is_empty() {
-            progress.info(format!(
+            writeln!(
+                f,
                 "  facedb's rows of {} (other applications' {} stay)",
                 migrations::MIGRATIONS_TABLE,
                 super::plural(drop.kept_migrations.len(), "version")
-            ));
+            )?;
         }
         for name in &drop.types {
-            progress.info(format!("  type {name}"));
+            writeln!(f, "  type {name}")?;
         }
         if !self.would_carry_over.is_empty() {
-            progress.info(format!("{} would carry over:", self.command));
+            writeln!(f, "{} would carry over:", self.command)?;
             for object in &self.would_carry_over {
-                progress.info(format!("  {object}"));
+                writeln!(f, "  {object}")?;
             }
         }
         if !self.would_lose.is_empty() {
-            progress.info(format!(
-                "{} cannot carry over (lost for good):",
-                self.command
-            ));
+            writeln!(f, "{} cannot carry over (lost for good):", self.command)?;
             for object in &self.would_lose {
-                progress.info(format!("  {object}"));
+                writeln!(f, "  {object}")?;
             }
         }
+        Ok(())
     }
 }

@@ -2,8 +2,6 @@
 //! given migration) with its `down.sql`, in one transaction under facedb's lock. Guarded like
 //! `reset`: it shows what it will run and what the tables hold, and asks.
 
-use std::io::{BufRead, IsTerminal};
-
 use serde::Serialize;
 
 use crate::bookkeeping::{self, ENVIRONMENT_KEY};
@@ -14,7 +12,8 @@ use crate::error::{Error, Result};
 use crate::guard;
 use crate::inventory::{self, TableCount};
 use crate::migrations::{self, EMBEDDED, MIGRATIONS_TABLE};
-use crate::progress::Progress;
+use crate::progress::{quoted, say, Progress};
+use crate::prompt;
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct Args {
@@ -79,9 +78,9 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Roll
     let allow_production = args.allow_production || args.dry_run;
     check_protected(settings, None, allow_production)?;
     // Refuse before connecting: a script without a terminal must never wait for an answer.
-    if !args.force && !args.dry_run && !std::io::stdin().is_terminal() {
+    if let (false, false, Some(stream)) = (args.force, args.dry_run, prompt::not_a_terminal()) {
         return Err(Error::Refused(format!(
-            "refusing to roll back {target} without confirmation: stdin is not a terminal. Pass --force to roll back anyway"
+            "refusing to roll back {target} without confirmation: the question needs a terminal, and {stream} is not a terminal. Pass --force to roll back anyway"
         )));
     }
     progress.start(format!("connecting to {target}"));
@@ -239,56 +238,53 @@ fn script(
 fn confirm(settings: &Settings, planned: &[String], counts: &[TableCount]) -> Result<()> {
     let target = settings.target.display();
     let backend = settings.target.backend();
-    eprintln!(
+    say(format_args!(
         "Rollback reverts {} in {target}, running:",
         super::plural(planned.len(), "migration")
-    );
+    ));
     for name in planned {
-        eprintln!("  -- {name}: down.sql");
+        say(format_args!("  -- {name}: down.sql"));
         for line in migrations::down_sql(backend, name)
             .unwrap_or_default()
             .lines()
         {
-            eprintln!("  {line}");
+            say(format_args!("  {line}"));
         }
     }
     let filled: Vec<&TableCount> = counts.iter().filter(|c| c.rows > 0).collect();
     if filled.is_empty() {
-        eprintln!("facedb's tables hold no rows.");
+        say("facedb's tables hold no rows.");
     } else {
-        eprintln!("Rows in facedb's tables:");
+        say("Rows in facedb's tables:");
         let width = filled.iter().map(|c| c.table.len()).max().unwrap_or(0);
         for count in filled {
             let approx = if count.estimated { "~" } else { "" };
-            eprintln!(
+            say(format_args!(
                 "  {:<width$}  {approx}{}",
                 count.table,
                 super::plural(count.rows as usize, "row")
-            );
+            ));
         }
     }
-    let name = super::reset::confirmation_name(settings);
-    let typed_name = inventory::holds_data_beyond_seed(counts);
-    if typed_name {
-        eprint!("This deletes data. Type the database name ({name}) to confirm: ");
+    let not_changed = format!("rollback cancelled; {target} was not changed");
+    if inventory::holds_data_beyond_seed(counts) {
+        let name = super::reset::confirmation_name(settings);
+        let typed = prompt::line(&format!(
+            "This deletes data. Type the database name ({name}) to confirm"
+        ))?;
+        let typed = typed.trim();
+        if typed != name {
+            return Err(Error::Refused(format!(
+                "{} is not the database name {}: {not_changed}",
+                quoted(typed),
+                quoted(&name)
+            )));
+        }
     } else {
-        eprint!("Roll back {target}? [y/N] ");
+        let answer = prompt::line(&format!("Roll back {target}? [y/N]"))?;
+        if !matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+            return Err(Error::Refused(not_changed));
+        }
     }
-    let mut answer = String::new();
-    // End of input or an unreadable terminal answers No: nothing has been touched yet.
-    let read = std::io::stdin().lock().read_line(&mut answer).unwrap_or(0);
-    let answer = answer.trim();
-    let confirmed = read > 0
-        && if typed_name {
-            answer == name
-        } else {
-            answer.eq_ignore_ascii_case("y") || answer.eq_ignore_ascii_case("yes")
-        };
-    if confirmed {
-        Ok(())
-    } else {
-        Err(Error::Refused(format!(
-            "rollback cancelled; {target} was not changed"
-        )))
-    }
+    Ok(())
 }

@@ -14,7 +14,9 @@ use crate::contract;
 use crate::error::{ExitCode, Result};
 use crate::inventory::{self, BOOKKEEPING_TABLES};
 use crate::migrations::{self, MigrationState};
-use crate::progress::Progress;
+use crate::password;
+use crate::progress::{printable, quoted, Progress};
+use crate::seed;
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct Args {}
@@ -40,6 +42,9 @@ pub struct StatusReport {
     /// Whether a user with role SYSTEM_ADMIN exists; `null` when the users table is missing or
     /// cannot be read.
     pub system_admin: Option<bool>,
+    /// System admins whose password is still the default one (`admin123`): anyone who can reach
+    /// the API can log in as them.
+    pub default_password_admins: Vec<String>,
     /// Tables in the database that facedb does not own.
     pub other_tables: Vec<String>,
     pub up_to_date: bool,
@@ -153,14 +158,22 @@ impl std::fmt::Display for StatusReport {
                         .collect(),
                 );
             }
+            let admin = match self.system_admin {
+                Some(true) => "yes",
+                Some(false) => "none",
+                None => "unknown",
+            };
             field(
                 "system admin",
-                vec![match self.system_admin {
-                    Some(true) => "yes",
-                    Some(false) => "none",
-                    None => "unknown",
-                }
-                .to_owned()],
+                std::iter::once(admin.to_owned())
+                    .chain(self.default_password_admins.iter().map(|name| {
+                        format!(
+                            "warning: {} still has the default password: `facedb user reset-password {}`",
+                            quoted(name),
+                            printable(name)
+                        )
+                    }))
+                    .collect(),
             );
             let rows: Vec<String> = self
                 .tables
@@ -228,6 +241,7 @@ pub fn run(settings: &Settings, _args: &Args, progress: &Progress) -> Result<Sta
             })
             .collect(),
         system_admin: None,
+        default_password_admins: Vec::new(),
         other_tables: Vec::new(),
         up_to_date: false,
     };
@@ -254,6 +268,7 @@ pub fn run(settings: &Settings, _args: &Args, progress: &Progress) -> Result<Sta
         }
         if has("users") {
             report.system_admin = system_admin_exists(db, schema)?;
+            report.default_password_admins = default_password_admins(db, schema);
         }
         report.other_tables = names
             .iter()
@@ -289,6 +304,33 @@ fn server_version(db: &mut Db) -> Result<String> {
 struct Exists {
     #[diesel(sql_type = Bool)]
     exists: bool,
+}
+
+#[derive(QueryableByName)]
+struct Login {
+    #[diesel(sql_type = Text)]
+    username: String,
+    #[diesel(sql_type = Text)]
+    password_hash: String,
+}
+
+/// The system admins whose stored hash verifies the default password; none when the hashes
+/// cannot be read (a savepoint keeps that from ending the surrounding transaction).
+fn default_password_admins(db: &mut Db, schema: &SchemaName) -> Vec<String> {
+    let query = diesel::sql_query(format!(
+        "SELECT username, password_hash FROM {} WHERE CAST(role AS TEXT) = 'SYSTEM_ADMIN' ORDER BY username",
+        schema.qualify("users")
+    ));
+    let admins: diesel::QueryResult<Vec<Login>> = match db {
+        Db::Postgres(conn) => conn.transaction(|conn| query.load(conn)),
+        Db::Sqlite(conn) => conn.transaction(|conn| query.load(conn)),
+    };
+    admins
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|admin| password::verify(seed::DEFAULT_PASSWORD, &admin.password_hash))
+        .map(|admin| admin.username)
+        .collect()
 }
 
 /// Whether a user with role SYSTEM_ADMIN exists; `None` when `users.role` cannot be read. The

@@ -103,7 +103,8 @@ fn reset_force_and_fresh_force_remove_data_and_restore_the_seed() {
             let old_admin = admin_row(&db);
             let out = db.run(args).success();
             assert!(
-                out.stdout.contains("reset: dropped 12 tables"),
+                out.stdout
+                    .contains(&format!("{}: dropped 12 tables", args[0])),
                 "{args:?}: {}",
                 out.stdout
             );

@@ -336,6 +336,45 @@ const CASES: &[Case] = &[
     args("an unknown hash flag", &["init", "--password-hash", "md5"])
         .says(&["'md5'", "--password-hash"])
         .clap(),
+    args(
+        "an option the command does not read",
+        &["status", "--password-hash", "bcrypt"],
+    )
+    .says(&["unexpected argument '--password-hash'"])
+    .clap(),
+    args(
+        "an option before a command that does not read it",
+        &["--lock-timeout", "5s", "check"],
+    )
+    .says(&["unexpected argument '--lock-timeout'"])
+    .clap(),
+    args(
+        "--force on a command that never asks",
+        &["status", "--force"],
+    )
+    .says(&["'--force'"])
+    .clap(),
+    url(
+        "a percent sign that encodes nothing",
+        "postgres://u:S3cretPW@db/app?sslmode=%",
+    )
+    .says(&["connection parameter", "sslmode"]),
+    args(
+        "an escape sequence in a username",
+        &[
+            "user",
+            "create",
+            "--username",
+            "eve\u{1b}[2J",
+            "--password-stdin",
+        ],
+    )
+    .says(&["--username", "control characters"]),
+    args(
+        "a line break in a name",
+        &["user", "create", "--first-name", "Ada\nLovelace"],
+    )
+    .says(&["--first-name", "control characters"]),
 ];
 
 #[test]

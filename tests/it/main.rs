@@ -13,6 +13,7 @@ mod faults;
 mod input;
 mod inspect;
 mod models;
+mod newcomer;
 mod ownership;
 mod production;
 mod prompt;

@@ -629,7 +629,9 @@ fn list_json_is_an_array_of_users_without_password_hashes() {
         db.exec("UPDATE users SET last_login = '2026-03-04 05:06:07' WHERE username = 'sam'");
 
         let out = db.run(&["user", "list", "--json"]).success();
-        let users: Vec<serde_json::Value> = serde_json::from_str(&out.stdout).unwrap();
+        let list: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        assert_eq!(list["command"], "user list");
+        let users = list["users"].as_array().unwrap();
         let names: Vec<&str> = users
             .iter()
             .map(|u| u["username"].as_str().unwrap())

@@ -4,13 +4,14 @@
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::{can_prompt, cancelled, is_unique_violation, open_existing, prompt_new_password, Role};
+use super::{is_unique_violation, open_existing, prompt_new_password, Role};
 use crate::config::Settings;
 use crate::connection::{Access, Db};
 use crate::error::{Error, Result};
 use crate::models::{NewUser, UserRole};
 use crate::password::{self, PasswordScheme};
-use crate::progress::Progress;
+use crate::progress::{quoted, Progress};
+use crate::prompt;
 use crate::schema::{sites, tenants, users};
 use crate::seed::now_utc;
 
@@ -115,7 +116,7 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Crea
     .into_iter()
     .filter_map(|(flag, absent)| absent.then_some(flag))
     .collect();
-    if !missing.is_empty() && !can_prompt() {
+    if !missing.is_empty() && !prompt::can_ask() {
         let last = missing.pop().expect("not empty");
         let flags = if missing.is_empty() {
             last.to_owned()
@@ -135,6 +136,12 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Crea
 
     let mut db = open_existing(settings, progress, Access::Write)?;
     let lock_timeout = settings.lock_timeout;
+    let choice = db.read_only(&settings.schema, lock_timeout, |db| {
+        password::choose(db, &settings.schema, settings.password_scheme)
+    })?;
+    if let Some(note) = choice.note() {
+        progress.info(note);
+    }
     // What the flags name is checked before anything is asked, so nobody types in vain.
     db.read_only(&settings.schema, lock_timeout, |db| {
         check_placement(db, &target, tenant.as_deref(), site)?;
@@ -183,7 +190,7 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Crea
 
     // Hash before the transaction: bcrypt at cost 12 takes a quarter of a second.
     progress.start("hashing the password");
-    let password_hash = password::hash_with(settings.password_scheme, &password)?;
+    let password_hash = password::hash_with(choice.scheme, &password)?;
     drop(password);
     let user_id = uuid::Uuid::new_v4().to_string();
 
@@ -240,7 +247,7 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Crea
         role: role.label(),
         tenant_id: tenant,
         site_id: site,
-        password_hash: settings.password_scheme,
+        password_hash: choice.scheme,
     })
 }
 
@@ -286,6 +293,9 @@ fn check_length(value: &str) -> std::result::Result<(), String> {
         Err("must not be empty".to_owned())
     } else if value.chars().count() > MAX_LENGTH {
         Err(format!("must be at most {MAX_LENGTH} characters"))
+    } else if value.chars().any(char::is_control) {
+        // An escape sequence or a line break would be obeyed wherever the name is shown.
+        Err("must not contain control characters (escape sequences, tabs, line breaks)".to_owned())
     } else {
         Ok(())
     }
@@ -299,7 +309,7 @@ fn check_username(value: &str) -> std::result::Result<(), String> {
     let value = value.trim();
     check_length(value)?;
     if value.chars().any(char::is_whitespace) {
-        return Err(format!("'{value}' must not contain spaces"));
+        return Err(format!("{} must not contain spaces", quoted(value)));
     }
     Ok(())
 }
@@ -330,14 +340,7 @@ fn ask(
     prompt: &str,
     mut check: impl FnMut(&str) -> std::result::Result<(), String>,
 ) -> Result<String> {
-    progress.suspend(|| {
-        dialoguer::Input::<String>::new()
-            .with_prompt(prompt)
-            .validate_with(|value: &String| check(value.trim()))
-            .interact_text()
-            .map(|value| value.trim().to_owned())
-            .map_err(cancelled)
-    })
+    progress.suspend(|| prompt::line_until(prompt, &mut check))
 }
 
 /// The tenant must exist, and the site too, in that tenant.

@@ -1,4 +1,4 @@
-//! `facedb user list`: every user, ordered by username, as an aligned table or a JSON array.
+//! `facedb user list`: every user, ordered by username, as an aligned table or a JSON document.
 
 use chrono::{NaiveDateTime, SecondsFormat};
 use diesel::prelude::*;
@@ -9,16 +9,18 @@ use crate::config::Settings;
 use crate::connection::{Access, Db};
 use crate::error::Result;
 use crate::models::User;
-use crate::progress::Progress;
+use crate::progress::{printable, Progress};
 use crate::schema::users;
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct Args {}
 
-/// The users; with `--json` an array of `UserRow`.
+/// The users; with `--json` an object whose `users` is an array of `UserRow`.
 #[derive(Debug, Clone, Serialize)]
-#[serde(transparent)]
 pub struct UserList {
+    pub command: &'static str,
+    pub target: String,
+    pub backend: &'static str,
     pub users: Vec<UserRow>,
 }
 
@@ -112,7 +114,11 @@ impl std::fmt::Display for UserList {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let header = HEADER.map(str::to_owned);
         let rows: Vec<[String; 7]> = std::iter::once(header)
-            .chain(self.users.iter().map(UserRow::cells))
+            .chain(
+                self.users
+                    .iter()
+                    .map(|user| user.cells().map(|cell| printable(&cell).into_owned())),
+            )
             .collect();
         let mut widths = [0; 7];
         for row in &rows {
@@ -153,6 +159,9 @@ pub fn run(settings: &Settings, _args: &Args, progress: &Progress) -> Result<Use
     // their collation: case-insensitively, ties by bytes.
     users.sort_by_cached_key(|user| (user.username.to_lowercase(), user.username.clone()));
     Ok(UserList {
+        command: "user list",
+        target: settings.target.display(),
+        backend: settings.target.backend_key(),
         users: users.into_iter().map(UserRow::from).collect(),
     })
 }

@@ -9,30 +9,13 @@ pub mod create;
 pub mod list;
 pub mod reset_password;
 
-use std::io::{BufRead, IsTerminal};
-
 use crate::config::Settings;
 use crate::connection::{self, Access, Db};
 use crate::error::{Error, Result};
 use crate::inventory;
 use crate::models::UserRole;
 use crate::progress::Progress;
-
-#[derive(Debug, Clone, clap::Args)]
-pub struct Args {
-    #[command(subcommand)]
-    pub command: UserCommand,
-}
-
-#[derive(Debug, Clone, clap::Subcommand)]
-pub enum UserCommand {
-    /// Create a user (a system admin unless --role says otherwise); asks for what the flags leave out.
-    Create(create::Args),
-    /// Set a new password for a user.
-    ResetPassword(reset_password::Args),
-    /// List the users: username, email, name, role, tenant, active, last login.
-    List(list::Args),
-}
+use crate::prompt;
 
 /// A role as the command line names it (`--role system_admin`); stored as `UserRole`'s label.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -68,11 +51,6 @@ impl Role {
     }
 }
 
-/// Whether facedb may ask: dialoguer reads the terminal and draws its prompts on stderr.
-pub(crate) fn can_prompt() -> bool {
-    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
-}
-
 /// Opens the database for a user command: never creates it, and wants facedb's schema there.
 /// `Access::Read` (`user list`) works on a standby too.
 pub(crate) fn open_existing(
@@ -105,20 +83,9 @@ pub(crate) fn open_existing(
 
 /// Reads a password from the first line of stdin, without its line ending (`--password-stdin`).
 pub(crate) fn read_password_stdin() -> Result<String> {
-    let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .map_err(|source| Error::Io {
-            context: "cannot read the password from stdin".to_owned(),
-            source,
-        })?;
-    let password = line
-        .strip_suffix('\n')
-        .map(|l| l.strip_suffix('\r').unwrap_or(l))
-        .unwrap_or(&line);
-    check_password(password)?;
-    Ok(password.to_owned())
+    let password = prompt::stdin_line("the password")?;
+    check_password(&password)?;
+    Ok(password)
 }
 
 fn check_password(password: &str) -> Result<()> {
@@ -133,30 +100,7 @@ fn check_password(password: &str) -> Result<()> {
 
 /// Asks for a new password twice, hidden. A mismatch or an empty answer asks again.
 pub(crate) fn prompt_new_password(progress: &Progress, prompt: &str) -> Result<String> {
-    progress.suspend(|| {
-        dialoguer::Password::new()
-            .with_prompt(prompt)
-            .with_confirmation(
-                "Repeat the password",
-                "the passwords differ; type them again",
-            )
-            .allow_empty_password(true)
-            .validate_with(|password: &String| {
-                if password.is_empty() {
-                    Err("the password must not be empty")
-                } else {
-                    Ok(())
-                }
-            })
-            .interact()
-            .map_err(cancelled)
-    })
-}
-
-/// A prompt that ended without an answer: Ctrl-C, or the terminal went away.
-pub(crate) fn cancelled(_: dialoguer::Error) -> Error {
-    let _ = console::Term::stderr().show_cursor();
-    Error::Refused("cancelled at the prompt; nothing was changed".to_owned())
+    progress.suspend(|| prompt::new_password(prompt))
 }
 
 /// Whether a database error is a unique-constraint violation (a user or email taken meanwhile).

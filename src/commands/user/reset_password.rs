@@ -4,12 +4,13 @@
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::{can_prompt, open_existing, prompt_new_password};
+use super::{open_existing, prompt_new_password};
 use crate::config::Settings;
 use crate::connection::{Access, Db};
 use crate::error::{Error, Result};
 use crate::password::{self, PasswordScheme};
-use crate::progress::Progress;
+use crate::progress::{quoted, Progress};
+use crate::prompt;
 use crate::schema::users;
 use crate::seed::now_utc;
 
@@ -46,7 +47,7 @@ impl std::fmt::Display for ResetPasswordReport {
 pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<ResetPasswordReport> {
     let target = settings.target.display();
     let username = args.username.trim();
-    if !args.password_stdin && !can_prompt() {
+    if !args.password_stdin && !prompt::can_ask() {
         return Err(Error::Usage(
             "missing --password-stdin: facedb asks for the new password only on a terminal, and stdin or stderr is not one. \
              Pass the password on the first line of stdin with --password-stdin"
@@ -60,6 +61,12 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
     };
 
     let mut db = open_existing(settings, progress, Access::Write)?;
+    let choice = db.read_only(&settings.schema, settings.lock_timeout, |db| {
+        password::choose(db, &settings.schema, settings.password_scheme)
+    })?;
+    if let Some(note) = choice.note() {
+        progress.info(note);
+    }
     // Before asking: nobody should type a password twice for a user that does not exist.
     db.read_only(&settings.schema, settings.lock_timeout, |db| {
         check_exists(db, &target, username)
@@ -69,7 +76,7 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
         None => prompt_new_password(progress, &format!("New password for '{username}'"))?,
     };
     progress.start("hashing the password");
-    let password_hash = password::hash_with(settings.password_scheme, &password)?;
+    let password_hash = password::hash_with(choice.scheme, &password)?;
     drop(password);
 
     progress.start(format!("setting the password of '{username}'"));
@@ -96,7 +103,7 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
         target,
         backend: settings.target.backend_key(),
         username: username.to_owned(),
-        password_hash: settings.password_scheme,
+        password_hash: choice.scheme,
     })
 }
 
@@ -117,6 +124,7 @@ fn check_exists(db: &mut Db, target: &str, username: &str) -> Result<()> {
 
 fn unknown_user(target: &str, username: &str) -> Error {
     Error::Refused(format!(
-        "no user '{username}' in {target}: `facedb user list` shows the users"
+        "no user {} in {target}: `facedb user list` shows the users",
+        quoted(username)
     ))
 }
