@@ -197,6 +197,7 @@ fn help_lists_only_the_options_a_command_reads() {
     const WRITE: &[&str] = &[
         "--database-url",
         "--env-file",
+        "--schema",
         "--connect-timeout",
         "--wait",
         "--echo",
@@ -205,12 +206,15 @@ fn help_lists_only_the_options_a_command_reads() {
         "--quiet",
         "--json",
     ];
+    // Reading commands wait for locks too, and give up after --lock-timeout.
     const CONNECT: &[&str] = &[
         "--database-url",
         "--env-file",
+        "--schema",
         "--connect-timeout",
         "--wait",
         "--echo",
+        "--lock-timeout",
         "--quiet",
         "--json",
     ];
@@ -224,7 +228,10 @@ fn help_lists_only_the_options_a_command_reads() {
         (&["check"], CONNECT),
         (&["status"], CONNECT),
         (&["user", "list"], CONNECT),
-        (&["sql"], &["--database-url", "--env-file", "--json"]),
+        (
+            &["sql"],
+            &["--database-url", "--env-file", "--schema", "--json"],
+        ),
         (&["completions"], &[]),
     ];
     for (command, reads) in cases {
@@ -267,7 +274,13 @@ fn options_work_before_and_after_the_command() {
         assert_eq!(after.stdout, "", "--quiet after the command");
         let misplaced = Output::from(
             facedb_in(dir.path())
-                .args(["--lock-timeout", "5s", "status", "--database-url", db.url()])
+                .args([
+                    "--password-hash",
+                    "bcrypt",
+                    "status",
+                    "--database-url",
+                    db.url(),
+                ])
                 .output()
                 .unwrap(),
         )
@@ -275,7 +288,7 @@ fn options_work_before_and_after_the_command() {
         assert!(
             misplaced
                 .stderr
-                .starts_with("error: unexpected argument '--lock-timeout'"),
+                .starts_with("error: unexpected argument '--password-hash'"),
             "{}",
             misplaced.stderr
         );
