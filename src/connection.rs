@@ -62,8 +62,8 @@ pub fn open(settings: &Settings, create_missing: bool, progress: &Progress) -> R
                 Ok(conn) => (conn, false),
                 Err(PgFailure::MissingDatabase) if create_missing => {
                     let created = create_pg_database(target, settings)?;
-                    let conn = connect_pg(target, &url, settings, Access::Write)
-                        .map_err(|f| f.into_error(target))?;
+                    let (conn, server) = connect_created(target, &url, settings, progress)?;
+                    announce(target, &server, progress);
                     (conn, created)
                 }
                 Err(failure) => return Err(failure.into_error(target)),
@@ -136,7 +136,7 @@ fn connect_pg(
     url: &str,
     settings: &Settings,
     access: Access,
-) -> std::result::Result<PgConnection, PgFailure> {
+) -> std::result::Result<(PgConnection, ServerReached), PgFailure> {
     let mut conn = PgConnection::establish(url)
         .map_err(|e| classify_pg_error(target, settings, &e.to_string()))?;
     conn.set_prepared_statement_cache_size(CacheSize::Disabled);
@@ -144,7 +144,19 @@ fn connect_pg(
     if access == Access::Write && server.in_recovery {
         return Err(PgFailure::Unreachable(standby(target, &server)));
     }
-    Ok(conn)
+    Ok((conn, server))
+}
+
+/// With several servers listed, says which one libpq reached.
+fn announce(target: &PgTarget, server: &ServerReached, progress: &Progress) {
+    if target.has_several_servers() {
+        let role = if server.in_recovery {
+            "a standby"
+        } else {
+            "the primary"
+        };
+        progress.info(format!("connected to {}, {role}", server.describe(target)));
+    }
 }
 
 /// The server a connection reached, read once after connecting.
@@ -188,9 +200,7 @@ fn standby(target: &PgTarget, server: &ServerReached) -> Error {
     ))
 }
 
-/// With `--wait`, a server that is not up yet (refused, no socket, no answer, still starting up)
-/// is retried until the time is up, e.g. a container that starts before its database. A failed
-/// login is not retried: waiting would not fix it.
+/// Connects (see `connect_pg_retrying`) and says which server it reached.
 fn connect_pg_waiting(
     target: &PgTarget,
     url: &str,
@@ -198,6 +208,22 @@ fn connect_pg_waiting(
     progress: &Progress,
     access: Access,
 ) -> std::result::Result<PgConnection, PgFailure> {
+    let (conn, server) = connect_pg_retrying(target, url, settings, progress, access)?;
+    announce(target, &server, progress);
+    Ok(conn)
+}
+
+/// With `--wait`, a server that is not up yet (refused, no socket, no answer, still starting up)
+/// is retried until the time is up, e.g. a container that starts before its database; so is a
+/// standby for a writing command, until it is promoted. A failed login is not retried: waiting
+/// would not fix it.
+fn connect_pg_retrying(
+    target: &PgTarget,
+    url: &str,
+    settings: &Settings,
+    progress: &Progress,
+    access: Access,
+) -> std::result::Result<(PgConnection, ServerReached), PgFailure> {
     let Some(wait) = settings.wait else {
         return connect_pg(target, url, settings, access);
     };
@@ -245,6 +271,42 @@ fn connect_pg_waiting(
         }
     }
 }
+
+/// Connects to the database just created. A PgBouncer in front of the server saw it missing a
+/// moment ago and holds new clients until it retries its login (`server_login_retry`, 15 s by
+/// default), longer than a connect timeout: keep trying that long, and say why.
+fn connect_created(
+    target: &PgTarget,
+    url: &str,
+    settings: &Settings,
+    progress: &Progress,
+) -> Result<(PgConnection, ServerReached)> {
+    let deadline = Instant::now() + AFTER_CREATE_WAIT;
+    let mut said = false;
+    loop {
+        match connect_pg(target, url, settings, Access::Write) {
+            Ok(connected) => return Ok(connected),
+            Err(PgFailure::Unreachable(_) | PgFailure::MissingDatabase)
+                if Instant::now() < deadline =>
+            {
+                if !said {
+                    progress.info(format!(
+                        "created {} but it does not answer yet; a pooler in front of the server may hold new clients until it retries its login: waiting up to {}",
+                        target.display(),
+                        humanize(AFTER_CREATE_WAIT)
+                    ));
+                    said = true;
+                }
+                std::thread::sleep(RETRY_INTERVAL);
+            }
+            Err(failure) => return Err(failure.into_error(target)),
+        }
+    }
+}
+
+/// How long facedb waits for a database it has just created to answer: above PgBouncer's
+/// default `server_login_retry` (15 s) plus a connect timeout.
+const AFTER_CREATE_WAIT: Duration = Duration::from_secs(30);
 
 /// How long `--wait` pauses between two attempts.
 const RETRY_INTERVAL: Duration = Duration::from_millis(250);
@@ -346,7 +408,7 @@ fn create_pg_database(target: &PgTarget, settings: &Settings) -> Result<bool> {
     let url = target.maintenance_url(settings.connect_timeout);
     // A standby refuses here, before CREATE DATABASE.
     let mut conn = match connect_pg(target, &url, settings, Access::Write) {
-        Ok(conn) => conn,
+        Ok((conn, _)) => conn,
         Err(PgFailure::MissingDatabase) => {
             return Err(Error::Schema(format!(
                 "database {} does not exist and cannot be created: the server has no `postgres` maintenance database; create it by hand",

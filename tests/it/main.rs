@@ -16,4 +16,5 @@ mod production;
 mod prompt;
 mod scale;
 mod toolkit;
+mod topology;
 mod users;
