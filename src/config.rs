@@ -995,6 +995,75 @@ mod tests {
     }
 
     #[test]
+    fn multi_host_urls_name_every_server_and_reach_libpq_whole() {
+        let target = Target::parse(
+            "postgresql+asyncpg://app:S3cret@h1:5432,h2:5433,[::1]/facedb?target_session_attrs=read-write",
+            "DATABASE_URL",
+        )
+        .unwrap();
+        assert_eq!(target.display(), "h1:5432,h2:5433,[::1]:5432/facedb");
+        let Target::Postgres(pg) = &target else {
+            unreachable!()
+        };
+        assert!(pg.has_several_servers());
+        assert_eq!((pg.user.as_str(), pg.password()), ("app", Some("S3cret")));
+        let url = pg.connection_url(None);
+        assert!(
+            url.starts_with("postgresql://app:S3cret@h1:5432/facedb?"),
+            "{url}"
+        );
+        for part in [
+            "target_session_attrs=read-write",
+            "host=h1%2Ch2%2C%3A%3A1",
+            "port=5432%2C5433%2C5432",
+        ] {
+            assert!(url.contains(part), "{part} in {url}");
+        }
+        // The query form, one port for all hosts.
+        let target = Target::parse("postgres://u@/db?host=a,b&port=6000", "DATABASE_URL").unwrap();
+        assert_eq!(target.display(), "a:6000,b:6000/db");
+        // One server: the URL as before, no host list added.
+        let target = Target::parse("postgres://u:p@db:6543/app", "DATABASE_URL").unwrap();
+        let Target::Postgres(pg) = &target else {
+            unreachable!()
+        };
+        assert!(!pg.has_several_servers());
+        assert!(!pg.connection_url(None).contains("host="));
+    }
+
+    #[test]
+    fn host_lists_from_db_host_and_db_port() {
+        let settings = Settings::from_sources(
+            &Overrides::default(),
+            &env(&[("DB_HOST", "pg-a,pg-b"), ("DB_PORT", "5432,6432")], &[]),
+        )
+        .unwrap();
+        assert_eq!(settings.target.display(), "pg-a:5432,pg-b:6432/facedb");
+        let url = pg(&settings).connection_url(None);
+        assert!(
+            url.contains("host=pg-a%2Cpg-b") && url.contains("port=5432%2C6432"),
+            "{url}"
+        );
+        let one_port = Settings::from_sources(
+            &Overrides::default(),
+            &env(&[("DB_HOST", "pg-a,pg-b"), ("DB_PORT", "7000")], &[]),
+        )
+        .unwrap();
+        assert_eq!(one_port.target.display(), "pg-a:7000,pg-b:7000/facedb");
+        for (hosts, ports) in [("a,b,c", "1,2"), ("a,b", "1,x")] {
+            let err = Settings::from_sources(
+                &Overrides::default(),
+                &env(&[("DB_HOST", hosts), ("DB_PORT", ports)], &[]),
+            )
+            .unwrap_err();
+            assert!(matches!(err, Error::Usage(_)), "{hosts} {ports}: {err}");
+            assert!(err.to_string().contains("DB_HOST/DB_PORT"), "{err}");
+        }
+        let err = Target::parse("postgres://u@h1:1,h2:0/db", "DATABASE_URL").unwrap_err();
+        assert!(matches!(err, Error::Usage(_)), "{err}");
+    }
+
+    #[test]
     fn debug_never_shows_the_password() {
         let target = Target::parse("postgres://u:hunter2@h/d", "x").unwrap();
         assert!(!format!("{target:?}").contains("hunter2"));

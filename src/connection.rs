@@ -243,11 +243,10 @@ fn connect_pg_retrying(
                     ));
                     waited = true;
                 }
-                // Rounded up: `--wait 3s` starts at 3s left, not 2.
                 progress.start(format!(
                     "waiting for PostgreSQL at {} ({}s left)",
                     target.servers(),
-                    left.as_millis().div_ceil(1000)
+                    seconds_left(left)
                 ));
                 std::thread::sleep(RETRY_INTERVAL.min(left));
             }
@@ -307,6 +306,11 @@ fn connect_created(
 /// How long facedb waits for a database it has just created to answer: above PgBouncer's
 /// default `server_login_retry` (15 s) plus a connect timeout.
 const AFTER_CREATE_WAIT: Duration = Duration::from_secs(30);
+
+/// Whole seconds left, rounded up: `--wait 3s` starts at 3s left, not 2.
+fn seconds_left(left: Duration) -> u128 {
+    left.as_millis().div_ceil(1000)
+}
 
 /// How long `--wait` pauses between two attempts.
 const RETRY_INTERVAL: Duration = Duration::from_millis(250);
@@ -578,6 +582,29 @@ mod tests {
             error.to_string().contains("the server is starting up"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn the_countdown_starts_at_the_full_wait() {
+        assert_eq!(seconds_left(Duration::from_millis(2_990)), 3);
+        assert_eq!(seconds_left(Duration::from_secs(3)), 3);
+        assert_eq!(seconds_left(Duration::from_millis(1)), 1);
+        assert_eq!(seconds_left(Duration::ZERO), 0);
+    }
+
+    #[test]
+    fn a_standby_is_worth_waiting_for() {
+        let PgFailure::Unreachable(error) = classify(
+            "connection to server at \"10.0.0.1\", port 5432 failed: session is read-only\n\
+             connection to server at \"10.0.0.2\", port 5432 failed: Connection refused",
+        ) else {
+            panic!("a standby-only list is worth waiting for")
+        };
+        assert!(error.to_string().contains("read-only standby"), "{error}");
+        assert!(matches!(
+            classify("FATAL:  the database system is in recovery mode"),
+            PgFailure::Unreachable(_)
+        ));
     }
 
     #[test]
