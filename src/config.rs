@@ -369,22 +369,30 @@ impl std::fmt::Display for Server {
 }
 
 /// The servers of a host list and a port list as libpq pairs them: one port for every host, or
-/// one each; an empty entry is the default (localhost, 5432).
-fn pair_servers(hosts: &str, ports: Option<&str>, what: &str) -> Result<Vec<Server>> {
+/// one each. No entry may be empty.
+/// `hosts_from` and `ports_from` name where the lists come from, for errors.
+fn pair_servers(
+    hosts: &str,
+    ports: Option<&str>,
+    hosts_from: &str,
+    ports_from: &str,
+) -> Result<Vec<Server>> {
     let hosts: Vec<&str> = hosts.split(',').map(str::trim).collect();
+    if hosts.iter().any(|host| host.is_empty()) {
+        return Err(Error::Usage(format!(
+            "{hosts_from} has an empty host name; list hosts as h1,h2 and ports as 5432,5433"
+        )));
+    }
     let ports: Vec<u16> = match ports {
         None => vec![5432],
         Some(ports) => ports
             .split(',')
-            .map(|port| match port.trim() {
-                "" => Ok(5432),
-                port => parse_port(port, &format!("the port in {what}")),
-            })
+            .map(|port| parse_port(port, ports_from))
             .collect::<Result<_>>()?,
     };
     if ports.len() != 1 && ports.len() != hosts.len() {
         return Err(Error::Usage(format!(
-            "{what} lists {} hosts and {} ports: give one port for all hosts, or one per host",
+            "{hosts_from} lists {} hosts and {ports_from} {} ports: give one port for all hosts, or one per host",
             hosts.len(),
             ports.len()
         )));
@@ -393,13 +401,10 @@ fn pair_servers(hosts: &str, ports: Option<&str>, what: &str) -> Result<Vec<Serv
         .iter()
         .enumerate()
         .map(|(n, host)| Server {
-            host: match *host {
-                "" => "localhost".to_owned(),
-                host => host
-                    .trim_start_matches('[')
-                    .trim_end_matches(']')
-                    .to_owned(),
-            },
+            host: host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_owned(),
             port: ports[if ports.len() == 1 { 0 } else { n }],
         })
         .collect())
@@ -414,7 +419,7 @@ fn url_servers(list: &str, source: &str) -> Result<Vec<Server>> {
                 Some((host, port)) if !port.contains(']') => (host, Some(port)),
                 _ => (entry, None),
             };
-            let mut servers = pair_servers(host, port, source)?;
+            let mut servers = pair_servers(host, port, source, &format!("the port in {source}"))?;
             Ok(servers.remove(0))
         })
         .collect()
@@ -437,7 +442,7 @@ impl PgTarget {
     pub fn from_parts(env: &Environment) -> Result<PgTarget> {
         let hosts = env.get("DB_HOST").unwrap_or_else(|| "localhost".to_owned());
         let ports = env.get("DB_PORT");
-        let servers = pair_servers(&hosts, ports.as_deref(), "DB_HOST/DB_PORT")?;
+        let servers = pair_servers(&hosts, ports.as_deref(), "DB_HOST", "DB_PORT")?;
         let Server { host, port } = servers[0].clone();
         let user = env.get("DB_USER").unwrap_or_else(|| "postgres".to_owned());
         let password = env
@@ -512,6 +517,7 @@ impl PgTarget {
                 &hosts,
                 query_value("port").as_deref(),
                 &format!("the host parameter of {source}"),
+                &format!("the port in {source}"),
             )?,
             (None, Some(listed)) => listed,
             (None, None) => {
@@ -903,7 +909,7 @@ mod tests {
                 Settings::from_sources(&Overrides::default(), &env(&[("DB_PORT", port)], &[]))
                     .unwrap_err();
             assert!(matches!(err, Error::Usage(_)), "{port}: {err}");
-            assert!(err.to_string().contains("DB_PORT"), "{err}");
+            assert!(err.to_string().contains("DB_"), "{err}");
         }
     }
 
@@ -1050,14 +1056,19 @@ mod tests {
         )
         .unwrap();
         assert_eq!(one_port.target.display(), "pg-a:7000,pg-b:7000/facedb");
-        for (hosts, ports) in [("a,b,c", "1,2"), ("a,b", "1,x")] {
+        for (hosts, ports) in [
+            ("a,b,c", "1,2"),
+            ("a,b", "1,x"),
+            ("a,b", "1,"),
+            ("a,,b", "1"),
+        ] {
             let err = Settings::from_sources(
                 &Overrides::default(),
                 &env(&[("DB_HOST", hosts), ("DB_PORT", ports)], &[]),
             )
             .unwrap_err();
             assert!(matches!(err, Error::Usage(_)), "{hosts} {ports}: {err}");
-            assert!(err.to_string().contains("DB_HOST/DB_PORT"), "{err}");
+            assert!(err.to_string().contains("DB_"), "{err}");
         }
         let err = Target::parse("postgres://u@h1:1,h2:0/db", "DATABASE_URL").unwrap_err();
         assert!(matches!(err, Error::Usage(_)), "{err}");
