@@ -321,13 +321,14 @@ pub fn dry_run(
         Some(mut db) => {
             progress.start(format!("looking at {target}"));
             db.read_only(settings.lock_timeout, |db| {
-                db.refuse_if_facedb_at_work("the dry run")?;
-                let would_drop = WouldDrop {
-                    tables: inventory::count_rows(db)?,
-                    bookkeeping_tables: inventory::existing_bookkeeping_tables(db)?,
-                    types: inventory::existing_types(db)?,
-                };
-                Ok((would_drop, inventory::foreign_dependents(db)?))
+                db.without_waiting_for_facedb("the dry run", |db| {
+                    let would_drop = WouldDrop {
+                        tables: inventory::count_rows(db)?,
+                        bookkeeping_tables: inventory::existing_bookkeeping_tables(db)?,
+                        types: inventory::existing_types(db)?,
+                    };
+                    Ok((would_drop, inventory::foreign_dependents(db)?))
+                })
             })?
         }
         None => (WouldDrop::default(), Vec::new()),

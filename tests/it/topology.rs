@@ -202,7 +202,7 @@ fn concurrent_inits_through_pgbouncer_seed_one_admin() {
 /// A primary and its streaming standby.
 fn primary_and_standby() -> Option<(PrivateCluster, PrivateCluster)> {
     let primary = PrivateCluster::start()?;
-    let standby = primary.standby();
+    let standby = primary.standby()?;
     Some((primary, standby))
 }
 

@@ -452,8 +452,13 @@ impl PrivateCluster {
         self.running = false;
     }
 
-    /// A hot standby of this cluster, streaming from it (`pg_basebackup -R`), on its own port.
-    pub fn standby(&self) -> PrivateCluster {
+    /// A hot standby of this cluster, streaming from it (`pg_basebackup -R`), on its own port;
+    /// `None` (after a loud message) when `pg_basebackup` is not installed.
+    pub fn standby(&self) -> Option<PrivateCluster> {
+        let basebackup = self.tools.sibling("pg_basebackup");
+        if !is_executable(&basebackup) {
+            return skip(&format!("{} is not installed", basebackup.display()));
+        }
         let dir = tempfile::Builder::new()
             .prefix("facedb-pg-standby-")
             .tempdir()
@@ -481,7 +486,6 @@ impl PrivateCluster {
             "-d".to_owned(),
             conninfo,
         ];
-        let basebackup = self.tools.sibling("pg_basebackup");
         let cmd = self.tools.command(&basebackup, &args);
         let log = standby.dir.path().join("basebackup.log");
         if let Err(e) = run_logged(cmd, &log, INITDB_TIMEOUT) {
@@ -491,7 +495,7 @@ impl PrivateCluster {
         for _ in 0..3 {
             standby.port = free_port();
             match standby.pg_ctl_start() {
-                Ok(()) => return standby,
+                Ok(()) => return Some(standby),
                 Err(e) => last_error = e,
             }
         }
