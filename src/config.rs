@@ -601,22 +601,30 @@ impl std::fmt::Display for Server {
 }
 
 /// The servers of a host list and a port list as libpq pairs them: one port for every host, or
-/// one each; an empty entry is the default (localhost, 5432).
-fn pair_servers(hosts: &str, ports: Option<&str>, what: &str) -> Result<Vec<Server>> {
+/// one each. No entry may be empty.
+/// `hosts_from` and `ports_from` name where the lists come from, for errors.
+fn pair_servers(
+    hosts: &str,
+    ports: Option<&str>,
+    hosts_from: &str,
+    ports_from: &str,
+) -> Result<Vec<Server>> {
     let hosts: Vec<&str> = hosts.split(',').map(str::trim).collect();
+    if hosts.iter().any(|host| host.is_empty()) {
+        return Err(Error::Usage(format!(
+            "{hosts_from} has an empty host name; list hosts as h1,h2 and ports as 5432,5433"
+        )));
+    }
     let ports: Vec<u16> = match ports {
         None => vec![5432],
         Some(ports) => ports
             .split(',')
-            .map(|port| match port.trim() {
-                "" => Ok(5432),
-                port => parse_port(port, &format!("the port in {what}")),
-            })
+            .map(|port| parse_port(port, ports_from))
             .collect::<Result<_>>()?,
     };
     if ports.len() != 1 && ports.len() != hosts.len() {
         return Err(Error::Usage(format!(
-            "{what} lists {} hosts and {} ports: give one port for all hosts, or one per host",
+            "{hosts_from} lists {} hosts and {ports_from} {} ports: give one port for all hosts, or one per host",
             hosts.len(),
             ports.len()
         )));
@@ -625,13 +633,10 @@ fn pair_servers(hosts: &str, ports: Option<&str>, what: &str) -> Result<Vec<Serv
         .iter()
         .enumerate()
         .map(|(n, host)| Server {
-            host: match *host {
-                "" => "localhost".to_owned(),
-                host => host
-                    .trim_start_matches('[')
-                    .trim_end_matches(']')
-                    .to_owned(),
-            },
+            host: host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_owned(),
             port: ports[if ports.len() == 1 { 0 } else { n }],
         })
         .collect())
@@ -646,7 +651,7 @@ fn url_servers(list: &str, source: &str) -> Result<Vec<Server>> {
                 Some((host, port)) if !port.contains(']') => (host, Some(port)),
                 _ => (entry, None),
             };
-            let mut servers = pair_servers(host, port, source)?;
+            let mut servers = pair_servers(host, port, source, &format!("the port in {source}"))?;
             Ok(servers.remove(0))
         })
         .collect()
@@ -669,7 +674,7 @@ impl PgTarget {
     pub fn from_parts(env: &Environment) -> Result<PgTarget> {
         let hosts = env.get("DB_HOST").unwrap_or_else(|| "localhost".to_owned());
         let ports = env.get("DB_PORT");
-        let servers = pair_servers(&hosts, ports.as_deref(), "DB_HOST/DB_PORT")?;
+        let servers = pair_servers(&hosts, ports.as_deref(), "DB_HOST", "DB_PORT")?;
         let Server { host, port } = servers[0].clone();
         let user = env.get("DB_USER").unwrap_or_else(|| "postgres".to_owned());
         let password = env
@@ -746,6 +751,7 @@ impl PgTarget {
                 &hosts,
                 query_value("port").as_deref(),
                 &format!("the host parameter of {source}"),
+                &format!("the port in {source}"),
             )?,
             (None, Some(listed)) => listed,
             (None, None) => {
@@ -1284,7 +1290,7 @@ mod tests {
                 Settings::from_sources(&Overrides::default(), &env(&[("DB_PORT", port)], &[]))
                     .unwrap_err();
             assert!(matches!(err, Error::Usage(_)), "{port}: {err}");
-            assert!(err.to_string().contains("DB_PORT"), "{err}");
+            assert!(err.to_string().contains("DB_"), "{err}");
         }
     }
 
@@ -1526,6 +1532,80 @@ mod tests {
             assert!(matches!(err, Error::Usage(_)), "{url}: {err}");
         }
         assert!(Target::parse("./file:odd.db", "x").is_ok());
+    }
+
+    #[test]
+    fn multi_host_urls_name_every_server_and_reach_libpq_whole() {
+        let target = Target::parse(
+            "postgresql+asyncpg://app:S3cret@h1:5432,h2:5433,[::1]/facedb?target_session_attrs=read-write",
+            "DATABASE_URL",
+        )
+        .unwrap();
+        assert_eq!(target.display(), "h1:5432,h2:5433,[::1]:5432/facedb");
+        let Target::Postgres(pg) = &target else {
+            unreachable!()
+        };
+        assert!(pg.has_several_servers());
+        assert_eq!((pg.user.as_str(), pg.password()), ("app", Some("S3cret")));
+        let url = pg.connection_url(None);
+        assert!(
+            url.starts_with("postgresql://app:S3cret@h1:5432/facedb?"),
+            "{url}"
+        );
+        for part in [
+            "target_session_attrs=read-write",
+            "host=h1%2Ch2%2C%3A%3A1",
+            "port=5432%2C5433%2C5432",
+        ] {
+            assert!(url.contains(part), "{part} in {url}");
+        }
+        // The query form, one port for all hosts.
+        let target = Target::parse("postgres://u@/db?host=a,b&port=6000", "DATABASE_URL").unwrap();
+        assert_eq!(target.display(), "a:6000,b:6000/db");
+        // One server: the URL as before, no host list added.
+        let target = Target::parse("postgres://u:p@db:6543/app", "DATABASE_URL").unwrap();
+        let Target::Postgres(pg) = &target else {
+            unreachable!()
+        };
+        assert!(!pg.has_several_servers());
+        assert!(!pg.connection_url(None).contains("host="));
+    }
+
+    #[test]
+    fn host_lists_from_db_host_and_db_port() {
+        let settings = Settings::from_sources(
+            &Overrides::default(),
+            &env(&[("DB_HOST", "pg-a,pg-b"), ("DB_PORT", "5432,6432")], &[]),
+        )
+        .unwrap();
+        assert_eq!(settings.target.display(), "pg-a:5432,pg-b:6432/facedb");
+        let url = pg(&settings).connection_url(None);
+        assert!(
+            url.contains("host=pg-a%2Cpg-b") && url.contains("port=5432%2C6432"),
+            "{url}"
+        );
+        let one_port = Settings::from_sources(
+            &Overrides::default(),
+            &env(&[("DB_HOST", "pg-a,pg-b"), ("DB_PORT", "7000")], &[]),
+        )
+        .unwrap();
+        assert_eq!(one_port.target.display(), "pg-a:7000,pg-b:7000/facedb");
+        for (hosts, ports) in [
+            ("a,b,c", "1,2"),
+            ("a,b", "1,x"),
+            ("a,b", "1,"),
+            ("a,,b", "1"),
+        ] {
+            let err = Settings::from_sources(
+                &Overrides::default(),
+                &env(&[("DB_HOST", hosts), ("DB_PORT", ports)], &[]),
+            )
+            .unwrap_err();
+            assert!(matches!(err, Error::Usage(_)), "{hosts} {ports}: {err}");
+            assert!(err.to_string().contains("DB_"), "{err}");
+        }
+        let err = Target::parse("postgres://u@h1:1,h2:0/db", "DATABASE_URL").unwrap_err();
+        assert!(matches!(err, Error::Usage(_)), "{err}");
     }
 
     #[test]

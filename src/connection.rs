@@ -65,8 +65,8 @@ pub fn open(settings: &Settings, create_missing: bool, progress: &Progress) -> R
                 Err(PgFailure::MissingDatabase) if create_missing => {
                     guard::check_new_database(settings)?;
                     let created = create_pg_database(target, settings)?;
-                    let conn = connect_pg(target, &url, settings, Access::Write)
-                        .map_err(|f| f.into_error(target))?;
+                    let (conn, server) = connect_created(target, &url, settings, progress)?;
+                    announce_server(target, &server, progress);
                     (conn, created)
                 }
                 Err(failure) => return Err(failure.into_error(target)),
@@ -197,7 +197,7 @@ fn connect_pg(
     url: &str,
     settings: &Settings,
     access: Access,
-) -> std::result::Result<PgConnection, PgFailure> {
+) -> std::result::Result<(PgConnection, ServerReached), PgFailure> {
     let mut conn = PgConnection::establish(url)
         .map_err(|e| classify_pg_error(target, settings, &e.to_string()))?;
     conn.set_prepared_statement_cache_size(CacheSize::Disabled);
@@ -205,7 +205,19 @@ fn connect_pg(
     if access == Access::Write && server.in_recovery {
         return Err(PgFailure::Unreachable(standby(target, &server)));
     }
-    Ok(conn)
+    Ok((conn, server))
+}
+
+/// With several servers listed, says which one libpq reached.
+fn announce_server(target: &PgTarget, server: &ServerReached, progress: &Progress) {
+    if target.has_several_servers() {
+        let role = if server.in_recovery {
+            "a standby"
+        } else {
+            "the primary"
+        };
+        progress.info(format!("connected to {}, {role}", server.describe(target)));
+    }
 }
 
 /// The server a connection reached, read once after connecting.
@@ -249,9 +261,7 @@ fn standby(target: &PgTarget, server: &ServerReached) -> Error {
     ))
 }
 
-/// With `--wait`, a server that is not up yet (refused, no socket, no answer, still starting up)
-/// is retried until the time is up, e.g. a container that starts before its database. A failed
-/// login is not retried: waiting would not fix it.
+/// Connects (see `connect_pg_retrying`) and says which server it reached.
 fn connect_pg_waiting(
     target: &PgTarget,
     url: &str,
@@ -259,6 +269,22 @@ fn connect_pg_waiting(
     progress: &Progress,
     access: Access,
 ) -> std::result::Result<PgConnection, PgFailure> {
+    let (conn, server) = connect_pg_retrying(target, url, settings, progress, access)?;
+    announce_server(target, &server, progress);
+    Ok(conn)
+}
+
+/// With `--wait`, a server that is not up yet (refused, no socket, no answer, still starting up)
+/// is retried until the time is up, e.g. a container that starts before its database; so is a
+/// standby for a writing command, until it is promoted. A failed login is not retried: waiting
+/// would not fix it.
+fn connect_pg_retrying(
+    target: &PgTarget,
+    url: &str,
+    settings: &Settings,
+    progress: &Progress,
+    access: Access,
+) -> std::result::Result<(PgConnection, ServerReached), PgFailure> {
     let Some(wait) = settings.wait else {
         return connect_pg(target, url, settings, access);
     };
@@ -278,11 +304,10 @@ fn connect_pg_waiting(
                     ));
                     waited = true;
                 }
-                // Rounded up: `--wait 3s` starts at 3s left, not 2.
                 progress.start(format!(
                     "waiting for PostgreSQL at {} ({}s left)",
                     target.servers(),
-                    left.as_millis().div_ceil(1000)
+                    seconds_left(left)
                 ));
                 std::thread::sleep(RETRY_INTERVAL.min(left));
             }
@@ -305,6 +330,47 @@ fn connect_pg_waiting(
             }
         }
     }
+}
+
+/// Connects to the database just created. A PgBouncer in front of the server saw it missing a
+/// moment ago and holds new clients until it retries its login (`server_login_retry`, 15 s by
+/// default), longer than a connect timeout: keep trying that long, and say why.
+fn connect_created(
+    target: &PgTarget,
+    url: &str,
+    settings: &Settings,
+    progress: &Progress,
+) -> Result<(PgConnection, ServerReached)> {
+    let deadline = Instant::now() + AFTER_CREATE_WAIT;
+    let mut said = false;
+    loop {
+        match connect_pg(target, url, settings, Access::Write) {
+            Ok(connected) => return Ok(connected),
+            Err(PgFailure::Unreachable(_) | PgFailure::MissingDatabase)
+                if Instant::now() < deadline =>
+            {
+                if !said {
+                    progress.info(format!(
+                        "created {} but it does not answer yet; a pooler in front of the server may hold new clients until it retries its login: waiting up to {}",
+                        target.display(),
+                        humanize(AFTER_CREATE_WAIT)
+                    ));
+                    said = true;
+                }
+                std::thread::sleep(RETRY_INTERVAL);
+            }
+            Err(failure) => return Err(failure.into_error(target)),
+        }
+    }
+}
+
+/// How long facedb waits for a database it has just created to answer: above PgBouncer's
+/// default `server_login_retry` (15 s) plus a connect timeout.
+const AFTER_CREATE_WAIT: Duration = Duration::from_secs(30);
+
+/// Whole seconds left, rounded up: `--wait 3s` starts at 3s left, not 2.
+fn seconds_left(left: Duration) -> u128 {
+    left.as_millis().div_ceil(1000)
 }
 
 /// How long `--wait` pauses between two attempts.
@@ -409,7 +475,7 @@ fn create_pg_database(target: &PgTarget, settings: &Settings) -> Result<bool> {
     let url = target.maintenance_url(settings.connect_timeout);
     // A standby refuses here, before CREATE DATABASE.
     let mut conn = match connect_pg(target, &url, settings, Access::Write) {
-        Ok(conn) => conn,
+        Ok((conn, _)) => conn,
         Err(PgFailure::MissingDatabase) => {
             return Err(Error::Schema(format!(
                 "database {} does not exist and cannot be created: the server has no `postgres` maintenance database; create it by hand",
@@ -613,6 +679,29 @@ mod tests {
             error.to_string().contains("the server is starting up"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn the_countdown_starts_at_the_full_wait() {
+        assert_eq!(seconds_left(Duration::from_millis(2_990)), 3);
+        assert_eq!(seconds_left(Duration::from_secs(3)), 3);
+        assert_eq!(seconds_left(Duration::from_millis(1)), 1);
+        assert_eq!(seconds_left(Duration::ZERO), 0);
+    }
+
+    #[test]
+    fn a_standby_is_worth_waiting_for() {
+        let PgFailure::Unreachable(error) = classify(
+            "connection to server at \"10.0.0.1\", port 5432 failed: session is read-only\n\
+             connection to server at \"10.0.0.2\", port 5432 failed: Connection refused",
+        ) else {
+            panic!("a standby-only list is worth waiting for")
+        };
+        assert!(error.to_string().contains("read-only standby"), "{error}");
+        assert!(matches!(
+            classify("FATAL:  the database system is in recovery mode"),
+            PgFailure::Unreachable(_)
+        ));
     }
 
     #[test]

@@ -253,18 +253,27 @@ macro_rules! holder_columns {
 }
 
 impl Db {
-    /// Fails at once when another facedb holds facedb's lock (a reset or an init at work), naming
-    /// it: for the dry run, which answers rather than wait for that command's table locks.
-    pub fn refuse_if_facedb_at_work(&mut self, doing: &str) -> Result<()> {
+    /// Runs `work` in the open read-only transaction without waiting for another facedb: while
+    /// one holds facedb's lock (a reset or an init at work), a lock wait, which could only be for
+    /// that command, fails at once, naming it. For the dry run, which answers rather than waits.
+    pub fn without_waiting_for_facedb<T>(
+        &mut self,
+        doing: &str,
+        work: impl FnOnce(&mut Db) -> Result<T>,
+    ) -> Result<T> {
         let Db::Postgres(conn) = self else {
-            return Ok(());
+            return work(self);
         };
-        match lock_holder(conn) {
-            Some(holder) => Err(Error::LockTimeout(format!(
+        let Some(holder) = lock_holder(conn) else {
+            return work(self);
+        };
+        diesel::sql_query("SET LOCAL lock_timeout = 1").execute(conn)?;
+        work(self).map_err(|error| match error {
+            Error::Database(e) if is_lock_timeout(&e) => Error::LockTimeout(format!(
                 "another facedb is changing the database now: {holder}; {doing} does not wait for it: run it again when that command is done"
-            ))),
-            None => Ok(()),
-        }
+            )),
+            other => other,
+        })
     }
 }
 

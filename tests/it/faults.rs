@@ -578,3 +578,106 @@ fn a_server_stopped_in_the_middle_of_a_reset_keeps_the_old_data() {
     let out = run(&["init"]).success();
     assert!(out.stdout.contains("up to date"), "{}", out.stdout);
 }
+
+/// While another session holds `ACCESS EXCLUSIVE` on `users`, every command that reads or writes
+/// it gives up after `--lock-timeout` with exit 6, naming that session's pid, application_name,
+/// lock mode and table, whether it only reads (status, check, user list, the dry run) or writes
+/// (reset, user create, user reset-password). Nothing changes.
+#[test]
+fn every_wait_for_a_locked_table_is_bounded_by_the_lock_timeout() {
+    let Some(db) = TestDb::postgres() else {
+        return;
+    };
+    db.init().success();
+    let admin = admin_row(&db);
+    let mut holder = db.connect();
+    holder.exec(
+        "SET application_name = 'long_report'; BEGIN; LOCK TABLE users IN ACCESS EXCLUSIVE MODE;",
+    );
+    let pid = holder.i64("SELECT pg_backend_pid()::bigint AS v");
+    let create = [
+        "user",
+        "create",
+        "--username",
+        "ops",
+        "--email",
+        "ops@example.com",
+        "--first-name",
+        "O",
+        "--last-name",
+        "P",
+        "--password-stdin",
+    ];
+    for args in [
+        &["status"][..],
+        &["check"],
+        &["user", "list"],
+        &["reset", "--dry-run"],
+        &["reset", "--force"],
+        &create,
+        &["user", "reset-password", "admin", "--password-stdin"],
+    ] {
+        let started = Instant::now();
+        let out = db
+            .facedb()
+            .args(args)
+            .args(["--lock-timeout", "1s"])
+            .write_stdin("Some-Pw-123\n")
+            .timeout(RUN_LIMIT)
+            .output()
+            .expect("facedb runs");
+        let took = started.elapsed();
+        let out = Output::from(out)
+            .code(6)
+            .stderr_has(&format!("pid {pid} (application_name 'long_report'"))
+            .stderr_has("AccessExclusiveLock on table users")
+            .stderr_has("--lock-timeout");
+        assert!(
+            took < Duration::from_secs(10),
+            "{args:?} gave up after {took:?}: {}",
+            out.stderr
+        );
+    }
+    holder.exec("ROLLBACK");
+    assert_eq!(admin_row(&db), admin, "nothing changed");
+    assert_eq!(db.count("users"), 1);
+}
+
+/// The dry run does not wait for another facedb, even with a long `--lock-timeout`: while one
+/// holds facedb's lock and a table it is dropping, the dry run exits 6 at once, naming it. A
+/// session that is not facedb's is waited for as usual, up to `--lock-timeout`.
+#[test]
+fn the_dry_run_does_not_wait_for_another_facedb() {
+    let Some(db) = TestDb::postgres() else {
+        return;
+    };
+    db.init().success();
+    let mut other = db.connect();
+    other.exec(&format!(
+        "SET application_name = 'facedb'; BEGIN; SELECT pg_advisory_xact_lock({}); \
+         LOCK TABLE visits IN ACCESS EXCLUSIVE MODE;",
+        facedb::lock::ADVISORY_LOCK_KEY
+    ));
+    let pid = other.i64("SELECT pg_backend_pid()::bigint AS v");
+    let started = Instant::now();
+    db.run(&["reset", "--dry-run", "--lock-timeout", "60s"])
+        .code(6)
+        .stderr_has(&format!(
+            "another facedb is changing the database now: pid {pid}"
+        ))
+        .stderr_has("does not wait");
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(10), "{took:?}");
+    other.exec("ROLLBACK");
+
+    // Not facedb: waited for, up to the lock timeout.
+    other.exec("BEGIN; LOCK TABLE visits IN ACCESS EXCLUSIVE MODE;");
+    let started = Instant::now();
+    db.run(&["reset", "--dry-run", "--lock-timeout", "2s"])
+        .code(6)
+        .stderr_has("gave up waiting for facedb's tables after 2s");
+    let took = started.elapsed();
+    assert!(took >= Duration::from_secs(2), "{took:?}");
+    other.exec("ROLLBACK");
+    db.run(&["reset", "--dry-run"]).success();
+}

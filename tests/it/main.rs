@@ -22,4 +22,5 @@ mod scale;
 mod schema_source;
 mod target;
 mod toolkit;
+mod topology;
 mod users;

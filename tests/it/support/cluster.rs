@@ -7,6 +7,10 @@
 //!
 //! When the PostgreSQL binaries are missing, `start` says so loudly and returns `None`, unless
 //! `FACEDB_TEST_REQUIRE_POSTGRES=1`, which makes it panic.
+//!
+//! Production topologies: `standby` makes a streaming standby of a cluster (`pg_basebackup -R`),
+//! `promote` turns it into a primary, and `Pooler` runs PgBouncer in transaction pooling in front
+//! of one.
 
 use std::fs::File;
 use std::net::TcpListener;
@@ -71,7 +75,7 @@ fn postgres_required() -> bool {
     std::env::var("FACEDB_TEST_REQUIRE_POSTGRES").is_ok_and(|v| v == "1")
 }
 
-fn skip(why: &str) -> Option<PrivateCluster> {
+fn skip<T>(why: &str) -> Option<T> {
     if postgres_required() {
         panic!("FACEDB_TEST_REQUIRE_POSTGRES=1 but a private PostgreSQL cluster cannot be started: {why}");
     }
@@ -140,7 +144,32 @@ fn shell_quote(word: &str) -> String {
     format!("'{}'", word.replace('\'', r"'\''"))
 }
 
+/// Makes `root` private to the user the server programs run as.
+fn own_folder(tools: &Tools, root: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o700))
+        .expect("chmod the cluster folder");
+    if let Some(user) = &tools.run_as {
+        let status = Command::new("chown")
+            .arg("-R")
+            .arg(format!("{user}:{user}"))
+            .arg(root)
+            .status()
+            .expect("run chown");
+        assert!(
+            status.success(),
+            "chown -R {user} {} failed",
+            root.display()
+        );
+    }
+}
+
 impl Tools {
+    /// Another program of the PostgreSQL installation (`pg_basebackup`).
+    fn sibling(&self, name: &str) -> PathBuf {
+        self.initdb.with_file_name(name)
+    }
+
     fn find() -> Result<Tools, String> {
         let (initdb, pg_ctl) = find_tools().ok_or_else(|| {
             "initdb and pg_ctl are not on PATH nor in /usr/lib/postgresql/*/bin".to_owned()
@@ -289,26 +318,11 @@ impl PrivateCluster {
     }
 
     fn init_data_dir(&self) {
-        use std::os::unix::fs::PermissionsExt;
         let root = self.dir.path();
         let pwfile = root.join("pwfile");
         std::fs::write(&pwfile, format!("{}\n", self.superuser_password))
             .expect("write the password file");
-        std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o700))
-            .expect("chmod the cluster folder");
-        if let Some(user) = &self.tools.run_as {
-            let status = Command::new("chown")
-                .arg("-R")
-                .arg(format!("{user}:{user}"))
-                .arg(root)
-                .status()
-                .expect("run chown");
-            assert!(
-                status.success(),
-                "chown -R {user} {} failed",
-                root.display()
-            );
-        }
+        own_folder(&self.tools, root);
         let args = vec![
             "-D".to_owned(),
             self.data_dir().display().to_string(),
@@ -438,6 +452,85 @@ impl PrivateCluster {
         self.running = false;
     }
 
+    /// A hot standby of this cluster, streaming from it (`pg_basebackup -R`), on its own port;
+    /// `None` (after a loud message) when `pg_basebackup` is not installed.
+    pub fn standby(&self) -> Option<PrivateCluster> {
+        let basebackup = self.tools.sibling("pg_basebackup");
+        if !is_executable(&basebackup) {
+            return skip(&format!("{} is not installed", basebackup.display()));
+        }
+        let dir = tempfile::Builder::new()
+            .prefix("facedb-pg-standby-")
+            .tempdir()
+            .expect("temp dir for a standby");
+        let mut standby = PrivateCluster {
+            tools: self.tools.clone(),
+            port: 0,
+            superuser_password: self.superuser_password.clone(),
+            dir,
+            running: false,
+        };
+        own_folder(&standby.tools, standby.dir.path());
+        let conninfo = format!(
+            "host=127.0.0.1 port={} user=postgres password={}",
+            self.port, self.superuser_password
+        );
+        let args = vec![
+            "-D".to_owned(),
+            standby.data_dir().display().to_string(),
+            "-R".to_owned(),
+            "-X".to_owned(),
+            "stream".to_owned(),
+            "-c".to_owned(),
+            "fast".to_owned(),
+            "-d".to_owned(),
+            conninfo,
+        ];
+        let cmd = self.tools.command(&basebackup, &args);
+        let log = standby.dir.path().join("basebackup.log");
+        if let Err(e) = run_logged(cmd, &log, INITDB_TIMEOUT) {
+            panic!("pg_basebackup failed for a standby:\n{e}");
+        }
+        let mut last_error = String::new();
+        for _ in 0..3 {
+            standby.port = free_port();
+            match standby.pg_ctl_start() {
+                Ok(()) => return Some(standby),
+                Err(e) => last_error = e,
+            }
+        }
+        panic!(
+            "cannot start a standby:\n{last_error}\nserver log:\n{}",
+            standby.server_log()
+        );
+    }
+
+    /// Promotes a standby to a primary (`pg_ctl promote`), waiting until it takes writes.
+    pub fn promote(&self) {
+        if let Err(e) = self.pg_ctl(&["-w", "-t", "30", "promote"], PG_CTL_TIMEOUT) {
+            panic!("cannot promote the standby:\n{e}");
+        }
+    }
+
+    /// Waits until a standby has replayed everything its primary wrote so far.
+    pub fn catch_up_with(&self, primary: &PrivateCluster) {
+        let lsn = primary
+            .connect("postgres")
+            .strings("SELECT pg_current_wal_lsn()::text AS v");
+        let caught_up = format!(
+            "SELECT (pg_last_wal_replay_lsn() >= {}::pg_lsn)::int::bigint AS v",
+            quote_literal(&lsn[0])
+        );
+        let started = Instant::now();
+        while self.connect("postgres").i64(&caught_up) == 0 {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "the standby did not catch up with its primary"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     pub fn start_again(&mut self) {
         if let Err(e) = self.pg_ctl_start() {
             panic!(
@@ -464,5 +557,122 @@ impl Drop for PrivateCluster {
             }
         }
         // The TempDir field then removes the folder (root may remove the postgres-owned files).
+    }
+}
+
+/// PgBouncer in transaction pooling in front of a cluster, on its own port of 127.0.0.1, as the
+/// server user. Every database of the cluster is reachable through it (`* =`), logging in as the
+/// superuser; clients are not authenticated (`auth_type = any`). Dropping it stops it.
+pub struct Pooler {
+    tools: Tools,
+    port: u16,
+    dir: TempDir,
+}
+
+const PGBOUNCER_PATHS: [&str; 2] = ["/usr/sbin/pgbouncer", "/usr/bin/pgbouncer"];
+
+impl Pooler {
+    /// Starts PgBouncer with `pool_size` server connections per database: with 1, every client
+    /// gets the server connection the previous one used, so anything left in it shows. `None`
+    /// (after a loud message) when PgBouncer is not installed.
+    pub fn start(cluster: &PrivateCluster, pool_size: u32) -> Option<Pooler> {
+        let Some(program) = PGBOUNCER_PATHS
+            .iter()
+            .map(PathBuf::from)
+            .find(|p| is_executable(p))
+        else {
+            return skip("PgBouncer is not installed (Debian: apt-get install pgbouncer)");
+        };
+        let dir = tempfile::Builder::new()
+            .prefix("facedb-pgbouncer-")
+            .tempdir()
+            .expect("temp dir for PgBouncer");
+        let root = dir.path().display().to_string();
+        let port = free_port();
+        let ini = format!(
+            "[databases]\n* = host=127.0.0.1 port={} user=postgres password={}\n\
+             [pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n\
+             auth_type = any\npool_mode = transaction\ndefault_pool_size = {pool_size}\n\
+             logfile = {root}/pgbouncer.log\npidfile = {root}/pgbouncer.pid\n",
+            cluster.port, cluster.superuser_password
+        );
+        std::fs::write(dir.path().join("pgbouncer.ini"), ini).expect("write pgbouncer.ini");
+        own_folder(&cluster.tools, dir.path());
+        let args = vec!["-d".to_owned(), format!("{root}/pgbouncer.ini")];
+        let cmd = cluster.tools.command(&program, &args);
+        let pooler = Pooler {
+            tools: cluster.tools.clone(),
+            port,
+            dir,
+        };
+        let started = run_logged(cmd, &pooler.dir.path().join("start.log"), PG_CTL_TIMEOUT)
+            .and_then(|_| pooler.wait_listening());
+        if let Err(e) = started {
+            panic!(
+                "cannot start PgBouncer: {e}\n{}",
+                std::fs::read_to_string(pooler.dir.path().join("pgbouncer.log"))
+                    .unwrap_or_default()
+            );
+        }
+        Some(pooler)
+    }
+
+    fn wait_listening(&self) -> Result<(), String> {
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            if started.elapsed() > Duration::from_secs(10) {
+                return Err(format!("PgBouncer does not listen on port {}", self.port));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Ok(())
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `postgres://postgres@127.0.0.1:PORT/dbname` through the pooler.
+    pub fn url(&self, dbname: &str) -> String {
+        format!(
+            "postgres://postgres@127.0.0.1:{}/{}",
+            self.port,
+            encode(dbname)
+        )
+    }
+
+    /// A client of the pool, as the API would be.
+    pub fn connect(&self, dbname: &str) -> Conn {
+        match PgConnection::establish(&self.url(dbname)) {
+            Ok(conn) => Conn::Postgres(conn),
+            Err(e) => panic!("cannot connect through PgBouncer to {dbname:?}: {e}"),
+        }
+    }
+
+    fn pid(&self) -> Option<String> {
+        std::fs::read_to_string(self.dir.path().join("pgbouncer.pid"))
+            .ok()
+            .map(|pid| pid.trim().to_owned())
+            .filter(|pid| !pid.is_empty())
+    }
+
+    fn stop(&self) {
+        let Some(pid) = self.pid() else { return };
+        let _ = self
+            .tools
+            .command(Path::new("/bin/kill"), &["-INT".to_owned(), pid.clone()])
+            .status();
+        let started = Instant::now();
+        while Path::new(&format!("/proc/{pid}")).exists()
+            && started.elapsed() < Duration::from_secs(10)
+        {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Pooler {
+    fn drop(&mut self) {
+        self.stop();
     }
 }

@@ -1,0 +1,447 @@
+//! facedb where the API runs: behind PgBouncer in transaction pooling, against a hot standby,
+//! with URLs that list several servers, and across a failover. Each test starts its own private
+//! clusters (a primary, a standby made by `pg_basebackup -R`) and PgBouncer, through the real binary.
+
+use crate::support;
+
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use support::cluster::{encode, Pooler, PrivateCluster};
+use support::{std_facedb_in, Conn, Output};
+
+/// Each facedb run is bounded: far above what any of these commands takes.
+const RUN_LIMIT: Duration = Duration::from_secs(120);
+
+/// A probe table of the API's: not facedb's, so every reset keeps it.
+const PROBE: &str = "CREATE TABLE api_probe (n integer)";
+
+/// `facedb` with `url` in its environment, in `dir`, its output captured.
+fn facedb(dir: &std::path::Path, url: &str) -> std::process::Command {
+    let mut cmd = std_facedb_in(dir);
+    cmd.env("DATABASE_URL", url)
+        .env_remove("DB_HOST")
+        .env_remove("DB_PORT")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+/// Waits for `child` for at most `limit`; kills it (and fails the test) if it takes longer.
+fn finish(mut child: Child, limit: Duration, what: &str) -> Output {
+    let started = Instant::now();
+    while child.try_wait().expect("poll facedb").is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what}: facedb still ran after {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    Output::from(child.wait_with_output().expect("collect facedb's output"))
+}
+
+/// Runs `facedb ARGS` against `url`, with `stdin` as its input.
+fn run(dir: &std::path::Path, url: &str, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut cmd = facedb(dir, url);
+    cmd.args(args);
+    if stdin.is_some() {
+        cmd.stdin(Stdio::piped());
+    }
+    let mut child = cmd.spawn().expect("spawn facedb");
+    if let Some(input) = stdin {
+        use std::io::Write;
+        let mut pipe = child.stdin.take().expect("stdin");
+        pipe.write_all(input.as_bytes()).expect("write stdin");
+    }
+    finish(child, RUN_LIMIT, &format!("{args:?}"))
+}
+
+fn admins(conn: &mut Conn) -> i64 {
+    conn.i64("SELECT count(*) AS v FROM users WHERE role = 'SYSTEM_ADMIN'")
+}
+
+/// Asserts that a client of the pool, on the server connection facedb used last (the pool has
+/// one), can write, finds no prepared statement and no lock of facedb's left there, and sees
+/// the server's own settings.
+fn assert_pool_clean(pooler: &Pooler, after: &str) {
+    let mut api = pooler.connect("facedb");
+    let leftovers = api.strings(
+        "SELECT current_setting('default_transaction_read_only') || ' ' || current_setting('lock_timeout') \
+         || ' ' || (SELECT count(*) FROM pg_prepared_statements) \
+         || ' ' || (SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()) AS v",
+    );
+    assert_eq!(
+        leftovers,
+        vec!["off 0 0 0".to_owned()],
+        "after {after}: read-only, lock_timeout, prepared statements, advisory locks left in the pooled session"
+    );
+    let before = api.i64("SELECT count(*) AS v FROM api_probe");
+    api.exec("INSERT INTO api_probe VALUES (1)");
+    assert_eq!(
+        api.i64("SELECT count(*) AS v FROM api_probe"),
+        before + 1,
+        "after {after}: the API's write went through"
+    );
+}
+
+/// Every command through PgBouncer in transaction pooling (one server connection, so each client
+/// gets the one facedb used): each succeeds, twice in a row, and after each the API writes on the
+/// same pool.
+#[test]
+fn every_command_through_pgbouncer_leaves_the_pool_clean() {
+    let Some(cluster) = PrivateCluster::start() else {
+        return;
+    };
+    let Some(pooler) = Pooler::start(&cluster, 1) else {
+        return;
+    };
+    let dir = tempfile::TempDir::new().expect("temp dir");
+    let url = pooler.url("facedb");
+    let secret = cluster.superuser_password().to_owned();
+
+    // The database does not exist yet: init creates it through the pooler.
+    let out = run(dir.path(), &url, &["init"], None).success();
+    assert!(
+        out.stdout.contains("created the database"),
+        "{}",
+        out.stdout
+    );
+    cluster.connect("facedb").exec(PROBE);
+    assert_pool_clean(&pooler, "init");
+
+    let steps: Vec<(Vec<&str>, Option<&str>)> = vec![
+        (vec!["init"], None),
+        (vec!["status"], None),
+        (vec!["check"], None),
+        (
+            vec![
+                "user",
+                "create",
+                "--username",
+                "ops",
+                "--email",
+                "ops@example.com",
+                "--first-name",
+                "Op",
+                "--last-name",
+                "Erator",
+                "--password-stdin",
+            ],
+            Some("Ops-Pw-123\n"),
+        ),
+        (
+            vec!["user", "reset-password", "ops", "--password-stdin"],
+            Some("Ops-Pw-456\n"),
+        ),
+        (vec!["user", "list"], None),
+        (vec!["reset", "--dry-run"], None),
+        (vec!["fresh", "--force"], None),
+        (vec!["reset", "--force"], None),
+    ];
+    for round in 1..=2 {
+        for (args, stdin) in &steps {
+            let what = format!("{} (round {round})", args.join(" "));
+            let out = run(dir.path(), &url, args, *stdin).success().hides(&secret);
+            assert!(
+                !out.stderr.contains("prepared statement"),
+                "{what}: {}",
+                out.stderr
+            );
+            assert_pool_clean(&pooler, &what);
+        }
+        // The resets recreated the tables: the user is gone again for the next round.
+        let out = run(dir.path(), &url, &["status"], None).success();
+        assert!(out.stdout.contains("up to date"), "{}", out.stdout);
+    }
+    let mut direct = cluster.connect("facedb");
+    assert_eq!(admins(&mut direct), 1, "one admin after all that");
+    assert_eq!(direct.i64("SELECT count(*) AS v FROM api_probe"), 1 + 2 * 9);
+}
+
+/// Eight inits at once through the pooler (several server connections, so they do meet at
+/// facedb's lock): all succeed, the migrations run once, there is one admin.
+#[test]
+fn concurrent_inits_through_pgbouncer_seed_one_admin() {
+    let Some(cluster) = PrivateCluster::start() else {
+        return;
+    };
+    let Some(pooler) = Pooler::start(&cluster, 4) else {
+        return;
+    };
+    cluster.exec("CREATE DATABASE facedb");
+    let dir = tempfile::TempDir::new().expect("temp dir");
+    let url = pooler.url("facedb");
+    let children: Vec<Child> = (0..8)
+        .map(|_| {
+            facedb(dir.path(), &url)
+                .arg("init")
+                .spawn()
+                .expect("spawn facedb")
+        })
+        .collect();
+    let outs: Vec<Output> = children
+        .into_iter()
+        .map(|child| finish(child, RUN_LIMIT, "a concurrent init"))
+        .collect();
+    let seeded = outs
+        .into_iter()
+        .map(|out| out.success())
+        .filter(|out| out.stdout.contains("seeded admin"))
+        .count();
+    assert_eq!(seeded, 1, "exactly one init seeded the admin");
+    let mut conn = cluster.connect("facedb");
+    assert_eq!(admins(&mut conn), 1);
+    assert_eq!(
+        conn.i64("SELECT count(*) AS v FROM __diesel_schema_migrations"),
+        facedb::migrations::all_names(facedb::config::Backend::Postgres).len() as i64
+    );
+}
+
+/// A primary and its streaming standby.
+fn primary_and_standby() -> Option<(PrivateCluster, PrivateCluster)> {
+    let primary = PrivateCluster::start()?;
+    let standby = primary.standby()?;
+    Some((primary, standby))
+}
+
+/// `postgres://postgres:PW@127.0.0.1:P1,127.0.0.1:P2/facedb?QUERY`.
+fn multi_host_url(clusters: &[&PrivateCluster], query: &str) -> String {
+    let hosts: Vec<String> = clusters
+        .iter()
+        .map(|c| format!("127.0.0.1:{}", c.port()))
+        .collect();
+    format!(
+        "postgres://postgres:{}@{}/facedb{query}",
+        encode(clusters[0].superuser_password()),
+        hosts.join(",")
+    )
+}
+
+/// On a hot standby, the commands that only look work; those that write refuse before doing
+/// anything (exit 3), naming the standby and what to do, and `init` does not try to create a
+/// missing database there. A URL listing the standby first reaches the primary with
+/// `target_session_attrs=read-write`, and says which server it reached; so does a DB_HOST list.
+#[test]
+fn a_standby_serves_reads_and_refuses_writes() {
+    let Some((primary, standby)) = primary_and_standby() else {
+        return;
+    };
+    let dir = tempfile::TempDir::new().expect("temp dir");
+    let secret = primary.superuser_password().to_owned();
+    run(
+        dir.path(),
+        &primary.superuser_url("facedb"),
+        &["init"],
+        None,
+    )
+    .success();
+    standby.catch_up_with(&primary);
+
+    let on_standby = standby.superuser_url("facedb");
+    for args in [
+        vec!["status"],
+        vec!["check"],
+        vec!["user", "list"],
+        vec!["reset", "--dry-run"],
+        vec!["fresh", "--dry-run"],
+    ] {
+        let out = run(dir.path(), &on_standby, &args, None)
+            .success()
+            .hides(&secret);
+        assert!(!out.stdout.is_empty(), "{args:?} answered");
+    }
+    let standby_at = format!("127.0.0.1:{}", standby.port());
+    for (args, stdin) in [
+        (vec!["init"], None),
+        (vec!["fresh", "--force"], None),
+        (vec!["reset", "--force"], None),
+        (
+            vec![
+                "user",
+                "create",
+                "--username",
+                "x",
+                "--email",
+                "x@example.com",
+                "--first-name",
+                "X",
+                "--last-name",
+                "Y",
+                "--password-stdin",
+            ],
+            Some("Xx-Pw-123\n"),
+        ),
+        (
+            vec!["user", "reset-password", "admin", "--password-stdin"],
+            Some("Xx-Pw-123\n"),
+        ),
+    ] {
+        let out = run(dir.path(), &on_standby, &args, stdin)
+            .code(3)
+            .hides(&secret)
+            .stderr_has("read-only standby (in recovery)")
+            .stderr_has(&standby_at)
+            .stderr_has("target_session_attrs=read-write");
+        assert_eq!(
+            out.stderr.lines().count(),
+            1,
+            "{args:?}: one line: {}",
+            out.stderr
+        );
+    }
+    // A missing database: refused before CREATE DATABASE (which the standby would reject raw).
+    let missing = standby.superuser_url("facedb_missing");
+    run(dir.path(), &missing, &["init"], None)
+        .code(3)
+        .stderr_has("read-only standby");
+    assert!(!primary.database_exists("facedb_missing"));
+
+    // The standby listed first: libpq moves on to the primary, and facedb says it did.
+    let url = multi_host_url(&[&standby, &primary], "?target_session_attrs=read-write");
+    let primary_at = format!("127.0.0.1:{}", primary.port());
+    let out = run(dir.path(), &url, &["init"], None)
+        .success()
+        .hides(&secret);
+    assert!(out.stdout.contains("up to date"), "{}", out.stdout);
+    let out = out.stderr_has(&format!("connected to {primary_at}, the primary"));
+    assert!(
+        out.stdout
+            .contains(&format!("{standby_at},{primary_at}/facedb")),
+        "names both servers: {}",
+        out.stdout
+    );
+    // Without target_session_attrs libpq takes the first server that answers: the standby.
+    let url = multi_host_url(&[&standby, &primary], "");
+    run(dir.path(), &url, &["fresh", "--force"], None)
+        .code(3)
+        .stderr_has("read-only standby");
+    let out = run(dir.path(), &url, &["status"], None).success();
+    out.stderr_has(&format!("connected to {standby_at}, a standby"));
+    // DB_HOST and DB_PORT lists.
+    let mut cmd = std_facedb_in(dir.path());
+    cmd.env_remove("DATABASE_URL")
+        .env("DB_HOST", "127.0.0.1,127.0.0.1")
+        .env("DB_PORT", format!("{},{}", standby.port(), primary.port()))
+        .env("DB_USER", "postgres")
+        .env("DB_PASSWORD", &secret)
+        .env("DB_NAME", "facedb")
+        .args(["status"]);
+    let out = Output::from(cmd.output().expect("facedb runs"))
+        .success()
+        .hides(&secret);
+    out.stderr_has(&format!("connected to {standby_at}, a standby"));
+    assert_eq!(admins(&mut primary.connect("facedb")), 1, "nothing changed");
+}
+
+/// Failover: a reset through a URL listing both servers is cut off by the primary's death in the
+/// middle of its drop (exit 3, nothing committed). The same command with `--wait` waits while no
+/// server takes writes, saying so, and succeeds on the standby once it is promoted.
+#[test]
+fn a_reset_cut_off_by_failover_succeeds_on_the_promoted_standby() {
+    let Some((mut primary, standby)) = primary_and_standby() else {
+        return;
+    };
+    let dir = tempfile::TempDir::new().expect("temp dir");
+    let url = multi_host_url(&[&primary, &standby], "?target_session_attrs=read-write");
+    run(dir.path(), &url, &["init"], None).success();
+    let mut conn = primary.connect("facedb");
+    conn.exec("INSERT INTO tenants (tenant_id, name) VALUES ('t-1', 'Tenant One')");
+    standby.catch_up_with(&primary);
+
+    // Holding pg_type stops facedb's DROP TABLE midway, with every table locked.
+    let mut blocker = primary.connect("facedb");
+    blocker.exec("BEGIN; LOCK TABLE pg_catalog.pg_type IN SHARE MODE;");
+    let reset = facedb(dir.path(), &url)
+        .args(["fresh", "--force"])
+        .spawn()
+        .expect("spawn facedb");
+    let waiting = "SELECT count(*) AS v FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+                   WHERE a.application_name = 'facedb' AND l.relation = 'pg_catalog.pg_type'::regclass \
+                   AND NOT l.granted";
+    let started = Instant::now();
+    while conn.i64(waiting) == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "facedb never reached the drop"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    primary.stop_immediately();
+    drop((blocker, conn));
+    let primary_at = format!("127.0.0.1:{}", primary.port());
+    let out = finish(reset, Duration::from_secs(30), "the interrupted reset")
+        .code(3)
+        .stderr_has(&format!("connected to {primary_at}, the primary"))
+        .stderr_has("error: lost the connection to the database")
+        .stderr_has("nothing facedb was doing was committed");
+    assert_eq!(
+        out.stderr.lines().count(),
+        2,
+        "where, then one error line: {}",
+        out.stderr
+    );
+    // The standby still has the row: nothing of the reset reached it.
+    let mut on_standby = standby.connect("facedb");
+    assert_eq!(on_standby.i64("SELECT count(*) AS v FROM tenants"), 1);
+    drop(on_standby);
+
+    // No server takes writes now: with --wait facedb waits, and says why.
+    let waiting_reset = facedb(dir.path(), &url)
+        .args(["fresh", "--force", "--wait", "60s"])
+        .spawn()
+        .expect("spawn facedb");
+    std::thread::sleep(Duration::from_secs(2));
+    standby.promote();
+    let standby_at = format!("127.0.0.1:{}", standby.port());
+    let out = finish(waiting_reset, RUN_LIMIT, "the reset after the failover")
+        .success()
+        .stderr_has("waiting up to 60s")
+        .stderr_has("read-only standby")
+        .stderr_has(&format!("connected to {standby_at}, the primary"));
+    assert!(out.stdout.contains("reset: dropped"), "{}", out.stdout);
+    let mut promoted = standby.connect("facedb");
+    assert_eq!(
+        promoted.i64("SELECT count(*) AS v FROM tenants"),
+        0,
+        "the reset ran there"
+    );
+    assert_eq!(admins(&mut promoted), 1);
+}
+
+/// A writing command with `--wait` on a standby that is never promoted gives up with the
+/// standby's error after the wait (exit 3); a reading command does not wait at all.
+#[test]
+fn waiting_for_a_standby_that_stays_one_gives_up_with_exit_3() {
+    let Some((primary, standby)) = primary_and_standby() else {
+        return;
+    };
+    let dir = tempfile::TempDir::new().expect("temp dir");
+    run(
+        dir.path(),
+        &primary.superuser_url("facedb"),
+        &["init"],
+        None,
+    )
+    .success();
+    standby.catch_up_with(&primary);
+    let url = standby.superuser_url("facedb");
+    let started = Instant::now();
+    let out = run(dir.path(), &url, &["init", "--wait", "2s"], None)
+        .code(3)
+        .stderr_has("read-only standby")
+        .stderr_has("gave up after waiting 2s");
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_secs(2) && took < Duration::from_secs(15),
+        "{took:?}: {}",
+        out.stderr
+    );
+    let started = Instant::now();
+    run(dir.path(), &url, &["status", "--wait", "30s"], None).success();
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "status did not wait"
+    );
+}
