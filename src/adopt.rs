@@ -46,7 +46,7 @@ use crate::migrations::{self, Definition, Kind};
 /// What adopting a database did, for `init`'s report.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Adoption {
-    /// facedb's tables the database had, in SCHEMA.md's order.
+    /// facedb's tables the database had, in the order the migrations create them.
     pub found_tables: Vec<String>,
     /// Enum types created (PostgreSQL).
     pub created_types: Vec<String>,
@@ -815,7 +815,7 @@ impl Plan {
         }
     }
 
-    /// SQLite: the existing tables that must be rebuilt, in SCHEMA.md's order. None on PostgreSQL.
+    /// SQLite: the existing tables that must be rebuilt, in the order the migrations create them. None on PostgreSQL.
     fn rebuilt_tables(&self) -> Vec<String> {
         if self.backend != Backend::Sqlite {
             return Vec::new();

@@ -1,4 +1,4 @@
-//! facedb's own metadata, kept in `__facedb_metadata` (SCHEMA.md: bookkeeping lives only in
+//! facedb's own metadata, kept in `__facedb_metadata` (docs/schema.md: bookkeeping lives only in
 //! tables whose names start with `__`, next to diesel's `__diesel_schema_migrations`).
 
 use diesel::prelude::*;

@@ -1,4 +1,4 @@
-//! The first system admin (SCHEMA.md, "The seeded admin").
+//! The first system admin (docs/schema.md).
 
 use diesel::prelude::*;
 

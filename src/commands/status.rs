@@ -37,7 +37,7 @@ pub struct StatusReport {
     /// The environment recorded by the first `init`, if any.
     pub environment: Option<String>,
     pub migrations: MigrationState,
-    /// facedb's tables, in SCHEMA.md's order.
+    /// facedb's tables, in the order the migrations create them.
     pub tables: Vec<TableStatus>,
     /// Whether a user with role SYSTEM_ADMIN exists; `null` when the users table is missing or
     /// cannot be read.

@@ -22,7 +22,7 @@ use facedb::catalog::{
 use facedb::contract;
 use support::{Conn, TestDb};
 
-/// The bookkeeping tables facedb may keep next to the contract's (SCHEMA.md: names start with `__`).
+/// The bookkeeping tables facedb may keep next to the contract's (docs/schema.md: names start with `__`).
 const BOOKKEEPING_TABLES: [&str; 2] = ["__diesel_schema_migrations", "__facedb_metadata"];
 
 /// How the SQLite reader reports a default expression that yields a fresh UUID v4 string on every
@@ -248,10 +248,10 @@ fn backend_name(backend: Backend) -> &'static str {
 fn assert_matches_contract(backend: Backend, read: &Read) {
     assert_same(
         &format!(
-            "the {} catalog does not match SCHEMA.md",
+            "the {} catalog does not match docs/schema.md",
             backend_name(backend)
         ),
-        "- expected by SCHEMA.md but missing, + present but not in SCHEMA.md",
+        "- expected by docs/schema.md but missing, + present but not in docs/schema.md",
         &expected_lines(backend),
         &read.lines(),
     );
@@ -638,7 +638,7 @@ fn assert_bookkeeping(backend: Backend, read: &Read) {
     assert_eq!(
         read.schema.tables.len(),
         12,
-        "{backend}: exactly the 12 tables of SCHEMA.md besides `__` ones, found {:?}",
+        "{backend}: exactly the 12 tables of docs/schema.md besides `__` ones, found {:?}",
         read.schema
             .tables
             .iter()
@@ -862,11 +862,11 @@ fn the_contract_is_consistent_with_schema_md() {
             let pk: Vec<String> = md.2.iter().map(|c| (*c).to_owned()).collect();
             (md.0, md.1, pk, md.3, md.4) != **ours
         })
-        .map(|(md, ours)| format!("  SCHEMA.md {md:?}\n  described {ours:?}"))
+        .map(|(md, ours)| format!("  docs/schema.md {md:?}\n  described {ours:?}"))
         .collect();
     assert!(
         differing.is_empty() && described.len() == schema_md.len(),
-        "(table, columns, pk, foreign keys, indexes) differ from SCHEMA.md:\n{}",
+        "(table, columns, pk, foreign keys, indexes) differ from docs/schema.md:\n{}",
         differing.join("\n")
     );
 

@@ -344,9 +344,9 @@ const CASES: &[Case] = &[
     .clap(),
     args(
         "an option before a command that does not read it",
-        &["--lock-timeout", "5s", "check"],
+        &["--password-hash", "bcrypt", "check"],
     )
-    .says(&["unexpected argument '--lock-timeout'"])
+    .says(&["unexpected argument '--password-hash'"])
     .clap(),
     args(
         "--force on a command that never asks",
@@ -358,7 +358,7 @@ const CASES: &[Case] = &[
         "a percent sign that encodes nothing",
         "postgres://u:S3cretPW@db/app?sslmode=%",
     )
-    .says(&["connection parameter", "sslmode"]),
+    .says(&["'%'", "query string"]),
     args(
         "an escape sequence in a username",
         &[

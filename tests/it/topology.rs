@@ -400,7 +400,7 @@ fn a_reset_cut_off_by_failover_succeeds_on_the_promoted_standby() {
         .stderr_has("waiting up to 60s")
         .stderr_has("read-only standby")
         .stderr_has(&format!("connected to {standby_at}, the primary"));
-    assert!(out.stdout.contains("reset: dropped"), "{}", out.stdout);
+    assert!(out.stdout.contains("fresh: dropped"), "{}", out.stdout);
     let mut promoted = standby.connect("facedb");
     assert_eq!(
         promoted.i64("SELECT count(*) AS v FROM tenants"),
