@@ -382,10 +382,8 @@ fn a_reset_cut_off_by_failover_succeeds_on_the_promoted_standby() {
         "where, then one error line: {}",
         out.stderr
     );
-    // The standby still has the row: nothing of the reset reached it.
-    let mut on_standby = standby.connect("facedb");
-    assert_eq!(on_standby.i64("SELECT count(*) AS v FROM tenants"), 1);
-    drop(on_standby);
+    // (The standby's tables stay locked by the replayed, never-ended reset until the promotion:
+    // nothing reads them before.)
 
     // No server takes writes now: with --wait facedb waits, and says why.
     let waiting_reset = facedb(dir.path(), &url)
