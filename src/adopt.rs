@@ -36,12 +36,13 @@ use serde::Serialize;
 use crate::bookkeeping;
 use crate::catalog::{self, Backend, Column, ForeignKey, Index, Key, Schema};
 use crate::compare::{self, Difference};
+use crate::config::quote_identifier as quote;
 use crate::config::SchemaName;
-use crate::connection::{quote_identifier as quote, Db};
+use crate::connection::Db;
 use crate::contract;
 use crate::error::{Error, Result};
-use crate::inventory;
 use crate::migrations::{self, Definition, Kind};
+use crate::{inventory, ownership};
 
 /// What adopting a database did, for `init`'s report.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -72,7 +73,7 @@ pub struct Adoption {
 impl Adoption {
     /// The changes in a few words, for init's result line.
     pub fn summary(&self) -> String {
-        use crate::commands::plural;
+        use crate::text::plural;
         let mut parts = Vec::new();
         let mut count = |items: &[String], noun: &str, verb: &str| {
             if !items.is_empty() {
@@ -146,114 +147,7 @@ impl Adoption {
 /// Whether `db` holds some of facedb's schema in `schema` that the old tool made, and none of
 /// facedb's bookkeeping: a database to adopt. Reads only.
 pub fn needed(db: &mut Db, schema: &SchemaName) -> Result<bool> {
-    Ok(inventory::ownership(db, schema)? == inventory::Ownership::Legacy)
-}
-
-/// Columns the contract has NOT NULL that later versions of the schema added, so that a table
-/// the old tool made may lack them.
-const ADDED_AFTER_THE_OLD_TOOL: [(&str, &str); 1] = [("visits", "visit_session_id")];
-
-/// The legacy test, strict: of `tables` (facedb's names, present in `schema`), those that are not
-/// the old tool's, each with why: a table it made has every column the contract has NOT NULL
-/// (but those added since), and each of them of the contract's kind (text, number, time,
-/// true/false, enum, JSON). An application's own `users(id, name)` or `tenants(tenant_id, name)`
-/// is not.
-pub fn unfit_tables(db: &mut Db, schema: &SchemaName, tables: &[String]) -> Result<Vec<String>> {
-    #[derive(QueryableByName)]
-    struct LiveColumn {
-        #[diesel(sql_type = Text)]
-        table_name: String,
-        #[diesel(sql_type = Text)]
-        column_name: String,
-        #[diesel(sql_type = Text)]
-        type_name: String,
-    }
-    let columns: Vec<LiveColumn> = match db {
-        Db::Postgres(conn) => diesel::sql_query(format!(
-            "SELECT c.relname::text AS table_name, a.attname::text AS column_name, \
-                    format_type(a.atttypid, a.atttypmod) AS type_name \
-             FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
-             WHERE c.relnamespace = {} AND c.relkind IN ('r', 'p') AND c.relname = ANY($1) \
-               AND a.attnum > 0 AND NOT a.attisdropped",
-            schema.namespace()
-        ))
-        .bind::<diesel::sql_types::Array<Text>, _>(tables)
-        .load(conn)?,
-        // SQLite names are case-insensitive: compared in lower case.
-        Db::Sqlite(conn) => diesel::sql_query(format!(
-            "SELECT lower(m.name) AS table_name, lower(p.name) AS column_name, lower(p.type) AS type_name \
-             FROM {} m, pragma_table_info(m.name) p WHERE m.type = 'table'",
-            schema.qualify("sqlite_master")
-        ))
-        .load(conn)?,
-    };
-    let contract = contract::expected(db.backend());
-    let mut unfit = Vec::new();
-    for table in tables {
-        let Some(expected) = contract.table(table) else {
-            continue;
-        };
-        let mut wrong = Vec::new();
-        for column in expected.columns.iter().filter(|c| c.not_null) {
-            if ADDED_AFTER_THE_OLD_TOOL.contains(&(expected.name.as_str(), column.name.as_str())) {
-                continue;
-            }
-            let live = columns
-                .iter()
-                .find(|c| c.table_name == *table && c.column_name == column.name);
-            match live {
-                None => wrong.push(format!("no column {}", column.name)),
-                Some(live) if !fits(&live.type_name, &column.sql_type) => {
-                    wrong.push(format!("{} is {}", column.name, live.type_name))
-                }
-                Some(_) => {}
-            }
-        }
-        // The first few say enough: a table made for something else lacks most of them.
-        const SHOWN: usize = 3;
-        if wrong.len() > SHOWN {
-            let more = wrong.len() - SHOWN;
-            wrong.truncate(SHOWN);
-            wrong.push(format!("and {more} more"));
-        }
-        if !wrong.is_empty() {
-            unfit.push(format!("{table} ({})", wrong.join(", ")));
-        }
-    }
-    Ok(unfit)
-}
-
-/// Whether a live column's type is of the expected type's kind (both in the catalog's words). An
-/// enum may be text: SQLite has no enum types (`VARCHAR` with a CHECK).
-fn fits(live: &str, expected: &str) -> bool {
-    let (live, expected) = (kind_of(live), kind_of(expected));
-    live == expected || (expected == "enum" && live == "text")
-}
-
-/// The broad kind of a column type (PostgreSQL's `format_type`, SQLite's declared type), as the
-/// legacy test compares them.
-fn kind_of(ty: &str) -> &'static str {
-    let ty = ty.to_ascii_lowercase();
-    let has = |word: &str| ty.contains(word);
-    if has("char") || has("text") || has("clob") {
-        "text"
-    } else if has("int")
-        || has("serial")
-        || has("numeric")
-        || has("real")
-        || has("double")
-        || has("float")
-    {
-        "number"
-    } else if has("time") || has("date") {
-        "time"
-    } else if has("bool") {
-        "bool"
-    } else if has("json") {
-        "json"
-    } else {
-        "enum"
-    }
+    Ok(ownership::ownership(db, schema)? == ownership::Ownership::Legacy)
 }
 
 /// SQLite: turns foreign keys off for the transaction that follows when the database looks like
@@ -302,7 +196,7 @@ pub fn adopt(db: &mut Db, schema: &SchemaName, target: &str) -> Result<Adoption>
              from the schema contract in {} facedb will not change by itself: {}. Nothing was \
              changed; fix these by hand (`facedb check` lists every difference), then run \
              `facedb init` again",
-            crate::commands::plural(plan.blockers.len(), "way"),
+            crate::text::plural(plan.blockers.len(), "way"),
             plan.blockers.join("; ")
         )));
     }
@@ -1234,37 +1128,5 @@ fn count_sql(db: &mut Db, sql: &str) -> Result<i64> {
     match db {
         Db::Postgres(conn) => count(conn, diesel::sql_query(sql)),
         Db::Sqlite(conn) => count(conn, diesel::sql_query(sql)),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn live_types_fit_the_contracts_kinds() {
-        for (live, contract) in [
-            ("character varying(64)", "character varying(64)"),
-            ("TEXT", "VARCHAR(255)"),
-            ("bigint", "integer"),
-            ("INTEGER", "bigint"),
-            ("double precision", "double precision"),
-            ("timestamp without time zone", "timestamp without time zone"),
-            ("DATETIME", "timestamp with time zone"),
-            ("boolean", "boolean"),
-            ("jsonb", "json"),
-            ("userrole", "userrole"),
-            ("varchar(12)", "userrole"),
-        ] {
-            assert!(fits(live, contract), "{live} as {contract}");
-        }
-        for (live, contract) in [
-            ("integer", "character varying(64)"),
-            ("text", "timestamp with time zone"),
-            ("boolean", "integer"),
-            ("userrole", "character varying(64)"),
-        ] {
-            assert!(!fits(live, contract), "{live} as {contract}");
-        }
     }
 }

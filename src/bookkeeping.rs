@@ -39,7 +39,7 @@ pub fn record_once(db: &mut Db, key: &str, value: &str) -> Result<String> {
     let row = (
         m::key.eq(key),
         m::value.eq(value),
-        m::updated_at.eq(crate::seed::now_utc()),
+        m::updated_at.eq(crate::models::now_utc()),
     );
     let insert = diesel::insert_into(m::__facedb_metadata).values(row);
     match db {
@@ -65,7 +65,7 @@ pub fn record_migrations(db: &mut Db, versions: &[String]) -> Result<()> {
 /// is still there (the first migration's `down.sql` drops it). In the caller's transaction.
 pub fn forget_migrations(db: &mut Db, schema: &SchemaName, versions: &[String]) -> Result<()> {
     use __facedb_metadata::dsl as m;
-    if !crate::inventory::table_exists(db, schema, TABLE)? {
+    if !crate::catalog::table_exists(db, schema, TABLE)? {
         return Ok(());
     }
     let keys: Vec<String> = versions
@@ -91,7 +91,7 @@ struct Entry {
 /// Every entry in `schema`'s metadata table; none when there is no such table (a database
 /// facedb never set up). Names the schema itself: it also runs outside facedb's transactions.
 fn entries(db: &mut Db, schema: &SchemaName) -> Result<Vec<Entry>> {
-    if !crate::inventory::table_exists(db, schema, TABLE)? {
+    if !crate::catalog::table_exists(db, schema, TABLE)? {
         return Ok(Vec::new());
     }
     let query = diesel::sql_query(format!(
@@ -120,13 +120,4 @@ pub fn recorded_migrations(db: &mut Db, schema: &SchemaName) -> Result<Vec<Strin
         .filter(|e| e.key.starts_with(MIGRATION_KEY_PREFIX))
         .map(|e| e.value)
         .collect())
-}
-
-/// Whether facedb's bookkeeping in `schema` shows that facedb set it up: its metadata table, or
-/// one of its migrations recorded in `__diesel_schema_migrations`.
-pub fn records_facedb(db: &mut Db, schema: &SchemaName) -> Result<bool> {
-    if crate::inventory::table_exists(db, schema, TABLE)? {
-        return Ok(true);
-    }
-    Ok(!crate::migrations::state(db, schema)?.applied.is_empty())
 }

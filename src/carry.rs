@@ -576,16 +576,6 @@ fn capture_sqlite(conn: &mut SqliteConnection) -> Result<Carry> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
-
-    #[test]
-    fn the_flag_the_messages_name_is_the_one_reset_takes() {
-        for command in ["reset", "fresh"] {
-            let cli =
-                crate::cli::Cli::try_parse_from(["facedb", command, "--force", ACCEPT_LOSS_FLAG]);
-            assert!(cli.is_ok(), "{command} {ACCEPT_LOSS_FLAG}");
-        }
-    }
 
     #[test]
     fn what_uses_a_lost_column_is_lost_with_it() {

@@ -731,6 +731,32 @@ fn column_in_list(body: &[Token]) -> Option<(String, Vec<String>)> {
     (list.len() % 2 == 1).then(|| (column.clone(), values))
 }
 
+/// Whether `table` exists in `schema`.
+pub fn table_exists(db: &mut Db, schema: &SchemaName, table: &str) -> Result<bool> {
+    let exists = match db {
+        Db::Postgres(conn) => diesel::select(
+            diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
+                "EXISTS (SELECT 1 FROM pg_class c WHERE c.relnamespace = {} \
+             AND c.relkind IN ('r', 'p') AND c.relname = ",
+                schema.namespace()
+            ))
+            .bind::<Text, _>(table)
+            .sql(")"),
+        )
+        .get_result(conn)?,
+        Db::Sqlite(conn) => diesel::select(
+            diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
+                "EXISTS (SELECT 1 FROM {} WHERE type = 'table' AND lower(name) = lower(",
+                schema.qualify("sqlite_master")
+            ))
+            .bind::<Text, _>(table)
+            .sql("))"),
+        )
+        .get_result(conn)?,
+    };
+    Ok(exists)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,12 +20,14 @@ pub mod inventory;
 pub mod lock;
 pub mod migrations;
 pub mod models;
+pub mod ownership;
 pub mod password;
 pub mod progress;
 pub mod prompt;
 pub mod schema;
 pub mod seed;
 pub mod sql_types;
+mod text;
 
 pub use commands::check::{check, CheckReport};
 pub use commands::init::{init, InitReport};

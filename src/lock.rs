@@ -17,6 +17,7 @@ use diesel::{QueryableByName, RunQueryDsl};
 use crate::config::SchemaName;
 use crate::connection::Db;
 use crate::error::{Error, Result};
+use crate::text::humanize;
 
 /// facedb's advisory lock key: the bytes of "facedb".
 pub const ADVISORY_LOCK_KEY: i64 = 0x6661_6365_6462;
@@ -306,14 +307,5 @@ fn table_lock_holder(conn: &mut diesel::PgConnection, schema: &SchemaName) -> St
     match holder {
         Ok(holder) => format!("they are in use by {holder}"),
         Err(_) => "another session was using them (it let go as we looked)".to_owned(),
-    }
-}
-
-/// `5s`, `1500ms`: a duration as the flags take it.
-pub(crate) fn humanize(duration: Duration) -> String {
-    if duration.as_millis() % 1000 == 0 {
-        format!("{}s", duration.as_secs())
-    } else {
-        format!("{}ms", duration.as_millis())
     }
 }

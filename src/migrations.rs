@@ -109,7 +109,7 @@ pub fn to_revert(
     if !state.unknown.is_empty() {
         return Err(Error::Schema(format!(
             "the database records {} that this facedb does not know ({}): roll back with the facedb that applied {}",
-            crate::commands::plural(state.unknown.len(), "migration"),
+            crate::text::plural(state.unknown.len(), "migration"),
             state.unknown.join(", "),
             if state.unknown.len() == 1 { "it" } else { "them" },
         )));
@@ -277,7 +277,7 @@ impl Definition {
         format!(
             "{}{}{}",
             &self.sql[..self.name_at.start],
-            crate::connection::quote_identifier(name),
+            crate::config::quote_identifier(name),
             &self.sql[self.name_at.end..]
         )
     }
@@ -423,7 +423,7 @@ fn recorded_versions(db: &mut Db, schema: &SchemaName) -> Result<Vec<String>> {
         #[diesel(sql_type = diesel::sql_types::Text)]
         version: String,
     }
-    if !crate::inventory::table_exists(db, schema, MIGRATIONS_TABLE)? {
+    if !crate::catalog::table_exists(db, schema, MIGRATIONS_TABLE)? {
         return Ok(Vec::new());
     }
     let query = diesel::sql_query(format!(

@@ -6,36 +6,13 @@ use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };
 use argon2::{Algorithm, Argon2, Params, Version};
-use serde::Serialize;
 
 use diesel::prelude::*;
 
-use crate::config::SchemaName;
+use crate::config::{PasswordScheme, SchemaName};
 use crate::connection::Db;
 use crate::error::{Error, Result};
-use crate::inventory;
 use crate::schema::users;
-
-/// How facedb hashes the passwords it writes (`--password-hash`, `FACEDB_PASSWORD_HASH`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum PasswordScheme {
-    #[default]
-    Argon2id,
-    Bcrypt,
-}
-
-impl PasswordScheme {
-    pub fn parse(value: &str, source: &str) -> Result<PasswordScheme> {
-        match value.trim().to_ascii_lowercase().as_str() {
-            "argon2id" | "argon2" => Ok(PasswordScheme::Argon2id),
-            "bcrypt" => Ok(PasswordScheme::Bcrypt),
-            _ => Err(Error::Usage(format!(
-                "{source} must be argon2id or bcrypt, got '{value}'"
-            ))),
-        }
-    }
-}
 
 /// The scheme for the passwords a command writes, and why.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -67,7 +44,7 @@ pub fn choose(db: &mut Db, schema: &SchemaName, asked: Option<PasswordScheme>) -
             follows_database: false,
         });
     }
-    let all_bcrypt = inventory::table_exists(db, schema, "users")? && {
+    let all_bcrypt = crate::catalog::table_exists(db, schema, "users")? && {
         let total = users::table.count();
         let bcrypt = users::table
             .filter(users::password_hash.like("$2%"))

@@ -58,7 +58,7 @@ impl std::fmt::Display for CheckReport {
             f,
             "{}: {} from the schema contract:",
             self.target,
-            super::plural(self.differences.len(), "difference")
+            crate::text::plural(self.differences.len(), "difference")
         )?;
         for reported in &self.differences {
             write!(f, "\n  {}", reported.message)?;

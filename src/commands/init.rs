@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::adopt::{self, Adoption};
 use crate::commands::{set_up, SeedArgs, SetupOutcome};
 use crate::config::Settings;
-use crate::connection;
+use crate::connection::{self, IfMissing};
 use crate::demo::{self, DemoData};
 use crate::error::Result;
 use crate::guard;
@@ -68,7 +68,13 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Init
     let settings = &args.seed.apply(settings)?;
     let target = settings.target.display();
     progress.start(format!("connecting to {target}"));
-    let (mut db, created_database) = connection::open(settings, true, progress)?;
+    let (mut db, created_database) = connection::open(
+        settings,
+        IfMissing::Create {
+            allowed: guard::check_new_database,
+        },
+        progress,
+    )?;
     if created_database {
         progress.done(format!("created database {target}"));
     }
@@ -124,9 +130,9 @@ fn report_demo_data(demo: &DemoData, progress: &Progress) {
             "added demo data: tenant '{}', site '{}' ({}, {}, {} added)",
             demo.tenant,
             demo.site,
-            super::plural(added.tenants, "tenant"),
-            super::plural(added.sites, "site"),
-            super::plural(added.cameras, "camera")
+            crate::text::plural(added.tenants, "tenant"),
+            crate::text::plural(added.sites, "site"),
+            crate::text::plural(added.cameras, "camera")
         ));
     } else {
         progress.info(format!(

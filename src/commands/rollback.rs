@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::bookkeeping::{self, ENVIRONMENT_KEY};
 use crate::catalog;
 use crate::config::{Backend, SchemaName, Settings};
-use crate::connection::{self, Db};
+use crate::connection::{self, Db, IfMissing};
 use crate::error::{Error, Result};
 use crate::guard;
 use crate::inventory::{self, TableCount};
@@ -64,10 +64,10 @@ impl std::fmt::Display for RollbackReport {
             f,
             "{}: rollback: reverted {} ({}), dropped {} ({})",
             self.target,
-            super::plural(self.reverted.len(), "migration"),
+            crate::text::plural(self.reverted.len(), "migration"),
             self.reverted.join(", "),
-            super::plural(self.dropped.len(), "table"),
-            super::plural(rows as usize, "row")
+            crate::text::plural(self.dropped.len(), "table"),
+            crate::text::plural(rows as usize, "row")
         )
     }
 }
@@ -91,7 +91,7 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Roll
             ))
         })?
     } else {
-        connection::open(settings, false, progress)?.0
+        connection::open(settings, IfMissing::Fail, progress)?.0
     };
     let schema = &settings.schema;
     if !args.dry_run {
@@ -240,7 +240,7 @@ fn confirm(settings: &Settings, planned: &[String], counts: &[TableCount]) -> Re
     let backend = settings.target.backend();
     say(format_args!(
         "Rollback reverts {} in {target}, running:",
-        super::plural(planned.len(), "migration")
+        crate::text::plural(planned.len(), "migration")
     ));
     for name in planned {
         say(format_args!("  -- {name}: down.sql"));
@@ -262,7 +262,7 @@ fn confirm(settings: &Settings, planned: &[String], counts: &[TableCount]) -> Re
             say(format_args!(
                 "  {:<width$}  {approx}{}",
                 count.table,
-                super::plural(count.rows as usize, "row")
+                crate::text::plural(count.rows as usize, "row")
             ));
         }
     }

@@ -16,7 +16,6 @@ use crate::inventory::{self, BOOKKEEPING_TABLES};
 use crate::migrations::{self, MigrationState};
 use crate::password;
 use crate::progress::{printable, quoted, Progress};
-use crate::seed;
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct Args {}
@@ -86,12 +85,12 @@ impl StatusReport {
         if !self.migrations.pending.is_empty() {
             reasons.push(format!(
                 "{} pending",
-                super::plural(self.migrations.pending.len(), "migration")
+                crate::text::plural(self.migrations.pending.len(), "migration")
             ));
         }
         let missing = self.missing_tables();
         if missing > 0 {
-            reasons.push(format!("{} missing", super::plural(missing, "table")));
+            reasons.push(format!("{} missing", crate::text::plural(missing, "table")));
         }
         let users_present = self.tables.iter().any(|t| t.table == "users" && t.present);
         match self.system_admin {
@@ -328,7 +327,7 @@ fn default_password_admins(db: &mut Db, schema: &SchemaName) -> Vec<String> {
     admins
         .unwrap_or_default()
         .into_iter()
-        .filter(|admin| password::verify(seed::DEFAULT_PASSWORD, &admin.password_hash))
+        .filter(|admin| password::verify(crate::config::DEFAULT_PASSWORD, &admin.password_hash))
         .map(|admin| admin.username)
         .collect()
 }

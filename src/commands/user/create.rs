@@ -5,15 +5,16 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::{is_unique_violation, open_existing, prompt_new_password, Role};
+use crate::config::PasswordScheme;
 use crate::config::Settings;
 use crate::connection::{Access, Db};
 use crate::error::{Error, Result};
+use crate::models::now_utc;
 use crate::models::{NewUser, UserRole};
-use crate::password::{self, PasswordScheme};
+use crate::password;
 use crate::progress::{quoted, Progress};
 use crate::prompt;
 use crate::schema::{sites, tenants, users};
-use crate::seed::now_utc;
 
 /// The longest username, email or name the `users` columns hold (`VARCHAR(255)`).
 const MAX_LENGTH: usize = 255;

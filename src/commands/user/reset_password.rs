@@ -5,14 +5,15 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::{open_existing, prompt_new_password};
+use crate::config::PasswordScheme;
 use crate::config::Settings;
 use crate::connection::{Access, Db};
 use crate::error::{Error, Result};
-use crate::password::{self, PasswordScheme};
+use crate::models::now_utc;
+use crate::password;
 use crate::progress::{quoted, Progress};
 use crate::prompt;
 use crate::schema::users;
-use crate::seed::now_utc;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
