@@ -1102,10 +1102,7 @@ fn counted(n: i64, one: &str, many: &str) -> String {
 }
 
 fn execute(db: &mut Db, sql: &str) -> Result<()> {
-    match db {
-        Db::Postgres(conn) => diesel::sql_query(sql).execute(conn)?,
-        Db::Sqlite(conn) => diesel::sql_query(sql).execute(conn)?,
-    };
+    diesel::sql_query(sql).execute(db)?;
     Ok(())
 }
 
@@ -1125,8 +1122,5 @@ where
 
 /// A query whose one row has a bigint column `n`.
 fn count_sql(db: &mut Db, sql: &str) -> Result<i64> {
-    match db {
-        Db::Postgres(conn) => count(conn, diesel::sql_query(sql)),
-        Db::Sqlite(conn) => count(conn, diesel::sql_query(sql)),
-    }
+    count(db, diesel::sql_query(sql))
 }

@@ -28,10 +28,7 @@ pub fn record_once(db: &mut Db, key: &str, value: &str) -> Result<String> {
     use __facedb_metadata::dsl as m;
     // Read first: an up-to-date database (every warm `init`) is left without a write.
     let select = m::__facedb_metadata.filter(m::key.eq(key)).select(m::value);
-    let recorded = match db {
-        Db::Postgres(conn) => select.first::<String>(conn).optional()?,
-        Db::Sqlite(conn) => select.first::<String>(conn).optional()?,
-    };
+    let recorded = select.first::<String>(db).optional()?;
     if let Some(recorded) = recorded {
         return Ok(recorded);
     }
@@ -42,10 +39,7 @@ pub fn record_once(db: &mut Db, key: &str, value: &str) -> Result<String> {
         m::updated_at.eq(crate::models::now_utc()),
     );
     let insert = diesel::insert_into(m::__facedb_metadata).values(row);
-    match db {
-        Db::Postgres(conn) => insert.execute(conn)?,
-        Db::Sqlite(conn) => insert.execute(conn)?,
-    };
+    insert.execute(db)?;
     Ok(value.to_owned())
 }
 
@@ -73,10 +67,7 @@ pub fn forget_migrations(db: &mut Db, schema: &SchemaName, versions: &[String]) 
         .map(|version| format!("{MIGRATION_KEY_PREFIX}{version}"))
         .collect();
     let delete = diesel::delete(m::__facedb_metadata.filter(m::key.eq_any(&keys)));
-    match db {
-        Db::Postgres(conn) => delete.execute(conn)?,
-        Db::Sqlite(conn) => delete.execute(conn)?,
-    };
+    delete.execute(db)?;
     Ok(())
 }
 
@@ -98,10 +89,7 @@ fn entries(db: &mut Db, schema: &SchemaName) -> Result<Vec<Entry>> {
         "SELECT key, value FROM {} ORDER BY key",
         schema.qualify(TABLE)
     ));
-    Ok(match db {
-        Db::Postgres(conn) => query.load(conn)?,
-        Db::Sqlite(conn) => query.load(conn)?,
-    })
+    Ok(query.load(db)?)
 }
 
 /// The value recorded under `key` in `schema`, or `None` when there is none or no bookkeeping

@@ -68,10 +68,7 @@ impl Carry {
     /// the reset (exit 5): the caller's transaction then rolls everything back.
     pub fn restore(&self, db: &mut Db, target: &str) -> Result<()> {
         for item in &self.carried {
-            let applied = match db {
-                Db::Postgres(conn) => conn.batch_execute(&item.statements),
-                Db::Sqlite(conn) => conn.batch_execute(&item.statements),
-            };
+            let applied = db.batch_execute(&item.statements);
             applied.map_err(|error| match Error::from(error) {
                 // A wait for a lock is a lock timeout (exit 6), not a definition that fails.
                 Error::Database(error) if !crate::lock::is_lock_timeout(&error) => Error::Schema(format!(

@@ -21,15 +21,6 @@ use crate::error::Result;
 /// Which backend a schema is written for: it decides the words for types and defaults.
 pub use crate::config::Backend;
 
-impl Db {
-    pub fn backend(&self) -> Backend {
-        match self {
-            Db::Postgres(_) => Backend::Postgres,
-            Db::Sqlite(_) => Backend::Sqlite,
-        }
-    }
-}
-
 /// A schema: some of its tables and, on PostgreSQL, its enum types.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Schema {

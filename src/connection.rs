@@ -13,15 +13,26 @@ use diesel::sql_types::{Bool, Integer, Nullable, Text};
 use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, QueryableByName, RunQueryDsl};
 
-use crate::config::{quote_identifier, PgTarget, Settings, SqliteTarget, Target};
+use crate::config::{quote_identifier, Backend, PgTarget, Settings, SqliteTarget, Target};
 use crate::error::{Error, Result};
 use crate::progress::Progress;
 use crate::text::humanize;
 
-/// A connection to either backend. Backend-specific work matches on it.
+/// A connection to either backend: diesel's `MultiConnection`, so that a query both backends run
+/// alike runs on it directly; only backend-specific work matches on it.
+#[derive(diesel::MultiConnection)]
 pub enum Db {
     Postgres(PgConnection),
     Sqlite(SqliteConnection),
+}
+
+impl Db {
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Postgres(_) => Backend::Postgres,
+            Db::Sqlite(_) => Backend::Sqlite,
+        }
+    }
 }
 
 /// Whether a command writes. Writing commands refuse a read-only standby; read-only ones

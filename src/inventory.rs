@@ -114,10 +114,7 @@ pub fn count_rows(db: &mut Db, schema: &SchemaName) -> Result<Vec<TableCount>> {
             })
             .collect::<Vec<_>>()
             .join(" UNION ALL ");
-        exact = match db {
-            Db::Postgres(conn) => diesel::sql_query(query).load(conn)?,
-            Db::Sqlite(conn) => diesel::sql_query(query).load(conn)?,
-        };
+        exact = diesel::sql_query(query).load(db)?;
     }
     let counts = TABLES
         .iter()
@@ -199,10 +196,7 @@ pub fn tenant_rows(
         )
     }));
     let query = parts.join(" UNION ALL ");
-    let rows: Vec<TenantCount> = match db {
-        Db::Postgres(conn) => diesel::sql_query(query).load(conn)?,
-        Db::Sqlite(conn) => diesel::sql_query(query).load(conn)?,
-    };
+    let rows: Vec<TenantCount> = diesel::sql_query(query).load(db)?;
     let mut tenants: Vec<TenantRows> = rows
         .iter()
         .filter(|r| r.rows < 0)

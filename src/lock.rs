@@ -179,18 +179,12 @@ impl Db {
     }
 
     fn commit(&mut self) -> Result<()> {
-        match self {
-            Db::Postgres(conn) => AnsiTransactionManager::commit_transaction(conn)?,
-            Db::Sqlite(conn) => AnsiTransactionManager::commit_transaction(conn)?,
-        }
+        <Db as diesel::Connection>::TransactionManager::commit_transaction(self)?;
         Ok(())
     }
 
     fn rollback(&mut self) -> Result<()> {
-        match self {
-            Db::Postgres(conn) => AnsiTransactionManager::rollback_transaction(conn)?,
-            Db::Sqlite(conn) => AnsiTransactionManager::rollback_transaction(conn)?,
-        }
+        <Db as diesel::Connection>::TransactionManager::rollback_transaction(self)?;
         Ok(())
     }
 }

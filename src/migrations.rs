@@ -430,10 +430,7 @@ fn recorded_versions(db: &mut Db, schema: &SchemaName) -> Result<Vec<String>> {
         "SELECT CAST(version AS TEXT) AS version FROM {} ORDER BY version",
         schema.qualify(MIGRATIONS_TABLE)
     ));
-    let rows: Vec<Version> = match db {
-        Db::Postgres(conn) => query.load(conn)?,
-        Db::Sqlite(conn) => query.load(conn)?,
-    };
+    let rows: Vec<Version> = query.load(db)?;
     Ok(rows.into_iter().map(|r| r.version).collect())
 }
 
@@ -486,10 +483,7 @@ pub fn forget(db: &mut Db, schema: &SchemaName, versions: &[String]) -> Result<(
     } else {
         format!("DROP TABLE IF EXISTS {table}")
     };
-    match db {
-        Db::Postgres(conn) => diesel::sql_query(sql).execute(conn)?,
-        Db::Sqlite(conn) => diesel::sql_query(sql).execute(conn)?,
-    };
+    diesel::sql_query(sql).execute(db)?;
     Ok(())
 }
 

@@ -49,10 +49,7 @@ pub fn choose(db: &mut Db, schema: &SchemaName, asked: Option<PasswordScheme>) -
         let bcrypt = users::table
             .filter(users::password_hash.like("$2%"))
             .count();
-        let (total, bcrypt): (i64, i64) = match db {
-            Db::Postgres(conn) => (total.get_result(conn)?, bcrypt.get_result(conn)?),
-            Db::Sqlite(conn) => (total.get_result(conn)?, bcrypt.get_result(conn)?),
-        };
+        let (total, bcrypt): (i64, i64) = (total.get_result(db)?, bcrypt.get_result(db)?);
         total > 0 && bcrypt == total
     };
     Ok(Choice {

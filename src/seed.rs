@@ -30,10 +30,7 @@ pub fn seed_admin(
     let admin_exists = diesel::select(diesel::dsl::exists(
         users::table.filter(users::role.eq(UserRole::SystemAdmin)),
     ));
-    let exists = match db {
-        Db::Postgres(conn) => admin_exists.get_result::<bool>(conn)?,
-        Db::Sqlite(conn) => admin_exists.get_result::<bool>(conn)?,
-    };
+    let exists = admin_exists.get_result::<bool>(db)?;
     if exists {
         return Ok(None);
     }
@@ -63,10 +60,7 @@ pub fn seed_admin(
         updated_at: now,
     };
     let insert = diesel::insert_into(users::table).values(&admin);
-    match db {
-        Db::Postgres(conn) => insert.execute(conn)?,
-        Db::Sqlite(conn) => insert.execute(conn)?,
-    };
+    insert.execute(db)?;
     Ok(Some(SeededAdmin {
         username: seed.username.clone(),
         email: seed.email.clone(),

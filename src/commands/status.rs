@@ -320,10 +320,8 @@ fn default_password_admins(db: &mut Db, schema: &SchemaName) -> Vec<String> {
         "SELECT username, password_hash FROM {} WHERE CAST(role AS TEXT) = 'SYSTEM_ADMIN' ORDER BY username",
         schema.qualify("users")
     ));
-    let admins: diesel::QueryResult<Vec<Login>> = match db {
-        Db::Postgres(conn) => conn.transaction(|conn| query.load(conn)),
-        Db::Sqlite(conn) => conn.transaction(|conn| query.load(conn)),
-    };
+    let admins: diesel::QueryResult<Vec<Login>> =
+        diesel::Connection::transaction(db, |db| query.load(db));
     admins
         .unwrap_or_default()
         .into_iter()
@@ -340,10 +338,8 @@ fn system_admin_exists(db: &mut Db, schema: &SchemaName) -> Result<Option<bool>>
         "SELECT EXISTS (SELECT 1 FROM {} WHERE CAST(role AS TEXT) = 'SYSTEM_ADMIN') AS \"exists\"",
         schema.qualify("users")
     ));
-    let row: diesel::QueryResult<Exists> = match db {
-        Db::Postgres(conn) => conn.transaction(|conn| query.get_result(conn)),
-        Db::Sqlite(conn) => conn.transaction(|conn| query.get_result(conn)),
-    };
+    let row: diesel::QueryResult<Exists> =
+        diesel::Connection::transaction(db, |db| query.get_result(db));
     match row {
         Ok(row) => Ok(Some(row.exists)),
         // A lock timeout or a lost connection is no answer about the role.

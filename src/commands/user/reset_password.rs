@@ -88,10 +88,7 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
             users::password_changed_at.eq(now),
             users::updated_at.eq(now),
         ));
-        let updated = match db {
-            Db::Postgres(conn) => update.execute(conn)?,
-            Db::Sqlite(conn) => update.execute(conn)?,
-        };
+        let updated = update.execute(db)?;
         if updated == 0 {
             // Deleted between the check and now.
             return Err(unknown_user(&target, username));
@@ -112,10 +109,7 @@ fn check_exists(db: &mut Db, target: &str, username: &str) -> Result<()> {
     let query = diesel::select(diesel::dsl::exists(
         users::table.filter(users::username.eq(username)),
     ));
-    let exists = match db {
-        Db::Postgres(conn) => query.get_result::<bool>(conn)?,
-        Db::Sqlite(conn) => query.get_result::<bool>(conn)?,
-    };
+    let exists = query.get_result::<bool>(db)?;
     if exists {
         Ok(())
     } else {
