@@ -12,6 +12,8 @@ use clap::{Args, CommandFactory, Parser, Subcommand};
 use serde::Serialize;
 
 use crate::commands::user;
+/// The roles `--role` takes.
+pub use crate::commands::user::Role;
 use crate::commands::{check, completions, fresh, init, reset, rollback, sql, status};
 use crate::config::PasswordScheme;
 use crate::config::{parse_duration, Overrides, Settings};

@@ -72,6 +72,17 @@ impl std::fmt::Display for RollbackReport {
     }
 }
 
+/// Reverts the newest applied migration at `settings`, or with `to` every one newer than the
+/// migration it names, without asking: for library callers.
+pub fn rollback(settings: &Settings, to: Option<&str>) -> Result<RollbackReport> {
+    let args = Args {
+        to: to.map(str::to_owned),
+        force: true,
+        ..Args::default()
+    };
+    run(settings, &args, &Progress::quiet())
+}
+
 pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<RollbackReport> {
     let target = settings.target.display();
     // A dry run changes nothing, so it needs no permission.
