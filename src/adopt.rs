@@ -24,10 +24,11 @@
 //! is rebuilt as SQLite documents it: created anew from the migration, rows copied, the old one
 //! dropped and the new one renamed, its other indexes and triggers made again, and
 //! `PRAGMA foreign_key_check` run before the commit. That needs foreign keys off for the
-//! transaction ([`relax_foreign_keys`]): with them on, dropping a parent table deletes its rows
+//! transaction ([`exclusive`]): with them on, dropping a parent table deletes its rows
 //! first and cascades into the children.
 
 use std::collections::BTreeSet;
+use std::time::Duration;
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
@@ -150,11 +151,41 @@ pub fn needed(db: &mut Db, schema: &SchemaName) -> Result<bool> {
     Ok(ownership::ownership(db, schema)? == ownership::Ownership::Legacy)
 }
 
+/// Runs `work` in facedb's exclusive transaction ([`Db::exclusive`]) with SQLite's foreign keys
+/// as adoption needs them. Rebuilding a table needs them off, and `PRAGMA foreign_keys` does
+/// nothing inside a transaction: when `db` may be one to adopt (`may_adopt`, and it looks like one)
+/// they go off before the transaction, every row is checked against them before it commits, and
+/// they come on again after it, whatever happened.
+pub fn exclusive<T>(
+    db: &mut Db,
+    schema: &SchemaName,
+    lock_timeout: Duration,
+    target: &str,
+    may_adopt: bool,
+    work: impl FnOnce(&mut Db) -> Result<T>,
+) -> Result<T> {
+    let relaxed = may_adopt && relax_foreign_keys(db, schema)?;
+    let result = db.exclusive(schema, lock_timeout, |db| {
+        let value = work(db)?;
+        if relaxed {
+            verify_foreign_keys(db, target)?;
+        }
+        Ok(value)
+    });
+    if relaxed {
+        let restored = restore_foreign_keys(db);
+        // A failed transaction's error is the one to report.
+        if result.is_ok() {
+            restored?;
+        }
+    }
+    result
+}
+
 /// SQLite: turns foreign keys off for the transaction that follows when the database looks like
 /// one to adopt, since rebuilding a table needs them off and `PRAGMA foreign_keys` does nothing
-/// inside a transaction. Returns whether it did; [`restore_foreign_keys`] turns them on again,
-/// and [`verify_foreign_keys`] must run before that transaction commits.
-pub fn relax_foreign_keys(db: &mut Db, schema: &SchemaName) -> Result<bool> {
+/// inside a transaction. Returns whether it did.
+fn relax_foreign_keys(db: &mut Db, schema: &SchemaName) -> Result<bool> {
     if matches!(db, Db::Postgres(_)) || !needed(db, schema)? {
         return Ok(false);
     }
@@ -163,14 +194,14 @@ pub fn relax_foreign_keys(db: &mut Db, schema: &SchemaName) -> Result<bool> {
 }
 
 /// Turns SQLite's foreign keys on again, outside the transaction.
-pub fn restore_foreign_keys(db: &mut Db) -> Result<()> {
+fn restore_foreign_keys(db: &mut Db) -> Result<()> {
     execute(db, "PRAGMA foreign_keys = ON")
 }
 
 /// SQLite: fails when a row of facedb's tables refers to a row that does not exist
 /// (`PRAGMA foreign_key_check`), so that a transaction that ran with foreign keys off commits
 /// nothing that breaks them. Does nothing on PostgreSQL, which never stops checking them.
-pub fn verify_foreign_keys(db: &mut Db, target: &str) -> Result<()> {
+fn verify_foreign_keys(db: &mut Db, target: &str) -> Result<()> {
     let violations = foreign_key_violations(db)?;
     if violations.is_empty() {
         return Ok(());

@@ -80,28 +80,22 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Init
     }
     progress.start(format!("applying the schema to {target}"));
     guard::check_shadowing(&mut db, &settings.schema, "init", &target)?;
-    // SQLite rebuilds tables to adopt a database, which needs foreign keys off for the transaction.
-    let relaxed = !created_database && adopt::relax_foreign_keys(&mut db, &settings.schema)?;
-    let result = db.exclusive(&settings.schema, settings.lock_timeout, |db| {
-        let setup = set_up(db, settings, "init", None, None)?;
-        let demo_data = if args.with_demo_data {
-            Some(demo::add_demo_data(db)?)
-        } else {
-            None
-        };
-        if relaxed {
-            adopt::verify_foreign_keys(db, &target)?;
-        }
-        Ok((setup, demo_data))
-    });
-    if relaxed {
-        let restored = adopt::restore_foreign_keys(&mut db);
-        // A failed transaction's error is the one to report.
-        if result.is_ok() {
-            restored?;
-        }
-    }
-    let (setup, demo_data) = result?;
+    let (setup, demo_data) = adopt::exclusive(
+        &mut db,
+        &settings.schema,
+        settings.lock_timeout,
+        &target,
+        !created_database,
+        |db| {
+            let setup = set_up(db, settings, "init", None, None)?;
+            let demo_data = if args.with_demo_data {
+                Some(demo::add_demo_data(db)?)
+            } else {
+                None
+            };
+            Ok((setup, demo_data))
+        },
+    )?;
     setup.report(progress);
     if let Some(demo) = &demo_data {
         report_demo_data(demo, progress);
