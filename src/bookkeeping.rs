@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 
 use crate::config::SchemaName;
-use crate::connection::Db;
+use crate::db::Db;
 use crate::error::Result;
 
 diesel::table! {

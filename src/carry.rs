@@ -15,8 +15,8 @@ use diesel::sql_types::{Array, Nullable, Text};
 use serde::Serialize;
 
 use crate::catalog::Backend;
-use crate::connection::Db;
 use crate::contract;
+use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::inventory;
 

@@ -15,7 +15,7 @@ use diesel::sql_types::{Array, Bool, Integer, Nullable, Text};
 use serde::{Deserialize, Serialize};
 
 use crate::config::SchemaName;
-use crate::connection::Db;
+use crate::db::Db;
 use crate::error::Result;
 
 /// Which backend a schema is written for: it decides the words for types and defaults.

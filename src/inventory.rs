@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Double, Text};
 
 use crate::config::SchemaName;
-use crate::connection::Db;
+use crate::db::Db;
 use crate::error::{Error, Result};
 
 /// facedb's tables, children before parents: the order in which they can be dropped.

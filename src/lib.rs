@@ -16,7 +16,7 @@
 //!
 //! The layers, bottom up, each importing only from those below it:
 //! - settings, errors and wording: [`config`], [`error`], `progress`, `prompt`, `text`;
-//! - connections: [`connection`] (one [`connection::Db`] for both backends);
+//! - connections: [`db`] (one [`db::Db`] for both backends);
 //! - the schema derived from the migrations: [`schema`], [`models`], [`sql_types`],
 //!   `bookkeeping`, [`migrations`], [`catalog`], [`contract`], [`compare`];
 //! - setup and adoption: `password`, `seed`, `inventory`, `ownership`, `guard`, `lock`, `carry`,
@@ -28,8 +28,8 @@ pub mod catalog;
 pub mod cli;
 pub mod compare;
 pub mod config;
-pub mod connection;
 pub mod contract;
+pub mod db;
 pub mod error;
 pub mod migrations;
 pub mod models;

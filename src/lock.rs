@@ -15,7 +15,7 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel::{QueryableByName, RunQueryDsl};
 
 use crate::config::SchemaName;
-use crate::connection::Db;
+use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::text::humanize;
 

@@ -6,7 +6,7 @@ use diesel::sqlite::Sqlite;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::config::{Backend, SchemaName};
-use crate::connection::Db;
+use crate::db::Db;
 use crate::error::{Error, Result};
 
 pub const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");

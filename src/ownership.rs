@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use diesel::sql_types::Text;
 
 use crate::config::SchemaName;
-use crate::connection::Db;
+use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::{bookkeeping, catalog, contract, inventory, migrations};
 

@@ -10,7 +10,7 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use diesel::prelude::*;
 
 use crate::config::{PasswordScheme, SchemaName};
-use crate::connection::Db;
+use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::schema::users;
 

@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 
 use crate::config::{AdminSeed, PasswordScheme};
-use crate::connection::Db;
+use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::models::{NewUser, UserRole};
 use crate::password;

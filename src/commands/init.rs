@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::adopt::{self, Adoption};
 use crate::commands::{set_up, SeedArgs, SetupOutcome};
 use crate::config::Settings;
-use crate::connection::{self, IfMissing};
+use crate::db::{self, IfMissing};
 use crate::demo::{self, DemoData};
 use crate::error::Result;
 use crate::guard;
@@ -68,7 +68,7 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Init
     let settings = &args.seed.apply(settings)?;
     let target = settings.target.display();
     progress.start(format!("connecting to {target}"));
-    let (mut db, created_database) = connection::open(
+    let (mut db, created_database) = db::open(
         settings,
         IfMissing::Create {
             allowed: guard::check_new_database,

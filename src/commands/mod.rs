@@ -21,7 +21,7 @@ use serde::Serialize;
 use crate::adopt::{self, Adoption};
 use crate::bookkeeping::{self, ENVIRONMENT_KEY};
 use crate::config::{SchemaName, Settings};
-use crate::connection::Db;
+use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::guard;
 use crate::migrations;

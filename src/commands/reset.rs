@@ -7,7 +7,7 @@ use crate::bookkeeping::{self, ENVIRONMENT_KEY};
 use crate::carry::{self, Carry, CarrySummary};
 use crate::commands::{set_up, SeedArgs, SetupOutcome};
 use crate::config::{SchemaName, Settings};
-use crate::connection::{self, IfMissing};
+use crate::db::{self, IfMissing};
 use crate::error::{Error, Result};
 use crate::guard;
 use crate::inventory::{self, Dependent, TableCount, TenantRows};
@@ -114,7 +114,7 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
         )));
     }
     progress.start(format!("connecting to {target}"));
-    let (mut db, created_database) = connection::open(
+    let (mut db, created_database) = db::open(
         settings,
         IfMissing::Create {
             allowed: guard::check_new_database,
@@ -479,7 +479,7 @@ pub fn dry_run(
 ) -> Result<DryRunReport> {
     let target = settings.target.display();
     progress.start(format!("connecting to {target}"));
-    let db = connection::open_existing(settings, progress)?;
+    let db = db::open_existing(settings, progress)?;
     let database_exists = db.is_some();
     let schema = &settings.schema;
     let mut report = DryRunReport {

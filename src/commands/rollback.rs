@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::bookkeeping::{self, ENVIRONMENT_KEY};
 use crate::catalog;
 use crate::config::{Backend, SchemaName, Settings};
-use crate::connection::{self, Db, IfMissing};
+use crate::db::{self, Db, IfMissing};
 use crate::error::{Error, Result};
 use crate::guard;
 use crate::inventory::{self, TableCount};
@@ -96,13 +96,13 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Roll
     }
     progress.start(format!("connecting to {target}"));
     let mut db = if args.dry_run {
-        connection::open_existing(settings, progress)?.ok_or_else(|| {
+        db::open_existing(settings, progress)?.ok_or_else(|| {
             Error::Usage(format!(
                 "{target} does not exist: there is nothing to roll back"
             ))
         })?
     } else {
-        connection::open(settings, IfMissing::Fail, progress)?.0
+        db::open(settings, IfMissing::Fail, progress)?.0
     };
     let schema = &settings.schema;
     if !args.dry_run {

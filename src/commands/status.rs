@@ -9,8 +9,8 @@ use serde::Serialize;
 use crate::bookkeeping::{self, ENVIRONMENT_KEY};
 use crate::catalog;
 use crate::config::{SchemaName, Settings};
-use crate::connection::{self, Db};
 use crate::contract;
+use crate::db::{self, Db};
 use crate::error::{ExitCode, Result};
 use crate::inventory::{self, BOOKKEEPING_TABLES};
 use crate::migrations::{self, MigrationState};
@@ -244,7 +244,7 @@ pub fn run(settings: &Settings, _args: &Args, progress: &Progress) -> Result<Sta
         other_tables: Vec::new(),
         up_to_date: false,
     };
-    let Some(mut db) = connection::open_existing(settings, progress)? else {
+    let Some(mut db) = db::open_existing(settings, progress)? else {
         report.migrations.pending = migrations::all_names(settings.target.backend());
         return Ok(report);
     };

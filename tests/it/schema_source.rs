@@ -24,7 +24,7 @@ use diesel::{Connection, PgConnection, SqliteConnection};
 use diesel_migrations::{EmbeddedMigrations, FileBasedMigrations};
 use facedb::catalog::{self, Schema, Table};
 use facedb::config::SchemaName;
-use facedb::connection::Db;
+use facedb::db::Db;
 use facedb::migrations::{self, Source, EMBEDDED};
 use serde_json::Value;
 use support::data::{add_data, counts};

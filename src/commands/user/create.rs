@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::{is_unique_violation, open_existing, prompt_new_password, Role};
 use crate::config::PasswordScheme;
 use crate::config::Settings;
-use crate::connection::{Access, Db};
+use crate::db::{Access, Db};
 use crate::error::{Error, Result};
 use crate::models::now_utc;
 use crate::models::{NewUser, UserRole};

@@ -10,7 +10,7 @@ pub mod list;
 pub mod reset_password;
 
 use crate::config::Settings;
-use crate::connection::{self, Access, Db, IfMissing};
+use crate::db::{self, Access, Db, IfMissing};
 use crate::error::{Error, Result};
 use crate::models::UserRole;
 use crate::progress::Progress;
@@ -60,9 +60,10 @@ pub(crate) fn open_existing(
     let target = settings.target.display();
     progress.start(format!("connecting to {target}"));
     let mut db = match access {
-        Access::Write => connection::open(settings, IfMissing::Fail, progress)?.0,
-        Access::Read => connection::open_existing(settings, progress)?
-            .ok_or_else(|| connection::missing(&settings.target))?,
+        Access::Write => db::open(settings, IfMissing::Fail, progress)?.0,
+        Access::Read => {
+            db::open_existing(settings, progress)?.ok_or_else(|| db::missing(&settings.target))?
+        }
     };
     if access == Access::Write {
         // Users are written under their plain name, as the API reads them.
