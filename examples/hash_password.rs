@@ -2,6 +2,7 @@
 //! part of `fresh` that is password hashing rather than database work.
 
 fn main() {
-    let hash = facedb::password::hash("admin123").expect("hash");
+    let hash =
+        facedb::hash_password(facedb::config::PasswordScheme::Argon2id, "admin123").expect("hash");
     assert!(hash.starts_with("$argon2id$"));
 }

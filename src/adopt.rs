@@ -24,10 +24,11 @@
 //! is rebuilt as SQLite documents it: created anew from the migration, rows copied, the old one
 //! dropped and the new one renamed, its other indexes and triggers made again, and
 //! `PRAGMA foreign_key_check` run before the commit. That needs foreign keys off for the
-//! transaction ([`relax_foreign_keys`]): with them on, dropping a parent table deletes its rows
+//! transaction ([`exclusive`]): with them on, dropping a parent table deletes its rows
 //! first and cascades into the children.
 
 use std::collections::BTreeSet;
+use std::time::Duration;
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
@@ -36,12 +37,13 @@ use serde::Serialize;
 use crate::bookkeeping;
 use crate::catalog::{self, Backend, Column, ForeignKey, Index, Key, Schema};
 use crate::compare::{self, Difference};
+use crate::config::quote_identifier as quote;
 use crate::config::SchemaName;
-use crate::connection::{quote_identifier as quote, Db};
 use crate::contract;
+use crate::db::Db;
 use crate::error::{Error, Result};
-use crate::inventory;
 use crate::migrations::{self, Definition, Kind};
+use crate::{inventory, ownership};
 
 /// What adopting a database did, for `init`'s report.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -72,7 +74,7 @@ pub struct Adoption {
 impl Adoption {
     /// The changes in a few words, for init's result line.
     pub fn summary(&self) -> String {
-        use crate::commands::plural;
+        use crate::text::plural;
         let mut parts = Vec::new();
         let mut count = |items: &[String], noun: &str, verb: &str| {
             if !items.is_empty() {
@@ -146,121 +148,44 @@ impl Adoption {
 /// Whether `db` holds some of facedb's schema in `schema` that the old tool made, and none of
 /// facedb's bookkeeping: a database to adopt. Reads only.
 pub fn needed(db: &mut Db, schema: &SchemaName) -> Result<bool> {
-    Ok(inventory::ownership(db, schema)? == inventory::Ownership::Legacy)
+    Ok(ownership::ownership(db, schema)? == ownership::Ownership::Legacy)
 }
 
-/// Columns the contract has NOT NULL that later versions of the schema added, so that a table
-/// the old tool made may lack them.
-const ADDED_AFTER_THE_OLD_TOOL: [(&str, &str); 1] = [("visits", "visit_session_id")];
-
-/// The legacy test, strict: of `tables` (facedb's names, present in `schema`), those that are not
-/// the old tool's, each with why: a table it made has every column the contract has NOT NULL
-/// (but those added since), and each of them of the contract's kind (text, number, time,
-/// true/false, enum, JSON). An application's own `users(id, name)` or `tenants(tenant_id, name)`
-/// is not.
-pub fn unfit_tables(db: &mut Db, schema: &SchemaName, tables: &[String]) -> Result<Vec<String>> {
-    #[derive(QueryableByName)]
-    struct LiveColumn {
-        #[diesel(sql_type = Text)]
-        table_name: String,
-        #[diesel(sql_type = Text)]
-        column_name: String,
-        #[diesel(sql_type = Text)]
-        type_name: String,
-    }
-    let columns: Vec<LiveColumn> = match db {
-        Db::Postgres(conn) => diesel::sql_query(format!(
-            "SELECT c.relname::text AS table_name, a.attname::text AS column_name, \
-                    format_type(a.atttypid, a.atttypmod) AS type_name \
-             FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
-             WHERE c.relnamespace = {} AND c.relkind IN ('r', 'p') AND c.relname = ANY($1) \
-               AND a.attnum > 0 AND NOT a.attisdropped",
-            schema.namespace()
-        ))
-        .bind::<diesel::sql_types::Array<Text>, _>(tables)
-        .load(conn)?,
-        // SQLite names are case-insensitive: compared in lower case.
-        Db::Sqlite(conn) => diesel::sql_query(format!(
-            "SELECT lower(m.name) AS table_name, lower(p.name) AS column_name, lower(p.type) AS type_name \
-             FROM {} m, pragma_table_info(m.name) p WHERE m.type = 'table'",
-            schema.qualify("sqlite_master")
-        ))
-        .load(conn)?,
-    };
-    let contract = contract::expected(db.backend());
-    let mut unfit = Vec::new();
-    for table in tables {
-        let Some(expected) = contract.table(table) else {
-            continue;
-        };
-        let mut wrong = Vec::new();
-        for column in expected.columns.iter().filter(|c| c.not_null) {
-            if ADDED_AFTER_THE_OLD_TOOL.contains(&(expected.name.as_str(), column.name.as_str())) {
-                continue;
-            }
-            let live = columns
-                .iter()
-                .find(|c| c.table_name == *table && c.column_name == column.name);
-            match live {
-                None => wrong.push(format!("no column {}", column.name)),
-                Some(live) if !fits(&live.type_name, &column.sql_type) => {
-                    wrong.push(format!("{} is {}", column.name, live.type_name))
-                }
-                Some(_) => {}
-            }
+/// Runs `work` in facedb's exclusive transaction ([`Db::exclusive`]) with SQLite's foreign keys
+/// as adoption needs them. Rebuilding a table needs them off, and `PRAGMA foreign_keys` does
+/// nothing inside a transaction: when `db` may be one to adopt (`may_adopt`, and it looks like one)
+/// they go off before the transaction, every row is checked against them before it commits, and
+/// they come on again after it, whatever happened.
+pub fn exclusive<T>(
+    db: &mut Db,
+    schema: &SchemaName,
+    lock_timeout: Duration,
+    target: &str,
+    may_adopt: bool,
+    work: impl FnOnce(&mut Db) -> Result<T>,
+) -> Result<T> {
+    let relaxed = may_adopt && relax_foreign_keys(db, schema)?;
+    let result = db.exclusive(schema, lock_timeout, |db| {
+        let value = work(db)?;
+        if relaxed {
+            verify_foreign_keys(db, target)?;
         }
-        // The first few say enough: a table made for something else lacks most of them.
-        const SHOWN: usize = 3;
-        if wrong.len() > SHOWN {
-            let more = wrong.len() - SHOWN;
-            wrong.truncate(SHOWN);
-            wrong.push(format!("and {more} more"));
-        }
-        if !wrong.is_empty() {
-            unfit.push(format!("{table} ({})", wrong.join(", ")));
+        Ok(value)
+    });
+    if relaxed {
+        let restored = restore_foreign_keys(db);
+        // A failed transaction's error is the one to report.
+        if result.is_ok() {
+            restored?;
         }
     }
-    Ok(unfit)
-}
-
-/// Whether a live column's type is of the expected type's kind (both in the catalog's words). An
-/// enum may be text: SQLite has no enum types (`VARCHAR` with a CHECK).
-fn fits(live: &str, expected: &str) -> bool {
-    let (live, expected) = (kind_of(live), kind_of(expected));
-    live == expected || (expected == "enum" && live == "text")
-}
-
-/// The broad kind of a column type (PostgreSQL's `format_type`, SQLite's declared type), as the
-/// legacy test compares them.
-fn kind_of(ty: &str) -> &'static str {
-    let ty = ty.to_ascii_lowercase();
-    let has = |word: &str| ty.contains(word);
-    if has("char") || has("text") || has("clob") {
-        "text"
-    } else if has("int")
-        || has("serial")
-        || has("numeric")
-        || has("real")
-        || has("double")
-        || has("float")
-    {
-        "number"
-    } else if has("time") || has("date") {
-        "time"
-    } else if has("bool") {
-        "bool"
-    } else if has("json") {
-        "json"
-    } else {
-        "enum"
-    }
+    result
 }
 
 /// SQLite: turns foreign keys off for the transaction that follows when the database looks like
 /// one to adopt, since rebuilding a table needs them off and `PRAGMA foreign_keys` does nothing
-/// inside a transaction. Returns whether it did; [`restore_foreign_keys`] turns them on again,
-/// and [`verify_foreign_keys`] must run before that transaction commits.
-pub fn relax_foreign_keys(db: &mut Db, schema: &SchemaName) -> Result<bool> {
+/// inside a transaction. Returns whether it did.
+fn relax_foreign_keys(db: &mut Db, schema: &SchemaName) -> Result<bool> {
     if matches!(db, Db::Postgres(_)) || !needed(db, schema)? {
         return Ok(false);
     }
@@ -269,14 +194,14 @@ pub fn relax_foreign_keys(db: &mut Db, schema: &SchemaName) -> Result<bool> {
 }
 
 /// Turns SQLite's foreign keys on again, outside the transaction.
-pub fn restore_foreign_keys(db: &mut Db) -> Result<()> {
+fn restore_foreign_keys(db: &mut Db) -> Result<()> {
     execute(db, "PRAGMA foreign_keys = ON")
 }
 
 /// SQLite: fails when a row of facedb's tables refers to a row that does not exist
 /// (`PRAGMA foreign_key_check`), so that a transaction that ran with foreign keys off commits
 /// nothing that breaks them. Does nothing on PostgreSQL, which never stops checking them.
-pub fn verify_foreign_keys(db: &mut Db, target: &str) -> Result<()> {
+fn verify_foreign_keys(db: &mut Db, target: &str) -> Result<()> {
     let violations = foreign_key_violations(db)?;
     if violations.is_empty() {
         return Ok(());
@@ -302,7 +227,7 @@ pub fn adopt(db: &mut Db, schema: &SchemaName, target: &str) -> Result<Adoption>
              from the schema contract in {} facedb will not change by itself: {}. Nothing was \
              changed; fix these by hand (`facedb check` lists every difference), then run \
              `facedb init` again",
-            crate::commands::plural(plan.blockers.len(), "way"),
+            crate::text::plural(plan.blockers.len(), "way"),
             plan.blockers.join("; ")
         )));
     }
@@ -1208,10 +1133,7 @@ fn counted(n: i64, one: &str, many: &str) -> String {
 }
 
 fn execute(db: &mut Db, sql: &str) -> Result<()> {
-    match db {
-        Db::Postgres(conn) => diesel::sql_query(sql).execute(conn)?,
-        Db::Sqlite(conn) => diesel::sql_query(sql).execute(conn)?,
-    };
+    diesel::sql_query(sql).execute(db)?;
     Ok(())
 }
 
@@ -1231,40 +1153,5 @@ where
 
 /// A query whose one row has a bigint column `n`.
 fn count_sql(db: &mut Db, sql: &str) -> Result<i64> {
-    match db {
-        Db::Postgres(conn) => count(conn, diesel::sql_query(sql)),
-        Db::Sqlite(conn) => count(conn, diesel::sql_query(sql)),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn live_types_fit_the_contracts_kinds() {
-        for (live, contract) in [
-            ("character varying(64)", "character varying(64)"),
-            ("TEXT", "VARCHAR(255)"),
-            ("bigint", "integer"),
-            ("INTEGER", "bigint"),
-            ("double precision", "double precision"),
-            ("timestamp without time zone", "timestamp without time zone"),
-            ("DATETIME", "timestamp with time zone"),
-            ("boolean", "boolean"),
-            ("jsonb", "json"),
-            ("userrole", "userrole"),
-            ("varchar(12)", "userrole"),
-        ] {
-            assert!(fits(live, contract), "{live} as {contract}");
-        }
-        for (live, contract) in [
-            ("integer", "character varying(64)"),
-            ("text", "timestamp with time zone"),
-            ("boolean", "integer"),
-            ("userrole", "character varying(64)"),
-        ] {
-            assert!(!fits(live, contract), "{live} as {contract}");
-        }
-    }
+    count(db, diesel::sql_query(sql))
 }

@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 
 use crate::config::SchemaName;
-use crate::connection::Db;
+use crate::db::Db;
 use crate::error::Result;
 
 diesel::table! {
@@ -28,10 +28,7 @@ pub fn record_once(db: &mut Db, key: &str, value: &str) -> Result<String> {
     use __facedb_metadata::dsl as m;
     // Read first: an up-to-date database (every warm `init`) is left without a write.
     let select = m::__facedb_metadata.filter(m::key.eq(key)).select(m::value);
-    let recorded = match db {
-        Db::Postgres(conn) => select.first::<String>(conn).optional()?,
-        Db::Sqlite(conn) => select.first::<String>(conn).optional()?,
-    };
+    let recorded = select.first::<String>(db).optional()?;
     if let Some(recorded) = recorded {
         return Ok(recorded);
     }
@@ -39,13 +36,10 @@ pub fn record_once(db: &mut Db, key: &str, value: &str) -> Result<String> {
     let row = (
         m::key.eq(key),
         m::value.eq(value),
-        m::updated_at.eq(crate::seed::now_utc()),
+        m::updated_at.eq(crate::models::now_utc()),
     );
     let insert = diesel::insert_into(m::__facedb_metadata).values(row);
-    match db {
-        Db::Postgres(conn) => insert.execute(conn)?,
-        Db::Sqlite(conn) => insert.execute(conn)?,
-    };
+    insert.execute(db)?;
     Ok(value.to_owned())
 }
 
@@ -65,7 +59,7 @@ pub fn record_migrations(db: &mut Db, versions: &[String]) -> Result<()> {
 /// is still there (the first migration's `down.sql` drops it). In the caller's transaction.
 pub fn forget_migrations(db: &mut Db, schema: &SchemaName, versions: &[String]) -> Result<()> {
     use __facedb_metadata::dsl as m;
-    if !crate::inventory::table_exists(db, schema, TABLE)? {
+    if !crate::catalog::table_exists(db, schema, TABLE)? {
         return Ok(());
     }
     let keys: Vec<String> = versions
@@ -73,10 +67,7 @@ pub fn forget_migrations(db: &mut Db, schema: &SchemaName, versions: &[String]) 
         .map(|version| format!("{MIGRATION_KEY_PREFIX}{version}"))
         .collect();
     let delete = diesel::delete(m::__facedb_metadata.filter(m::key.eq_any(&keys)));
-    match db {
-        Db::Postgres(conn) => delete.execute(conn)?,
-        Db::Sqlite(conn) => delete.execute(conn)?,
-    };
+    delete.execute(db)?;
     Ok(())
 }
 
@@ -91,17 +82,14 @@ struct Entry {
 /// Every entry in `schema`'s metadata table; none when there is no such table (a database
 /// facedb never set up). Names the schema itself: it also runs outside facedb's transactions.
 fn entries(db: &mut Db, schema: &SchemaName) -> Result<Vec<Entry>> {
-    if !crate::inventory::table_exists(db, schema, TABLE)? {
+    if !crate::catalog::table_exists(db, schema, TABLE)? {
         return Ok(Vec::new());
     }
     let query = diesel::sql_query(format!(
         "SELECT key, value FROM {} ORDER BY key",
         schema.qualify(TABLE)
     ));
-    Ok(match db {
-        Db::Postgres(conn) => query.load(conn)?,
-        Db::Sqlite(conn) => query.load(conn)?,
-    })
+    Ok(query.load(db)?)
 }
 
 /// The value recorded under `key` in `schema`, or `None` when there is none or no bookkeeping
@@ -120,13 +108,4 @@ pub fn recorded_migrations(db: &mut Db, schema: &SchemaName) -> Result<Vec<Strin
         .filter(|e| e.key.starts_with(MIGRATION_KEY_PREFIX))
         .map(|e| e.value)
         .collect())
-}
-
-/// Whether facedb's bookkeeping in `schema` shows that facedb set it up: its metadata table, or
-/// one of its migrations recorded in `__diesel_schema_migrations`.
-pub fn records_facedb(db: &mut Db, schema: &SchemaName) -> Result<bool> {
-    if crate::inventory::table_exists(db, schema, TABLE)? {
-        return Ok(true);
-    }
-    Ok(!crate::migrations::state(db, schema)?.applied.is_empty())
 }

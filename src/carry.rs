@@ -15,8 +15,8 @@ use diesel::sql_types::{Array, Nullable, Text};
 use serde::Serialize;
 
 use crate::catalog::Backend;
-use crate::connection::Db;
 use crate::contract;
+use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::inventory;
 
@@ -68,10 +68,7 @@ impl Carry {
     /// the reset (exit 5): the caller's transaction then rolls everything back.
     pub fn restore(&self, db: &mut Db, target: &str) -> Result<()> {
         for item in &self.carried {
-            let applied = match db {
-                Db::Postgres(conn) => conn.batch_execute(&item.statements),
-                Db::Sqlite(conn) => conn.batch_execute(&item.statements),
-            };
+            let applied = db.batch_execute(&item.statements);
             applied.map_err(|error| match Error::from(error) {
                 // A wait for a lock is a lock timeout (exit 6), not a definition that fails.
                 Error::Database(error) if !crate::lock::is_lock_timeout(&error) => Error::Schema(format!(
@@ -576,16 +573,6 @@ fn capture_sqlite(conn: &mut SqliteConnection) -> Result<Carry> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
-
-    #[test]
-    fn the_flag_the_messages_name_is_the_one_reset_takes() {
-        for command in ["reset", "fresh"] {
-            let cli =
-                crate::cli::Cli::try_parse_from(["facedb", command, "--force", ACCEPT_LOSS_FLAG]);
-            assert!(cli.is_ok(), "{command} {ACCEPT_LOSS_FLAG}");
-        }
-    }
 
     #[test]
     fn what_uses_a_lost_column_is_lost_with_it() {

@@ -15,20 +15,11 @@ use diesel::sql_types::{Array, Bool, Integer, Nullable, Text};
 use serde::{Deserialize, Serialize};
 
 use crate::config::SchemaName;
-use crate::connection::Db;
+use crate::db::Db;
 use crate::error::Result;
 
 /// Which backend a schema is written for: it decides the words for types and defaults.
 pub use crate::config::Backend;
-
-impl Db {
-    pub fn backend(&self) -> Backend {
-        match self {
-            Db::Postgres(_) => Backend::Postgres,
-            Db::Sqlite(_) => Backend::Sqlite,
-        }
-    }
-}
 
 /// A schema: some of its tables and, on PostgreSQL, its enum types.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -729,6 +720,32 @@ fn column_in_list(body: &[Token]) -> Option<(String, Vec<String>)> {
         }
     }
     (list.len() % 2 == 1).then(|| (column.clone(), values))
+}
+
+/// Whether `table` exists in `schema`.
+pub fn table_exists(db: &mut Db, schema: &SchemaName, table: &str) -> Result<bool> {
+    let exists = match db {
+        Db::Postgres(conn) => diesel::select(
+            diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
+                "EXISTS (SELECT 1 FROM pg_class c WHERE c.relnamespace = {} \
+             AND c.relkind IN ('r', 'p') AND c.relname = ",
+                schema.namespace()
+            ))
+            .bind::<Text, _>(table)
+            .sql(")"),
+        )
+        .get_result(conn)?,
+        Db::Sqlite(conn) => diesel::select(
+            diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
+                "EXISTS (SELECT 1 FROM {} WHERE type = 'table' AND lower(name) = lower(",
+                schema.qualify("sqlite_master")
+            ))
+            .bind::<Text, _>(table)
+            .sql("))"),
+        )
+        .get_result(conn)?,
+    };
+    Ok(exists)
 }
 
 #[cfg(test)]

@@ -12,10 +12,12 @@ use clap::{Args, CommandFactory, Parser, Subcommand};
 use serde::Serialize;
 
 use crate::commands::user;
+/// The roles `--role` takes.
+pub use crate::commands::user::Role;
 use crate::commands::{check, completions, fresh, init, reset, rollback, sql, status};
+use crate::config::PasswordScheme;
 use crate::config::{parse_duration, Overrides, Settings};
 use crate::error::{Error, ExitCode, Result};
-use crate::password::PasswordScheme;
 use crate::progress::{printable_lines, say, Progress};
 
 /// Creates, migrates, seeds and resets the face-recognition system's database.
@@ -461,7 +463,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             database,
             output,
         } => print_result(output.json, &sql::run(&database.overrides(), args)?)?,
-        Command::Completions(args) => write_stdout(&completions::run(args))?,
+        Command::Completions(args) => write_stdout(&completions::run(args, Cli::command()))?,
         // These print their report whatever it says; its exit code says whether all is well.
         Command::Check {
             args,
@@ -558,6 +560,16 @@ mod tests {
         Cli::try_parse_from(options_after_command(
             args.iter().map(OsString::from).collect(),
         ))
+    }
+
+    /// The flag a reset's refusal names (see `carry`) is the one reset and fresh take.
+    #[test]
+    fn the_flag_the_messages_name_is_the_one_reset_takes() {
+        use crate::carry::ACCEPT_LOSS_FLAG;
+        for command in ["reset", "fresh"] {
+            let cli = Cli::try_parse_from(["facedb", command, "--force", ACCEPT_LOSS_FLAG]);
+            assert!(cli.is_ok(), "{command} {ACCEPT_LOSS_FLAG}");
+        }
     }
 
     #[test]

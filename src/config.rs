@@ -13,12 +13,69 @@ use percent_encoding::{percent_decode_str, utf8_percent_encode, NON_ALPHANUMERIC
 use url::Url;
 
 use crate::error::{Error, Result};
-use crate::password::PasswordScheme;
-use crate::seed::AdminSeed;
 
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
 const DEFAULT_ENV_FILE: &str = ".env";
+
+/// How facedb hashes the passwords it writes (`--password-hash`, `FACEDB_PASSWORD_HASH`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum PasswordScheme {
+    #[default]
+    Argon2id,
+    Bcrypt,
+}
+
+impl PasswordScheme {
+    pub fn parse(value: &str, source: &str) -> Result<PasswordScheme> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "argon2id" | "argon2" => Ok(PasswordScheme::Argon2id),
+            "bcrypt" => Ok(PasswordScheme::Bcrypt),
+            _ => Err(Error::Usage(format!(
+                "{source} must be argon2id or bcrypt, got '{value}'"
+            ))),
+        }
+    }
+}
+
+pub const DEFAULT_USERNAME: &str = "admin";
+pub const DEFAULT_EMAIL: &str = "admin@system.local";
+pub const DEFAULT_PASSWORD: &str = "admin123";
+
+/// Who to seed when the database has no system admin.
+#[derive(Clone)]
+pub struct AdminSeed {
+    pub username: String,
+    pub email: String,
+    pub password: String,
+}
+
+impl Default for AdminSeed {
+    fn default() -> Self {
+        AdminSeed {
+            username: DEFAULT_USERNAME.to_owned(),
+            email: DEFAULT_EMAIL.to_owned(),
+            password: DEFAULT_PASSWORD.to_owned(),
+        }
+    }
+}
+
+// Hand-written so that the password never reaches a `{:?}`.
+impl std::fmt::Debug for AdminSeed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminSeed")
+            .field("username", &self.username)
+            .field("email", &self.email)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AdminSeed {
+    pub fn uses_default_password(&self) -> bool {
+        self.password == DEFAULT_PASSWORD
+    }
+}
 
 /// Everything a command needs to know before it connects.
 #[derive(Debug, Clone)]
@@ -141,6 +198,12 @@ impl Settings {
 /// PostgreSQL's schema when none is configured.
 pub const DEFAULT_SCHEMA: &str = "public";
 
+/// Quotes an SQL identifier (both backends take double quotes): any name works and none can
+/// inject SQL.
+pub fn quote_identifier(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
 /// The schema facedb works in, and the only one it looks at or changes: on PostgreSQL the
 /// configured one (default `public`); on SQLite the database file's own, `main`. Every statement
 /// facedb writes names it, so that the connection's `search_path` decides nothing.
@@ -177,16 +240,12 @@ impl SchemaName {
 
     /// The schema as an identifier: `"public"`.
     pub fn quoted(&self) -> String {
-        crate::connection::quote_identifier(&self.0)
+        quote_identifier(&self.0)
     }
 
     /// An object of the schema: `"public"."users"`.
     pub fn qualify(&self, object: &str) -> String {
-        format!(
-            "{}.{}",
-            self.quoted(),
-            crate::connection::quote_identifier(object)
-        )
+        format!("{}.{}", self.quoted(), quote_identifier(object))
     }
 
     /// PostgreSQL: an expression for the schema's `pg_namespace` oid, NULL while the schema does

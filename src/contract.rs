@@ -76,13 +76,4 @@ mod tests {
             ["SYSTEM_ADMIN", "TENANT_ADMIN", "SITE_MANAGER", "WORKER"]
         );
     }
-
-    #[test]
-    fn covers_the_tables_facedb_owns() {
-        let mut ours = table_names();
-        let mut owned = crate::inventory::TABLES.to_vec();
-        ours.sort();
-        owned.sort();
-        assert_eq!(ours, owned);
-    }
 }

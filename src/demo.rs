@@ -5,7 +5,7 @@
 use diesel::prelude::*;
 use serde::Serialize;
 
-use crate::connection::Db;
+use crate::db::Db;
 use crate::error::Result;
 use crate::models::{CameraType, NewCamera, NewSite, NewTenant};
 use crate::schema::{cameras, sites, tenants};

@@ -5,7 +5,7 @@ use diesel::sql_types::{Array, Text};
 use diesel::{QueryableByName, RunQueryDsl};
 
 use crate::config::{SchemaName, Settings};
-use crate::connection::Db;
+use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::seed;
 

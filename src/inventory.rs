@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Double, Text};
 
 use crate::config::SchemaName;
-use crate::connection::Db;
+use crate::db::Db;
 use crate::error::{Error, Result};
 
 /// facedb's tables, children before parents: the order in which they can be dropped.
@@ -114,10 +114,7 @@ pub fn count_rows(db: &mut Db, schema: &SchemaName) -> Result<Vec<TableCount>> {
             })
             .collect::<Vec<_>>()
             .join(" UNION ALL ");
-        exact = match db {
-            Db::Postgres(conn) => diesel::sql_query(query).load(conn)?,
-            Db::Sqlite(conn) => diesel::sql_query(query).load(conn)?,
-        };
+        exact = diesel::sql_query(query).load(db)?;
     }
     let counts = TABLES
         .iter()
@@ -199,10 +196,7 @@ pub fn tenant_rows(
         )
     }));
     let query = parts.join(" UNION ALL ");
-    let rows: Vec<TenantCount> = match db {
-        Db::Postgres(conn) => diesel::sql_query(query).load(conn)?,
-        Db::Sqlite(conn) => diesel::sql_query(query).load(conn)?,
-    };
+    let rows: Vec<TenantCount> = diesel::sql_query(query).load(db)?;
     let mut tenants: Vec<TenantRows> = rows
         .iter()
         .filter(|r| r.rows < 0)
@@ -225,32 +219,6 @@ pub fn tenant_rows(
         .collect();
     tenants.sort_by(|a, b| a.tenant_id.cmp(&b.tenant_id));
     Ok(Some(tenants))
-}
-
-/// Whether `table` exists in `schema`.
-pub fn table_exists(db: &mut Db, schema: &SchemaName, table: &str) -> Result<bool> {
-    let exists = match db {
-        Db::Postgres(conn) => diesel::select(
-            diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
-                "EXISTS (SELECT 1 FROM pg_class c WHERE c.relnamespace = {} \
-             AND c.relkind IN ('r', 'p') AND c.relname = ",
-                schema.namespace()
-            ))
-            .bind::<Text, _>(table)
-            .sql(")"),
-        )
-        .get_result(conn)?,
-        Db::Sqlite(conn) => diesel::select(
-            diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
-                "EXISTS (SELECT 1 FROM {} WHERE type = 'table' AND lower(name) = lower(",
-                schema.qualify("sqlite_master")
-            ))
-            .bind::<Text, _>(table)
-            .sql("))"),
-        )
-        .get_result(conn)?,
-    };
-    Ok(exists)
 }
 
 /// An object facedb does not own that depends on something it owns: reset refuses to drop
@@ -424,63 +392,6 @@ fn in_order(names: &[&str], found: &[Name]) -> Vec<String> {
         .collect()
 }
 
-/// What shows that the tables with facedb's names in the schema are facedb's.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Ownership {
-    /// None of facedb's tables or enum types is there: there is nothing to prove.
-    Nothing,
-    /// facedb's bookkeeping in the schema records them.
-    Recorded,
-    /// No bookkeeping, but they are the old Python tool's tables: `init` adopts them.
-    Legacy,
-    /// Tables with facedb's names that are neither, each with why it is not the old tool's.
-    Unproven(Vec<String>),
-}
-
-/// Whether facedb may change the tables with its names in `schema`, and why. Reads only.
-pub fn ownership(db: &mut Db, schema: &SchemaName) -> Result<Ownership> {
-    let tables = existing_tables(db, schema, &TABLES)?;
-    if tables.is_empty() && existing_types(db, schema)?.is_empty() {
-        return Ok(Ownership::Nothing);
-    }
-    if crate::bookkeeping::records_facedb(db, schema)? {
-        return Ok(Ownership::Recorded);
-    }
-    let unfit = crate::adopt::unfit_tables(db, schema, &tables)?;
-    Ok(if unfit.is_empty() {
-        Ownership::Legacy
-    } else {
-        Ownership::Unproven(unfit)
-    })
-}
-
-impl Ownership {
-    /// Why `command` must not touch `target`'s tables, when facedb cannot show they are its own.
-    pub fn refusal(&self, command: &str, target: &str, schema: &SchemaName) -> Option<String> {
-        let Ownership::Unproven(tables) = self else {
-            return None;
-        };
-        Some(format!(
-            "refusing to {command} {target}: {} in schema {} {} facedb's names but not its own: no facedb \
-             bookkeeping there records them, and they are not the old facedb tool's: {}. facedb changes \
-             only what it owns; nothing was changed. Rename or move them, or give facedb its own schema \
-             (--schema, FACEDB_SCHEMA)",
-            crate::commands::plural(tables.len(), "table"),
-            schema.quoted(),
-            if tables.len() == 1 { "has" } else { "have" },
-            tables.join("; ")
-        ))
-    }
-
-    /// `Error::Schema` (exit 5) with [`Ownership::refusal`] when facedb cannot show ownership.
-    pub fn require(&self, command: &str, target: &str, schema: &SchemaName) -> Result<()> {
-        match self.refusal(command, target, schema) {
-            Some(refusal) => Err(Error::Schema(refusal)),
-            None => Ok(()),
-        }
-    }
-}
-
 /// Drops everything facedb owns in `schema`, and nothing else. An object facedb does not own
 /// that depends on one of its tables (a view, another table's foreign key) stops the drop with
 /// `Error::Schema` naming it: facedb never cascades into other people's objects. Of a
@@ -610,6 +521,15 @@ pub(crate) fn mentions(sql: &str, table: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn covers_the_tables_facedb_owns() {
+        let mut ours = crate::contract::table_names();
+        let mut owned = TABLES.to_vec();
+        ours.sort();
+        owned.sort();
+        assert_eq!(ours, owned);
+    }
 
     #[test]
     fn mentions_whole_words_only() {

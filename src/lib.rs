@@ -2,34 +2,65 @@
 //! schema (embedded SQL migrations for PostgreSQL and SQLite), seeds the first system admin, and
 //! resets it. The `facedb` binary is a thin layer over this library; an API can call [`init`] at
 //! start-up in development.
+//!
+//! ```no_run
+//! fn main() -> facedb::Result<()> {
+//!     // The URL given directly; everything else (FACEDB_SCHEMA, ENV…) from the environment.
+//!     let settings = facedb::Settings::for_url("postgres://facedb@localhost/facedb")?;
+//!     // Creates (or adopts), migrates, seeds; a no-op when up to date.
+//!     let report = facedb::init(&settings)?;
+//!     println!("{report}");
+//!     Ok(())
+//! }
+//! ```
+//!
+//! The layers, bottom up, each importing only from those below it:
+//! - settings, errors and wording: [`config`], [`error`], `progress`, `prompt`, `text`;
+//! - connections: [`db`] (one [`db::Db`] for both backends);
+//! - the schema derived from the migrations: [`schema`], [`models`], [`sql_types`],
+//!   `bookkeeping`, [`migrations`], [`catalog`], [`contract`], [`compare`];
+//! - setup and adoption: `password`, `seed`, `inventory`, `ownership`, `guard`, `lock`, `carry`,
+//!   `adopt`, `demo`;
+//! - one module per command (`commands`), and the command line (`cli`).
 
-pub mod adopt;
-pub mod bookkeeping;
-pub mod carry;
 pub mod catalog;
+#[doc(hidden)]
 pub mod cli;
-pub mod commands;
 pub mod compare;
 pub mod config;
-pub mod connection;
 pub mod contract;
-pub mod demo;
+pub mod db;
 pub mod error;
-pub mod guard;
-pub mod inventory;
-pub mod lock;
 pub mod migrations;
 pub mod models;
-pub mod password;
-pub mod progress;
-pub mod prompt;
 pub mod schema;
-pub mod seed;
 pub mod sql_types;
+
+mod adopt;
+mod bookkeeping;
+mod carry;
+mod commands;
+mod demo;
+mod guard;
+mod inventory;
+mod lock;
+mod ownership;
+mod password;
+mod progress;
+mod prompt;
+mod seed;
+mod text;
 
 pub use commands::check::{check, CheckReport};
 pub use commands::init::{init, InitReport};
 pub use commands::reset::{reset, ResetReport};
+pub use commands::rollback::{rollback, RollbackReport};
 pub use commands::status::{status, StatusReport};
 pub use config::Settings;
 pub use error::{Error, ExitCode, Result};
+/// facedb's tables (children before parents), its PostgreSQL enum types, and its bookkeeping tables.
+pub use inventory::{BOOKKEEPING_TABLES, ENUM_TYPES, TABLES};
+/// The PostgreSQL advisory lock facedb holds while it changes the schema.
+pub use lock::ADVISORY_LOCK_KEY;
+/// Hashing a password as facedb writes it, and whether a password matches a hash facedb wrote.
+pub use password::{hash_with as hash_password, verify as verify_password};

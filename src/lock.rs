@@ -15,8 +15,9 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel::{QueryableByName, RunQueryDsl};
 
 use crate::config::SchemaName;
-use crate::connection::Db;
+use crate::db::Db;
 use crate::error::{Error, Result};
+use crate::text::humanize;
 
 /// facedb's advisory lock key: the bytes of "facedb".
 pub const ADVISORY_LOCK_KEY: i64 = 0x6661_6365_6462;
@@ -178,18 +179,12 @@ impl Db {
     }
 
     fn commit(&mut self) -> Result<()> {
-        match self {
-            Db::Postgres(conn) => AnsiTransactionManager::commit_transaction(conn)?,
-            Db::Sqlite(conn) => AnsiTransactionManager::commit_transaction(conn)?,
-        }
+        <Db as diesel::Connection>::TransactionManager::commit_transaction(self)?;
         Ok(())
     }
 
     fn rollback(&mut self) -> Result<()> {
-        match self {
-            Db::Postgres(conn) => AnsiTransactionManager::rollback_transaction(conn)?,
-            Db::Sqlite(conn) => AnsiTransactionManager::rollback_transaction(conn)?,
-        }
+        <Db as diesel::Connection>::TransactionManager::rollback_transaction(self)?;
         Ok(())
     }
 }
@@ -306,14 +301,5 @@ fn table_lock_holder(conn: &mut diesel::PgConnection, schema: &SchemaName) -> St
     match holder {
         Ok(holder) => format!("they are in use by {holder}"),
         Err(_) => "another session was using them (it let go as we looked)".to_owned(),
-    }
-}
-
-/// `5s`, `1500ms`: a duration as the flags take it.
-pub(crate) fn humanize(duration: Duration) -> String {
-    if duration.as_millis() % 1000 == 0 {
-        format!("{}s", duration.as_secs())
-    } else {
-        format!("{}ms", duration.as_millis())
     }
 }

@@ -6,7 +6,7 @@ use diesel::sqlite::Sqlite;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::config::{Backend, SchemaName};
-use crate::connection::Db;
+use crate::db::Db;
 use crate::error::{Error, Result};
 
 pub const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -109,7 +109,7 @@ pub fn to_revert(
     if !state.unknown.is_empty() {
         return Err(Error::Schema(format!(
             "the database records {} that this facedb does not know ({}): roll back with the facedb that applied {}",
-            crate::commands::plural(state.unknown.len(), "migration"),
+            crate::text::plural(state.unknown.len(), "migration"),
             state.unknown.join(", "),
             if state.unknown.len() == 1 { "it" } else { "them" },
         )));
@@ -277,7 +277,7 @@ impl Definition {
         format!(
             "{}{}{}",
             &self.sql[..self.name_at.start],
-            crate::connection::quote_identifier(name),
+            crate::config::quote_identifier(name),
             &self.sql[self.name_at.end..]
         )
     }
@@ -423,17 +423,14 @@ fn recorded_versions(db: &mut Db, schema: &SchemaName) -> Result<Vec<String>> {
         #[diesel(sql_type = diesel::sql_types::Text)]
         version: String,
     }
-    if !crate::inventory::table_exists(db, schema, MIGRATIONS_TABLE)? {
+    if !crate::catalog::table_exists(db, schema, MIGRATIONS_TABLE)? {
         return Ok(Vec::new());
     }
     let query = diesel::sql_query(format!(
         "SELECT CAST(version AS TEXT) AS version FROM {} ORDER BY version",
         schema.qualify(MIGRATIONS_TABLE)
     ));
-    let rows: Vec<Version> = match db {
-        Db::Postgres(conn) => query.load(conn)?,
-        Db::Sqlite(conn) => query.load(conn)?,
-    };
+    let rows: Vec<Version> = query.load(db)?;
     Ok(rows.into_iter().map(|r| r.version).collect())
 }
 
@@ -486,10 +483,7 @@ pub fn forget(db: &mut Db, schema: &SchemaName, versions: &[String]) -> Result<(
     } else {
         format!("DROP TABLE IF EXISTS {table}")
     };
-    match db {
-        Db::Postgres(conn) => diesel::sql_query(sql).execute(conn)?,
-        Db::Sqlite(conn) => diesel::sql_query(sql).execute(conn)?,
-    };
+    diesel::sql_query(sql).execute(db)?;
     Ok(())
 }
 

@@ -506,3 +506,10 @@ pub struct NewApiKey<'a> {
     pub last_used: Option<NaiveDateTime>,
     pub expires_at: Option<NaiveDateTime>,
 }
+
+/// The current UTC time at microsecond precision: what PostgreSQL stores, and the
+/// `YYYY-MM-DD HH:MM:SS.ffffff` form that SQLAlchemy parses from SQLite.
+pub fn now_utc() -> chrono::NaiveDateTime {
+    use chrono::SubsecRound;
+    chrono::Utc::now().naive_utc().trunc_subsecs(6)
+}

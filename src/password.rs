@@ -6,36 +6,13 @@ use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };
 use argon2::{Algorithm, Argon2, Params, Version};
-use serde::Serialize;
 
 use diesel::prelude::*;
 
-use crate::config::SchemaName;
-use crate::connection::Db;
+use crate::config::{PasswordScheme, SchemaName};
+use crate::db::Db;
 use crate::error::{Error, Result};
-use crate::inventory;
 use crate::schema::users;
-
-/// How facedb hashes the passwords it writes (`--password-hash`, `FACEDB_PASSWORD_HASH`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum PasswordScheme {
-    #[default]
-    Argon2id,
-    Bcrypt,
-}
-
-impl PasswordScheme {
-    pub fn parse(value: &str, source: &str) -> Result<PasswordScheme> {
-        match value.trim().to_ascii_lowercase().as_str() {
-            "argon2id" | "argon2" => Ok(PasswordScheme::Argon2id),
-            "bcrypt" => Ok(PasswordScheme::Bcrypt),
-            _ => Err(Error::Usage(format!(
-                "{source} must be argon2id or bcrypt, got '{value}'"
-            ))),
-        }
-    }
-}
 
 /// The scheme for the passwords a command writes, and why.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -67,15 +44,12 @@ pub fn choose(db: &mut Db, schema: &SchemaName, asked: Option<PasswordScheme>) -
             follows_database: false,
         });
     }
-    let all_bcrypt = inventory::table_exists(db, schema, "users")? && {
+    let all_bcrypt = crate::catalog::table_exists(db, schema, "users")? && {
         let total = users::table.count();
         let bcrypt = users::table
             .filter(users::password_hash.like("$2%"))
             .count();
-        let (total, bcrypt): (i64, i64) = match db {
-            Db::Postgres(conn) => (total.get_result(conn)?, bcrypt.get_result(conn)?),
-            Db::Sqlite(conn) => (total.get_result(conn)?, bcrypt.get_result(conn)?),
-        };
+        let (total, bcrypt): (i64, i64) = (total.get_result(db)?, bcrypt.get_result(db)?);
         total > 0 && bcrypt == total
     };
     Ok(Choice {
@@ -119,11 +93,6 @@ pub fn hash_with(scheme: PasswordScheme, password: &str) -> Result<String> {
     }
 }
 
-/// Hashes `password` with argon2id.
-pub fn hash(password: &str) -> Result<String> {
-    hash_with(PasswordScheme::Argon2id, password)
-}
-
 /// Whether `password` matches a hash facedb wrote (either scheme).
 pub fn verify(password: &str, stored: &str) -> bool {
     if stored.starts_with("$2") {
@@ -142,11 +111,15 @@ mod tests {
 
     #[test]
     fn argon2id_hashes_verify() {
-        let phc = hash("admin123").unwrap();
+        let phc = hash_with(PasswordScheme::Argon2id, "admin123").unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
         assert!(verify("admin123", &phc));
         assert!(!verify("admin124", &phc));
-        assert_ne!(phc, hash("admin123").unwrap(), "each hash has its own salt");
+        assert_ne!(
+            phc,
+            hash_with(PasswordScheme::Argon2id, "admin123").unwrap(),
+            "each hash has its own salt"
+        );
     }
 
     #[test]

@@ -2,49 +2,12 @@
 
 use diesel::prelude::*;
 
-use crate::connection::Db;
+use crate::config::{AdminSeed, PasswordScheme};
+use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::models::{NewUser, UserRole};
-use crate::password::{self, PasswordScheme};
+use crate::password;
 use crate::schema::users;
-
-pub const DEFAULT_USERNAME: &str = "admin";
-pub const DEFAULT_EMAIL: &str = "admin@system.local";
-pub const DEFAULT_PASSWORD: &str = "admin123";
-
-/// Who to seed when the database has no system admin.
-#[derive(Clone)]
-pub struct AdminSeed {
-    pub username: String,
-    pub email: String,
-    pub password: String,
-}
-
-impl Default for AdminSeed {
-    fn default() -> Self {
-        AdminSeed {
-            username: DEFAULT_USERNAME.to_owned(),
-            email: DEFAULT_EMAIL.to_owned(),
-            password: DEFAULT_PASSWORD.to_owned(),
-        }
-    }
-}
-
-// Hand-written so that the password never reaches a `{:?}`.
-impl std::fmt::Debug for AdminSeed {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AdminSeed")
-            .field("username", &self.username)
-            .field("email", &self.email)
-            .finish_non_exhaustive()
-    }
-}
-
-impl AdminSeed {
-    pub fn uses_default_password(&self) -> bool {
-        self.password == DEFAULT_PASSWORD
-    }
-}
 
 /// The admin that was seeded, for the report.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -67,10 +30,7 @@ pub fn seed_admin(
     let admin_exists = diesel::select(diesel::dsl::exists(
         users::table.filter(users::role.eq(UserRole::SystemAdmin)),
     ));
-    let exists = match db {
-        Db::Postgres(conn) => admin_exists.get_result::<bool>(conn)?,
-        Db::Sqlite(conn) => admin_exists.get_result::<bool>(conn)?,
-    };
+    let exists = admin_exists.get_result::<bool>(db)?;
     if exists {
         return Ok(None);
     }
@@ -82,7 +42,7 @@ pub fn seed_admin(
     }
     let password_hash = password::hash_with(scheme, &seed.password)?;
     let user_id = uuid::Uuid::new_v4().to_string();
-    let now = crate::seed::now_utc();
+    let now = crate::models::now_utc();
     let admin = NewUser {
         user_id: &user_id,
         username: &seed.username,
@@ -100,10 +60,7 @@ pub fn seed_admin(
         updated_at: now,
     };
     let insert = diesel::insert_into(users::table).values(&admin);
-    match db {
-        Db::Postgres(conn) => insert.execute(conn)?,
-        Db::Sqlite(conn) => insert.execute(conn)?,
-    };
+    insert.execute(db)?;
     Ok(Some(SeededAdmin {
         username: seed.username.clone(),
         email: seed.email.clone(),
@@ -122,11 +79,4 @@ pub fn check_password_allowed(seed: &AdminSeed, protected: Option<&str>) -> Resu
         ))),
         _ => Ok(()),
     }
-}
-
-/// The current UTC time at microsecond precision: what PostgreSQL stores, and the
-/// `YYYY-MM-DD HH:MM:SS.ffffff` form that SQLAlchemy parses from SQLite.
-pub fn now_utc() -> chrono::NaiveDateTime {
-    use chrono::SubsecRound;
-    chrono::Utc::now().naive_utc().trunc_subsecs(6)
 }

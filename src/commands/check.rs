@@ -7,8 +7,8 @@ use serde::Serialize;
 use crate::catalog;
 use crate::compare::{self, Difference};
 use crate::config::Settings;
-use crate::connection;
 use crate::contract;
+use crate::db;
 use crate::error::{Error, ExitCode, Result};
 use crate::progress::Progress;
 
@@ -58,7 +58,7 @@ impl std::fmt::Display for CheckReport {
             f,
             "{}: {} from the schema contract:",
             self.target,
-            super::plural(self.differences.len(), "difference")
+            crate::text::plural(self.differences.len(), "difference")
         )?;
         for reported in &self.differences {
             write!(f, "\n  {}", reported.message)?;
@@ -75,7 +75,7 @@ pub fn check(settings: &Settings) -> Result<CheckReport> {
 pub fn run(settings: &Settings, _args: &Args, progress: &Progress) -> Result<CheckReport> {
     let target = settings.target.display();
     progress.start(format!("connecting to {target}"));
-    let Some(mut db) = connection::open_existing(settings, progress)? else {
+    let Some(mut db) = db::open_existing(settings, progress)? else {
         return Err(Error::Schema(format!(
             "database {target} does not exist, so it has none of the schema; run `facedb init` to create it"
         )));

@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::adopt::{self, Adoption};
 use crate::commands::{set_up, SeedArgs, SetupOutcome};
 use crate::config::Settings;
-use crate::connection;
+use crate::db::{self, IfMissing};
 use crate::demo::{self, DemoData};
 use crate::error::Result;
 use crate::guard;
@@ -68,34 +68,34 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Init
     let settings = &args.seed.apply(settings)?;
     let target = settings.target.display();
     progress.start(format!("connecting to {target}"));
-    let (mut db, created_database) = connection::open(settings, true, progress)?;
+    let (mut db, created_database) = db::open(
+        settings,
+        IfMissing::Create {
+            allowed: guard::check_new_database,
+        },
+        progress,
+    )?;
     if created_database {
         progress.done(format!("created database {target}"));
     }
     progress.start(format!("applying the schema to {target}"));
     guard::check_shadowing(&mut db, &settings.schema, "init", &target)?;
-    // SQLite rebuilds tables to adopt a database, which needs foreign keys off for the transaction.
-    let relaxed = !created_database && adopt::relax_foreign_keys(&mut db, &settings.schema)?;
-    let result = db.exclusive(&settings.schema, settings.lock_timeout, |db| {
-        let setup = set_up(db, settings, "init", None, None)?;
-        let demo_data = if args.with_demo_data {
-            Some(demo::add_demo_data(db)?)
-        } else {
-            None
-        };
-        if relaxed {
-            adopt::verify_foreign_keys(db, &target)?;
-        }
-        Ok((setup, demo_data))
-    });
-    if relaxed {
-        let restored = adopt::restore_foreign_keys(&mut db);
-        // A failed transaction's error is the one to report.
-        if result.is_ok() {
-            restored?;
-        }
-    }
-    let (setup, demo_data) = result?;
+    let (setup, demo_data) = adopt::exclusive(
+        &mut db,
+        &settings.schema,
+        settings.lock_timeout,
+        &target,
+        !created_database,
+        |db| {
+            let setup = set_up(db, settings, "init", None, None)?;
+            let demo_data = if args.with_demo_data {
+                Some(demo::add_demo_data(db)?)
+            } else {
+                None
+            };
+            Ok((setup, demo_data))
+        },
+    )?;
     setup.report(progress);
     if let Some(demo) = &demo_data {
         report_demo_data(demo, progress);
@@ -124,9 +124,9 @@ fn report_demo_data(demo: &DemoData, progress: &Progress) {
             "added demo data: tenant '{}', site '{}' ({}, {}, {} added)",
             demo.tenant,
             demo.site,
-            super::plural(added.tenants, "tenant"),
-            super::plural(added.sites, "site"),
-            super::plural(added.cameras, "camera")
+            crate::text::plural(added.tenants, "tenant"),
+            crate::text::plural(added.sites, "site"),
+            crate::text::plural(added.cameras, "camera")
         ));
     } else {
         progress.info(format!(

@@ -21,11 +21,11 @@ use serde::Serialize;
 use crate::adopt::{self, Adoption};
 use crate::bookkeeping::{self, ENVIRONMENT_KEY};
 use crate::config::{SchemaName, Settings};
-use crate::connection::Db;
+use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::guard;
-use crate::inventory::{self, Ownership};
 use crate::migrations;
+use crate::ownership::{self, Ownership};
 use crate::password::{self, Choice};
 use crate::progress::Progress;
 use crate::prompt;
@@ -89,7 +89,7 @@ fn set_up(
     let schema = &settings.schema;
     let target = settings.target.display();
     create_schema(db, schema)?;
-    let ownership = inventory::ownership(db, schema)?;
+    let ownership = ownership::ownership(db, schema)?;
     ownership.require(command, &target, schema)?;
     let adopted = if ownership == Ownership::Legacy {
         Some(adopt::adopt(db, schema, &target)?)
@@ -137,15 +137,6 @@ fn create_schema(db: &mut Db, schema: &SchemaName) -> Result<()> {
     Ok(())
 }
 
-/// `1 migration`, `2 migrations`.
-pub(crate) fn plural(count: usize, noun: &str) -> String {
-    if count == 1 {
-        format!("{count} {noun}")
-    } else {
-        format!("{count} {noun}s")
-    }
-}
-
 impl SetupOutcome {
     /// Reports the steps that changed something; `choice` is how a seeded admin's password was
     /// hashed.
@@ -187,7 +178,7 @@ impl SetupOutcome {
         if !self.applied_migrations.is_empty() {
             changes.push(format!(
                 "applied {}",
-                plural(self.applied_migrations.len(), "migration")
+                crate::text::plural(self.applied_migrations.len(), "migration")
             ));
         }
         if let Some(admin) = &self.seeded_admin {

@@ -7,11 +7,12 @@ use crate::bookkeeping::{self, ENVIRONMENT_KEY};
 use crate::carry::{self, Carry, CarrySummary};
 use crate::commands::{set_up, SeedArgs, SetupOutcome};
 use crate::config::{SchemaName, Settings};
-use crate::connection;
+use crate::db::{self, IfMissing};
 use crate::error::{Error, Result};
 use crate::guard;
-use crate::inventory::{self, Dependent, Ownership, TableCount, TenantRows};
+use crate::inventory::{self, Dependent, TableCount, TenantRows};
 use crate::migrations;
+use crate::ownership::{self, Ownership};
 use crate::password;
 use crate::progress::{printable, quoted, say, Progress};
 use crate::prompt;
@@ -66,21 +67,21 @@ impl std::fmt::Display for ResetReport {
         } else {
             format!(
                 "dropped {} ({})",
-                super::plural(self.dropped.len(), "table"),
-                super::plural(rows as usize, "row")
+                crate::text::plural(self.dropped.len(), "table"),
+                crate::text::plural(rows as usize, "row")
             )
         }];
         changes.extend(self.setup.changes());
         if !self.carry.carried_over.is_empty() {
             changes.push(format!(
                 "carried over {}",
-                super::plural(self.carry.carried_over.len(), "item")
+                crate::text::plural(self.carry.carried_over.len(), "item")
             ));
         }
         if !self.carry.lost.is_empty() {
             changes.push(format!(
                 "dropped {} it could not carry over",
-                super::plural(self.carry.lost.len(), "object")
+                crate::text::plural(self.carry.lost.len(), "object")
             ));
         }
         write!(
@@ -113,7 +114,13 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
         )));
     }
     progress.start(format!("connecting to {target}"));
-    let (mut db, created_database) = connection::open(settings, true, progress)?;
+    let (mut db, created_database) = db::open(
+        settings,
+        IfMissing::Create {
+            allowed: guard::check_new_database,
+        },
+        progress,
+    )?;
     if created_database {
         progress.done(format!("created database {target}"));
     }
@@ -130,7 +137,7 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
     guard::check_reset(settings, recorded.as_deref(), args.allow_production)?;
     // Before the prompt: nobody is asked about tables facedb would then refuse to drop.
     db.read_only(schema, settings.lock_timeout, |db| {
-        inventory::ownership(db, schema)
+        ownership::ownership(db, schema)
     })?
     .require("reset", &target, schema)?;
     // The hashes before the reset decide: the admin seeded again must stay readable by the API
@@ -166,7 +173,7 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
     progress.start(format!("resetting {target}"));
     let (setup, carried) = db.exclusive(schema, settings.lock_timeout, |db| {
         // Again under the lock: what it drops is what it proved its own.
-        inventory::ownership(db, schema)?.require("reset", &target, schema)?;
+        ownership::ownership(db, schema)?.require("reset", &target, schema)?;
         // Read under the lock: this is what the drop takes away.
         let carry = carry::capture(db, schema.name())?;
         match &shown {
@@ -189,7 +196,7 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
         let rows = counts.iter().map(|c| c.rows).sum::<i64>() as usize;
         progress.done(format!(
             "dropped facedb's tables ({})",
-            super::plural(rows, "row")
+            crate::text::plural(rows, "row")
         ));
     }
     setup.report(progress);
@@ -230,7 +237,7 @@ fn confirm(
         say(format_args!(
             "  {:<width$}  {approx}{}",
             count.table,
-            super::plural(count.rows as usize, "row")
+            crate::text::plural(count.rows as usize, "row")
         ));
     }
     if filled.is_empty() {
@@ -375,7 +382,7 @@ impl std::fmt::Display for DryRunReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let then = format!(
             "apply {} and seed admin '{}'",
-            super::plural(self.would_apply_migrations.len(), "migration"),
+            crate::text::plural(self.would_apply_migrations.len(), "migration"),
             self.would_seed_admin
         );
         let what = if !self.shadowed.is_empty() {
@@ -387,7 +394,7 @@ impl std::fmt::Display for DryRunReport {
             format!(
                 "{} would be refused (exit 5): {} with facedb's names {} not facedb's own",
                 self.command,
-                super::plural(self.not_owned.len(), "table"),
+                crate::text::plural(self.not_owned.len(), "table"),
                 if self.not_owned.len() == 1 {
                     "is"
                 } else {
@@ -399,14 +406,14 @@ impl std::fmt::Display for DryRunReport {
             format!(
                 "{} would be refused (exit 5): {} facedb does not own {} on what it owns",
                 self.command,
-                super::plural(count, "object"),
+                crate::text::plural(count, "object"),
                 if count == 1 { "depends" } else { "depend" }
             )
         } else if carry::refusal(&self.target, &self.would_lose, self.accepts_loss).is_some() {
             format!(
                 "{} would be refused (exit 5): it cannot carry over {} (pass {} to drop {})",
                 self.command,
-                super::plural(self.would_lose.len(), "object"),
+                crate::text::plural(self.would_lose.len(), "object"),
                 carry::ACCEPT_LOSS_FLAG,
                 if self.would_lose.len() == 1 {
                     "it"
@@ -424,17 +431,17 @@ impl std::fmt::Display for DryRunReport {
             let rows: i64 = drop.tables.iter().map(|c| c.rows).sum();
             let mut parts = vec![format!(
                 "{} ({})",
-                super::plural(drop.tables.len(), "table"),
-                super::plural(rows as usize, "row")
+                crate::text::plural(drop.tables.len(), "table"),
+                crate::text::plural(rows as usize, "row")
             )];
             if !drop.bookkeeping_tables.is_empty() {
-                parts.push(super::plural(
+                parts.push(crate::text::plural(
                     drop.bookkeeping_tables.len(),
                     "bookkeeping table",
                 ));
             }
             if !drop.types.is_empty() {
-                parts.push(super::plural(drop.types.len(), "type"));
+                parts.push(crate::text::plural(drop.types.len(), "type"));
             }
             let last = parts.pop().unwrap_or_default();
             let listed = if parts.is_empty() {
@@ -446,13 +453,13 @@ impl std::fmt::Display for DryRunReport {
             if !self.would_carry_over.is_empty() {
                 then.push_str(&format!(
                     ", carry over {}",
-                    super::plural(self.would_carry_over.len(), "item")
+                    crate::text::plural(self.would_carry_over.len(), "item")
                 ));
             }
             if !self.would_lose.is_empty() {
                 then.push_str(&format!(
                     ", losing {}",
-                    super::plural(self.would_lose.len(), "object")
+                    crate::text::plural(self.would_lose.len(), "object")
                 ));
             }
             format!("{} would drop {listed}, then {then}", self.command)
@@ -472,7 +479,7 @@ pub fn dry_run(
 ) -> Result<DryRunReport> {
     let target = settings.target.display();
     progress.start(format!("connecting to {target}"));
-    let db = connection::open_existing(settings, progress)?;
+    let db = db::open_existing(settings, progress)?;
     let database_exists = db.is_some();
     let schema = &settings.schema;
     let mut report = DryRunReport {
@@ -498,7 +505,7 @@ pub fn dry_run(
         report.shadowed = guard::shadows(&mut db, schema)?;
         db.read_only(schema, settings.lock_timeout, |db| {
             db.without_waiting_for_facedb("the dry run", |db| {
-                if let Ownership::Unproven(tables) = inventory::ownership(db, schema)? {
+                if let Ownership::Unproven(tables) = ownership::ownership(db, schema)? {
                     report.not_owned = tables;
                 }
                 // A reset refused for these drops nothing: the dry run shows nothing to drop.
@@ -549,7 +556,7 @@ impl DryRunReport {
                 f,
                 "  {:<width$}  {approx}{}",
                 count.table,
-                super::plural(count.rows as usize, "row")
+                crate::text::plural(count.rows as usize, "row")
             )?;
         }
         for table in &drop.bookkeeping_tables {
@@ -560,7 +567,7 @@ impl DryRunReport {
                 f,
                 "  facedb's rows of {} (other applications' {} stay)",
                 migrations::MIGRATIONS_TABLE,
-                super::plural(drop.kept_migrations.len(), "version")
+                crate::text::plural(drop.kept_migrations.len(), "version")
             )?;
         }
         for name in &drop.types {

@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::bookkeeping::{self, ENVIRONMENT_KEY};
 use crate::catalog;
 use crate::config::{Backend, SchemaName, Settings};
-use crate::connection::{self, Db};
+use crate::db::{self, Db, IfMissing};
 use crate::error::{Error, Result};
 use crate::guard;
 use crate::inventory::{self, TableCount};
@@ -64,12 +64,23 @@ impl std::fmt::Display for RollbackReport {
             f,
             "{}: rollback: reverted {} ({}), dropped {} ({})",
             self.target,
-            super::plural(self.reverted.len(), "migration"),
+            crate::text::plural(self.reverted.len(), "migration"),
             self.reverted.join(", "),
-            super::plural(self.dropped.len(), "table"),
-            super::plural(rows as usize, "row")
+            crate::text::plural(self.dropped.len(), "table"),
+            crate::text::plural(rows as usize, "row")
         )
     }
+}
+
+/// Reverts the newest applied migration at `settings`, or with `to` every one newer than the
+/// migration it names, without asking: for library callers.
+pub fn rollback(settings: &Settings, to: Option<&str>) -> Result<RollbackReport> {
+    let args = Args {
+        to: to.map(str::to_owned),
+        force: true,
+        ..Args::default()
+    };
+    run(settings, &args, &Progress::quiet())
 }
 
 pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<RollbackReport> {
@@ -85,13 +96,13 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Roll
     }
     progress.start(format!("connecting to {target}"));
     let mut db = if args.dry_run {
-        connection::open_existing(settings, progress)?.ok_or_else(|| {
+        db::open_existing(settings, progress)?.ok_or_else(|| {
             Error::Usage(format!(
                 "{target} does not exist: there is nothing to roll back"
             ))
         })?
     } else {
-        connection::open(settings, false, progress)?.0
+        db::open(settings, IfMissing::Fail, progress)?.0
     };
     let schema = &settings.schema;
     if !args.dry_run {
@@ -240,7 +251,7 @@ fn confirm(settings: &Settings, planned: &[String], counts: &[TableCount]) -> Re
     let backend = settings.target.backend();
     say(format_args!(
         "Rollback reverts {} in {target}, running:",
-        super::plural(planned.len(), "migration")
+        crate::text::plural(planned.len(), "migration")
     ));
     for name in planned {
         say(format_args!("  -- {name}: down.sql"));
@@ -262,7 +273,7 @@ fn confirm(settings: &Settings, planned: &[String], counts: &[TableCount]) -> Re
             say(format_args!(
                 "  {:<width$}  {approx}{}",
                 count.table,
-                super::plural(count.rows as usize, "row")
+                crate::text::plural(count.rows as usize, "row")
             ));
         }
     }

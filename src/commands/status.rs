@@ -9,14 +9,13 @@ use serde::Serialize;
 use crate::bookkeeping::{self, ENVIRONMENT_KEY};
 use crate::catalog;
 use crate::config::{SchemaName, Settings};
-use crate::connection::{self, Db};
 use crate::contract;
+use crate::db::{self, Db};
 use crate::error::{ExitCode, Result};
 use crate::inventory::{self, BOOKKEEPING_TABLES};
 use crate::migrations::{self, MigrationState};
 use crate::password;
 use crate::progress::{printable, quoted, Progress};
-use crate::seed;
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct Args {}
@@ -86,12 +85,12 @@ impl StatusReport {
         if !self.migrations.pending.is_empty() {
             reasons.push(format!(
                 "{} pending",
-                super::plural(self.migrations.pending.len(), "migration")
+                crate::text::plural(self.migrations.pending.len(), "migration")
             ));
         }
         let missing = self.missing_tables();
         if missing > 0 {
-            reasons.push(format!("{} missing", super::plural(missing, "table")));
+            reasons.push(format!("{} missing", crate::text::plural(missing, "table")));
         }
         let users_present = self.tables.iter().any(|t| t.table == "users" && t.present);
         match self.system_admin {
@@ -245,7 +244,7 @@ pub fn run(settings: &Settings, _args: &Args, progress: &Progress) -> Result<Sta
         other_tables: Vec::new(),
         up_to_date: false,
     };
-    let Some(mut db) = connection::open_existing(settings, progress)? else {
+    let Some(mut db) = db::open_existing(settings, progress)? else {
         report.migrations.pending = migrations::all_names(settings.target.backend());
         return Ok(report);
     };
@@ -321,14 +320,12 @@ fn default_password_admins(db: &mut Db, schema: &SchemaName) -> Vec<String> {
         "SELECT username, password_hash FROM {} WHERE CAST(role AS TEXT) = 'SYSTEM_ADMIN' ORDER BY username",
         schema.qualify("users")
     ));
-    let admins: diesel::QueryResult<Vec<Login>> = match db {
-        Db::Postgres(conn) => conn.transaction(|conn| query.load(conn)),
-        Db::Sqlite(conn) => conn.transaction(|conn| query.load(conn)),
-    };
+    let admins: diesel::QueryResult<Vec<Login>> =
+        diesel::Connection::transaction(db, |db| query.load(db));
     admins
         .unwrap_or_default()
         .into_iter()
-        .filter(|admin| password::verify(seed::DEFAULT_PASSWORD, &admin.password_hash))
+        .filter(|admin| password::verify(crate::config::DEFAULT_PASSWORD, &admin.password_hash))
         .map(|admin| admin.username)
         .collect()
 }
@@ -341,10 +338,8 @@ fn system_admin_exists(db: &mut Db, schema: &SchemaName) -> Result<Option<bool>>
         "SELECT EXISTS (SELECT 1 FROM {} WHERE CAST(role AS TEXT) = 'SYSTEM_ADMIN') AS \"exists\"",
         schema.qualify("users")
     ));
-    let row: diesel::QueryResult<Exists> = match db {
-        Db::Postgres(conn) => conn.transaction(|conn| query.get_result(conn)),
-        Db::Sqlite(conn) => conn.transaction(|conn| query.get_result(conn)),
-    };
+    let row: diesel::QueryResult<Exists> =
+        diesel::Connection::transaction(db, |db| query.get_result(db));
     match row {
         Ok(row) => Ok(Some(row.exists)),
         // A lock timeout or a lost connection is no answer about the role.

@@ -42,8 +42,8 @@ fn init_creates_the_database_applies_the_schema_and_seeds_the_admin() {
             hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
             "{hash}"
         );
-        assert!(facedb::password::verify("admin123", &hash));
-        assert!(!facedb::password::verify("admin1234", &hash));
+        assert!(facedb::verify_password("admin123", &hash));
+        assert!(!facedb::verify_password("admin1234", &hash));
     }
 }
 
@@ -278,7 +278,7 @@ fn a_held_lock_times_out_with_exit_6_naming_the_holder() {
         match db.backend {
             Backend::Postgres => holder.exec(&format!(
                 "SET application_name = 'lock-holder-test'; SELECT pg_advisory_lock({});",
-                facedb::lock::ADVISORY_LOCK_KEY
+                facedb::ADVISORY_LOCK_KEY
             )),
             Backend::Sqlite => holder.exec("BEGIN IMMEDIATE"),
         }

@@ -397,7 +397,7 @@ fn a_short_lock_timeout_fails_only_its_own_process_and_names_the_holder() {
         match db.backend {
             Backend::Postgres => holder.exec(&format!(
                 "SET application_name = 'held-on-purpose'; SELECT pg_advisory_lock({});",
-                facedb::lock::ADVISORY_LOCK_KEY
+                facedb::ADVISORY_LOCK_KEY
             )),
             Backend::Sqlite => holder.exec("BEGIN IMMEDIATE"),
         }
@@ -656,7 +656,7 @@ fn the_dry_run_does_not_wait_for_another_facedb() {
     other.exec(&format!(
         "SET application_name = 'facedb'; BEGIN; SELECT pg_advisory_xact_lock({}); \
          LOCK TABLE visits IN ACCESS EXCLUSIVE MODE;",
-        facedb::lock::ADVISORY_LOCK_KEY
+        facedb::ADVISORY_LOCK_KEY
     ));
     let pid = other.i64("SELECT pg_backend_pid()::bigint AS v");
     let started = Instant::now();

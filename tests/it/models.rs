@@ -15,7 +15,7 @@ fn every_model_round_trips_on_postgres() {
     let Some(db) = TestDb::postgres() else { return };
     db.init();
     let conn = &mut PgConnection::establish(db.url()).unwrap();
-    let now = facedb::seed::now_utc();
+    let now = facedb::models::now_utc();
     let now_tz = now.and_utc();
 
     let tenant = NewTenant {
@@ -260,7 +260,7 @@ fn users_and_enums_round_trip_on_sqlite() {
     let db = TestDb::sqlite();
     db.init();
     let conn = &mut SqliteConnection::establish(db.url()).unwrap();
-    let now = facedb::seed::now_utc();
+    let now = facedb::models::now_utc();
     let worker = NewUser {
         user_id: "u-9",
         username: "w",

@@ -318,7 +318,7 @@ fn user_commands_write_bcrypt_into_a_database_of_bcrypt_hashes() {
         .success()
         .stderr_has("hashing with bcrypt");
         let hash = stored_hash(&db, "admin");
-        assert!(is_bcrypt(&hash) && facedb::password::verify(PASSWORD, &hash));
+        assert!(is_bcrypt(&hash) && facedb::verify_password(PASSWORD, &hash));
 
         // Asked for, argon2id wins; after that the hashes are mixed and argon2id is the default.
         create_user(&db, "bob", &["--password-hash", "argon2id"]).success();
@@ -539,7 +539,7 @@ fn stdin_of_any_size_or_encoding_gets_one_line_and_exit_2() {
     .code(2);
     assert!(out.stderr.contains("the admin password"), "{}", out.stderr);
     // Nothing was lost: the admin still logs in with the password it had.
-    assert!(facedb::password::verify(
+    assert!(facedb::verify_password(
         support::secrets::ADMIN_PASSWORD,
         &stored_hash(&db, "admin")
     ));
@@ -638,5 +638,5 @@ fn make_init_admin_without_a_terminal_says_how_to_pass_the_values() {
     ])
     .success()
     .hides(PASSWORD);
-    assert!(facedb::password::verify(PASSWORD, &stored_hash(&db, "bo")));
+    assert!(facedb::verify_password(PASSWORD, &stored_hash(&db, "bo")));
 }

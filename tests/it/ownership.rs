@@ -55,7 +55,7 @@ fn other_app_in(db: &TestDb, schema: &str) {
 /// A copy of facedb's tables in `schema`, with one tenant: what a careless
 /// `CREATE TABLE … (LIKE …)` or a second deployment leaves earlier on the search path.
 fn facedb_copy_in(db: &TestDb, schema: &str) {
-    let tables = facedb::inventory::TABLES
+    let tables = facedb::TABLES
         .iter()
         .map(|t| format!("CREATE TABLE {schema}.{t} (LIKE public.{t});"))
         .collect::<String>();

@@ -131,7 +131,7 @@ fn production_init_takes_the_admin_password_from_stdin() {
         assert_eq!(admin.len(), 1);
         let (who, hash) = admin[0].rsplit_once(' ').unwrap();
         assert_eq!(who, "ops ops@example.com");
-        assert!(facedb::password::verify(PASSWORD, hash), "{:?}", db.backend);
+        assert!(facedb::verify_password(PASSWORD, hash), "{:?}", db.backend);
 
         // With an admin in place, a production init needs no password.
         run_with_env(&db, &[("ENV", "prod")], &["init"])

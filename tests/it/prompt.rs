@@ -350,6 +350,6 @@ fn user_create_asks_for_every_value_and_the_password_twice() {
             .connect()
             .strings("SELECT password_hash AS v FROM users WHERE username = 'carol'")
             .remove(0);
-        assert!(facedb::password::verify("s3cret pass", &hash));
+        assert!(facedb::verify_password("s3cret pass", &hash));
     }
 }

@@ -164,7 +164,7 @@ fn it_waits_for_facedbs_lock_and_gives_up_with_exit_6() {
         match db.backend {
             support::Backend::Postgres => holder.exec(&format!(
                 "SELECT pg_advisory_lock({})",
-                facedb::lock::ADVISORY_LOCK_KEY
+                facedb::ADVISORY_LOCK_KEY
             )),
             support::Backend::Sqlite => holder.exec("BEGIN IMMEDIATE"),
         }

@@ -24,7 +24,7 @@ use diesel::{Connection, PgConnection, SqliteConnection};
 use diesel_migrations::{EmbeddedMigrations, FileBasedMigrations};
 use facedb::catalog::{self, Schema, Table};
 use facedb::config::SchemaName;
-use facedb::connection::Db;
+use facedb::db::Db;
 use facedb::migrations::{self, Source, EMBEDDED};
 use serde_json::Value;
 use support::data::{add_data, counts};
@@ -337,21 +337,13 @@ fn the_table_lists_and_the_drop_order_are_the_migrations() {
         };
         let listed =
             |list: &[&str]| -> BTreeSet<String> { list.iter().map(|t| (*t).to_owned()).collect() };
-        assert_eq!(listed(&facedb::inventory::TABLES), names(&tables));
+        assert_eq!(listed(&facedb::TABLES), names(&tables));
         // `status` and adoption list the tables in the order the migrations create them.
         let created: Vec<&str> = tables.iter().map(|t| t.name.as_str()).collect();
         assert_eq!(facedb::contract::table_names(), created, "{:?}", db.backend);
-        assert_eq!(
-            listed(&facedb::inventory::BOOKKEEPING_TABLES),
-            names(&bookkeeping)
-        );
+        assert_eq!(listed(&facedb::BOOKKEEPING_TABLES), names(&bookkeeping));
         // Children before parents: dropping in this order never trips a foreign key.
-        let at = |name: &str| {
-            facedb::inventory::TABLES
-                .iter()
-                .position(|t| *t == name)
-                .unwrap()
-        };
+        let at = |name: &str| facedb::TABLES.iter().position(|t| *t == name).unwrap();
         for table in &tables {
             for fk in &table.foreign_keys {
                 assert!(
@@ -384,9 +376,7 @@ fn the_enum_labels_of_the_models_and_the_cli_are_the_migrations() {
             let types: Vec<&str> = schema.enums.iter().map(|e| e.name.as_str()).collect();
             assert_eq!(
                 types.iter().collect::<BTreeSet<_>>(),
-                facedb::inventory::ENUM_TYPES
-                    .iter()
-                    .collect::<BTreeSet<_>>()
+                facedb::ENUM_TYPES.iter().collect::<BTreeSet<_>>()
             );
         }
         let roles = labels("userrole", "users", "role");
@@ -395,12 +385,12 @@ fn the_enum_labels_of_the_models_and_the_cli_are_the_migrations() {
             .map(|r| r.label())
             .collect();
         assert_eq!(models, roles, "{:?}: models::UserRole", db.backend);
-        let cli: Vec<String> = facedb::commands::user::Role::value_variants()
+        let cli: Vec<String> = facedb::cli::Role::value_variants()
             .iter()
             .map(|r| facedb::models::UserRole::from(*r).label().to_owned())
             .collect();
         assert_eq!(cli, roles, "{:?}: --role", db.backend);
-        for role in facedb::commands::user::Role::value_variants() {
+        for role in facedb::cli::Role::value_variants() {
             assert_eq!(
                 role.flag_value().to_uppercase(),
                 facedb::models::UserRole::from(*role).label()

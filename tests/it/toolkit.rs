@@ -39,7 +39,7 @@ fn parse(out: &Output) -> Value {
 
 /// Row counts of every facedb table, in a fixed order.
 fn counts(db: &TestDb) -> Vec<(String, i64)> {
-    facedb::inventory::TABLES
+    facedb::TABLES
         .iter()
         .map(|t| (t.to_string(), db.count(t)))
         .collect()
@@ -452,7 +452,7 @@ fn a_dry_run_takes_no_lock_and_creates_no_database() {
         match db.backend {
             Backend::Postgres => holder.exec(&format!(
                 "SELECT pg_advisory_lock({});",
-                facedb::lock::ADVISORY_LOCK_KEY
+                facedb::ADVISORY_LOCK_KEY
             )),
             Backend::Sqlite => holder.exec("BEGIN IMMEDIATE"),
         }

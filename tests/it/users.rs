@@ -89,8 +89,8 @@ fn create_with_flags_and_password_stdin_makes_an_active_verified_system_admin() 
         );
         let hash = stored_hash(&db, "ada");
         assert!(hash.starts_with("$argon2id$v=19$"), "{hash}");
-        assert!(facedb::password::verify(PASSWORD, &hash));
-        assert!(!facedb::password::verify("wrong", &hash));
+        assert!(facedb::verify_password(PASSWORD, &hash));
+        assert!(!facedb::verify_password("wrong", &hash));
         let timestamps = db.connect().strings(
             "SELECT CASE WHEN created_at = updated_at AND created_at = password_changed_at THEN 'same' ELSE 'differ' END AS v \
              FROM users WHERE username = 'ada'",
@@ -173,7 +173,7 @@ fn password_hash_bcrypt_writes_what_passlib_verifies() {
             .hides(PASSWORD);
         let hash = stored_hash(&db, "bea");
         assert!(hash.starts_with("$2b$12$") && hash.len() == 60, "{hash}");
-        assert!(facedb::password::verify(PASSWORD, &hash));
+        assert!(facedb::verify_password(PASSWORD, &hash));
 
         let out = Output::from(
             db.facedb()
@@ -361,7 +361,7 @@ fn password_stdin_takes_the_first_line_without_its_line_ending() {
         out.success();
         let hash = stored_hash(&db, "ada");
         assert!(
-            facedb::password::verify(" spaced pw ", &hash),
+            facedb::verify_password(" spaced pw ", &hash),
             "{:?}",
             db.backend
         );
@@ -471,8 +471,8 @@ fn reset_password_sets_the_hash_and_password_changed_at() {
         );
         let hash = stored_hash(&db, "ada");
         assert_ne!(hash, old_hash);
-        assert!(facedb::password::verify(new_password, &hash));
-        assert!(!facedb::password::verify(PASSWORD, &hash));
+        assert!(facedb::verify_password(new_password, &hash));
+        assert!(!facedb::verify_password(PASSWORD, &hash));
         let changed = db.connect().strings(
             "SELECT CAST(password_changed_at AS TEXT) || '|' || CAST(updated_at AS TEXT) AS v FROM users WHERE username = 'ada'",
         );
@@ -483,7 +483,7 @@ fn reset_password_sets_the_hash_and_password_changed_at() {
         );
         let admin_hash = stored_hash(&db, "admin");
         assert!(
-            facedb::password::verify("admin123", &admin_hash),
+            facedb::verify_password("admin123", &admin_hash),
             "other users keep theirs"
         );
 

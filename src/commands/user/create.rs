@@ -5,15 +5,16 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::{is_unique_violation, open_existing, prompt_new_password, Role};
+use crate::config::PasswordScheme;
 use crate::config::Settings;
-use crate::connection::{Access, Db};
+use crate::db::{Access, Db};
 use crate::error::{Error, Result};
+use crate::models::now_utc;
 use crate::models::{NewUser, UserRole};
-use crate::password::{self, PasswordScheme};
+use crate::password;
 use crate::progress::{quoted, Progress};
 use crate::prompt;
 use crate::schema::{sites, tenants, users};
-use crate::seed::now_utc;
 
 /// The longest username, email or name the `users` columns hold (`VARCHAR(255)`).
 const MAX_LENGTH: usize = 255;
@@ -218,10 +219,7 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Crea
             updated_at: now,
         };
         let insert = diesel::insert_into(users::table).values(&user);
-        match db {
-            Db::Postgres(conn) => insert.execute(conn)?,
-            Db::Sqlite(conn) => insert.execute(conn)?,
-        };
+        insert.execute(db)?;
         Ok(())
     })
     .map_err(|error| {
@@ -354,10 +352,7 @@ fn check_placement(
         return Ok(());
     };
     let tenant_query = tenants::table.find(tenant).select(tenants::tenant_id);
-    let found = match db {
-        Db::Postgres(conn) => tenant_query.first::<String>(conn).optional()?,
-        Db::Sqlite(conn) => tenant_query.first::<String>(conn).optional()?,
-    };
+    let found = tenant_query.first::<String>(db).optional()?;
     if found.is_none() {
         return Err(Error::Refused(format!(
             "no tenant '{tenant}' in {target}: check --tenant (the tenant's id, not its name)"
@@ -367,10 +362,7 @@ fn check_placement(
         return Ok(());
     };
     let site_query = sites::table.find(site).select(sites::tenant_id);
-    let owner = match db {
-        Db::Postgres(conn) => site_query.first::<String>(conn).optional()?,
-        Db::Sqlite(conn) => site_query.first::<String>(conn).optional()?,
-    };
+    let owner = site_query.first::<String>(db).optional()?;
     match owner {
         None => Err(Error::Refused(format!(
             "no site {site} in {target}: check --site"
@@ -386,10 +378,7 @@ fn check_username_free(db: &mut Db, target: &str, username: &str) -> Result<()> 
     let query = diesel::select(diesel::dsl::exists(
         users::table.filter(users::username.eq(username)),
     ));
-    let taken = match db {
-        Db::Postgres(conn) => query.get_result::<bool>(conn)?,
-        Db::Sqlite(conn) => query.get_result::<bool>(conn)?,
-    };
+    let taken = query.get_result::<bool>(db)?;
     if taken {
         return Err(Error::Refused(format!(
             "user '{username}' already exists in {target}: choose another username, \
@@ -403,10 +392,7 @@ fn check_email_free(db: &mut Db, target: &str, email: &str) -> Result<()> {
     let query = users::table
         .filter(users::email.eq(email))
         .select(users::username);
-    let owner = match db {
-        Db::Postgres(conn) => query.first::<String>(conn).optional()?,
-        Db::Sqlite(conn) => query.first::<String>(conn).optional()?,
-    };
+    let owner = query.first::<String>(db).optional()?;
     match owner {
         Some(owner) => Err(Error::Refused(format!(
             "email '{email}' already belongs to user '{owner}' in {target}: choose another email"

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::open_existing;
 use crate::config::Settings;
-use crate::connection::{Access, Db};
+use crate::db::{Access, Db};
 use crate::error::Result;
 use crate::models::User;
 use crate::progress::{printable, Progress};

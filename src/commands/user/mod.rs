@@ -10,9 +10,8 @@ pub mod list;
 pub mod reset_password;
 
 use crate::config::Settings;
-use crate::connection::{self, Access, Db};
+use crate::db::{self, Access, Db, IfMissing};
 use crate::error::{Error, Result};
-use crate::inventory;
 use crate::models::UserRole;
 use crate::progress::Progress;
 use crate::prompt;
@@ -61,9 +60,10 @@ pub(crate) fn open_existing(
     let target = settings.target.display();
     progress.start(format!("connecting to {target}"));
     let mut db = match access {
-        Access::Write => connection::open(settings, false, progress)?.0,
-        Access::Read => connection::open_existing(settings, progress)?
-            .ok_or_else(|| connection::missing(&settings.target))?,
+        Access::Write => db::open(settings, IfMissing::Fail, progress)?.0,
+        Access::Read => {
+            db::open_existing(settings, progress)?.ok_or_else(|| db::missing(&settings.target))?
+        }
     };
     if access == Access::Write {
         // Users are written under their plain name, as the API reads them.
@@ -71,7 +71,7 @@ pub(crate) fn open_existing(
     }
     let schema = &settings.schema;
     let has_users = db.read_only(schema, settings.lock_timeout, |db| {
-        inventory::table_exists(db, schema, "users")
+        crate::catalog::table_exists(db, schema, "users")
     })?;
     if !has_users {
         return Err(Error::Usage(format!(

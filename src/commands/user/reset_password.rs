@@ -5,14 +5,15 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::{open_existing, prompt_new_password};
+use crate::config::PasswordScheme;
 use crate::config::Settings;
-use crate::connection::{Access, Db};
+use crate::db::{Access, Db};
 use crate::error::{Error, Result};
-use crate::password::{self, PasswordScheme};
+use crate::models::now_utc;
+use crate::password;
 use crate::progress::{quoted, Progress};
 use crate::prompt;
 use crate::schema::users;
-use crate::seed::now_utc;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
@@ -87,10 +88,7 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
             users::password_changed_at.eq(now),
             users::updated_at.eq(now),
         ));
-        let updated = match db {
-            Db::Postgres(conn) => update.execute(conn)?,
-            Db::Sqlite(conn) => update.execute(conn)?,
-        };
+        let updated = update.execute(db)?;
         if updated == 0 {
             // Deleted between the check and now.
             return Err(unknown_user(&target, username));
@@ -111,10 +109,7 @@ fn check_exists(db: &mut Db, target: &str, username: &str) -> Result<()> {
     let query = diesel::select(diesel::dsl::exists(
         users::table.filter(users::username.eq(username)),
     ));
-    let exists = match db {
-        Db::Postgres(conn) => query.get_result::<bool>(conn)?,
-        Db::Sqlite(conn) => query.get_result::<bool>(conn)?,
-    };
+    let exists = query.get_result::<bool>(db)?;
     if exists {
         Ok(())
     } else {

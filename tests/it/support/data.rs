@@ -49,7 +49,7 @@ pub fn counts(db: &TestDb) -> Vec<(String, i64)> {
 
 /// `counts` on a connection of one's own.
 pub fn counts_on(conn: &mut Conn) -> Vec<(String, i64)> {
-    facedb::inventory::TABLES
+    facedb::TABLES
         .iter()
         .map(|t| {
             (

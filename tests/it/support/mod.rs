@@ -242,9 +242,7 @@ impl TestDb {
 
     /// How many of facedb's 12 tables exist.
     pub fn facedb_tables(&self) -> i64 {
-        let names = facedb::inventory::TABLES
-            .map(|t| format!("'{t}'"))
-            .join(", ");
+        let names = facedb::TABLES.map(|t| format!("'{t}'")).join(", ");
         self.connect().i64(&match self.backend {
             Backend::Postgres => format!(
                 "SELECT count(*) AS v FROM pg_tables WHERE schemaname = current_schema() AND tablename IN ({names})"

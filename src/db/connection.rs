@@ -13,16 +13,26 @@ use diesel::sql_types::{Bool, Integer, Nullable, Text};
 use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, QueryableByName, RunQueryDsl};
 
-use crate::config::{PgTarget, Settings, SqliteTarget, Target};
+use crate::config::{quote_identifier, Backend, PgTarget, Settings, SqliteTarget, Target};
 use crate::error::{Error, Result};
-use crate::guard;
-use crate::lock::humanize;
 use crate::progress::Progress;
+use crate::text::humanize;
 
-/// A connection to either backend. Backend-specific work matches on it.
+/// A connection to either backend: diesel's `MultiConnection`, so that a query both backends run
+/// alike runs on it directly; only backend-specific work matches on it.
+#[derive(diesel::MultiConnection)]
 pub enum Db {
     Postgres(PgConnection),
     Sqlite(SqliteConnection),
+}
+
+impl Db {
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Postgres(_) => Backend::Postgres,
+            Db::Sqlite(_) => Backend::Sqlite,
+        }
+    }
 }
 
 /// Whether a command writes. Writing commands refuse a read-only standby; read-only ones
@@ -51,10 +61,22 @@ impl PgFailure {
     }
 }
 
+/// What [`open`] does with a database that does not exist yet.
+#[derive(Clone, Copy)]
+pub enum IfMissing {
+    /// Fails: the command works on an existing database.
+    Fail,
+    /// Creates it once `allowed` says the command may (checked before anything is created, so
+    /// that a refusal leaves nothing behind).
+    Create {
+        allowed: fn(&Settings) -> Result<()>,
+    },
+}
+
 /// Opens the target for a command that writes: a read-only standby is refused (exit 3), or
-/// waited for with `--wait`. With `create_missing`, a database that does not exist yet is created
-/// first; the returned flag says whether that happened.
-pub fn open(settings: &Settings, create_missing: bool, progress: &Progress) -> Result<(Db, bool)> {
+/// waited for with `--wait`. A database that does not exist yet is created or not as `if_missing`
+/// says; the returned flag says whether it was.
+pub fn open(settings: &Settings, if_missing: IfMissing, progress: &Progress) -> Result<(Db, bool)> {
     announce(settings, progress);
     match &settings.target {
         Target::Postgres(target) => {
@@ -62,8 +84,11 @@ pub fn open(settings: &Settings, create_missing: bool, progress: &Progress) -> R
             let connected = connect_pg_waiting(target, &url, settings, progress, Access::Write);
             let (mut conn, created) = match connected {
                 Ok(conn) => (conn, false),
-                Err(PgFailure::MissingDatabase) if create_missing => {
-                    guard::check_new_database(settings)?;
+                Err(PgFailure::MissingDatabase) => {
+                    let IfMissing::Create { allowed } = if_missing else {
+                        return Err(missing_database(target));
+                    };
+                    allowed(settings)?;
                     let created = create_pg_database(target, settings)?;
                     let (conn, server) = connect_created(target, &url, settings, progress)?;
                     announce_server(target, &server, progress);
@@ -80,10 +105,10 @@ pub fn open(settings: &Settings, create_missing: bool, progress: &Progress) -> R
         Target::Sqlite(target) => {
             check_sqlite_path(target)?;
             if !target.path.exists() {
-                if !create_missing {
-                    return Err(missing(&settings.target));
+                match if_missing {
+                    IfMissing::Fail => return Err(missing(&settings.target)),
+                    IfMissing::Create { allowed } => allowed(settings)?,
                 }
-                guard::check_new_database(settings)?;
             }
             let (mut conn, created) = connect_sqlite(target, settings)?;
             if settings.echo {
@@ -593,11 +618,6 @@ fn confirm_sqlite_file(conn: &mut SqliteConnection, target: &SqliteTarget) -> Re
         )));
     }
     Ok(())
-}
-
-/// Quotes a PostgreSQL identifier: any name works and none can inject SQL.
-pub fn quote_identifier(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// Removes the password, in each form it may take, from a message that came from the server or
