@@ -2,7 +2,11 @@
 //! first takes facedb's lock. On PostgreSQL that is a transaction-scoped advisory lock (released
 //! by the server even if the process dies); on SQLite the file's write lock (`BEGIN IMMEDIATE`).
 //! Single-row writes such as `user create` use a plain transaction instead (`Db::transaction`),
-//! and commands that only look read in a read-only one (`Db::read_only`).
+//! and commands that only look read in a read-only one (`Db::read_only`). Both hold facedb's lock
+//! in shared mode: they run beside each other, while a reset waits for them and they for a reset.
+//! Without that, a reader holding one table while it waits for another that a reset holds, and
+//! the reset waiting for the first, would deadlock. The dry run (`Db::glance`) never waits for
+//! another facedb.
 //!
 //! Every statement facedb runs on PostgreSQL runs in one of these transactions, and every setting
 //! is `SET LOCAL`: behind a transaction-pooling PgBouncer each transaction may get another server
@@ -34,8 +38,8 @@ impl Db {
         self.finish(schema, lock_timeout, work)
     }
 
-    /// Runs `work` in one transaction without facedb's lock: for single-row writes, which may run
-    /// beside each other. Waits for a table lock (a `reset` at work) are still bounded by
+    /// Runs `work` in one transaction holding facedb's lock in shared mode: for single-row
+    /// writes, which may run beside each other. Waits for a table lock (a `reset` at work) are still bounded by
     /// `lock_timeout`; on SQLite the transaction takes the file's write lock, so a check followed
     /// by a write sees no other writer in between.
     pub fn transaction<T>(
@@ -50,7 +54,7 @@ impl Db {
 
     /// Runs `work` in a read-only transaction (`BEGIN READ ONLY` on PostgreSQL, so a standby
     /// serves it too) whose lock waits are bounded by `lock_timeout` from its first statement.
-    /// It takes no lock of facedb's.
+    /// It holds facedb's lock in shared mode.
     pub fn read_only<T>(
         &mut self,
         schema: &SchemaName,
@@ -59,6 +63,34 @@ impl Db {
     ) -> Result<T> {
         self.begin(schema, lock_timeout, Mode::Read)?;
         self.finish(schema, lock_timeout, work)
+    }
+
+    /// [`Db::read_only`] for the dry run, which never waits for another facedb: it takes facedb's
+    /// lock in shared mode only if it is free. While another facedb holds it (a reset or an init
+    /// at work), a lock wait, which could only be for that command, fails at once, naming it.
+    pub fn glance<T>(
+        &mut self,
+        schema: &SchemaName,
+        lock_timeout: Duration,
+        doing: &str,
+        work: impl FnOnce(&mut Db) -> Result<T>,
+    ) -> Result<T> {
+        self.begin(schema, lock_timeout, Mode::Glance)?;
+        self.finish(schema, lock_timeout, |db| {
+            let Db::Postgres(conn) = db else {
+                return work(db);
+            };
+            let Some(holder) = lock_holder(conn, true) else {
+                return work(db);
+            };
+            diesel::sql_query("SET LOCAL lock_timeout = 1").execute(conn)?;
+            work(db).map_err(|error| match error {
+                Error::Database(e) if is_lock_timeout(&e) => Error::LockTimeout(format!(
+                    "another facedb is changing the database now: {holder}; {doing} does not wait for it: run it again when that command is done"
+                )),
+                other => other,
+            })
+        })
     }
 
     /// Runs `work` in the open transaction, then commits, or rolls back on an error.
@@ -95,7 +127,7 @@ impl Db {
         match self {
             Db::Postgres(conn) => {
                 match mode {
-                    Mode::Read => AnsiTransactionManager::begin_transaction_sql(
+                    Mode::Read | Mode::Glance => AnsiTransactionManager::begin_transaction_sql(
                         conn,
                         "BEGIN READ ONLY",
                     )?,
@@ -114,10 +146,12 @@ impl Db {
                         .execute(conn)
                     })
                     .and_then(|_| {
-                        if mode != Mode::Exclusive {
-                            return Ok(0);
-                        }
-                        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+                        let take = match mode {
+                            Mode::Exclusive => "SELECT pg_advisory_xact_lock($1)",
+                            Mode::Write | Mode::Read => "SELECT pg_advisory_xact_lock_shared($1)",
+                            Mode::Glance => "SELECT pg_try_advisory_xact_lock_shared($1)",
+                        };
+                        diesel::sql_query(take)
                             .bind::<BigInt, _>(ADVISORY_LOCK_KEY)
                             .execute(conn)
                     });
@@ -128,7 +162,7 @@ impl Db {
                             "gave up waiting for facedb's lock after {}; it is held by {}. \
                              Wait for that process to finish, or raise --lock-timeout",
                             humanize(lock_timeout),
-                            lock_holder(conn).map_or_else(
+                            lock_holder(conn, false).map_or_else(
                                 || "another session (it was released as we looked)".to_owned(),
                                 |holder| holder.to_string()
                             )
@@ -140,7 +174,7 @@ impl Db {
                 Ok(())
             }
             // A reader's deferred transaction takes no write lock.
-            Db::Sqlite(conn) if mode == Mode::Read => {
+            Db::Sqlite(conn) if matches!(mode, Mode::Read | Mode::Glance) => {
                 Ok(AnsiTransactionManager::begin_transaction_sql(conn, "BEGIN")?)
             }
             Db::Sqlite(conn) => AnsiTransactionManager::begin_transaction_sql(conn, "BEGIN IMMEDIATE").map_err(|e| {
@@ -198,6 +232,8 @@ enum Mode {
     Write,
     /// Reads only.
     Read,
+    /// Reads only, without waiting for another facedb.
+    Glance,
 }
 
 /// Whether a statement failed because a lock wait exceeded `lock_timeout` (SQLSTATE 55P03).
@@ -247,41 +283,20 @@ macro_rules! holder_columns {
     };
 }
 
-impl Db {
-    /// Runs `work` in the open read-only transaction without waiting for another facedb: while
-    /// one holds facedb's lock (a reset or an init at work), a lock wait, which could only be for
-    /// that command, fails at once, naming it. For the dry run, which answers rather than waits.
-    pub fn without_waiting_for_facedb<T>(
-        &mut self,
-        doing: &str,
-        work: impl FnOnce(&mut Db) -> Result<T>,
-    ) -> Result<T> {
-        let Db::Postgres(conn) = self else {
-            return work(self);
-        };
-        let Some(holder) = lock_holder(conn) else {
-            return work(self);
-        };
-        diesel::sql_query("SET LOCAL lock_timeout = 1").execute(conn)?;
-        work(self).map_err(|error| match error {
-            Error::Database(e) if is_lock_timeout(&e) => Error::LockTimeout(format!(
-                "another facedb is changing the database now: {holder}; {doing} does not wait for it: run it again when that command is done"
-            )),
-            other => other,
-        })
-    }
-}
-
 /// Who holds facedb's advisory lock, from pg_locks and pg_stat_activity.
-fn lock_holder(conn: &mut diesel::PgConnection) -> Option<Holder> {
+/// With `exclusive_only`, only a facedb at work (a reset or an init), not one that reads; else
+/// that one first.
+fn lock_holder(conn: &mut diesel::PgConnection, exclusive_only: bool) -> Option<Holder> {
     diesel::sql_query(concat!(
         holder_columns!(),
         "FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid \
          WHERE l.locktype = 'advisory' AND l.granted AND l.pid <> pg_backend_pid() AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
            AND l.classid = ($1 >> 32)::oid AND l.objid = ($1 & 4294967295)::oid AND l.objsubid = 1 \
-         LIMIT 1"
+           AND (l.mode = 'ExclusiveLock' OR NOT $2) \
+         ORDER BY l.mode = 'ExclusiveLock' DESC LIMIT 1"
     ))
     .bind::<BigInt, _>(ADVISORY_LOCK_KEY)
+    .bind::<diesel::sql_types::Bool, _>(exclusive_only)
     .get_result::<Holder>(conn)
     .ok()
 }

@@ -503,33 +503,30 @@ pub fn dry_run(
         progress.start(format!("looking at {}", report.target));
         // The connection's own search_path: read before a transaction pins it.
         report.shadowed = guard::shadows(&mut db, schema)?;
-        db.read_only(schema, settings.lock_timeout, |db| {
-            db.without_waiting_for_facedb("the dry run", |db| {
-                if let Ownership::Unproven(tables) = ownership::ownership(db, schema)? {
-                    report.not_owned = tables;
+        db.glance(schema, settings.lock_timeout, "the dry run", |db| {
+            if let Ownership::Unproven(tables) = ownership::ownership(db, schema)? {
+                report.not_owned = tables;
+            }
+            // A reset refused for these drops nothing: the dry run shows nothing to drop.
+            if report.shadowed.is_empty() && report.not_owned.is_empty() {
+                let kept_migrations = migrations::other_applications_versions(db, schema)?;
+                let mut bookkeeping_tables = inventory::existing_bookkeeping_tables(db, schema)?;
+                if !kept_migrations.is_empty() {
+                    bookkeeping_tables.retain(|t| t != migrations::MIGRATIONS_TABLE);
                 }
-                // A reset refused for these drops nothing: the dry run shows nothing to drop.
-                if report.shadowed.is_empty() && report.not_owned.is_empty() {
-                    let kept_migrations = migrations::other_applications_versions(db, schema)?;
-                    let mut bookkeeping_tables =
-                        inventory::existing_bookkeeping_tables(db, schema)?;
-                    if !kept_migrations.is_empty() {
-                        bookkeeping_tables.retain(|t| t != migrations::MIGRATIONS_TABLE);
-                    }
-                    report.would_drop = WouldDrop {
-                        tables: inventory::count_rows(db, schema)?,
-                        bookkeeping_tables,
-                        kept_migrations,
-                        types: inventory::existing_types(db, schema)?,
-                    };
-                    report.blockers = inventory::foreign_dependents(db, schema)?;
-                    let CarrySummary { carried_over, lost } =
-                        carry::capture(db, schema.name())?.summary();
-                    report.would_carry_over = carried_over;
-                    report.would_lose = lost;
-                }
-                Ok(())
-            })
+                report.would_drop = WouldDrop {
+                    tables: inventory::count_rows(db, schema)?,
+                    bookkeeping_tables,
+                    kept_migrations,
+                    types: inventory::existing_types(db, schema)?,
+                };
+                report.blockers = inventory::foreign_dependents(db, schema)?;
+                let CarrySummary { carried_over, lost } =
+                    carry::capture(db, schema.name())?.summary();
+                report.would_carry_over = carried_over;
+                report.would_lose = lost;
+            }
+            Ok(())
         })?;
     }
     Ok(report)
