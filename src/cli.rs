@@ -150,7 +150,7 @@ pub enum Command {
         #[command(flatten)]
         args: rollback::Args,
         #[command(flatten)]
-        database: WriteArgs,
+        database: ConnectArgs,
         #[command(flatten)]
         output: OutputArgs,
     },
@@ -645,6 +645,7 @@ mod tests {
             &["facedb", "--json", "completions", "bash"],
             &["facedb", "user", "list", "--password-hash", "bcrypt"],
             &["facedb", "sql", "--lock-timeout", "1s"],
+            &["facedb", "rollback", "--password-hash", "bcrypt"],
         ] {
             let error = parse(args).unwrap_err();
             assert_eq!(

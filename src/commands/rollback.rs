@@ -31,7 +31,8 @@ pub struct Args {
     #[arg(long)]
     pub allow_production: bool,
 
-    /// Print the SQL the rollback would run and change nothing: no prompt, no lock.
+    /// Print the SQL the rollback would run and change nothing: no prompt, and no wait for
+    /// another facedb.
     #[arg(long)]
     pub dry_run: bool,
 }
@@ -105,17 +106,21 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Roll
         db::open(settings, IfMissing::Fail, progress)?.0
     };
     let schema = &settings.schema;
-    if !args.dry_run {
-        guard::check_shadowing(&mut db, schema, "roll back", &target)?;
-    }
-    let (recorded, planned) = db.read_only(schema, settings.lock_timeout, |db| {
+    // The dry run predicts this refusal too.
+    guard::check_shadowing(&mut db, schema, "roll back", &target)?;
+    let look = |db: &mut Db| {
         let recorded = bookkeeping::recorded(db, schema, ENVIRONMENT_KEY)?;
         let planned = plan(db, schema, args.to.as_deref())?;
         if !planned.is_empty() {
             refuse_foreign_dependents(db, schema, &target)?;
         }
         Ok((recorded, planned))
-    })?;
+    };
+    let (recorded, planned) = if args.dry_run {
+        db.glance(schema, settings.lock_timeout, "the dry run", look)?
+    } else {
+        db.read_only(schema, settings.lock_timeout, look)?
+    };
     check_protected(settings, recorded.as_deref(), allow_production)?;
     let backend = settings.target.backend();
     let mut report = RollbackReport {

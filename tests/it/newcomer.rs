@@ -228,6 +228,7 @@ fn help_lists_only_the_options_a_command_reads() {
         (&["check"], CONNECT),
         (&["status"], CONNECT),
         (&["user", "list"], CONNECT),
+        (&["rollback"], CONNECT),
         (
             &["sql"],
             &["--database-url", "--env-file", "--schema", "--json"],

@@ -130,7 +130,12 @@ fn a_schema_named_after_the_role_that_shadows_public_is_refused() {
     let role = strings(&db, "SELECT current_user::text AS v").remove(0);
     facedb_copy_in(&db, &format!("\"{role}\""));
 
-    for args in [&["init"][..], &["fresh", "--force"]] {
+    for args in [
+        &["init"][..],
+        &["fresh", "--force"],
+        &["rollback", "--force"],
+        &["rollback", "--dry-run"],
+    ] {
         db.run(args)
             .code(5)
             .stderr_has(&format!("tenants resolves to {role}.tenants"));
