@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use percent_encoding::{percent_decode_str, utf8_percent_encode, NON_ALPHANUMERIC};
+use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use url::Url;
 
 use crate::error::{Error, Result};
@@ -800,7 +800,7 @@ impl PgTarget {
         ))
         .map_err(|e| invalid(e.to_string()))?;
         let decode = |s: &str| percent_decode_str(s).decode_utf8_lossy().into_owned();
-        let query: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+        let query = libpq_query(&url);
         check_query_parameters(&url, &query, source)?;
         let query_value = |key: &str| query.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
 
@@ -867,7 +867,7 @@ impl PgTarget {
         if rewritten.is_empty() {
             url.set_query(None);
         } else {
-            url.query_pairs_mut().clear().extend_pairs(rewritten);
+            set_libpq_query(&mut url, &rewritten);
         }
         Ok(PgTarget {
             url,
@@ -913,9 +913,8 @@ impl PgTarget {
             ));
         }
         let several = self.has_several_servers();
-        let keep: Vec<(String, String)> = url
-            .query_pairs()
-            .into_owned()
+        let keep: Vec<(String, String)> = libpq_query(&url)
+            .into_iter()
             .filter(|(k, _)| !(k == "dbname" && dbname.is_some()))
             .filter(|(k, _)| !(k == "connect_timeout" && connect_timeout.is_some()))
             .filter(|(k, _)| !(several && (k == "host" || k == "port")))
@@ -940,7 +939,7 @@ impl PgTarget {
                 .max(1);
             pairs.push(("connect_timeout".to_owned(), secs.to_string()));
         }
-        url.query_pairs_mut().clear().extend_pairs(pairs);
+        set_libpq_query(&mut url, &pairs);
         url.to_string()
     }
 
@@ -975,8 +974,8 @@ impl PgTarget {
     /// The connect timeout that applies, for messages.
     pub fn effective_connect_timeout(&self, flag: Option<Duration>) -> Duration {
         flag.or_else(|| {
-            self.url
-                .query_pairs()
+            libpq_query(&self.url)
+                .into_iter()
                 .find(|(k, _)| k == "connect_timeout")
                 .and_then(|(_, v)| v.parse().ok())
                 .map(Duration::from_secs)
@@ -1047,6 +1046,40 @@ fn check_query_parameters(url: &Url, query: &[(String, String)], source: &str) -
         }
     }
     Ok(())
+}
+
+/// What a query value keeps unencoded: letters, digits and RFC 3986's unreserved marks.
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// The URL's query as libpq reads it: `&`-separated `key=value` pairs, each percent-decoded. Not
+/// as a web form: a `+` is a plus sign, which `url`'s form decoding would turn into a space.
+fn libpq_query(url: &Url) -> Vec<(String, String)> {
+    let decode = |s: &str| percent_decode_str(s).decode_utf8_lossy().into_owned();
+    url.query()
+        .unwrap_or_default()
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (decode(key), decode(value))
+        })
+        .collect()
+}
+
+/// Writes `pairs` as the URL's query in the form libpq reads ([`libpq_query`]): a space is `%20`,
+/// never `+`, which libpq would keep as a plus sign (a password with a space would fail).
+fn set_libpq_query(url: &mut Url, pairs: &[(String, String)]) {
+    let encode = |s: &str| utf8_percent_encode(s, QUERY_VALUE).to_string();
+    let query = pairs
+        .iter()
+        .map(|(key, value)| format!("{}={}", encode(key), encode(value)))
+        .collect::<Vec<_>>()
+        .join("&");
+    url.set_query(Some(&query));
 }
 
 /// PostgreSQL's longest name, in bytes (NAMEDATALEN - 1).
@@ -1333,6 +1366,16 @@ mod tests {
         let settings = Settings::from_sources(&Overrides::default(), &e).unwrap();
         assert_eq!(settings.target.display(), "/var/run/postgresql:5432/facedb");
         assert_eq!(pg(&settings).password(), Some("p@ss word"));
+        // libpq reads a `+` as a plus sign: a space must reach it as %20.
+        let url = pg(&settings).connection_url(None);
+        assert!(url.contains("password=p%40ss%20word"), "{url}");
+        let again = PgTarget::from_url(&url, "test").unwrap();
+        assert_eq!(again.password(), Some("p@ss word"));
+        let plus = Target::parse("postgres://app@/db?host=/tmp&password=a+b", "x").unwrap();
+        let Target::Postgres(plus) = plus else {
+            unreachable!()
+        };
+        assert_eq!(plus.password(), Some("a+b"));
         let target =
             Target::parse("postgres://app:pw@/sock?host=/tmp/probe&port=45999", "x").unwrap();
         assert_eq!(target.display(), "/tmp/probe:45999/sock");
