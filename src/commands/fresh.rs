@@ -20,7 +20,7 @@ pub struct Args {
     #[command(flatten)]
     pub seed: SeedArgs,
 
-    /// Show what would be dropped and change nothing: no lock, a missing database is not
+    /// Show what would be dropped and change nothing: no wait for another facedb, a missing database is not
     /// created. Exits 5 when an object facedb does not own would stop the reset.
     #[arg(long)]
     pub dry_run: bool,

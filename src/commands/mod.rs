@@ -27,7 +27,7 @@ use crate::guard;
 use crate::migrations;
 use crate::ownership::{self, Ownership};
 use crate::password::{self, Choice};
-use crate::progress::Progress;
+use crate::progress::{quoted, Progress};
 use crate::prompt;
 use crate::seed::{self, SeededAdmin};
 
@@ -185,5 +185,50 @@ impl SetupOutcome {
             changes.push(format!("seeded admin '{}'", admin.username));
         }
         changes
+    }
+}
+
+/// Asks before a command that deletes, on one Enter-terminated line, default No: `{action}
+/// {target}? [y/N]`, or, when `typed_name`, the database's name typed out. A different answer
+/// says what was typed and changes nothing (exit 4).
+pub(crate) fn confirm(
+    settings: &Settings,
+    action: &str,
+    command: &str,
+    typed_name: bool,
+) -> Result<()> {
+    let target = settings.target.display();
+    let not_changed = format!("{command} cancelled; {target} was not changed");
+    if typed_name {
+        let name = confirmation_name(settings);
+        let typed = prompt::line(&format!(
+            "This deletes data. Type the database name ({name}) to confirm"
+        ))?;
+        let typed = typed.trim();
+        if typed != name {
+            return Err(Error::Refused(format!(
+                "{} is not the database name {}: {not_changed}",
+                quoted(typed),
+                quoted(&name)
+            )));
+        }
+    } else {
+        let answer = prompt::line(&format!("{action} {target}? [y/N]"))?;
+        if !matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+            return Err(Error::Refused(not_changed));
+        }
+    }
+    Ok(())
+}
+
+/// The name a person types to confirm: the PostgreSQL database or the SQLite file's name.
+fn confirmation_name(settings: &Settings) -> String {
+    match &settings.target {
+        crate::config::Target::Postgres(pg) => pg.dbname.clone(),
+        crate::config::Target::Sqlite(sqlite) => sqlite
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| sqlite.path.display().to_string()),
     }
 }

@@ -14,7 +14,7 @@ use crate::inventory::{self, Dependent, TableCount, TenantRows};
 use crate::migrations;
 use crate::ownership::{self, Ownership};
 use crate::password;
-use crate::progress::{printable, quoted, say, Progress};
+use crate::progress::{printable, say, Progress};
 use crate::prompt;
 
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -31,8 +31,8 @@ pub struct Args {
     #[command(flatten)]
     pub seed: SeedArgs,
 
-    /// Show what would be dropped, carried over and lost, and change nothing: no prompt, no lock,
-    /// a missing database is not created. Exits 5 when an object facedb does not own would stop
+    /// Show what would be dropped, carried over and lost, and change nothing: no prompt, no wait
+    /// for another facedb, a missing database is not created. Exits 5 when an object facedb does not own would stop
     /// the reset, or when something cannot be carried over (unless --drop-unknown-columns).
     #[arg(long)]
     pub dry_run: bool,
@@ -272,39 +272,8 @@ fn confirm(
             say(format_args!("  {}", printable(lost)));
         }
     }
-    let not_changed = format!("reset cancelled; {target} was not changed");
-    if inventory::holds_data_beyond_seed(counts) || !carry.lost.is_empty() {
-        let name = confirmation_name(settings);
-        let typed = prompt::line(&format!(
-            "This deletes data. Type the database name ({name}) to confirm"
-        ))?;
-        let typed = typed.trim();
-        if typed != name {
-            return Err(Error::Refused(format!(
-                "{} is not the database name {}: {not_changed}",
-                quoted(typed),
-                quoted(&name)
-            )));
-        }
-    } else {
-        let answer = prompt::line(&format!("Reset {target}? [y/N]"))?;
-        if !matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
-            return Err(Error::Refused(not_changed));
-        }
-    }
-    Ok(())
-}
-
-/// The name a person types to confirm: the PostgreSQL database or the SQLite file's name.
-pub(crate) fn confirmation_name(settings: &Settings) -> String {
-    match &settings.target {
-        crate::config::Target::Postgres(pg) => pg.dbname.clone(),
-        crate::config::Target::Sqlite(sqlite) => sqlite
-            .path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| sqlite.path.display().to_string()),
-    }
+    let typed_name = inventory::holds_data_beyond_seed(counts) || !carry.lost.is_empty();
+    super::confirm(settings, "Reset", "reset", typed_name)
 }
 
 /// What `reset --dry-run` (or `fresh --dry-run`) found: what the reset would drop, what would stop
@@ -469,8 +438,8 @@ impl std::fmt::Display for DryRunReport {
     }
 }
 
-/// Finds what a reset would drop and what would stop it, changing nothing: no prompt, no lock,
-/// no transaction that writes, and a missing database is not created.
+/// Finds what a reset would drop and what would stop it, changing nothing: no prompt, no wait for
+/// another facedb, no transaction that writes, and a missing database is not created.
 pub fn dry_run(
     settings: &Settings,
     command: &'static str,

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::guard;
 use crate::inventory::{self, TableCount};
 use crate::migrations::{self, EMBEDDED, MIGRATIONS_TABLE};
-use crate::progress::{quoted, say, Progress};
+use crate::progress::{say, Progress};
 use crate::prompt;
 
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -282,25 +282,10 @@ fn confirm(settings: &Settings, planned: &[String], counts: &[TableCount]) -> Re
             ));
         }
     }
-    let not_changed = format!("rollback cancelled; {target} was not changed");
-    if inventory::holds_data_beyond_seed(counts) {
-        let name = super::reset::confirmation_name(settings);
-        let typed = prompt::line(&format!(
-            "This deletes data. Type the database name ({name}) to confirm"
-        ))?;
-        let typed = typed.trim();
-        if typed != name {
-            return Err(Error::Refused(format!(
-                "{} is not the database name {}: {not_changed}",
-                quoted(typed),
-                quoted(&name)
-            )));
-        }
-    } else {
-        let answer = prompt::line(&format!("Roll back {target}? [y/N]"))?;
-        if !matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
-            return Err(Error::Refused(not_changed));
-        }
-    }
-    Ok(())
+    super::confirm(
+        settings,
+        "Roll back",
+        "rollback",
+        inventory::holds_data_beyond_seed(counts),
+    )
 }
