@@ -395,12 +395,12 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             args,
             database,
             output,
-        } if args.dry_run => return dry_run("reset", args, database, output),
+        } if args.options.dry_run => return dry_run("reset", args, database, output),
         Command::Fresh {
             args,
             database,
             output,
-        } if args.dry_run => return dry_run("fresh", &args.reset(), database, output),
+        } if args.options.dry_run => return dry_run("fresh", &args.reset(), database, output),
         Command::Reset {
             args,
             database,

@@ -23,6 +23,13 @@ pub struct Args {
     #[arg(long, short = 'y', visible_alias = "yes")]
     pub force: bool,
 
+    #[command(flatten)]
+    pub options: Options,
+}
+
+/// What `reset` and `fresh` share: all but whether they ask.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Options {
     /// Allow resetting a production database (ENV or the recorded environment is prod,
     /// production or staging).
     #[arg(long)]
@@ -32,8 +39,9 @@ pub struct Args {
     pub seed: SeedArgs,
 
     /// Show what would be dropped, carried over and lost, and change nothing: no prompt, no wait
-    /// for another facedb, a missing database is not created. Exits 5 when an object facedb does not own would stop
-    /// the reset, or when something cannot be carried over (unless --drop-unknown-columns).
+    /// for another facedb, a missing database is not created. Exits 5 when the reset would
+    /// refuse: tables facedb cannot prove its own, a shadowing search path, an object facedb
+    /// does not own that depends on its tables, or something it cannot carry over.
     #[arg(long)]
     pub dry_run: bool,
 
@@ -104,9 +112,9 @@ pub fn reset(settings: &Settings) -> Result<ResetReport> {
 }
 
 pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<ResetReport> {
-    let settings = &args.seed.apply(settings)?;
+    let settings = &args.options.seed.apply(settings)?;
     let target = settings.target.display();
-    guard::check_reset(settings, None, args.allow_production)?;
+    guard::check_reset(settings, None, args.options.allow_production)?;
     // Refuse before connecting: a script without a terminal must never wait for an answer.
     if let (false, Some(stream)) = (args.force, prompt::not_a_terminal()) {
         return Err(Error::Refused(format!(
@@ -134,7 +142,7 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
             bookkeeping::recorded(db, schema, ENVIRONMENT_KEY)
         })?
     };
-    guard::check_reset(settings, recorded.as_deref(), args.allow_production)?;
+    guard::check_reset(settings, recorded.as_deref(), args.options.allow_production)?;
     // Before the prompt: nobody is asked about tables facedb would then refuse to drop.
     db.read_only(schema, settings.lock_timeout, |db| {
         ownership::ownership(db, schema)
@@ -184,7 +192,7 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
                 )))
             }
             Some(_) => {}
-            None => carry.check_losses(&target, args.drop_unknown_columns)?,
+            None => carry.check_losses(&target, args.options.drop_unknown_columns)?,
         }
         inventory::drop_owned(db, schema, &target)?;
         // The database keeps the environment it was set up for.
@@ -466,7 +474,7 @@ pub fn dry_run(
         would_seed_admin: settings.admin.username.clone(),
         would_carry_over: Vec::new(),
         would_lose: Vec::new(),
-        accepts_loss: args.drop_unknown_columns,
+        accepts_loss: args.options.drop_unknown_columns,
     };
     if let Some(mut db) = db {
         progress.start(format!("looking at {}", report.target));
