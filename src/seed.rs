@@ -6,7 +6,7 @@ use crate::config::{AdminSeed, PasswordScheme};
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::models::{NewUser, UserRole};
-use crate::password;
+use crate::password::{self, Choice};
 use crate::schema::users;
 
 /// The admin that was seeded, for the report.
@@ -16,15 +16,19 @@ pub struct SeededAdmin {
     pub email: String,
     pub default_password: bool,
     pub password_hash: PasswordScheme,
+    /// Why that scheme: said beside the seeding when the database decided.
+    #[serde(skip)]
+    pub choice: Choice,
 }
 
 /// Seeds the admin unless a user with role SYSTEM_ADMIN exists: an operator who renamed or
 /// replaced the admin must not get the default account back. `protected` says why the default
-/// password is not allowed here (a production environment), if it is not.
+/// password is not allowed here (a production environment), if it is not. `choose` picks the
+/// password scheme, asked only when there is an admin to seed (a warm `init` reads no hashes).
 pub fn seed_admin(
     db: &mut Db,
     seed: &AdminSeed,
-    scheme: PasswordScheme,
+    choose: impl FnOnce(&mut Db) -> Result<Choice>,
     protected: Option<&str>,
 ) -> Result<Option<SeededAdmin>> {
     let admin_exists = diesel::select(diesel::dsl::exists(
@@ -40,7 +44,8 @@ pub fn seed_admin(
             "the admin password is empty; give one with --admin-password-stdin or FACEDB_ADMIN_PASSWORD".to_owned(),
         ));
     }
-    let password_hash = password::hash_with(scheme, &seed.password)?;
+    let choice = choose(db)?;
+    let password_hash = password::hash_with(choice.scheme, &seed.password)?;
     let user_id = uuid::Uuid::new_v4().to_string();
     let now = crate::models::now_utc();
     let admin = NewUser {
@@ -65,7 +70,8 @@ pub fn seed_admin(
         username: seed.username.clone(),
         email: seed.email.clone(),
         default_password: seed.uses_default_password(),
-        password_hash: scheme,
+        password_hash: choice.scheme,
+        choice,
     }))
 }
 

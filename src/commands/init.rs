@@ -7,7 +7,6 @@ use serde::Serialize;
 use crate::adopt::{self, Adoption};
 use crate::commands::{set_up, SeedArgs, SetupOutcome};
 use crate::config::Settings;
-use crate::db::{self, IfMissing};
 use crate::demo::{self, DemoData};
 use crate::error::Result;
 use crate::guard;
@@ -67,17 +66,7 @@ pub fn init(settings: &Settings) -> Result<InitReport> {
 pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<InitReport> {
     let settings = &args.seed.apply(settings)?;
     let target = settings.target.display();
-    progress.start(format!("connecting to {target}"));
-    let (mut db, created_database) = db::open(
-        settings,
-        IfMissing::Create {
-            allowed: guard::check_new_database,
-        },
-        progress,
-    )?;
-    if created_database {
-        progress.done(format!("created database {target}"));
-    }
+    let (mut db, created_database) = super::open_or_create(settings, progress)?;
     progress.start(format!("applying the schema to {target}"));
     guard::check_shadowing(&mut db, &settings.schema, "init", &target)?;
     let (setup, demo_data) = adopt::exclusive(

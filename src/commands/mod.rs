@@ -21,7 +21,7 @@ use serde::Serialize;
 use crate::adopt::{self, Adoption};
 use crate::bookkeeping::{self, ENVIRONMENT_KEY};
 use crate::config::{SchemaName, Settings};
-use crate::db::Db;
+use crate::db::{self, Db, IfMissing};
 use crate::error::{Error, Result};
 use crate::guard;
 use crate::migrations;
@@ -70,9 +70,6 @@ pub struct SetupOutcome {
     /// reports it: `reset` drops what it would adopt).
     #[serde(skip)]
     pub adopted: Option<Adoption>,
-    /// How the seeded admin's password was hashed, and why.
-    #[serde(skip)]
-    pub choice: Choice,
 }
 
 /// Adopts a database the old tool made (facedb's tables without its migrations recorded), applies
@@ -104,19 +101,18 @@ fn set_up(
     let environment = environment.unwrap_or(&settings.environment);
     let environment = bookkeeping::record_once(db, ENVIRONMENT_KEY, environment)?;
     let protected = guard::protected_by(settings, Some(&environment));
-    // Chosen here, once the users table is known to be facedb's, unless the caller chose before
+    // Chosen once the users table is known to be facedb's, unless the caller chose before
     // (reset: from the hashes before the drop).
-    let choice = match choice {
-        Some(choice) => choice,
-        None => password::choose(db, schema, settings.password_scheme)?,
+    let choose = |db: &mut Db| match choice {
+        Some(choice) => Ok(choice),
+        None => password::choose(db, schema, settings.password_scheme),
     };
-    let seeded_admin = seed::seed_admin(db, &settings.admin, choice.scheme, protected.as_deref())?;
+    let seeded_admin = seed::seed_admin(db, &settings.admin, choose, protected.as_deref())?;
     Ok(SetupOutcome {
         applied_migrations,
         seeded_admin,
         environment,
         adopted,
-        choice,
     })
 }
 
@@ -138,8 +134,7 @@ fn create_schema(db: &mut Db, schema: &SchemaName) -> Result<()> {
 }
 
 impl SetupOutcome {
-    /// Reports the steps that changed something; `choice` is how a seeded admin's password was
-    /// hashed.
+    /// Reports the steps that changed something.
     fn report(&self, progress: &Progress) {
         if let Some(adopted) = &self.adopted {
             for line in adopted.lines() {
@@ -157,7 +152,7 @@ impl SetupOutcome {
                 "seeded system admin '{}' <{}>",
                 admin.username, admin.email
             ));
-            if let Some(note) = self.choice.note() {
+            if let Some(note) = admin.choice.note() {
                 progress.info(note);
             }
             if admin.default_password {
@@ -231,4 +226,23 @@ fn confirmation_name(settings: &Settings) -> String {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| sqlite.path.display().to_string()),
     }
+}
+
+/// Connects for `init` or `reset`, creating a missing database when the guard allows it (a
+/// production `init` with the default password does not get one). The flag says whether this
+/// run created it.
+fn open_or_create(settings: &Settings, progress: &Progress) -> Result<(Db, bool)> {
+    let target = settings.target.display();
+    progress.start(format!("connecting to {target}"));
+    let (db, created) = db::open(
+        settings,
+        IfMissing::Create {
+            allowed: guard::check_new_database,
+        },
+        progress,
+    )?;
+    if created {
+        progress.done(format!("created database {target}"));
+    }
+    Ok((db, created))
 }

@@ -7,7 +7,7 @@ use crate::bookkeeping::{self, ENVIRONMENT_KEY};
 use crate::carry::{self, Carry, CarrySummary};
 use crate::commands::{set_up, SeedArgs, SetupOutcome};
 use crate::config::{SchemaName, Settings};
-use crate::db::{self, IfMissing};
+use crate::db;
 use crate::error::{Error, Result};
 use crate::guard;
 use crate::inventory::{self, Dependent, TableCount, TenantRows};
@@ -121,17 +121,7 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
             "refusing to reset {target} without confirmation: the question needs a terminal, and {stream} is not a terminal. Pass --force to reset anyway"
         )));
     }
-    progress.start(format!("connecting to {target}"));
-    let (mut db, created_database) = db::open(
-        settings,
-        IfMissing::Create {
-            allowed: guard::check_new_database,
-        },
-        progress,
-    )?;
-    if created_database {
-        progress.done(format!("created database {target}"));
-    }
+    let (mut db, created_database) = super::open_or_create(settings, progress)?;
     let schema = &settings.schema;
     guard::check_shadowing(&mut db, schema, "reset", &target)?;
     // The database may say it is production even when ENV does not.

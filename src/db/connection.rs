@@ -96,7 +96,6 @@ pub fn open(settings: &Settings, if_missing: IfMissing, progress: &Progress) -> 
                 }
                 Err(failure) => return Err(failure.into_error(target)),
             };
-            confirm_pg_target(&mut conn, target)?;
             if settings.echo {
                 conn.set_instrumentation(Echo);
             }
@@ -131,28 +130,6 @@ fn announce(settings: &Settings, progress: &Progress) {
     }
 }
 
-/// The database the server says it connected to must be the configured one: a pooler can map the
-/// configured name onto another database, and the database facedb shows, guards and asks to
-/// confirm must be the one it works on. One autocommit SELECT, no session state.
-fn confirm_pg_target(conn: &mut PgConnection, target: &PgTarget) -> Result<()> {
-    #[derive(diesel::QueryableByName)]
-    struct Reached {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        database: String,
-    }
-    let reached: Reached =
-        diesel::sql_query("SELECT current_database() AS database").get_result(conn)?;
-    if reached.database != target.dbname {
-        return Err(Error::Usage(format!(
-            "{} connected to database '{}', not to '{}' as configured (a pooler alias or a service pointing elsewhere?); nothing was changed. Configure the database's own name, or make the pooler's alias the same name",
-            target.display(),
-            reached.database,
-            target.dbname
-        )));
-    }
-    Ok(())
-}
-
 /// A folder is no SQLite database: said the same way by every command, the ones that only look
 /// included, before anything is opened or created.
 fn check_sqlite_path(target: &SqliteTarget) -> Result<()> {
@@ -178,10 +155,7 @@ pub fn open_existing(settings: &Settings, progress: &Progress) -> Result<Option<
         Target::Postgres(target) => {
             let url = target.connection_url(settings.connect_timeout);
             match connect_pg_waiting(target, &url, settings, progress, Access::Read) {
-                Ok(mut conn) => {
-                    confirm_pg_target(&mut conn, target)?;
-                    Db::Postgres(conn)
-                }
+                Ok(conn) => Db::Postgres(conn),
                 Err(PgFailure::MissingDatabase) => return Ok(None),
                 Err(failure) => return Err(failure.into_error(target)),
             }
@@ -220,6 +194,7 @@ pub fn open_existing(settings: &Settings, progress: &Progress) -> Result<Option<
 fn connect_pg(
     target: &PgTarget,
     url: &str,
+    database: &str,
     settings: &Settings,
     access: Access,
 ) -> std::result::Result<(PgConnection, ServerReached), PgFailure> {
@@ -227,6 +202,16 @@ fn connect_pg(
         .map_err(|e| classify_pg_error(target, settings, &e.to_string()))?;
     conn.set_prepared_statement_cache_size(CacheSize::Disabled);
     let server = server_reached(&mut conn).map_err(|e| PgFailure::Other(e.into()))?;
+    // The database the server says it connected to must be the one asked for: a pooler can map
+    // a name onto another database, and the one facedb shows, guards and asks to confirm must
+    // be the one it works on.
+    if server.database != database {
+        return Err(PgFailure::Other(Error::Usage(format!(
+            "{} connected to database '{}', not to '{database}' as configured (a pooler alias or a service pointing elsewhere?); nothing was changed. Configure the database's own name, or make the pooler's alias the same name",
+            target.display(),
+            server.database,
+        ))));
+    }
     if access == Access::Write && server.in_recovery {
         return Err(PgFailure::Unreachable(standby(target, &server)));
     }
@@ -248,6 +233,9 @@ fn announce_server(target: &PgTarget, server: &ServerReached, progress: &Progres
 /// The server a connection reached, read once after connecting.
 #[derive(Debug, Clone, QueryableByName)]
 pub struct ServerReached {
+    /// `current_database()`.
+    #[diesel(sql_type = Text)]
+    pub database: String,
     /// A hot standby (or a server still replaying WAL): it takes reads only.
     #[diesel(sql_type = Bool)]
     pub in_recovery: bool,
@@ -271,8 +259,8 @@ impl ServerReached {
 /// One statement, which is its own transaction: safe behind a transaction pooler.
 pub fn server_reached(conn: &mut PgConnection) -> diesel::QueryResult<ServerReached> {
     diesel::sql_query(
-        "SELECT pg_is_in_recovery() AS in_recovery, host(inet_server_addr()) AS address, \
-                inet_server_port() AS port",
+        "SELECT current_database()::text AS database, pg_is_in_recovery() AS in_recovery, \
+                host(inet_server_addr()) AS address, inet_server_port() AS port",
     )
     .get_result(conn)
 }
@@ -311,13 +299,13 @@ fn connect_pg_retrying(
     access: Access,
 ) -> std::result::Result<(PgConnection, ServerReached), PgFailure> {
     let Some(wait) = settings.wait else {
-        return connect_pg(target, url, settings, access);
+        return connect_pg(target, url, &target.dbname, settings, access);
     };
     let started = Instant::now();
     let deadline = started + wait;
     let mut waited = false;
     loop {
-        match connect_pg(target, url, settings, access) {
+        match connect_pg(target, url, &target.dbname, settings, access) {
             Err(PgFailure::Unreachable(error)) if Instant::now() < deadline => {
                 let left = deadline.saturating_duration_since(Instant::now());
                 if !waited {
@@ -369,7 +357,7 @@ fn connect_created(
     let deadline = Instant::now() + AFTER_CREATE_WAIT;
     let mut said = false;
     loop {
-        match connect_pg(target, url, settings, Access::Write) {
+        match connect_pg(target, url, &target.dbname, settings, Access::Write) {
             Ok(connected) => return Ok(connected),
             Err(PgFailure::Unreachable(_) | PgFailure::MissingDatabase)
                 if Instant::now() < deadline =>
@@ -499,7 +487,7 @@ fn missing_database(target: &PgTarget) -> Error {
 fn create_pg_database(target: &PgTarget, settings: &Settings) -> Result<bool> {
     let url = target.maintenance_url(settings.connect_timeout);
     // A standby refuses here, before CREATE DATABASE.
-    let mut conn = match connect_pg(target, &url, settings, Access::Write) {
+    let mut conn = match connect_pg(target, &url, "postgres", settings, Access::Write) {
         Ok((conn, _)) => conn,
         Err(PgFailure::MissingDatabase) => {
             return Err(Error::Schema(format!(

@@ -521,25 +521,13 @@ fn a_server_stopped_in_the_middle_of_a_reset_keeps_the_old_data() {
     conn.exec(ADD_DATA);
     let before = (counts_on(&mut conn), admin_row_on(&mut conn));
 
-    // Holding pg_type stops facedb's DROP TABLE midway: it has locked every table and started
-    // deleting their catalog entries, and waits to delete their row types.
     let mut blocker = cluster.connect("facedb");
-    blocker.exec("BEGIN; LOCK TABLE pg_catalog.pg_type IN SHARE MODE;");
+    support::stop_facedbs_drop_midway(&mut blocker);
     let reset = facedb_on(dir.path(), &url)
         .args(["fresh", "--force"])
         .spawn()
         .expect("spawn facedb");
-    let waiting = "SELECT count(*) AS v FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
-                   WHERE a.application_name = 'facedb' AND l.relation = 'pg_catalog.pg_type'::regclass \
-                   AND NOT l.granted";
-    let started = Instant::now();
-    while conn.i64(waiting) == 0 {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "facedb never reached the drop"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    support::wait_for_facedb_at_the_drop(&mut conn);
     let holds_visits =
         "SELECT count(*) AS v FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
                         WHERE a.application_name = 'facedb' AND l.relation = 'visits'::regclass \

@@ -357,24 +357,13 @@ fn a_reset_cut_off_by_failover_succeeds_on_the_promoted_standby() {
     conn.exec("INSERT INTO tenants (tenant_id, name) VALUES ('t-1', 'Tenant One')");
     standby.catch_up_with(&primary);
 
-    // Holding pg_type stops facedb's DROP TABLE midway, with every table locked.
     let mut blocker = primary.connect("facedb");
-    blocker.exec("BEGIN; LOCK TABLE pg_catalog.pg_type IN SHARE MODE;");
+    support::stop_facedbs_drop_midway(&mut blocker);
     let reset = facedb(dir.path(), &url)
         .args(["fresh", "--force"])
         .spawn()
         .expect("spawn facedb");
-    let waiting = "SELECT count(*) AS v FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
-                   WHERE a.application_name = 'facedb' AND l.relation = 'pg_catalog.pg_type'::regclass \
-                   AND NOT l.granted";
-    let started = Instant::now();
-    while conn.i64(waiting) == 0 {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "facedb never reached the drop"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    support::wait_for_facedb_at_the_drop(&mut conn);
     primary.stop_immediately();
     drop((blocker, conn));
     let primary_at = format!("127.0.0.1:{}", primary.port());

@@ -462,3 +462,25 @@ impl Output {
         self
     }
 }
+
+/// Holding `pg_type` stops facedb's `DROP TABLE` midway: it has locked every table and started
+/// deleting their catalog entries, and waits to delete their row types. The lock lasts until
+/// `blocker` goes.
+pub fn stop_facedbs_drop_midway(blocker: &mut Conn) {
+    blocker.exec("BEGIN; LOCK TABLE pg_catalog.pg_type IN SHARE MODE;");
+}
+
+/// Waits (at most 30 s) until a facedb waits at the lock of [`stop_facedbs_drop_midway`].
+pub fn wait_for_facedb_at_the_drop(conn: &mut Conn) {
+    let waiting = "SELECT count(*) AS v FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+                   WHERE a.application_name = 'facedb' AND l.relation = 'pg_catalog.pg_type'::regclass \
+                   AND NOT l.granted";
+    let started = std::time::Instant::now();
+    while conn.i64(waiting) == 0 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "facedb never reached the drop"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
