@@ -45,25 +45,12 @@ impl Added {
     }
 }
 
-/// Runs `$body` with `$conn` bound to the connection of either backend: the queries here are the
-/// same on both, and diesel needs a concrete connection type to build them.
-macro_rules! on_either {
-    ($db:expr, |$conn:ident| $body:expr) => {
-        match $db {
-            Db::Postgres($conn) => $body,
-            Db::Sqlite($conn) => $body,
-        }
-    };
-}
-
 /// Adds whatever of the demo data is missing. Runs inside the caller's locked transaction.
 pub fn add_demo_data(db: &mut Db) -> Result<DemoData> {
     let mut added = Added::default();
 
-    let tenant_exists = on_either!(db, |conn| diesel::select(diesel::dsl::exists(
-        tenants::table.find(TENANT_ID)
-    ))
-    .get_result::<bool>(conn))?;
+    let tenant_exists = (diesel::select(diesel::dsl::exists(tenants::table.find(TENANT_ID)))
+        .get_result::<bool>(db))?;
     if !tenant_exists {
         let tenant = NewTenant {
             tenant_id: TENANT_ID,
@@ -71,9 +58,9 @@ pub fn add_demo_data(db: &mut Db) -> Result<DemoData> {
             description: None,
             is_active: true,
         };
-        on_either!(db, |conn| diesel::insert_into(tenants::table)
+        (diesel::insert_into(tenants::table)
             .values(&tenant)
-            .execute(conn))?;
+            .execute(db))?;
         added.tenants += 1;
     }
 
@@ -84,7 +71,7 @@ pub fn add_demo_data(db: &mut Db) -> Result<DemoData> {
             .select(sites::site_id)
             .order(sites::site_id)
     };
-    let existing_site = on_either!(db, |conn| find_site().first::<i64>(conn).optional())?;
+    let existing_site = (find_site().first::<i64>(db).optional())?;
     let site_id = match existing_site {
         Some(site_id) => site_id,
         None => {
@@ -93,21 +80,19 @@ pub fn add_demo_data(db: &mut Db) -> Result<DemoData> {
                 name: SITE_NAME,
                 location: Some(SITE_LOCATION),
             };
-            on_either!(db, |conn| diesel::insert_into(sites::table)
-                .values(&site)
-                .execute(conn))?;
+            (diesel::insert_into(sites::table).values(&site).execute(db))?;
             added.sites += 1;
-            on_either!(db, |conn| find_site().first::<i64>(conn))?
+            (find_site().first::<i64>(db))?
         }
     };
 
     for (name, device_index) in CAMERAS {
-        let camera_exists = on_either!(db, |conn| diesel::select(diesel::dsl::exists(
+        let camera_exists = (diesel::select(diesel::dsl::exists(
             cameras::table
                 .filter(cameras::site_id.eq(site_id))
-                .filter(cameras::name.eq(name))
+                .filter(cameras::name.eq(name)),
         ))
-        .get_result::<bool>(conn))?;
+        .get_result::<bool>(db))?;
         if camera_exists {
             continue;
         }
@@ -121,9 +106,9 @@ pub fn add_demo_data(db: &mut Db) -> Result<DemoData> {
             is_active: true,
             caps: None,
         };
-        on_either!(db, |conn| diesel::insert_into(cameras::table)
+        (diesel::insert_into(cameras::table)
             .values(&camera)
-            .execute(conn))?;
+            .execute(db))?;
         added.cameras += 1;
     }
 

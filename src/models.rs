@@ -7,8 +7,10 @@ use diesel::deserialize::{self, FromSql, FromSqlRow};
 use diesel::expression::AsExpression;
 use diesel::pg::{Pg, PgValue};
 use diesel::serialize::{self, IsNull, Output, ToSql};
+use diesel::sql_types::HasSqlType;
 use diesel::sqlite::Sqlite;
 
+use crate::db::{MultiBackend, MultiRawValue};
 use crate::sql_types::{Cameratype, Userrole};
 
 /// Defines a Rust enum stored as its upper-case label, on both backends.
@@ -63,6 +65,26 @@ macro_rules! label_enum {
             fn from_sql(value: diesel::sqlite::SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
                 let label = <String as FromSql<diesel::sql_types::Text, Sqlite>>::from_sql(value)?;
                 $name::from_label(&label).ok_or_else(|| format!("unknown {} label {label:?}", stringify!($name)).into())
+            }
+        }
+
+        // Through `Db`, diesel's multi-backend connection, each backend's own conversion above.
+        impl ToSql<$sql_type, MultiBackend> for $name {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, MultiBackend>) -> serialize::Result {
+                out.set_value((<$sql_type>::default(), self));
+                Ok(IsNull::No)
+            }
+        }
+
+        impl FromSql<$sql_type, MultiBackend> for $name {
+            fn from_sql(value: MultiRawValue<'_>) -> deserialize::Result<Self> {
+                value.from_sql::<Self, $sql_type>()
+            }
+        }
+
+        impl HasSqlType<$sql_type> for MultiBackend {
+            fn metadata(lookup: &mut Self::MetadataLookup) -> Self::TypeMetadata {
+                MultiBackend::lookup_sql_type::<$sql_type>(lookup)
             }
         }
     };

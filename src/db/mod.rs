@@ -4,4 +4,4 @@
 mod connection;
 
 pub(crate) use connection::{missing, open, open_existing};
-pub use connection::{Access, Db, IfMissing};
+pub use connection::{Access, Db, IfMissing, MultiBackend, MultiRawValue};

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::open_existing;
 use crate::config::Settings;
-use crate::db::{Access, Db};
+use crate::db::Access;
 use crate::error::Result;
 use crate::models::User;
 use crate::progress::{printable, Progress};
@@ -148,12 +148,8 @@ impl std::fmt::Display for UserList {
 pub fn run(settings: &Settings, _args: &Args, progress: &Progress) -> Result<UserList> {
     let mut db = open_existing(settings, progress, Access::Read)?;
     progress.start("reading the users");
-    // `as_select` is typed by backend: one query per arm.
     let mut users: Vec<User> = db.read_only(&settings.schema, settings.lock_timeout, |db| {
-        Ok(match db {
-            Db::Postgres(conn) => users::table.select(User::as_select()).load(conn)?,
-            Db::Sqlite(conn) => users::table.select(User::as_select()).load(conn)?,
-        })
+        Ok(users::table.select(User::as_select()).load(db)?)
     })?;
     // Sorted here, not by the database, so that both backends give the same order whatever
     // their collation: case-insensitively, ties by bytes.
