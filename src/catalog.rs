@@ -4,7 +4,9 @@
 //! a PostgreSQL enum type; the `CHECK (column IN (…))` that stands for one on SQLite).
 //!
 //! PostgreSQL is read from pg_catalog (the current schema, normally `public`); SQLite from its
-//! pragmas and, for CHECK constraints, the `CREATE TABLE` text. [`crate::contract`] holds the
+//! pragmas and, for CHECK constraints and the condition of a partial index, the `CREATE` statement
+//! it stores, parsed with the `sqlparser` crate (a statement it cannot read shows no CHECK, and
+//! a partial index's whole statement stands for its condition). [`crate::contract`] holds the
 //! expected schema in the same form (read this way from what the migrations make), and
 //! [`crate::compare`] lists what differs.
 
@@ -13,6 +15,11 @@ use std::collections::BTreeMap;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Bool, Integer, Nullable, Text};
 use serde::{Deserialize, Serialize};
+use sqlparser::ast::{
+    ColumnOption, CreateIndex, Expr, InTarget, Statement, TableConstraint, Value, ValueWithSpan,
+};
+use sqlparser::dialect::SQLiteDialect;
+use sqlparser::parser::Parser;
 
 use crate::config::SchemaName;
 use crate::db::Db;
@@ -579,147 +586,79 @@ fn read_sqlite(conn: &mut SqliteConnection, wanted: &[&str]) -> Result<Schema> {
     })
 }
 
-/// The condition of a partial index: what follows its last `WHERE`.
+/// The statement SQLite stores for a table or index (`sqlite_master.sql`), parsed; `None` when the
+/// parser cannot read it (another application's table may use what it does not know).
+fn parse_sqlite(sql: &str) -> Option<Statement> {
+    let mut statements = Parser::parse_sql(&SQLiteDialect {}, sql).ok()?;
+    (statements.len() == 1).then(|| statements.remove(0))
+}
+
+/// The condition of a partial index, as the parser renders it (the contract's SQLite indexes are
+/// read this way too, so both sides of a comparison have the same words). The whole statement
+/// when the parser cannot read it.
 fn partial_predicate(create_index: &str) -> String {
-    let upper = create_index.to_ascii_uppercase();
-    match upper.rfind("WHERE") {
-        Some(at) => create_index[at + "WHERE".len()..].trim().to_owned(),
-        None => create_index.to_owned(),
+    match parse_sqlite(create_index) {
+        Some(Statement::CreateIndex(CreateIndex {
+            predicate: Some(predicate),
+            ..
+        })) => predicate.to_string(),
+        _ => create_index.to_owned(),
     }
-}
-
-// -------------------------------------------------------------------------------------------------
-// SQLite CHECK constraints
-// -------------------------------------------------------------------------------------------------
-
-#[derive(Debug, Clone, PartialEq)]
-enum Token {
-    /// A bare word or a quoted identifier, unquoted.
-    Word(String),
-    /// A string literal, unquoted.
-    Str(String),
-    Punct(char),
-}
-
-/// Splits SQL into words, string literals and punctuation, skipping comments.
-fn tokens(sql: &str) -> Vec<Token> {
-    let chars: Vec<char> = sql.chars().collect();
-    let mut out = Vec::new();
-    let mut i = 0;
-    // Reads a quoted run ending at `close`, where a doubled `close` stands for itself.
-    let quoted = |i: &mut usize, close: char| {
-        let mut text = String::new();
-        *i += 1;
-        while *i < chars.len() {
-            if chars[*i] == close {
-                if close != ']' && chars.get(*i + 1) == Some(&close) {
-                    text.push(close);
-                    *i += 2;
-                    continue;
-                }
-                *i += 1;
-                break;
-            }
-            text.push(chars[*i]);
-            *i += 1;
-        }
-        text
-    };
-    while i < chars.len() {
-        let c = chars[i];
-        if c.is_whitespace() {
-            i += 1;
-        } else if c == '-' && chars.get(i + 1) == Some(&'-') {
-            while i < chars.len() && chars[i] != '\n' {
-                i += 1;
-            }
-        } else if c == '/' && chars.get(i + 1) == Some(&'*') {
-            i += 2;
-            while i < chars.len() && !(chars[i] == '*' && chars.get(i + 1) == Some(&'/')) {
-                i += 1;
-            }
-            i += 2;
-        } else if c == '\'' {
-            out.push(Token::Str(quoted(&mut i, '\'')));
-        } else if c == '"' || c == '`' || c == '[' {
-            let close = match c {
-                '[' => ']',
-                other => other,
-            };
-            out.push(Token::Word(quoted(&mut i, close)));
-        } else if c.is_alphanumeric() || c == '_' || c == '$' {
-            let start = i;
-            while i < chars.len()
-                && (chars[i].is_alphanumeric() || chars[i] == '_' || chars[i] == '$')
-            {
-                i += 1;
-            }
-            out.push(Token::Word(chars[start..i].iter().collect()));
-        } else {
-            out.push(Token::Punct(c));
-            i += 1;
-        }
-    }
-    out
 }
 
 /// The `CHECK (column IN ('A', 'B', …))` constraints of a `CREATE TABLE`, column-level or
-/// table-level: column and allowed values. Other CHECKs (numbers, ranges, …) are not listed.
+/// table-level, in their order: column and allowed values. Other CHECKs (numbers, ranges, …) are
+/// not listed, nor anything of a table the parser cannot read.
 pub fn allowed_values(create_table: &str) -> Vec<(String, Vec<String>)> {
-    let tokens = tokens(create_table);
-    let mut found = Vec::new();
-    let mut i = 0;
-    while i < tokens.len() {
-        let is_check = matches!(&tokens[i], Token::Word(w) if w.eq_ignore_ascii_case("check"))
-            && tokens.get(i + 1) == Some(&Token::Punct('('));
-        if !is_check {
-            i += 1;
-            continue;
-        }
-        // The body: everything up to the matching parenthesis.
-        let start = i + 2;
-        let mut depth = 1;
-        let mut end = start;
-        while end < tokens.len() {
-            match tokens[end] {
-                Token::Punct('(') => depth += 1,
-                Token::Punct(')') => {
-                    depth -= 1;
-                    if depth == 0 {
-                        break;
-                    }
-                }
-                _ => {}
-            }
-            end += 1;
-        }
-        if let Some(check) = column_in_list(&tokens[start..end.min(tokens.len())]) {
-            found.push(check);
-        }
-        i = end + 1;
-    }
-    found
+    let Some(Statement::CreateTable(table)) = parse_sqlite(create_table) else {
+        return Vec::new();
+    };
+    let column_checks = table
+        .columns
+        .iter()
+        .flat_map(|column| &column.options)
+        .filter_map(|option| match &option.option {
+            ColumnOption::Check(check) => Some(check),
+            _ => None,
+        });
+    let table_checks = table
+        .constraints
+        .iter()
+        .filter_map(|constraint| match constraint {
+            TableConstraint::Check(check) => Some(check),
+            _ => None,
+        });
+    column_checks
+        .chain(table_checks)
+        .filter_map(|check| column_in_list(&check.expr))
+        .collect()
 }
 
 /// `column IN ('A', 'B')`, and nothing else.
-fn column_in_list(body: &[Token]) -> Option<(String, Vec<String>)> {
-    let [Token::Word(column), Token::Word(keyword), Token::Punct('('), list @ .., Token::Punct(')')] =
-        body
+fn column_in_list(check: &Expr) -> Option<(String, Vec<String>)> {
+    let Expr::In {
+        expr,
+        target: InTarget::List(list),
+        negated: false,
+        ..
+    } = check
     else {
         return None;
     };
-    if !keyword.eq_ignore_ascii_case("in") || list.is_empty() {
+    let Expr::Identifier(column) = expr.as_ref() else {
         return None;
-    }
-    let mut values = Vec::new();
-    for (n, token) in list.iter().enumerate() {
-        match (n % 2, token) {
-            (0, Token::Str(value)) => values.push(value.clone()),
-            (1, Token::Punct(',')) => {}
-            _ => return None,
-        }
-    }
-    (list.len() % 2 == 1).then(|| (column.clone(), values))
+    };
+    let values = list
+        .iter()
+        .map(|value| match value {
+            Expr::Value(ValueWithSpan {
+                value: Value::SingleQuotedString(text),
+                ..
+            }) => Some(text.clone()),
+            _ => None,
+        })
+        .collect::<Option<Vec<String>>>()?;
+    (!values.is_empty()).then(|| (column.value.clone(), values))
 }
 
 /// Whether `table` exists in `schema`.
@@ -788,9 +727,26 @@ mod tests {
             "CREATE TABLE t (a TEXT CHECK (a NOT IN ('x')))",
             "CREATE TABLE t (a TEXT CHECK (length(a) > 2))",
             "CREATE TABLE t (a TEXT CHECK (",
+            "CREATE TABLE t (a TEXT CHECK (t.a IN ('x')))",
+            "CREATE TABLE t (a TEXT CHECK (a IN (\"x\")))",
+            // Another application's table the parser cannot read (`WITH NONSENSE`): nothing.
+            "CREATE TABLE t (a TEXT CHECK (a IN ('x'))) WITH NONSENSE",
         ] {
             assert_eq!(allowed_values(sql), [], "{sql}");
         }
+    }
+
+    #[test]
+    fn reads_checks_on_quoted_names() {
+        let sql = "CREATE TABLE [t] (`a` TEXT CHECK ([a] IN ('x')), \"b c\" TEXT, \
+                   CHECK (\"b c\" IN ('y', 'z')))";
+        assert_eq!(
+            allowed_values(sql),
+            [
+                ("a".to_owned(), vec!["x".to_owned()]),
+                ("b c".to_owned(), vec!["y".to_owned(), "z".to_owned()]),
+            ]
+        );
     }
 
     #[test]
@@ -799,5 +755,12 @@ mod tests {
             partial_predicate("CREATE INDEX i ON t (a) WHERE a IS NOT NULL"),
             "a IS NOT NULL"
         );
+        // The parser's rendering, spaced and without the comment.
+        assert_eq!(
+            partial_predicate("CREATE INDEX i ON t (a) WHERE a<>'x' /* where */ AND (b>1)"),
+            "a <> 'x' AND (b > 1)"
+        );
+        let unreadable = "CREATE INDEX i ON t (a) WHERE a IS NOT NULL garbage";
+        assert_eq!(partial_predicate(unreadable), unreadable);
     }
 }

@@ -1,9 +1,18 @@
 //! The schema, as plain SQL migrations embedded in the binary, one set per backend.
+//!
+//! [`definitions`] reads each `up.sql` with the `sqlparser` crate (its PostgreSQL or SQLite
+//! dialect) for the tables, indexes and enum types adoption creates by itself; each keeps the
+//! statement's own text, which the parser's positions cut out of the script.
 
 use diesel::migration::{Migration, MigrationSource};
 use diesel::pg::Pg;
 use diesel::sqlite::Sqlite;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use sqlparser::ast::{ObjectName, Spanned, Statement};
+use sqlparser::dialect::{Dialect, PostgreSqlDialect, SQLiteDialect};
+use sqlparser::parser::{Parser, ParserError};
+use sqlparser::tokenizer::{Location, Token};
+use std::ops::Range;
 
 use crate::config::{Backend, SchemaName};
 use crate::db::Db;
@@ -265,10 +274,12 @@ pub struct Definition {
     pub name: String,
     /// The table an index is on; for a table or type, its own name.
     pub table: String,
-    /// The statement, without its `;`.
+    /// The statement as the migration writes it, without its `;`. Not the parser's rendering of
+    /// it: SQLite keeps a table's text, its column defaults included, as it was given, and the
+    /// contract holds the migration's words.
     pub sql: String,
     /// Where the name stands in `sql`.
-    name_at: std::ops::Range<usize>,
+    name_at: Range<usize>,
 }
 
 impl Definition {
@@ -286,116 +297,124 @@ impl Definition {
 /// The objects `backend`'s migrations create, in the order they create them. Statements that
 /// create nothing by name (or alter what another created) are left out.
 pub fn definitions(backend: Backend) -> Result<Vec<Definition>> {
-    Ok(up_sql(backend)?
-        .iter()
-        .flat_map(|m| split_statements(m.up_sql))
-        .filter_map(|sql| {
-            let (kind, name_at, table) = define(&sql)?;
-            Some(Definition {
-                kind,
-                name: unquote(&sql[name_at.clone()]),
-                table,
-                name_at,
-                sql,
-            })
-        })
-        .collect())
+    let mut definitions = Vec::new();
+    for migration in up_sql(backend)? {
+        definitions.extend(definitions_in(backend, migration.up_sql).map_err(|e| {
+            Error::Migration(format!("cannot read migration {}: {e}", migration.name))
+        })?);
+    }
+    Ok(definitions)
 }
 
-fn unquote(word: &str) -> String {
-    word.trim_matches('"').replace("\"\"", "\"")
+/// The parser's words for `backend`'s SQL.
+fn dialect(backend: Backend) -> &'static dyn Dialect {
+    match backend {
+        Backend::Postgres => &PostgreSqlDialect {},
+        Backend::Sqlite => &SQLiteDialect {},
+    }
 }
 
-/// What `sql` creates, where its name stands, and its table: `CREATE TYPE name`,
-/// `CREATE TABLE [IF NOT EXISTS] name`, `CREATE [UNIQUE] INDEX [IF NOT EXISTS] name ON table`.
-fn define(sql: &str) -> Option<(Kind, std::ops::Range<usize>, String)> {
-    let mut words: Vec<std::ops::Range<usize>> = Vec::new();
-    let mut start = None;
-    for (at, c) in sql.char_indices().chain([(sql.len(), ' ')]) {
-        let separator = c.is_whitespace() || c == '(';
-        match (start, separator) {
-            (None, false) => start = Some(at),
-            (Some(from), true) => {
-                words.push(from..at);
-                start = None;
+/// The objects `script` creates. A statement the parser cannot read whole is left out: none of
+/// the `CREATE` statements adoption runs is (`the_migrations_define_every_object_of_the_contract`
+/// finds each object of the contract here).
+fn definitions_in(
+    backend: Backend,
+    script: &str,
+) -> std::result::Result<Vec<Definition>, ParserError> {
+    let mut parser = Parser::new(dialect(backend)).try_with_sql(script)?;
+    let lines = Lines::new(script);
+    let mut definitions = Vec::new();
+    loop {
+        while parser.consume_token(&Token::SemiColon) {}
+        let first = parser.peek_token_ref();
+        if first.token == Token::EOF {
+            break;
+        }
+        let start = first.span.start;
+        let statement = parser.parse_statement();
+        let complete = matches!(parser.peek_token_ref().token, Token::SemiColon | Token::EOF);
+        match statement {
+            Ok(statement) if complete => {
+                let end = last_token_end(&parser);
+                if let Some(definition) = define(&statement, &lines, start..end) {
+                    definitions.push(definition);
+                }
             }
-            _ => {}
+            // Skipped up to the next `;` (the tokenizer keeps quoted and dollar-quoted text whole).
+            _ => {
+                while !matches!(parser.peek_token_ref().token, Token::SemiColon | Token::EOF) {
+                    parser.advance_token();
+                }
+            }
         }
     }
-    let word = |i: usize| words.get(i).map_or("", |w| &sql[w.clone()]);
-    let is = |i: usize, keyword: &str| word(i).eq_ignore_ascii_case(keyword);
-    let span = |i: usize| words.get(i).cloned();
-    if !is(0, "CREATE") {
-        return None;
-    }
-    let skip_if_not_exists = |i: usize| if is(i, "IF") { i + 3 } else { i };
-    if is(1, "TYPE") {
-        return Some((Kind::Type, span(2)?, unquote(word(2))));
-    }
-    if is(1, "TABLE") {
-        let at = skip_if_not_exists(2);
-        return Some((Kind::Table, span(at)?, unquote(word(at))));
-    }
-    let at = if is(1, "UNIQUE") { 2 } else { 1 };
-    if !is(at, "INDEX") {
-        return None;
-    }
-    let at = skip_if_not_exists(at + 1);
-    is(at + 1, "ON").then(|| Some((Kind::Index, span(at)?, unquote(word(at + 2)))))?
+    Ok(definitions)
 }
 
-/// Splits an SQL script into its statements, trimmed, without their `;` and without comments.
-/// Quotes (`'…'`, `"…"`) and PostgreSQL's dollar quotes (`$$…$$`, `$tag$…$tag$`) are kept whole.
-fn split_statements(script: &str) -> Vec<String> {
-    let mut statements = Vec::new();
-    let mut current = String::new();
-    let mut rest = script;
-    while let Some(c) = rest.chars().next() {
-        let (taken, keep) = if rest.starts_with("--") {
-            let end = rest.find('\n').unwrap_or(rest.len());
-            (end, false)
-        } else if let Some(comment) = rest.strip_prefix("/*") {
-            let end = comment.find("*/").map_or(rest.len(), |at| at + 4);
-            (end, false)
-        } else if c == '\'' || c == '"' {
-            // A doubled quote inside stands for itself: it reads as two quoted runs in a row.
-            let end = rest[1..].find(c).map_or(rest.len(), |at| at + 2);
-            (end, true)
-        } else if let Some(tag) = dollar_tag(rest) {
-            let end = rest[tag.len()..]
-                .find(tag)
-                .map_or(rest.len(), |at| at + 2 * tag.len());
-            (end, true)
-        } else if c == ';' {
-            statements.push(std::mem::take(&mut current));
-            (1, false)
-        } else {
-            (c.len_utf8(), true)
-        };
-        if keep {
-            current.push_str(&rest[..taken]);
-        } else if taken > 1 {
-            current.push(' ');
-        }
-        rest = &rest[taken..];
+/// Where the last token the parser took ends: the end of the statement it just read, without the
+/// whitespace and comments after it.
+fn last_token_end(parser: &Parser) -> Location {
+    let mut at = parser.get_current_index();
+    while at > 0 && matches!(parser.token_at(at).token, Token::Whitespace(_)) {
+        at -= 1;
     }
-    statements.push(current);
-    statements
-        .into_iter()
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
-        .collect()
+    parser.token_at(at).span.end
 }
 
-/// The opening `$tag$` of a dollar-quoted string at the start of `sql`, if there is one.
-fn dollar_tag(sql: &str) -> Option<&str> {
-    let body = sql.strip_prefix('$')?;
-    let end = body.find('$')?;
-    let tag = &body[..end];
-    tag.chars()
-        .all(|c| c.is_alphanumeric() || c == '_')
-        .then(|| &sql[..end + 2])
-        .filter(|_| !tag.starts_with(|c: char| c.is_ascii_digit()))
+/// What `statement`, written at `written` in the script, creates: its kind, name and table.
+fn define(statement: &Statement, lines: &Lines, written: Range<Location>) -> Option<Definition> {
+    let (kind, name, table) = match statement {
+        Statement::CreateType { name, .. } => (Kind::Type, name, name),
+        Statement::CreateTable(create) => (Kind::Table, &create.name, &create.name),
+        Statement::CreateIndex(create) => (Kind::Index, create.name.as_ref()?, &create.table_name),
+        _ => return None,
+    };
+    let written = lines.offset(written.start)?..lines.offset(written.end)?;
+    let name_span = name.span();
+    let name_at = lines.offset(name_span.start)? - written.start
+        ..lines.offset(name_span.end)? - written.start;
+    Some(Definition {
+        kind,
+        name: unqualified(name)?,
+        table: unqualified(table)?,
+        sql: lines.script[written].to_owned(),
+        name_at,
+    })
+}
+
+/// The last part of a name (`t` of `main.t`), unquoted.
+fn unqualified(name: &ObjectName) -> Option<String> {
+    Some(name.0.last()?.as_ident()?.value.clone())
+}
+
+/// A script by lines, to turn the parser's line and column (counted in characters, from 1) into
+/// a byte offset.
+struct Lines<'a> {
+    script: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> Lines<'a> {
+    fn new(script: &'a str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(script.match_indices('\n').map(|(at, _)| at + 1))
+            .collect();
+        Lines { script, starts }
+    }
+
+    /// `None` for the empty location the parser gives what it does not place.
+    fn offset(&self, at: Location) -> Option<usize> {
+        let start = *self
+            .starts
+            .get(usize::try_from(at.line).ok()?.checked_sub(1)?)?;
+        let column = usize::try_from(at.column).ok()?.checked_sub(1)?;
+        Some(
+            self.script[start..]
+                .char_indices()
+                .nth(column)
+                .map_or(self.script.len(), |(at, _)| start + at),
+        )
+    }
 }
 
 /// Where a database stands with this binary's migrations.
@@ -546,23 +565,56 @@ mod tests {
     }
 
     #[test]
-    fn splits_statements_around_quotes_and_comments() {
+    fn reads_statements_around_quotes_and_comments() {
         let script = "-- a comment; with a semicolon\nCREATE TABLE a (x TEXT DEFAULT ';');\n\
                       /* b; */ CREATE UNIQUE INDEX IF NOT EXISTS \"i\" ON a (x);\n\
-                      DO $body$ BEGIN PERFORM 1; END $body$;\nSELECT 'it''s; here'";
+                      DO $body$ BEGIN PERFORM 1; END $body$;\nSELECT 'it''s; here';\n\
+                      CREATE TYPE mood AS ENUM ('ok', 'it''s; bad')";
+        let defined = definitions_in(Backend::Postgres, script).unwrap();
+        let found: Vec<(Kind, &str, &str, &str)> = defined
+            .iter()
+            .map(|d| (d.kind, d.name.as_str(), d.table.as_str(), d.sql.as_str()))
+            .collect();
         assert_eq!(
-            split_statements(script),
+            found,
             [
-                "CREATE TABLE a (x TEXT DEFAULT ';')",
-                "CREATE UNIQUE INDEX IF NOT EXISTS \"i\" ON a (x)",
-                "DO $body$ BEGIN PERFORM 1; END $body$",
-                "SELECT 'it''s; here'",
+                (Kind::Table, "a", "a", "CREATE TABLE a (x TEXT DEFAULT ';')"),
+                (
+                    Kind::Index,
+                    "i",
+                    "a",
+                    "CREATE UNIQUE INDEX IF NOT EXISTS \"i\" ON a (x)"
+                ),
+                (
+                    Kind::Type,
+                    "mood",
+                    "mood",
+                    "CREATE TYPE mood AS ENUM ('ok', 'it''s; bad')"
+                ),
             ]
         );
+        assert_eq!(defined[1].name_at, 34..37);
         assert_eq!(
-            define("CREATE UNIQUE INDEX IF NOT EXISTS \"i\" ON a (x)"),
-            Some((Kind::Index, 34..37, "a".to_owned()))
+            defined[1].renamed("j k"),
+            "CREATE UNIQUE INDEX IF NOT EXISTS \"j k\" ON a (x)"
         );
+    }
+
+    /// Adoption runs each statement as the migration writes it: SQLite keeps that text, and its
+    /// column defaults in it, as the contract has them.
+    #[test]
+    fn definitions_keep_the_migrations_words() {
+        for backend in [Backend::Postgres, Backend::Sqlite] {
+            let scripts: Vec<&str> = up_sql(backend).unwrap().iter().map(|m| m.up_sql).collect();
+            for definition in definitions(backend).unwrap() {
+                assert!(
+                    scripts
+                        .iter()
+                        .any(|s| s.contains(&format!("{};", definition.sql))),
+                    "{backend:?}: {definition:?}"
+                );
+            }
+        }
         let table = definitions(Backend::Sqlite)
             .unwrap()
             .into_iter()
@@ -571,7 +623,20 @@ mod tests {
         assert!(table
             .renamed("new users")
             .starts_with("CREATE TABLE \"new users\" (\n    user_id "));
-        assert_eq!(define("DO $body$ BEGIN PERFORM 1; END $body$"), None);
+        assert!(table.sql.contains("substr(lower(hex(randomblob(2))), 2)"));
+    }
+
+    #[test]
+    fn a_statement_the_parser_cannot_read_whole_is_left_out() {
+        let script =
+            "CREATE TABLE a (x TEXT) WITH NONSENSE;\nCREATE INDEX i ON a (x) garbage here;\n\
+                      CREATE TABLE b (y TEXT)";
+        let names: Vec<String> = definitions_in(Backend::Sqlite, script)
+            .unwrap()
+            .into_iter()
+            .map(|d| d.name)
+            .collect();
+        assert_eq!(names, ["b"]);
     }
 
     /// Adoption creates any table, index or enum type of the contract from the migrations.
