@@ -1,7 +1,7 @@
 //! What facedb owns in a database, how many rows it holds, and how to drop exactly that.
 
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Double, Text};
+use diesel::sql_types::{Array, BigInt, Text};
 
 use crate::config::SchemaName;
 use crate::db::Db;
@@ -53,14 +53,6 @@ pub fn holds_data_beyond_seed(counts: &[TableCount]) -> bool {
 }
 
 #[derive(QueryableByName)]
-struct Estimate {
-    #[diesel(sql_type = Text)]
-    name: String,
-    #[diesel(sql_type = Double)]
-    estimate: f64,
-}
-
-#[derive(QueryableByName)]
 struct Count {
     #[diesel(sql_type = Text)]
     name: String,
@@ -68,35 +60,10 @@ struct Count {
     rows: i64,
 }
 
-/// `'users', 'visits'`: names for an SQL `IN` list (facedb's own names need no escaping).
-fn sql_list(names: &[&str]) -> String {
-    names
-        .iter()
-        .map(|n| format!("'{n}'"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// Row counts of facedb's tables that exist in `schema`, in `TABLES` order (parents last).
 pub fn count_rows(db: &mut Db, schema: &SchemaName) -> Result<Vec<TableCount>> {
     // Which tables exist, and how big the planner thinks they are (-1 or 0: never analysed).
-    // SQLite names are case-insensitive: a table made as USERS is facedb's users.
-    let estimates: Vec<Estimate> = match db {
-        Db::Postgres(conn) => diesel::sql_query(format!(
-            "SELECT c.relname::text AS name, c.reltuples::float8 AS estimate FROM pg_class c \
-             WHERE c.relnamespace = {} AND c.relkind IN ('r', 'p') AND c.relname = ANY($1)",
-            schema.namespace()
-        ))
-        .bind::<Array<Text>, _>(TABLES.to_vec())
-        .load(conn)?,
-        Db::Sqlite(conn) => diesel::sql_query(format!(
-            "SELECT lower(name) AS name, 0.0 AS estimate FROM {} \
-             WHERE type = 'table' AND lower(name) IN ({})",
-            schema.qualify("sqlite_master"),
-            sql_list(&TABLES)
-        ))
-        .load(conn)?,
-    };
+    let estimates = db.table_estimates(schema, &TABLES)?;
     let to_count: Vec<&str> = estimates
         .iter()
         .filter(|e| e.estimate < EXACT_COUNT_LIMIT)
@@ -338,58 +305,14 @@ WHERE NOT CASE d.classid
 GROUP BY 1
 ORDER BY 1";
 
-#[derive(QueryableByName)]
-struct Name {
-    #[diesel(sql_type = Text)]
-    name: String,
-}
-
-/// Which of `names` are tables in `schema` (SQLite: in any case), in the order of `names`.
-pub fn existing_tables(db: &mut Db, schema: &SchemaName, names: &[&str]) -> Result<Vec<String>> {
-    let found: Vec<Name> = match db {
-        Db::Postgres(conn) => diesel::sql_query(format!(
-            "SELECT c.relname::text AS name FROM pg_class c \
-             WHERE c.relnamespace = {} AND c.relkind IN ('r', 'p') AND c.relname = ANY($1)",
-            schema.namespace()
-        ))
-        .bind::<Array<Text>, _>(names.to_vec())
-        .load(conn)?,
-        Db::Sqlite(conn) => diesel::sql_query(format!(
-            "SELECT lower(name) AS name FROM {} WHERE type = 'table' AND lower(name) IN ({})",
-            schema.qualify("sqlite_master"),
-            sql_list(names)
-        ))
-        .load(conn)?,
-    };
-    Ok(in_order(names, &found))
-}
-
 /// Which of facedb's bookkeeping tables exist, in `BOOKKEEPING_TABLES` order.
 pub fn existing_bookkeeping_tables(db: &mut Db, schema: &SchemaName) -> Result<Vec<String>> {
-    existing_tables(db, schema, &BOOKKEEPING_TABLES)
+    db.existing_tables(schema, &BOOKKEEPING_TABLES)
 }
 
 /// Which of facedb's enum types exist (PostgreSQL; SQLite has none), in `ENUM_TYPES` order.
 pub fn existing_types(db: &mut Db, schema: &SchemaName) -> Result<Vec<String>> {
-    let found: Vec<Name> = match db {
-        Db::Postgres(conn) => diesel::sql_query(format!(
-            "SELECT t.typname::text AS name FROM pg_type t \
-             WHERE t.typnamespace = {} AND t.typname = ANY($1)",
-            schema.namespace()
-        ))
-        .bind::<Array<Text>, _>(ENUM_TYPES.to_vec())
-        .load(conn)?,
-        Db::Sqlite(_) => Vec::new(),
-    };
-    Ok(in_order(&ENUM_TYPES, &found))
-}
-
-fn in_order(names: &[&str], found: &[Name]) -> Vec<String> {
-    names
-        .iter()
-        .filter(|n| found.iter().any(|f| f.name == **n))
-        .map(|n| n.to_string())
-        .collect()
+    db.existing_types(schema, &ENUM_TYPES)
 }
 
 /// Drops everything facedb owns in `schema`, and nothing else. An object facedb does not own

@@ -1,12 +1,15 @@
 //! Every PostgreSQL catalog and system query facedb runs, as plain functions on a
 //! `PgConnection`, in sections by subject. Each hand-written statement names facedb's schema
 //! itself (`SchemaName::namespace`, `SchemaName::qualify`, or the name bound as a parameter):
-//! some run outside facedb's transactions, which pin the search path.
+//! some run outside facedb's transactions, which pin the search path. What both backends answer
+//! alike is asked through a `Db` method (`super::catalog`); the rest is called from the module
+//! that needs it.
 
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Bool, Integer, Nullable, Text};
 
+use super::catalog::{ColumnType, Named, ShadowedTable, TableEstimate};
 use crate::config::{PgTarget, SchemaName};
 
 // ---- server ----
@@ -44,6 +47,123 @@ pub fn server_reached(conn: &mut PgConnection) -> QueryResult<ServerReached> {
                 host(inet_server_addr()) AS address, inet_server_port() AS port",
     )
     .get_result(conn)
+}
+
+// ---- schemas ----
+
+pub fn schema_exists(conn: &mut PgConnection, schema: &SchemaName) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::sql::<Bool>(&format!(
+        "{} IS NOT NULL",
+        schema.namespace()
+    )))
+    .get_result(conn)
+}
+
+// ---- tables and rows ----
+
+pub fn table_exists(
+    conn: &mut PgConnection,
+    schema: &SchemaName,
+    table: &str,
+) -> QueryResult<bool> {
+    diesel::select(
+        diesel::dsl::sql::<Bool>(&format!(
+            "EXISTS (SELECT 1 FROM pg_class c WHERE c.relnamespace = {} \
+             AND c.relkind IN ('r', 'p') AND c.relname = ",
+            schema.namespace()
+        ))
+        .bind::<Text, _>(table)
+        .sql(")"),
+    )
+    .get_result(conn)
+}
+
+/// Which of `names` are tables in `schema`, in no particular order.
+pub fn existing_tables(
+    conn: &mut PgConnection,
+    schema: &SchemaName,
+    names: &[&str],
+) -> QueryResult<Vec<String>> {
+    let found: Vec<Named> = diesel::sql_query(format!(
+        "SELECT c.relname::text AS name FROM pg_class c \
+         WHERE c.relnamespace = {} AND c.relkind IN ('r', 'p') AND c.relname = ANY($1)",
+        schema.namespace()
+    ))
+    .bind::<Array<Text>, _>(names)
+    .load(conn)?;
+    Ok(found.into_iter().map(|n| n.name).collect())
+}
+
+/// Which of `names` are types in `schema`, in no particular order.
+pub fn existing_types(
+    conn: &mut PgConnection,
+    schema: &SchemaName,
+    names: &[&str],
+) -> QueryResult<Vec<String>> {
+    let found: Vec<Named> = diesel::sql_query(format!(
+        "SELECT t.typname::text AS name FROM pg_type t \
+         WHERE t.typnamespace = {} AND t.typname = ANY($1)",
+        schema.namespace()
+    ))
+    .bind::<Array<Text>, _>(names)
+    .load(conn)?;
+    Ok(found.into_iter().map(|n| n.name).collect())
+}
+
+/// Which of `names` are tables in `schema`, with the planner's estimate of their rows.
+pub fn table_estimates(
+    conn: &mut PgConnection,
+    schema: &SchemaName,
+    names: &[&str],
+) -> QueryResult<Vec<TableEstimate>> {
+    diesel::sql_query(format!(
+        "SELECT c.relname::text AS name, c.reltuples::float8 AS estimate FROM pg_class c \
+         WHERE c.relnamespace = {} AND c.relkind IN ('r', 'p') AND c.relname = ANY($1)",
+        schema.namespace()
+    ))
+    .bind::<Array<Text>, _>(names)
+    .load(conn)
+}
+
+// ---- columns ----
+
+/// The live columns of `tables` in `schema`, each with its type in `format_type`'s words.
+pub fn column_types(
+    conn: &mut PgConnection,
+    schema: &SchemaName,
+    tables: &[String],
+) -> QueryResult<Vec<ColumnType>> {
+    diesel::sql_query(format!(
+        "SELECT c.relname::text AS table_name, a.attname::text AS column_name, \
+                format_type(a.atttypid, a.atttypmod) AS type_name \
+         FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
+         WHERE c.relnamespace = {} AND c.relkind IN ('r', 'p') AND c.relname = ANY($1) \
+           AND a.attnum > 0 AND NOT a.attisdropped",
+        schema.namespace()
+    ))
+    .bind::<Array<Text>, _>(tables)
+    .load(conn)
+}
+
+// ---- what others made ----
+
+/// Where the connection's own `search_path` resolves one of `names` to another relation than
+/// the one in `schema` (an earlier schema, a role's own `"$user"` schema, a temporary table).
+pub fn shadowed_tables(
+    conn: &mut PgConnection,
+    schema: &SchemaName,
+    names: &[&str],
+) -> QueryResult<Vec<ShadowedTable>> {
+    diesel::sql_query(format!(
+        "SELECT t.name, format('%I.%I', n.nspname, c.relname) AS resolved \
+         FROM unnest($1::text[]) AS t(name) \
+         JOIN pg_class c ON c.oid = to_regclass(quote_ident(t.name)) \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relnamespace IS DISTINCT FROM {} ORDER BY t.name",
+        schema.namespace()
+    ))
+    .bind::<Array<Text>, _>(names)
+    .load(conn)
 }
 
 // ---- locks ----
