@@ -3,12 +3,32 @@
 //! the layers above ask without knowing which backend they are on. The rows they return are
 //! defined here, in neither backend's words.
 
-use diesel::sql_types::{Double, Text};
+use diesel::sql_types::{Double, Nullable, Text};
 use diesel::QueryableByName;
+use serde::Serialize;
 
 use super::{postgres, sqlite, Db};
 use crate::config::SchemaName;
 use crate::error::Result;
+
+/// What facedb owns, by name: what tells its objects apart from everyone else's in a catalog.
+#[derive(Debug, Clone, Copy)]
+pub struct Owned<'a> {
+    /// Its tables, children before parents.
+    pub tables: &'a [&'a str],
+    /// Its bookkeeping tables.
+    pub bookkeeping_tables: &'a [&'a str],
+    /// Its PostgreSQL enum types.
+    pub enum_types: &'a [&'a str],
+}
+
+/// The names facedb's schema gives to columns (`table.column`) and to constraints and indexes:
+/// anything else on its tables was added by someone else.
+#[derive(Debug, Clone, Default)]
+pub struct KnownNames {
+    pub columns: Vec<String>,
+    pub relations: Vec<String>,
+}
 
 #[derive(QueryableByName)]
 pub(super) struct Named {
@@ -47,6 +67,44 @@ pub struct ShadowedTable {
     /// Where the name resolves to, qualified and quoted: `"crm"."users"`.
     #[diesel(sql_type = Text)]
     pub resolved: String,
+}
+
+/// An object facedb does not own that depends on something it owns: reset refuses to drop
+/// through it (exit 5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, QueryableByName)]
+pub struct Dependent {
+    /// What it is, e.g. `view visit_report`, `constraint billing_tenant_id_fkey on table billing`.
+    #[diesel(sql_type = Text)]
+    pub object: String,
+    /// What of facedb's it depends on, e.g. `table visits`, `type cameratype`.
+    #[diesel(sql_type = Text)]
+    pub depends_on: String,
+}
+
+impl Dependent {
+    pub(super) fn new(object: String, depends_on: String) -> Dependent {
+        Dependent { object, depends_on }
+    }
+}
+
+impl std::fmt::Display for Dependent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} depends on {}", self.object, self.depends_on)
+    }
+}
+
+/// One thing people attached to facedb's tables, as a reset finds it before the drop.
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct Attachment {
+    /// What it is, e.g. `privileges on table visits (api)`, `index visits_note on table visits`.
+    #[diesel(sql_type = Text)]
+    pub object: String,
+    /// The statements that re-apply it, `;`-separated; `None`: it cannot be carried over at all.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub statements: Option<String>,
+    /// The user-added column it uses, `table.column`: it goes with that column.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub uses: Option<String>,
 }
 
 impl Db {
@@ -136,6 +194,34 @@ impl Db {
         Ok(match self {
             Db::Postgres(conn) => postgres::shadowed_tables(conn, schema, names)?,
             Db::Sqlite(_) => Vec::new(),
+        })
+    }
+
+    /// Every object outside `owned` that depends on something in it, found without dropping
+    /// anything: what would stop a drop of `owned`.
+    pub(crate) fn foreign_dependents(
+        &mut self,
+        schema: &SchemaName,
+        owned: &Owned<'_>,
+    ) -> Result<Vec<Dependent>> {
+        Ok(match self {
+            Db::Postgres(conn) => postgres::foreign_dependents(conn, schema, owned)?,
+            Db::Sqlite(conn) => sqlite::foreign_dependents(conn, owned)?,
+        })
+    }
+
+    /// What people attached to `owned`'s tables in the schema named `schema` (ignored on
+    /// SQLite: a file has one), with the statements that re-apply each; `known` says what is
+    /// facedb's own. Reads only.
+    pub(crate) fn attachments(
+        &mut self,
+        schema: &str,
+        owned: &Owned<'_>,
+        known: &KnownNames,
+    ) -> Result<Vec<Attachment>> {
+        Ok(match self {
+            Db::Postgres(conn) => postgres::attachments(conn, schema, owned, known)?,
+            Db::Sqlite(conn) => sqlite::attachments(conn, owned, known)?,
         })
     }
 }
