@@ -59,7 +59,7 @@ pub fn record_migrations(db: &mut Db, versions: &[String]) -> Result<()> {
 /// is still there (the first migration's `down.sql` drops it). In the caller's transaction.
 pub fn forget_migrations(db: &mut Db, schema: &SchemaName, versions: &[String]) -> Result<()> {
     use __facedb_metadata::dsl as m;
-    if !crate::catalog::table_exists(db, schema, TABLE)? {
+    if !db.table_exists(schema, TABLE)? {
         return Ok(());
     }
     let keys: Vec<String> = versions
@@ -82,7 +82,7 @@ struct Entry {
 /// Every entry in `schema`'s metadata table; none when there is no such table (a database
 /// facedb never set up). Names the schema itself: it also runs outside facedb's transactions.
 fn entries(db: &mut Db, schema: &SchemaName) -> Result<Vec<Entry>> {
-    if !crate::catalog::table_exists(db, schema, TABLE)? {
+    if !db.table_exists(schema, TABLE)? {
         return Ok(Vec::new());
     }
     let query = diesel::sql_query(format!(

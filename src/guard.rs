@@ -1,9 +1,6 @@
 //! Protected environments: a database recorded as production, or a run with `ENV` saying so, is
 //! never reset without `--allow-production`, and never gets the default admin password.
 
-use diesel::sql_types::{Array, Text};
-use diesel::{QueryableByName, RunQueryDsl};
-
 use crate::config::{SchemaName, Settings};
 use crate::db::Db;
 use crate::error::{Error, Result};
@@ -53,33 +50,13 @@ pub fn check_reset(
     }
 }
 
-#[derive(QueryableByName)]
-struct Shadow {
-    #[diesel(sql_type = Text)]
-    name: String,
-    #[diesel(sql_type = Text)]
-    resolved: String,
-}
-
 /// Where the connection's own `search_path` resolves one of facedb's table names to another
 /// relation than the one in `schema` (an earlier schema, a role's own `"$user"` schema, a
 /// temporary table): the API, connecting the same way, would read that table, not the one facedb
 /// manages. One `users resolves to "crm"."users", not "public"."users"` per name. Must run
 /// outside facedb's transactions, which pin the search path. SQLite has one schema: none.
 pub fn shadows(db: &mut Db, schema: &SchemaName) -> Result<Vec<String>> {
-    let Db::Postgres(conn) = db else {
-        return Ok(Vec::new());
-    };
-    let shadows: Vec<Shadow> = diesel::sql_query(format!(
-        "SELECT t.name, format('%I.%I', n.nspname, c.relname) AS resolved \
-         FROM unnest($1::text[]) AS t(name) \
-         JOIN pg_class c ON c.oid = to_regclass(quote_ident(t.name)) \
-         JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE c.relnamespace IS DISTINCT FROM {} ORDER BY t.name",
-        schema.namespace()
-    ))
-    .bind::<Array<Text>, _>(crate::inventory::TABLES.to_vec())
-    .load(conn)?;
+    let shadows = db.shadowed_tables(schema, &crate::inventory::TABLES)?;
     Ok(shadows
         .iter()
         .map(|s| {

@@ -1,10 +1,11 @@
 //! What facedb owns in a database, how many rows it holds, and how to drop exactly that.
 
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Double, Text};
+use diesel::sql_types::{BigInt, Text};
 
 use crate::config::SchemaName;
-use crate::db::Db;
+pub(crate) use crate::db::Dependent;
+use crate::db::{Db, Owned};
 use crate::error::{Error, Result};
 
 /// facedb's tables, children before parents: the order in which they can be dropped.
@@ -28,6 +29,13 @@ pub const BOOKKEEPING_TABLES: [&str; 2] = ["__facedb_metadata", "__diesel_schema
 
 /// facedb's PostgreSQL enum types.
 pub const ENUM_TYPES: [&str; 2] = ["userrole", "cameratype"];
+
+/// All of facedb's names, as the catalog queries that tell its objects from others' take them.
+pub const OWNED: Owned<'static> = Owned {
+    tables: &TABLES,
+    bookkeeping_tables: &BOOKKEEPING_TABLES,
+    enum_types: &ENUM_TYPES,
+};
 
 /// Above this many rows (by the planner's estimate) a table is not counted exactly: counting a
 /// big table would make the reset prompt slow.
@@ -53,14 +61,6 @@ pub fn holds_data_beyond_seed(counts: &[TableCount]) -> bool {
 }
 
 #[derive(QueryableByName)]
-struct Estimate {
-    #[diesel(sql_type = Text)]
-    name: String,
-    #[diesel(sql_type = Double)]
-    estimate: f64,
-}
-
-#[derive(QueryableByName)]
 struct Count {
     #[diesel(sql_type = Text)]
     name: String,
@@ -68,35 +68,10 @@ struct Count {
     rows: i64,
 }
 
-/// `'users', 'visits'`: names for an SQL `IN` list (facedb's own names need no escaping).
-fn sql_list(names: &[&str]) -> String {
-    names
-        .iter()
-        .map(|n| format!("'{n}'"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// Row counts of facedb's tables that exist in `schema`, in `TABLES` order (parents last).
 pub fn count_rows(db: &mut Db, schema: &SchemaName) -> Result<Vec<TableCount>> {
     // Which tables exist, and how big the planner thinks they are (-1 or 0: never analysed).
-    // SQLite names are case-insensitive: a table made as USERS is facedb's users.
-    let estimates: Vec<Estimate> = match db {
-        Db::Postgres(conn) => diesel::sql_query(format!(
-            "SELECT c.relname::text AS name, c.reltuples::float8 AS estimate FROM pg_class c \
-             WHERE c.relnamespace = {} AND c.relkind IN ('r', 'p') AND c.relname = ANY($1)",
-            schema.namespace()
-        ))
-        .bind::<Array<Text>, _>(TABLES.to_vec())
-        .load(conn)?,
-        Db::Sqlite(conn) => diesel::sql_query(format!(
-            "SELECT lower(name) AS name, 0.0 AS estimate FROM {} \
-             WHERE type = 'table' AND lower(name) IN ({})",
-            schema.qualify("sqlite_master"),
-            sql_list(&TABLES)
-        ))
-        .load(conn)?,
-    };
+    let estimates = db.table_estimates(schema, &TABLES)?;
     let to_count: Vec<&str> = estimates
         .iter()
         .filter(|e| e.estimate < EXACT_COUNT_LIMIT)
@@ -221,30 +196,6 @@ pub fn tenant_rows(
     Ok(Some(tenants))
 }
 
-/// An object facedb does not own that depends on something it owns: reset refuses to drop
-/// through it (exit 5).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, QueryableByName)]
-pub struct Dependent {
-    /// What it is, e.g. `view visit_report`, `constraint billing_tenant_id_fkey on table billing`.
-    #[diesel(sql_type = Text)]
-    pub object: String,
-    /// What of facedb's it depends on, e.g. `table visits`, `type cameratype`.
-    #[diesel(sql_type = Text)]
-    pub depends_on: String,
-}
-
-impl Dependent {
-    fn new(object: String, depends_on: String) -> Dependent {
-        Dependent { object, depends_on }
-    }
-}
-
-impl std::fmt::Display for Dependent {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} depends on {}", self.object, self.depends_on)
-    }
-}
-
 /// The dependents as one line: `view v depends on table visits; …`.
 pub fn describe_all(dependents: &[Dependent]) -> String {
     dependents
@@ -255,141 +206,21 @@ pub fn describe_all(dependents: &[Dependent]) -> String {
 }
 
 /// Every object facedb does not own that would stop `drop_owned`, found without dropping
-/// anything (no locks beyond catalog reads). PostgreSQL: the normal dependencies in `pg_depend`
-/// on facedb's tables, their sequences, row types and its enum types, from objects that would
-/// not go with the tables (views through `pg_rewrite`, foreign keys of other tables through
-/// `pg_constraint`, defaults, columns, functions, domains, child tables). SQLite: views,
-/// and foreign keys that name facedb's tables.
+/// anything (no locks beyond catalog reads). PostgreSQL: the normal dependencies on facedb's
+/// tables, their sequences, row types and its enum types, from objects that would not go with the
+/// tables. SQLite: views, and foreign keys that name facedb's tables.
 pub fn foreign_dependents(db: &mut Db, schema: &SchemaName) -> Result<Vec<Dependent>> {
-    match db {
-        Db::Postgres(conn) => {
-            let owned_tables: Vec<&str> = TABLES
-                .iter()
-                .chain(BOOKKEEPING_TABLES.iter())
-                .copied()
-                .collect();
-            Ok(diesel::sql_query(PG_FOREIGN_DEPENDENTS)
-                .bind::<Array<Text>, _>(owned_tables)
-                .bind::<Array<Text>, _>(ENUM_TYPES.to_vec())
-                .bind::<Text, _>(schema.name())
-                .load(conn)?)
-        }
-        Db::Sqlite(conn) => sqlite_foreign_dependents(conn),
-    }
-}
-
-/// $1: facedb's table names, $2: its enum type names, $3: the schema they are in.
-const PG_FOREIGN_DEPENDENTS: &str = "
-WITH RECURSIVE
-owned_classes (oid) AS (
-    -- facedb's tables, then what goes with them: indexes, owned sequences, TOAST tables.
-    SELECT c.oid FROM pg_class c
-    WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = $3)
-      AND c.relkind IN ('r', 'p') AND c.relname = ANY($1)
-    UNION
-    SELECT d.objid FROM pg_depend d JOIN owned_classes o ON d.refobjid = o.oid
-    WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
-      AND d.deptype IN ('a', 'i')
-),
-base_types AS (
-    SELECT t.oid FROM pg_type t
-    WHERE t.typnamespace = (SELECT oid FROM pg_namespace WHERE nspname = $3)
-      AND t.typtype = 'e' AND t.typname = ANY($2)
-    UNION
-    SELECT c.reltype FROM pg_class c JOIN owned_classes o ON o.oid = c.oid WHERE c.reltype <> 0
-),
-owned_types AS (
-    SELECT oid FROM base_types
-    UNION
-    SELECT t.typarray FROM pg_type t JOIN base_types b ON b.oid = t.oid WHERE t.typarray <> 0
-),
-dependents AS (
-    -- A foreign key depends on the referenced table and on its key's index: the table says it.
-    SELECT d.classid, d.objid, d.refclassid, d.refobjid FROM pg_depend d
-    WHERE d.deptype = 'n'
-      AND ((d.refclassid = 'pg_class'::regclass AND d.refobjid IN (SELECT oid FROM owned_classes)
-            AND (SELECT c.relkind FROM pg_class c WHERE c.oid = d.refobjid) <> 'i')
-        OR (d.refclassid = 'pg_type'::regclass AND d.refobjid IN (SELECT oid FROM owned_types)))
-)
-SELECT
-    CASE WHEN d.classid = 'pg_rewrite'::regclass AND r.rulename = '_RETURN'
-         THEN pg_describe_object('pg_class'::regclass, r.ev_class, 0)
-         ELSE pg_describe_object(d.classid, d.objid, 0) END AS object,
-    string_agg(DISTINCT pg_describe_object(d.refclassid, d.refobjid, 0), ', ') AS depends_on
-FROM dependents d
-LEFT JOIN pg_rewrite r ON d.classid = 'pg_rewrite'::regclass AND r.oid = d.objid
--- Objects that belong to facedb's tables or types go with them.
-WHERE NOT CASE d.classid
-    WHEN 'pg_class'::regclass THEN d.objid IN (SELECT oid FROM owned_classes)
-    WHEN 'pg_type'::regclass THEN d.objid IN (SELECT oid FROM owned_types)
-    WHEN 'pg_constraint'::regclass THEN EXISTS (SELECT 1 FROM pg_constraint c WHERE c.oid = d.objid
-        AND (c.conrelid IN (SELECT oid FROM owned_classes) OR c.contypid IN (SELECT oid FROM owned_types)))
-    WHEN 'pg_rewrite'::regclass THEN r.ev_class IN (SELECT oid FROM owned_classes)
-    WHEN 'pg_trigger'::regclass THEN EXISTS (SELECT 1 FROM pg_trigger t WHERE t.oid = d.objid
-        AND t.tgrelid IN (SELECT oid FROM owned_classes))
-    WHEN 'pg_attrdef'::regclass THEN EXISTS (SELECT 1 FROM pg_attrdef a WHERE a.oid = d.objid
-        AND a.adrelid IN (SELECT oid FROM owned_classes))
-    WHEN 'pg_policy'::regclass THEN EXISTS (SELECT 1 FROM pg_policy p WHERE p.oid = d.objid
-        AND p.polrelid IN (SELECT oid FROM owned_classes))
-    -- A publication's row filter depends on the columns it reads; the membership goes with the table.
-    WHEN 'pg_publication_rel'::regclass THEN EXISTS (SELECT 1 FROM pg_publication_rel p
-        WHERE p.oid = d.objid AND p.prrelid IN (SELECT oid FROM owned_classes))
-    ELSE false END
-GROUP BY 1
-ORDER BY 1";
-
-#[derive(QueryableByName)]
-struct Name {
-    #[diesel(sql_type = Text)]
-    name: String,
-}
-
-/// Which of `names` are tables in `schema` (SQLite: in any case), in the order of `names`.
-pub fn existing_tables(db: &mut Db, schema: &SchemaName, names: &[&str]) -> Result<Vec<String>> {
-    let found: Vec<Name> = match db {
-        Db::Postgres(conn) => diesel::sql_query(format!(
-            "SELECT c.relname::text AS name FROM pg_class c \
-             WHERE c.relnamespace = {} AND c.relkind IN ('r', 'p') AND c.relname = ANY($1)",
-            schema.namespace()
-        ))
-        .bind::<Array<Text>, _>(names.to_vec())
-        .load(conn)?,
-        Db::Sqlite(conn) => diesel::sql_query(format!(
-            "SELECT lower(name) AS name FROM {} WHERE type = 'table' AND lower(name) IN ({})",
-            schema.qualify("sqlite_master"),
-            sql_list(names)
-        ))
-        .load(conn)?,
-    };
-    Ok(in_order(names, &found))
+    db.foreign_dependents(schema, &OWNED)
 }
 
 /// Which of facedb's bookkeeping tables exist, in `BOOKKEEPING_TABLES` order.
 pub fn existing_bookkeeping_tables(db: &mut Db, schema: &SchemaName) -> Result<Vec<String>> {
-    existing_tables(db, schema, &BOOKKEEPING_TABLES)
+    db.existing_tables(schema, &BOOKKEEPING_TABLES)
 }
 
 /// Which of facedb's enum types exist (PostgreSQL; SQLite has none), in `ENUM_TYPES` order.
 pub fn existing_types(db: &mut Db, schema: &SchemaName) -> Result<Vec<String>> {
-    let found: Vec<Name> = match db {
-        Db::Postgres(conn) => diesel::sql_query(format!(
-            "SELECT t.typname::text AS name FROM pg_type t \
-             WHERE t.typnamespace = {} AND t.typname = ANY($1)",
-            schema.namespace()
-        ))
-        .bind::<Array<Text>, _>(ENUM_TYPES.to_vec())
-        .load(conn)?,
-        Db::Sqlite(_) => Vec::new(),
-    };
-    Ok(in_order(&ENUM_TYPES, &found))
-}
-
-fn in_order(names: &[&str], found: &[Name]) -> Vec<String> {
-    names
-        .iter()
-        .filter(|n| found.iter().any(|f| f.name == **n))
-        .map(|n| n.to_string())
-        .collect()
+    db.existing_types(schema, &ENUM_TYPES)
 }
 
 /// Drops everything facedb owns in `schema`, and nothing else. An object facedb does not own
@@ -433,7 +264,7 @@ pub fn drop_owned(db: &mut Db, schema: &SchemaName, target: &str) -> Result<()> 
             }
         }
         Db::Sqlite(conn) => {
-            let dependents = sqlite_foreign_dependents(conn)?;
+            let dependents = crate::db::sqlite::foreign_dependents(conn, &OWNED)?;
             if !dependents.is_empty() {
                 return Err(blocked(describe_all(&dependents)));
             }
@@ -444,78 +275,6 @@ pub fn drop_owned(db: &mut Db, schema: &SchemaName, target: &str) -> Result<()> 
         }
     }
     crate::migrations::forget(db, schema, &versions)
-}
-
-#[derive(QueryableByName)]
-struct SchemaObject {
-    #[diesel(sql_type = Text)]
-    kind: String,
-    #[diesel(sql_type = Text)]
-    name: String,
-    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
-    sql: Option<String>,
-}
-
-#[derive(QueryableByName)]
-struct ForeignKeyTarget {
-    #[diesel(sql_type = Text)]
-    target: String,
-}
-
-/// SQLite keeps no dependency graph: find views that mention facedb's tables and other tables
-/// whose foreign keys point at them. Triggers on facedb's tables go with them, as on PostgreSQL.
-fn sqlite_foreign_dependents(conn: &mut diesel::SqliteConnection) -> Result<Vec<Dependent>> {
-    // SQLite identifiers are case-insensitive: `REFERENCES USERS` names facedb's users.
-    let owned = |name: &str| {
-        let name = name.to_ascii_lowercase();
-        TABLES.contains(&name.as_str())
-            || BOOKKEEPING_TABLES.contains(&name.as_str())
-            || name.starts_with("sqlite_")
-    };
-    let objects: Vec<SchemaObject> =
-        diesel::sql_query("SELECT type AS kind, name, sql FROM sqlite_master ORDER BY name")
-            .load(conn)?;
-    let mut dependents = Vec::new();
-    for object in &objects {
-        let sql = object.sql.as_deref().unwrap_or_default().to_lowercase();
-        match object.kind.as_str() {
-            "view" => {
-                if let Some(table) = TABLES.iter().find(|t| mentions(&sql, t)) {
-                    dependents.push(Dependent::new(
-                        format!("view {}", object.name),
-                        format!("table {table}"),
-                    ));
-                }
-            }
-            "table" if !owned(&object.name) => {
-                let targets: Vec<ForeignKeyTarget> =
-                    diesel::sql_query("SELECT \"table\" AS target FROM pragma_foreign_key_list(?)")
-                        .bind::<Text, _>(&object.name)
-                        .load(conn)?;
-                if let Some(fk) = targets
-                    .iter()
-                    .find(|fk| TABLES.contains(&fk.target.to_ascii_lowercase().as_str()))
-                {
-                    dependents.push(Dependent::new(
-                        format!("a foreign key of table {}", object.name),
-                        format!("table {}", fk.target),
-                    ));
-                }
-            }
-            _ => {}
-        }
-    }
-    Ok(dependents)
-}
-
-/// Whether `sql` names `table` (or any other name) as a whole word.
-pub(crate) fn mentions(sql: &str, table: &str) -> bool {
-    let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
-    sql.match_indices(table).any(|(at, _)| {
-        let before = sql[..at].chars().next_back();
-        let after = sql[at + table.len()..].chars().next();
-        !before.is_some_and(is_ident) && !after.is_some_and(is_ident)
-    })
 }
 
 #[cfg(test)]
@@ -529,14 +288,6 @@ mod tests {
         ours.sort();
         owned.sort();
         assert_eq!(ours, owned);
-    }
-
-    #[test]
-    fn mentions_whole_words_only() {
-        assert!(mentions("create view v as select * from visits", "visits"));
-        assert!(mentions("select * from \"visits\" where 1", "visits"));
-        assert!(!mentions("select * from visits_archive", "visits"));
-        assert!(!mentions("select * from old_users", "users"));
     }
 
     #[test]

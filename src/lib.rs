@@ -16,7 +16,8 @@
 //!
 //! The layers, bottom up, each importing only from those below it:
 //! - settings, errors and wording: [`config`], [`error`], `progress`, `prompt`, `text`;
-//! - connections: [`db`] (one [`db::Db`] for both backends);
+//! - connections and what is dialect-specific: [`db`] (one [`db::Db`] for both backends; each
+//!   backend's catalog and system queries in one file, `db/postgres.rs` and `db/sqlite.rs`);
 //! - the schema derived from the migrations: [`schema`], [`models`], [`sql_types`],
 //!   `bookkeeping`, [`migrations`], [`catalog`], [`contract`], [`compare`];
 //! - setup and adoption: `password`, `seed`, `inventory`, `ownership`, `guard`, `lock`, `carry`,

@@ -11,14 +11,18 @@
 //! Every statement facedb runs on PostgreSQL runs in one of these transactions, and every setting
 //! is `SET LOCAL`: behind a transaction-pooling PgBouncer each transaction may get another server
 //! session, and nothing of facedb's may stay behind in one for the next client.
+//!
+//! This is transaction control: the `BEGIN`s and the `SET LOCAL` settings are here; the advisory
+//! lock's statements and the queries that name who holds a lock are PostgreSQL system queries,
+//! in `db::postgres`.
 
 use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
-use diesel::sql_types::{BigInt, Nullable, Text};
-use diesel::{QueryableByName, RunQueryDsl};
+use diesel::RunQueryDsl;
 
 use crate::config::SchemaName;
+use crate::db::postgres::{self, AdvisoryLock, LockHolder};
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::text::humanize;
@@ -146,14 +150,12 @@ impl Db {
                         .execute(conn)
                     })
                     .and_then(|_| {
-                        let take = match mode {
-                            Mode::Exclusive => "SELECT pg_advisory_xact_lock($1)",
-                            Mode::Write | Mode::Read => "SELECT pg_advisory_xact_lock_shared($1)",
-                            Mode::Glance => "SELECT pg_try_advisory_xact_lock_shared($1)",
+                        let lock = match mode {
+                            Mode::Exclusive => AdvisoryLock::Exclusive,
+                            Mode::Write | Mode::Read => AdvisoryLock::Shared,
+                            Mode::Glance => AdvisoryLock::TryShared,
                         };
-                        diesel::sql_query(take)
-                            .bind::<BigInt, _>(ADVISORY_LOCK_KEY)
-                            .execute(conn)
+                        postgres::take_advisory_lock(conn, lock, ADVISORY_LOCK_KEY)
                     });
                 if let Err(error) = locked {
                     let _ = AnsiTransactionManager::rollback_transaction(conn);
@@ -241,79 +243,15 @@ pub fn is_lock_timeout(error: &diesel::result::Error) -> bool {
     matches!(error, diesel::result::Error::DatabaseError(_, info) if info.message().contains("lock timeout"))
 }
 
-#[derive(QueryableByName)]
-struct Holder {
-    #[diesel(sql_type = diesel::sql_types::Integer)]
-    pid: i32,
-    #[diesel(sql_type = Text)]
-    application_name: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    since: Option<String>,
-    /// pg_locks' mode, e.g. `AccessExclusiveLock`.
-    #[diesel(sql_type = Text)]
-    mode: String,
-    /// The table locked; `None` for facedb's advisory lock.
-    #[diesel(sql_type = Nullable<Text>)]
-    relation: Option<String>,
-}
-
-impl std::fmt::Display for Holder {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "pid {} (application_name '{}', since {}, {}",
-            self.pid,
-            self.application_name,
-            self.since.as_deref().unwrap_or("an unknown time"),
-            self.mode
-        )?;
-        match &self.relation {
-            Some(table) => write!(f, " on table {table})"),
-            None => write!(f, ")"),
-        }
-    }
-}
-
-/// The columns of a `Holder`, from pg_locks `l` and pg_stat_activity `a`.
-macro_rules! holder_columns {
-    () => {
-        "SELECT l.pid, coalesce(a.application_name, '') AS application_name, \
-                to_char(coalesce(a.xact_start, a.backend_start), 'YYYY-MM-DD HH24:MI:SS TZ') AS since, \
-                l.mode, l.relation::regclass::text AS relation "
-    };
-}
-
-/// Who holds facedb's advisory lock, from pg_locks and pg_stat_activity.
-/// With `exclusive_only`, only a facedb at work (a reset or an init), not one that reads; else
-/// that one first.
-fn lock_holder(conn: &mut diesel::PgConnection, exclusive_only: bool) -> Option<Holder> {
-    diesel::sql_query(concat!(
-        holder_columns!(),
-        "FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid \
-         WHERE l.locktype = 'advisory' AND l.granted AND l.pid <> pg_backend_pid() AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
-           AND l.classid = ($1 >> 32)::oid AND l.objid = ($1 & 4294967295)::oid AND l.objsubid = 1 \
-           AND (l.mode = 'ExclusiveLock' OR NOT $2) \
-         ORDER BY l.mode = 'ExclusiveLock' DESC LIMIT 1"
-    ))
-    .bind::<BigInt, _>(ADVISORY_LOCK_KEY)
-    .bind::<diesel::sql_types::Bool, _>(exclusive_only)
-    .get_result::<Holder>(conn)
-    .ok()
+/// Who holds facedb's advisory lock. With `exclusive_only`, only a facedb at work (a reset or
+/// an init), not one that reads; else that one first.
+fn lock_holder(conn: &mut diesel::PgConnection, exclusive_only: bool) -> Option<LockHolder> {
+    postgres::advisory_lock_holder(conn, ADVISORY_LOCK_KEY, exclusive_only).ok()
 }
 
 /// Who else holds a lock on one of facedb's tables.
 fn table_lock_holder(conn: &mut diesel::PgConnection, schema: &SchemaName) -> String {
-    let holder = diesel::sql_query(format!(concat!(
-        holder_columns!(),
-        "FROM pg_locks l JOIN pg_class c ON c.oid = l.relation LEFT JOIN pg_stat_activity a ON a.pid = l.pid \
-         WHERE l.granted AND l.pid <> pg_backend_pid() \
-           AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
-           AND c.relnamespace = {} AND c.relname = ANY($1) \
-         ORDER BY l.mode = 'AccessExclusiveLock' DESC, a.xact_start LIMIT 1"
-    ), schema.namespace()))
-    .bind::<diesel::sql_types::Array<Text>, _>(crate::inventory::TABLES.to_vec())
-    .get_result::<Holder>(conn);
-    match holder {
+    match postgres::table_lock_holder(conn, schema, &crate::inventory::TABLES) {
         Ok(holder) => format!("they are in use by {holder}"),
         Err(_) => "another session was using them (it let go as we looked)".to_owned(),
     }

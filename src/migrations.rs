@@ -442,7 +442,7 @@ fn recorded_versions(db: &mut Db, schema: &SchemaName) -> Result<Vec<String>> {
         #[diesel(sql_type = diesel::sql_types::Text)]
         version: String,
     }
-    if !crate::catalog::table_exists(db, schema, MIGRATIONS_TABLE)? {
+    if !db.table_exists(schema, MIGRATIONS_TABLE)? {
         return Ok(Vec::new());
     }
     let query = diesel::sql_query(format!(

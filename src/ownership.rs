@@ -2,13 +2,10 @@
 //! bookkeeping, or made by the old facedb tool (the legacy test, which adoption relies on). Every
 //! command that changes those tables asks here first.
 
-use diesel::prelude::*;
-use diesel::sql_types::Text;
-
 use crate::config::SchemaName;
 use crate::db::Db;
 use crate::error::{Error, Result};
-use crate::{bookkeeping, catalog, contract, inventory, migrations};
+use crate::{bookkeeping, contract, inventory, migrations};
 
 /// What shows that the tables with facedb's names in the schema are facedb's.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,7 +22,7 @@ pub enum Ownership {
 
 /// Whether facedb may change the tables with its names in `schema`, and why. Reads only.
 pub fn ownership(db: &mut Db, schema: &SchemaName) -> Result<Ownership> {
-    let tables = inventory::existing_tables(db, schema, &inventory::TABLES)?;
+    let tables = db.existing_tables(schema, &inventory::TABLES)?;
     if tables.is_empty() && inventory::existing_types(db, schema)?.is_empty() {
         return Ok(Ownership::Nothing);
     }
@@ -70,7 +67,7 @@ impl Ownership {
 /// Whether facedb's bookkeeping in `schema` shows that facedb set it up: its metadata table, or
 /// one of its migrations recorded in `__diesel_schema_migrations`.
 pub fn records_facedb(db: &mut Db, schema: &SchemaName) -> Result<bool> {
-    if catalog::table_exists(db, schema, bookkeeping::TABLE)? {
+    if db.table_exists(schema, bookkeeping::TABLE)? {
         return Ok(true);
     }
     Ok(!migrations::state(db, schema)?.applied.is_empty())
@@ -86,34 +83,8 @@ const ADDED_AFTER_THE_OLD_TOOL: [(&str, &str); 1] = [("visits", "visit_session_i
 /// true/false, enum, JSON). An application's own `users(id, name)` or `tenants(tenant_id, name)`
 /// is not.
 pub fn unfit_tables(db: &mut Db, schema: &SchemaName, tables: &[String]) -> Result<Vec<String>> {
-    #[derive(QueryableByName)]
-    struct LiveColumn {
-        #[diesel(sql_type = Text)]
-        table_name: String,
-        #[diesel(sql_type = Text)]
-        column_name: String,
-        #[diesel(sql_type = Text)]
-        type_name: String,
-    }
-    let columns: Vec<LiveColumn> = match db {
-        Db::Postgres(conn) => diesel::sql_query(format!(
-            "SELECT c.relname::text AS table_name, a.attname::text AS column_name, \
-                    format_type(a.atttypid, a.atttypmod) AS type_name \
-             FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
-             WHERE c.relnamespace = {} AND c.relkind IN ('r', 'p') AND c.relname = ANY($1) \
-               AND a.attnum > 0 AND NOT a.attisdropped",
-            schema.namespace()
-        ))
-        .bind::<diesel::sql_types::Array<Text>, _>(tables)
-        .load(conn)?,
-        // SQLite names are case-insensitive: compared in lower case.
-        Db::Sqlite(conn) => diesel::sql_query(format!(
-            "SELECT lower(m.name) AS table_name, lower(p.name) AS column_name, lower(p.type) AS type_name \
-             FROM {} m, pragma_table_info(m.name) p WHERE m.type = 'table'",
-            schema.qualify("sqlite_master")
-        ))
-        .load(conn)?,
-    };
+    // SQLite's names are case-insensitive: it reads them in lower case.
+    let columns = db.column_types(schema, tables)?;
     let contract = contract::expected(db.backend());
     let mut unfit = Vec::new();
     for table in tables {

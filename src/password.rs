@@ -44,7 +44,7 @@ pub fn choose(db: &mut Db, schema: &SchemaName, asked: Option<PasswordScheme>) -
             follows_database: false,
         });
     }
-    let all_bcrypt = crate::catalog::table_exists(db, schema, "users")? && {
+    let all_bcrypt = db.table_exists(schema, "users")? && {
         let total = users::table.count();
         let bcrypt = users::table
             .filter(users::password_hash.like("$2%"))

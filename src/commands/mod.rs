@@ -116,19 +116,12 @@ fn set_up(
     })
 }
 
-/// PostgreSQL: creates `schema` when it does not exist yet (inside the caller's transaction, so
-/// a refused or failed command leaves none behind).
+/// Creates `schema` when it does not exist yet (inside the caller's transaction, so a refused
+/// or failed command leaves none behind). A SQLite file's one schema always exists.
 fn create_schema(db: &mut Db, schema: &SchemaName) -> Result<()> {
     use diesel::RunQueryDsl;
-    if let Db::Postgres(conn) = db {
-        let exists: bool = diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
-            "{} IS NOT NULL",
-            schema.namespace()
-        )))
-        .get_result(conn)?;
-        if !exists {
-            diesel::sql_query(format!("CREATE SCHEMA {}", schema.quoted())).execute(conn)?;
-        }
+    if !db.schema_exists(schema)? {
+        diesel::sql_query(format!("CREATE SCHEMA {}", schema.quoted())).execute(db)?;
     }
     Ok(())
 }

@@ -9,10 +9,11 @@ use std::time::{Duration, Instant};
 
 use diesel::connection::{CacheSize, Instrumentation, InstrumentationEvent};
 use diesel::pg::PgConnection;
-use diesel::sql_types::{Bool, Integer, Nullable, Text};
 use diesel::sqlite::SqliteConnection;
-use diesel::{Connection, QueryableByName, RunQueryDsl};
+use diesel::{Connection, RunQueryDsl};
 
+use super::postgres::{self, ServerReached};
+use super::sqlite;
 use crate::config::{quote_identifier, Backend, PgTarget, Settings, SqliteTarget, Target};
 use crate::error::{Error, Result};
 use crate::progress::Progress;
@@ -201,7 +202,7 @@ fn connect_pg(
     let mut conn = PgConnection::establish(url)
         .map_err(|e| classify_pg_error(target, settings, &e.to_string()))?;
     conn.set_prepared_statement_cache_size(CacheSize::Disabled);
-    let server = server_reached(&mut conn).map_err(|e| PgFailure::Other(e.into()))?;
+    let server = postgres::server_reached(&mut conn).map_err(|e| PgFailure::Other(e.into()))?;
     // The database the server says it connected to must be the one asked for: a pooler can map
     // a name onto another database, and the one facedb shows, guards and asks to confirm must
     // be the one it works on.
@@ -228,41 +229,6 @@ fn announce_server(target: &PgTarget, server: &ServerReached, progress: &Progres
         };
         progress.info(format!("connected to {}, {role}", server.describe(target)));
     }
-}
-
-/// The server a connection reached, read once after connecting.
-#[derive(Debug, Clone, QueryableByName)]
-pub struct ServerReached {
-    /// `current_database()`.
-    #[diesel(sql_type = Text)]
-    pub database: String,
-    /// A hot standby (or a server still replaying WAL): it takes reads only.
-    #[diesel(sql_type = Bool)]
-    pub in_recovery: bool,
-    /// `inet_server_addr()`; `None` over a Unix socket.
-    #[diesel(sql_type = Nullable<Text>)]
-    pub address: Option<String>,
-    #[diesel(sql_type = Nullable<Integer>)]
-    pub port: Option<i32>,
-}
-
-impl ServerReached {
-    /// `10.0.0.2:5432`, or `target`'s socket when the connection has no address.
-    pub fn describe(&self, target: &PgTarget) -> String {
-        match (&self.address, self.port) {
-            (Some(address), Some(port)) => format!("{address}:{port}"),
-            _ => target.servers(),
-        }
-    }
-}
-
-/// One statement, which is its own transaction: safe behind a transaction pooler.
-pub fn server_reached(conn: &mut PgConnection) -> diesel::QueryResult<ServerReached> {
-    diesel::sql_query(
-        "SELECT current_database()::text AS database, pg_is_in_recovery() AS in_recovery, \
-                host(inet_server_addr()) AS address, inet_server_port() AS port",
-    )
-    .get_result(conn)
 }
 
 /// A writing command reached a standby: exit 3, as a server that cannot serve it.
@@ -579,18 +545,7 @@ fn connect_sqlite(target: &SqliteTarget, settings: &Settings) -> Result<(SqliteC
 
 /// The file SQLite opened must be the one facedb checked, created and names.
 fn confirm_sqlite_file(conn: &mut SqliteConnection, target: &SqliteTarget) -> Result<()> {
-    #[derive(diesel::QueryableByName)]
-    struct DatabaseFile {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        name: String,
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        file: String,
-    }
-    let files: Vec<DatabaseFile> = diesel::sql_query("PRAGMA database_list").load(conn)?;
-    let opened = files
-        .into_iter()
-        .find(|f| f.name == "main")
-        .map(|f| std::path::PathBuf::from(f.file));
+    let opened = sqlite::main_file(conn)?.map(std::path::PathBuf::from);
     let same = match (&opened, std::fs::canonicalize(&target.path)) {
         (Some(opened), Ok(expected)) => std::fs::canonicalize(opened).is_ok_and(|o| o == expected),
         _ => false,

@@ -1,7 +1,20 @@
 //! The bottom layer: connections to either backend, opened by hand so that each failure is
-//! classified, as one diesel `MultiConnection` ([`Db`]) that the layers above run their queries on.
+//! classified, as one diesel `MultiConnection` ([`Db`]) that the layers above run their queries
+//! on, and everything dialect-specific that they ask of the database.
+//!
+//! Each backend's catalog and system queries live in one file: `postgres.rs` (`pg_catalog`,
+//! advisory locks, what the server is) and `sqlite.rs` (`sqlite_master`, the pragmas), plain
+//! functions on that backend's connection. A question both backends answer is one [`Db`] method
+//! (`catalog.rs`, e.g. `db.existing_tables(schema, names)`) that matches on the backend once, so
+//! the layers above never do for a query. Queries of facedb's own tables that both backends run
+//! alike stay with the modules that own those tables, as do the statements that set a session or
+//! a transaction up (`SET LOCAL`, `PRAGMA busy_timeout`) and the DDL facedb runs.
 
+mod catalog;
 mod connection;
+pub(crate) mod postgres;
+pub(crate) mod sqlite;
 
+pub(crate) use catalog::{Attachment, Dependent, KnownNames, Owned};
 pub(crate) use connection::{missing, open, open_existing};
 pub use connection::{Access, Db, IfMissing, MultiBackend, MultiRawValue};

@@ -1,0 +1,714 @@
+//! Every PostgreSQL catalog and system query facedb runs, as plain functions on a
+//! `PgConnection`, in sections by subject. Each hand-written statement names facedb's schema
+//! itself (`SchemaName::namespace`, `SchemaName::qualify`, or the name bound as a parameter):
+//! some run outside facedb's transactions, which pin the search path. What both backends answer
+//! alike is asked through a `Db` method (`super::catalog`); the rest is called from the module
+//! that needs it.
+
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Bool, Integer, Nullable, Text};
+
+use super::catalog::{
+    Attachment, ColumnType, Dependent, KnownNames, Named, Owned, ShadowedTable, TableEstimate,
+};
+use crate::config::{PgTarget, SchemaName};
+
+// ---- server ----
+
+/// The server a connection reached, read once after connecting.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct ServerReached {
+    /// `current_database()`.
+    #[diesel(sql_type = Text)]
+    pub database: String,
+    /// A hot standby (or a server still replaying WAL): it takes reads only.
+    #[diesel(sql_type = Bool)]
+    pub in_recovery: bool,
+    /// `inet_server_addr()`; `None` over a Unix socket.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub address: Option<String>,
+    #[diesel(sql_type = Nullable<Integer>)]
+    pub port: Option<i32>,
+}
+
+impl ServerReached {
+    /// `10.0.0.2:5432`, or `target`'s socket when the connection has no address.
+    pub fn describe(&self, target: &PgTarget) -> String {
+        match (&self.address, self.port) {
+            (Some(address), Some(port)) => format!("{address}:{port}"),
+            _ => target.servers(),
+        }
+    }
+}
+
+/// One statement, which is its own transaction: safe behind a transaction pooler.
+pub fn server_reached(conn: &mut PgConnection) -> QueryResult<ServerReached> {
+    diesel::sql_query(
+        "SELECT current_database()::text AS database, pg_is_in_recovery() AS in_recovery, \
+                host(inet_server_addr()) AS address, inet_server_port() AS port",
+    )
+    .get_result(conn)
+}
+
+/// The server's version as a number: 150004 for 15.4.
+pub fn server_version_num(conn: &mut PgConnection) -> QueryResult<i32> {
+    diesel::select(diesel::dsl::sql::<Integer>(
+        "current_setting('server_version_num')::int",
+    ))
+    .get_result(conn)
+}
+
+// ---- schemas ----
+
+pub fn schema_exists(conn: &mut PgConnection, schema: &SchemaName) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::sql::<Bool>(&format!(
+        "{} IS NOT NULL",
+        schema.namespace()
+    )))
+    .get_result(conn)
+}
+
+// ---- tables and rows ----
+
+pub fn table_exists(
+    conn: &mut PgConnection,
+    schema: &SchemaName,
+    table: &str,
+) -> QueryResult<bool> {
+    diesel::select(
+        diesel::dsl::sql::<Bool>(&format!(
+            "EXISTS (SELECT 1 FROM pg_class c WHERE c.relnamespace = {} \
+             AND c.relkind IN ('r', 'p') AND c.relname = ",
+            schema.namespace()
+        ))
+        .bind::<Text, _>(table)
+        .sql(")"),
+    )
+    .get_result(conn)
+}
+
+/// Which of `names` are tables in `schema`, in no particular order.
+pub fn existing_tables(
+    conn: &mut PgConnection,
+    schema: &SchemaName,
+    names: &[&str],
+) -> QueryResult<Vec<String>> {
+    let found: Vec<Named> = diesel::sql_query(format!(
+        "SELECT c.relname::text AS name FROM pg_class c \
+         WHERE c.relnamespace = {} AND c.relkind IN ('r', 'p') AND c.relname = ANY($1)",
+        schema.namespace()
+    ))
+    .bind::<Array<Text>, _>(names)
+    .load(conn)?;
+    Ok(found.into_iter().map(|n| n.name).collect())
+}
+
+/// Which of `names` are types in `schema`, in no particular order.
+pub fn existing_types(
+    conn: &mut PgConnection,
+    schema: &SchemaName,
+    names: &[&str],
+) -> QueryResult<Vec<String>> {
+    let found: Vec<Named> = diesel::sql_query(format!(
+        "SELECT t.typname::text AS name FROM pg_type t \
+         WHERE t.typnamespace = {} AND t.typname = ANY($1)",
+        schema.namespace()
+    ))
+    .bind::<Array<Text>, _>(names)
+    .load(conn)?;
+    Ok(found.into_iter().map(|n| n.name).collect())
+}
+
+/// Which of `names` are tables in `schema`, with the planner's estimate of their rows.
+pub fn table_estimates(
+    conn: &mut PgConnection,
+    schema: &SchemaName,
+    names: &[&str],
+) -> QueryResult<Vec<TableEstimate>> {
+    diesel::sql_query(format!(
+        "SELECT c.relname::text AS name, c.reltuples::float8 AS estimate FROM pg_class c \
+         WHERE c.relnamespace = {} AND c.relkind IN ('r', 'p') AND c.relname = ANY($1)",
+        schema.namespace()
+    ))
+    .bind::<Array<Text>, _>(names)
+    .load(conn)
+}
+
+// ---- columns ----
+
+/// The live columns of `tables` in `schema`, each with its type in `format_type`'s words.
+pub fn column_types(
+    conn: &mut PgConnection,
+    schema: &SchemaName,
+    tables: &[String],
+) -> QueryResult<Vec<ColumnType>> {
+    diesel::sql_query(format!(
+        "SELECT c.relname::text AS table_name, a.attname::text AS column_name, \
+                format_type(a.atttypid, a.atttypmod) AS type_name \
+         FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
+         WHERE c.relnamespace = {} AND c.relkind IN ('r', 'p') AND c.relname = ANY($1) \
+           AND a.attnum > 0 AND NOT a.attisdropped",
+        schema.namespace()
+    ))
+    .bind::<Array<Text>, _>(tables)
+    .load(conn)
+}
+
+// ---- what others made ----
+
+/// Where the connection's own `search_path` resolves one of `names` to another relation than
+/// the one in `schema` (an earlier schema, a role's own `"$user"` schema, a temporary table).
+pub fn shadowed_tables(
+    conn: &mut PgConnection,
+    schema: &SchemaName,
+    names: &[&str],
+) -> QueryResult<Vec<ShadowedTable>> {
+    diesel::sql_query(format!(
+        "SELECT t.name, format('%I.%I', n.nspname, c.relname) AS resolved \
+         FROM unnest($1::text[]) AS t(name) \
+         JOIN pg_class c ON c.oid = to_regclass(quote_ident(t.name)) \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relnamespace IS DISTINCT FROM {} ORDER BY t.name",
+        schema.namespace()
+    ))
+    .bind::<Array<Text>, _>(names)
+    .load(conn)
+}
+
+/// The normal dependencies in `pg_depend` on `owned`'s tables (bookkeeping included), their
+/// sequences, row types and its enum types, from objects that would not go with the tables
+/// (views through `pg_rewrite`, foreign keys of other tables through `pg_constraint`, defaults,
+/// columns, functions, domains, child tables). Catalog reads only: no locks beyond them.
+pub fn foreign_dependents(
+    conn: &mut PgConnection,
+    schema: &SchemaName,
+    owned: &Owned<'_>,
+) -> QueryResult<Vec<Dependent>> {
+    let owned_tables: Vec<&str> = owned
+        .tables
+        .iter()
+        .chain(owned.bookkeeping_tables)
+        .copied()
+        .collect();
+    diesel::sql_query(PG_FOREIGN_DEPENDENTS)
+        .bind::<Array<Text>, _>(owned_tables)
+        .bind::<Array<Text>, _>(owned.enum_types)
+        .bind::<Text, _>(schema.name())
+        .load(conn)
+}
+
+/// $1: facedb's table names, $2: its enum type names, $3: the schema they are in.
+const PG_FOREIGN_DEPENDENTS: &str = "
+WITH RECURSIVE
+owned_classes (oid) AS (
+    -- facedb's tables, then what goes with them: indexes, owned sequences, TOAST tables.
+    SELECT c.oid FROM pg_class c
+    WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = $3)
+      AND c.relkind IN ('r', 'p') AND c.relname = ANY($1)
+    UNION
+    SELECT d.objid FROM pg_depend d JOIN owned_classes o ON d.refobjid = o.oid
+    WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
+      AND d.deptype IN ('a', 'i')
+),
+base_types AS (
+    SELECT t.oid FROM pg_type t
+    WHERE t.typnamespace = (SELECT oid FROM pg_namespace WHERE nspname = $3)
+      AND t.typtype = 'e' AND t.typname = ANY($2)
+    UNION
+    SELECT c.reltype FROM pg_class c JOIN owned_classes o ON o.oid = c.oid WHERE c.reltype <> 0
+),
+owned_types AS (
+    SELECT oid FROM base_types
+    UNION
+    SELECT t.typarray FROM pg_type t JOIN base_types b ON b.oid = t.oid WHERE t.typarray <> 0
+),
+dependents AS (
+    -- A foreign key depends on the referenced table and on its key's index: the table says it.
+    SELECT d.classid, d.objid, d.refclassid, d.refobjid FROM pg_depend d
+    WHERE d.deptype = 'n'
+      AND ((d.refclassid = 'pg_class'::regclass AND d.refobjid IN (SELECT oid FROM owned_classes)
+            AND (SELECT c.relkind FROM pg_class c WHERE c.oid = d.refobjid) <> 'i')
+        OR (d.refclassid = 'pg_type'::regclass AND d.refobjid IN (SELECT oid FROM owned_types)))
+)
+SELECT
+    CASE WHEN d.classid = 'pg_rewrite'::regclass AND r.rulename = '_RETURN'
+         THEN pg_describe_object('pg_class'::regclass, r.ev_class, 0)
+         ELSE pg_describe_object(d.classid, d.objid, 0) END AS object,
+    string_agg(DISTINCT pg_describe_object(d.refclassid, d.refobjid, 0), ', ') AS depends_on
+FROM dependents d
+LEFT JOIN pg_rewrite r ON d.classid = 'pg_rewrite'::regclass AND r.oid = d.objid
+-- Objects that belong to facedb's tables or types go with them.
+WHERE NOT CASE d.classid
+    WHEN 'pg_class'::regclass THEN d.objid IN (SELECT oid FROM owned_classes)
+    WHEN 'pg_type'::regclass THEN d.objid IN (SELECT oid FROM owned_types)
+    WHEN 'pg_constraint'::regclass THEN EXISTS (SELECT 1 FROM pg_constraint c WHERE c.oid = d.objid
+        AND (c.conrelid IN (SELECT oid FROM owned_classes) OR c.contypid IN (SELECT oid FROM owned_types)))
+    WHEN 'pg_rewrite'::regclass THEN r.ev_class IN (SELECT oid FROM owned_classes)
+    WHEN 'pg_trigger'::regclass THEN EXISTS (SELECT 1 FROM pg_trigger t WHERE t.oid = d.objid
+        AND t.tgrelid IN (SELECT oid FROM owned_classes))
+    WHEN 'pg_attrdef'::regclass THEN EXISTS (SELECT 1 FROM pg_attrdef a WHERE a.oid = d.objid
+        AND a.adrelid IN (SELECT oid FROM owned_classes))
+    WHEN 'pg_policy'::regclass THEN EXISTS (SELECT 1 FROM pg_policy p WHERE p.oid = d.objid
+        AND p.polrelid IN (SELECT oid FROM owned_classes))
+    -- A publication's row filter depends on the columns it reads; the membership goes with the table.
+    WHEN 'pg_publication_rel'::regclass THEN EXISTS (SELECT 1 FROM pg_publication_rel p
+        WHERE p.oid = d.objid AND p.prrelid IN (SELECT oid FROM owned_classes))
+    ELSE false END
+GROUP BY 1
+ORDER BY 1";
+
+// ---- carried over a reset ----
+
+/// What people attached to `owned`'s tables in the schema named `schema`, in the order a reset
+/// re-applies them: owners before the privileges that name them, constraints and indexes before
+/// the comments on them. The statements that re-apply each are built by the queries themselves.
+pub fn attachments(
+    conn: &mut PgConnection,
+    schema: &str,
+    owned: &Owned<'_>,
+    known: &KnownNames,
+) -> QueryResult<Vec<Attachment>> {
+    let publications = if server_version_num(conn)? >= 150_000 {
+        PG_PUBLICATIONS
+    } else {
+        PG_PUBLICATIONS_BEFORE_15
+    };
+    let mut attachments = Vec::new();
+    for query in [
+        PG_LOST,
+        PG_OWNERS,
+        PG_CONSTRAINTS,
+        PG_INDEXES,
+        PG_STATISTICS,
+        PG_TRIGGERS,
+        PG_TABLE_SETTINGS,
+        PG_ROW_SECURITY,
+        PG_PRIVILEGES,
+        publications,
+        PG_COMMENTS,
+    ] {
+        let found: Vec<Attachment> = diesel::sql_query(query)
+            .bind::<Text, _>(schema)
+            .bind::<Array<Text>, _>(owned.tables)
+            .bind::<Array<Text>, _>(&known.columns)
+            .bind::<Array<Text>, _>(owned.enum_types)
+            .bind::<Array<Text>, _>(&known.relations)
+            .bind::<Array<Text>, _>(owned.bookkeeping_tables)
+            .load(conn)?;
+        attachments.extend(found);
+    }
+    Ok(attachments)
+}
+
+/// The catalog rows every PostgreSQL query below starts from. $1: the schema; $2: facedb's
+/// tables; $3: its columns as `table.column`; $4: its enum types; $5: its constraint and index
+/// names; $6: its bookkeeping tables.
+macro_rules! pg_scope {
+    () => {
+        "WITH tables AS (
+    SELECT c.oid, c.relname::text AS name, c.relowner, c.relacl, c.relrowsecurity,
+           c.relforcerowsecurity
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND c.relname = ANY($2)
+),
+user_columns AS (
+    SELECT a.attrelid, a.attnum, t.name || '.' || a.attname AS name
+    FROM pg_attribute a JOIN tables t ON t.oid = a.attrelid
+    WHERE a.attnum > 0 AND NOT a.attisdropped AND t.name || '.' || a.attname <> ALL($3)
+),
+-- The first user-added column each object (index, policy, trigger, …) depends on.
+uses AS (
+    SELECT d.classid, d.objid, min(u.name) AS name FROM pg_depend d
+    JOIN user_columns u ON d.refobjid = u.attrelid AND d.refobjsubid = u.attnum
+    WHERE d.refclassid = 'pg_class'::regclass
+    GROUP BY d.classid, d.objid
+),
+-- Sequences owned by facedb's columns (serial, identity): the migrations make them again.
+sequences AS (
+    SELECT s.oid, s.relname::text AS name, s.relowner, s.relacl FROM pg_depend d
+    JOIN tables t ON t.oid = d.refobjid
+    JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
+    WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
+      AND d.deptype IN ('a', 'i') AND (d.refobjid, d.refobjsubid) NOT IN
+          (SELECT attrelid, attnum FROM user_columns)
+),
+types AS (
+    SELECT y.oid, y.typname::text AS name, y.typowner, y.typacl
+    FROM pg_type y JOIN pg_namespace n ON n.oid = y.typnamespace
+    WHERE n.nspname = $1 AND y.typname = ANY($4)
+),
+-- What has an owner and privileges: facedb's tables (its bookkeeping tables too), their
+-- sequences and its types.
+objects AS (
+    SELECT 'TABLE' AS kind, 'table ' || name AS label, name, relowner AS owner, relacl AS acl
+    FROM tables
+    UNION ALL SELECT 'TABLE', 'table ' || c.relname, c.relname::text, c.relowner, c.relacl
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND c.relname = ANY($6)
+    UNION ALL SELECT 'SEQUENCE', 'sequence ' || name, name, relowner, relacl FROM sequences
+    UNION ALL SELECT 'TYPE', 'type ' || name, name, typowner, typacl FROM types
+),
+-- User-added constraints and indexes (a constraint's index goes with it).
+constraints AS (
+    SELECT k.oid, k.conname::text AS name, t.name AS table_name, k.contype, k.conindid
+    FROM pg_constraint k JOIN tables t ON t.oid = k.conrelid
+    WHERE k.contype IN ('c', 'f', 'p', 'u', 'x') AND k.conname <> ALL($5)
+),
+indexes AS (
+    SELECT i.indexrelid AS oid, c.relname::text AS name, t.name AS table_name
+    FROM pg_index i JOIN tables t ON t.oid = i.indrelid JOIN pg_class c ON c.oid = i.indexrelid
+    WHERE c.relname <> ALL($5) AND NOT EXISTS (SELECT 1 FROM pg_constraint k
+        WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid AND k.contype IN ('p', 'u', 'x'))
+),
+triggers AS (
+    SELECT g.oid, g.tgname::text AS name, t.name AS table_name, g.tgenabled
+    FROM pg_trigger g JOIN tables t ON t.oid = g.tgrelid WHERE NOT g.tgisinternal
+)
+"
+    };
+}
+
+/// Columns facedb's schema does not have, and the sequences they own.
+const PG_LOST: &str = concat!(
+    pg_scope!(),
+    "SELECT 'column ' || u.name AS object, NULL::text AS statements, NULL::text AS uses
+FROM user_columns u
+UNION ALL
+SELECT format('sequence %s (owned by column %s)', s.relname, u.name), NULL, NULL
+FROM pg_depend d JOIN user_columns u ON d.refobjid = u.attrelid AND d.refobjsubid = u.attnum
+JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
+WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
+  AND d.deptype IN ('a', 'i')
+ORDER BY 1"
+);
+
+/// Owners other than the role that runs the reset (which owns what the migrations create). A
+/// table's sequences and indexes follow it.
+const PG_OWNERS: &str = concat!(
+    pg_scope!(),
+    "SELECT format('owner of %s (%s)', o.label, pg_get_userbyid(o.owner)) AS object,
+       format('ALTER %s %I.%I OWNER TO %I', o.kind, $1, o.name, pg_get_userbyid(o.owner)) AS statements,
+       NULL::text AS uses
+FROM objects o
+WHERE o.kind <> 'SEQUENCE' AND o.owner <> (SELECT oid FROM pg_roles WHERE rolname = current_user)
+ORDER BY 1"
+);
+
+const PG_CONSTRAINTS: &str = concat!(
+    pg_scope!(),
+    "SELECT format('constraint %s on table %s', k.name, k.table_name) AS object,
+       format('ALTER TABLE %I.%I ADD CONSTRAINT %I %s', $1, k.table_name, k.name,
+              pg_get_constraintdef(k.oid)) AS statements,
+       u.name AS uses
+FROM constraints k LEFT JOIN uses u ON u.classid = 'pg_constraint'::regclass AND u.objid = k.oid
+ORDER BY k.contype = 'f', 1"
+);
+
+const PG_INDEXES: &str = concat!(
+    pg_scope!(),
+    "SELECT format('index %s on table %s', i.name, i.table_name) AS object,
+       pg_get_indexdef(i.oid) AS statements, u.name AS uses
+FROM indexes i LEFT JOIN uses u ON u.classid = 'pg_class'::regclass AND u.objid = i.oid
+ORDER BY 1"
+);
+
+const PG_STATISTICS: &str = concat!(
+    pg_scope!(),
+    "SELECT format('statistics object %s on table %s', s.stxname, t.name) AS object,
+       pg_get_statisticsobjdef(s.oid) AS statements, u.name AS uses
+FROM pg_statistic_ext s JOIN tables t ON t.oid = s.stxrelid
+LEFT JOIN uses u ON u.classid = 'pg_statistic_ext'::regclass AND u.objid = s.oid
+ORDER BY 1"
+);
+
+/// Triggers the user created (not the internal ones of foreign keys), disabled or not.
+const PG_TRIGGERS: &str = concat!(
+    pg_scope!(),
+    "SELECT format('trigger %s on table %s', g.name, g.table_name) AS object,
+       pg_get_triggerdef(g.oid) || CASE g.tgenabled
+           WHEN 'D' THEN format('; ALTER TABLE %I.%I DISABLE TRIGGER %I', $1, g.table_name, g.name)
+           WHEN 'R' THEN format('; ALTER TABLE %I.%I ENABLE REPLICA TRIGGER %I', $1, g.table_name, g.name)
+           WHEN 'A' THEN format('; ALTER TABLE %I.%I ENABLE ALWAYS TRIGGER %I', $1, g.table_name, g.name)
+           ELSE '' END AS statements,
+       u.name AS uses
+FROM triggers g LEFT JOIN uses u ON u.classid = 'pg_trigger'::regclass AND u.objid = g.oid
+ORDER BY 1"
+);
+
+/// Settings of facedb's tables and columns: replica identity (logical replication needs it),
+/// storage parameters such as autovacuum's, and per-column statistics targets.
+const PG_TABLE_SETTINGS: &str = concat!(
+    pg_scope!(),
+    "SELECT format('replica identity of table %s (%s)', t.name, CASE c.relreplident
+           WHEN 'f' THEN 'full' WHEN 'n' THEN 'nothing' ELSE 'index ' || i.relname END) AS object,
+       format('ALTER TABLE %I.%I REPLICA IDENTITY %s', $1, t.name, CASE c.relreplident
+           WHEN 'f' THEN 'FULL' WHEN 'n' THEN 'NOTHING' ELSE format('USING INDEX %I', i.relname) END)
+           AS statements,
+       u.name AS uses
+FROM tables t JOIN pg_class c ON c.oid = t.oid
+LEFT JOIN pg_index x ON c.relreplident = 'i' AND x.indrelid = t.oid AND x.indisreplident
+LEFT JOIN pg_class i ON i.oid = x.indexrelid
+LEFT JOIN uses u ON u.classid = 'pg_class'::regclass AND u.objid = x.indexrelid
+WHERE c.relreplident <> 'd'
+UNION ALL
+SELECT format('storage parameters of table %s (%s)', t.name, array_to_string(c.reloptions, ', ')),
+       format('ALTER TABLE %I.%I SET (%s)', $1, t.name,
+              (SELECT string_agg(quote_ident(split_part(o, '=', 1)) || ' = '
+                                 || quote_literal(substr(o, strpos(o, '=') + 1)), ', ')
+               FROM unnest(c.reloptions) o)),
+       NULL
+FROM tables t JOIN pg_class c ON c.oid = t.oid WHERE cardinality(c.reloptions) > 0
+UNION ALL
+SELECT format('statistics target of column %s.%s (%s)', t.name, a.attname, a.attstattarget),
+       format('ALTER TABLE %I.%I ALTER COLUMN %I SET STATISTICS %s', $1, t.name, a.attname, a.attstattarget),
+       NULL
+FROM tables t JOIN pg_attribute a ON a.attrelid = t.oid
+WHERE a.attnum > 0 AND NOT a.attisdropped AND a.attstattarget >= 0
+  AND (a.attrelid, a.attnum) NOT IN (SELECT attrelid, attnum FROM user_columns)
+ORDER BY 1"
+);
+
+const PG_ROW_SECURITY: &str = concat!(
+    pg_scope!(),
+    "SELECT format('row level security on table %s (%s)', t.name, concat_ws(', ',
+           CASE WHEN t.relrowsecurity THEN 'enabled' END,
+           CASE WHEN t.relforcerowsecurity THEN 'forced' END)) AS object,
+       concat_ws('; ',
+           CASE WHEN t.relrowsecurity THEN format('ALTER TABLE %I.%I ENABLE ROW LEVEL SECURITY', $1, t.name) END,
+           CASE WHEN t.relforcerowsecurity THEN format('ALTER TABLE %I.%I FORCE ROW LEVEL SECURITY', $1, t.name) END)
+           AS statements,
+       NULL::text AS uses
+FROM tables t WHERE t.relrowsecurity OR t.relforcerowsecurity
+UNION ALL
+SELECT format('policy %s on table %s', p.polname, t.name),
+       format('CREATE POLICY %I ON %I.%I AS %s FOR %s TO %s', p.polname, $1, t.name,
+              CASE WHEN p.polpermissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END,
+              CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'
+                            WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,
+              (SELECT string_agg(CASE WHEN r = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(r)) END, ', ')
+               FROM unnest(p.polroles) r))
+       || coalesce(' USING (' || pg_get_expr(p.polqual, p.polrelid) || ')', '')
+       || coalesce(' WITH CHECK (' || pg_get_expr(p.polwithcheck, p.polrelid) || ')', ''),
+       u.name
+FROM pg_policy p JOIN tables t ON t.oid = p.polrelid
+LEFT JOIN uses u ON u.classid = 'pg_policy'::regclass AND u.objid = p.oid
+ORDER BY 1"
+);
+
+/// An ACL as it stood: revoke what the defaults grant (the owner's privileges, and PUBLIC's
+/// USAGE on a type), then grant each entry again.
+const PG_PRIVILEGES: &str = concat!(
+    pg_scope!(),
+    "SELECT * FROM (
+SELECT format('privileges on %s', o.label) || coalesce(' (' || (
+           SELECT string_agg(DISTINCT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END, ', ')
+           FROM aclexplode(o.acl) a WHERE a.grantee <> o.owner) || ')', '') AS object,
+       format('REVOKE ALL ON %s %I.%I FROM PUBLIC, %I', o.kind, $1, o.name, pg_get_userbyid(o.owner))
+       || coalesce((SELECT string_agg(format('; GRANT %s ON %s %I.%I TO %s%s', a.privilege_type, o.kind, $1, o.name,
+                          CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END,
+                          CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END), '')
+                    FROM aclexplode(o.acl) a), '') AS statements,
+       NULL::text AS uses
+FROM objects o WHERE o.acl IS NOT NULL
+UNION ALL
+SELECT format('privileges on column %s.%s', t.name, a.attname),
+       (SELECT string_agg(format('GRANT %s (%I) ON TABLE %I.%I TO %s%s', x.privilege_type, a.attname, $1, t.name,
+                    CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(x.grantee)) END,
+                    CASE WHEN x.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END), '; ')
+        FROM aclexplode(a.attacl) x),
+       NULL
+FROM tables t JOIN pg_attribute a ON a.attrelid = t.oid
+WHERE a.attnum > 0 AND NOT a.attisdropped AND cardinality(a.attacl) > 0
+  AND (a.attrelid, a.attnum) NOT IN (SELECT attrelid, attnum FROM user_columns)
+) privileges
+-- A table's REVOKE ALL revokes its columns' privileges too: columns come after tables.
+ORDER BY object LIKE 'privileges on column%', object"
+);
+
+/// Publication membership, with PostgreSQL 15's column lists and row filters. A publication
+/// FOR ALL TABLES or FOR TABLES IN SCHEMA takes the new tables by itself.
+const PG_PUBLICATIONS: &str = concat!(
+    pg_scope!(),
+    "SELECT format('publication %s: table %s', p.pubname, t.name) AS object,
+       format('ALTER PUBLICATION %I ADD TABLE %I.%I', p.pubname, $1, t.name)
+       || coalesce(' (' || (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum)
+                            FROM pg_attribute a
+                            WHERE a.attrelid = r.prrelid AND a.attnum = ANY(r.prattrs::int2[])) || ')', '')
+       || coalesce(' WHERE (' || pg_get_expr(r.prqual, r.prrelid) || ')', '') AS statements,
+       u.name AS uses
+FROM pg_publication_rel r JOIN pg_publication p ON p.oid = r.prpubid JOIN tables t ON t.oid = r.prrelid
+LEFT JOIN uses u ON u.classid = 'pg_publication_rel'::regclass AND u.objid = r.oid
+ORDER BY 1"
+);
+
+/// Before PostgreSQL 15 a publication names whole tables.
+const PG_PUBLICATIONS_BEFORE_15: &str = concat!(
+    pg_scope!(),
+    "SELECT format('publication %s: table %s', p.pubname, t.name) AS object,
+       format('ALTER PUBLICATION %I ADD TABLE %I.%I', p.pubname, $1, t.name) AS statements,
+       NULL::text AS uses
+FROM pg_publication_rel r JOIN pg_publication p ON p.oid = r.prpubid JOIN tables t ON t.oid = r.prrelid
+ORDER BY 1"
+);
+
+/// Comments on what exists again after the reset: facedb's tables, columns, sequences, types,
+/// constraints and indexes, and what the reset carries over. Comments on what is lost go with it.
+const PG_COMMENTS: &str = concat!(
+    pg_scope!(),
+    ", commented AS (
+    SELECT 'pg_class'::regclass AS classoid, t.oid, 0 AS subid, 'table ' || t.name AS label,
+           format('TABLE %I.%I', $1, t.name) AS target FROM tables t
+    UNION ALL
+    SELECT 'pg_class'::regclass, a.attrelid, a.attnum, format('column %s.%s', t.name, a.attname),
+           format('COLUMN %I.%I.%I', $1, t.name, a.attname)
+    FROM tables t JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped
+    WHERE (a.attrelid, a.attnum) NOT IN (SELECT attrelid, attnum FROM user_columns)
+    UNION ALL
+    SELECT 'pg_class'::regclass, s.oid, 0, 'sequence ' || s.name, format('SEQUENCE %I.%I', $1, s.name)
+    FROM sequences s
+    UNION ALL
+    SELECT 'pg_type'::regclass, y.oid, 0, 'type ' || y.name, format('TYPE %I.%I', $1, y.name) FROM types y
+    UNION ALL
+    SELECT 'pg_class'::regclass, i.indexrelid, 0, 'index ' || c.relname, format('INDEX %I.%I', $1, c.relname)
+    FROM pg_index i JOIN tables t ON t.oid = i.indrelid JOIN pg_class c ON c.oid = i.indexrelid
+    UNION ALL
+    SELECT 'pg_constraint'::regclass, k.oid, 0, format('constraint %s on table %s', k.conname, t.name),
+           format('CONSTRAINT %I ON %I.%I', k.conname, $1, t.name)
+    FROM pg_constraint k JOIN tables t ON t.oid = k.conrelid WHERE k.contype <> 't'
+    UNION ALL
+    SELECT 'pg_policy'::regclass, p.oid, 0, format('policy %s on table %s', p.polname, t.name),
+           format('POLICY %I ON %I.%I', p.polname, $1, t.name)
+    FROM pg_policy p JOIN tables t ON t.oid = p.polrelid
+    UNION ALL
+    SELECT 'pg_trigger'::regclass, g.oid, 0, format('trigger %s on table %s', g.name, g.table_name),
+           format('TRIGGER %I ON %I.%I', g.name, $1, g.table_name)
+    FROM triggers g
+    UNION ALL
+    SELECT 'pg_statistic_ext'::regclass, s.oid, 0, 'statistics object ' || s.stxname,
+           format('STATISTICS %I.%I', s.stxnamespace::regnamespace::text, s.stxname)
+    FROM pg_statistic_ext s JOIN tables t ON t.oid = s.stxrelid
+)
+SELECT format('comment on %s', o.label) AS object,
+       format('COMMENT ON %s IS %L', o.target, d.description) AS statements,
+       NULL::text AS uses
+FROM commented o JOIN pg_description d
+  ON d.classoid = o.classoid AND d.objoid = o.oid AND d.objsubid = o.subid
+WHERE NOT EXISTS (SELECT 1 FROM uses u WHERE u.classid = o.classoid AND u.objid = o.oid)
+  -- The index of a lost constraint goes with it.
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint k JOIN uses u
+                  ON u.classid = 'pg_constraint'::regclass AND u.objid = k.oid
+                  WHERE o.classoid = 'pg_class'::regclass AND k.conindid = o.oid
+                    AND k.contype IN ('p', 'u', 'x'))
+ORDER BY 1"
+);
+
+// ---- locks ----
+
+/// How a transaction takes an advisory lock (`pg_advisory_xact_lock` and its kin), released
+/// when the transaction ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdvisoryLock {
+    /// Waits for it, alone.
+    Exclusive,
+    /// Waits for it, beside other shared holders.
+    Shared,
+    /// Takes it shared only if nobody holds it exclusively; never waits.
+    TryShared,
+}
+
+/// Takes the advisory lock `key` for the rest of the transaction.
+pub fn take_advisory_lock(
+    conn: &mut PgConnection,
+    lock: AdvisoryLock,
+    key: i64,
+) -> QueryResult<usize> {
+    let take = match lock {
+        AdvisoryLock::Exclusive => "SELECT pg_advisory_xact_lock($1)",
+        AdvisoryLock::Shared => "SELECT pg_advisory_xact_lock_shared($1)",
+        AdvisoryLock::TryShared => "SELECT pg_try_advisory_xact_lock_shared($1)",
+    };
+    diesel::sql_query(take).bind::<BigInt, _>(key).execute(conn)
+}
+
+/// Another session holding a lock, from pg_locks and pg_stat_activity.
+#[derive(QueryableByName)]
+pub struct LockHolder {
+    #[diesel(sql_type = Integer)]
+    pid: i32,
+    #[diesel(sql_type = Text)]
+    application_name: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    since: Option<String>,
+    /// pg_locks' mode, e.g. `AccessExclusiveLock`.
+    #[diesel(sql_type = Text)]
+    mode: String,
+    /// The table locked; `None` for an advisory lock.
+    #[diesel(sql_type = Nullable<Text>)]
+    relation: Option<String>,
+}
+
+impl std::fmt::Display for LockHolder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "pid {} (application_name '{}', since {}, {}",
+            self.pid,
+            self.application_name,
+            self.since.as_deref().unwrap_or("an unknown time"),
+            self.mode
+        )?;
+        match &self.relation {
+            Some(table) => write!(f, " on table {table})"),
+            None => write!(f, ")"),
+        }
+    }
+}
+
+/// The columns of a `LockHolder`, from pg_locks `l` and pg_stat_activity `a`.
+macro_rules! holder_columns {
+    () => {
+        "SELECT l.pid, coalesce(a.application_name, '') AS application_name, \
+                to_char(coalesce(a.xact_start, a.backend_start), 'YYYY-MM-DD HH24:MI:SS TZ') AS since, \
+                l.mode, l.relation::regclass::text AS relation "
+    };
+}
+
+/// Who else holds the advisory lock `key` in this database. With `exclusive_only`, only an
+/// exclusive holder; else that one first. An error when nobody does.
+pub fn advisory_lock_holder(
+    conn: &mut PgConnection,
+    key: i64,
+    exclusive_only: bool,
+) -> QueryResult<LockHolder> {
+    diesel::sql_query(concat!(
+        holder_columns!(),
+        "FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid \
+         WHERE l.locktype = 'advisory' AND l.granted AND l.pid <> pg_backend_pid() AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+           AND l.classid = ($1 >> 32)::oid AND l.objid = ($1 & 4294967295)::oid AND l.objsubid = 1 \
+           AND (l.mode = 'ExclusiveLock' OR NOT $2) \
+         ORDER BY l.mode = 'ExclusiveLock' DESC LIMIT 1"
+    ))
+    .bind::<BigInt, _>(key)
+    .bind::<Bool, _>(exclusive_only)
+    .get_result(conn)
+}
+
+/// Who else holds a lock on one of `tables` in `schema`, the strongest and oldest first. An
+/// error when nobody does.
+pub fn table_lock_holder(
+    conn: &mut PgConnection,
+    schema: &SchemaName,
+    tables: &[&str],
+) -> QueryResult<LockHolder> {
+    diesel::sql_query(format!(concat!(
+        holder_columns!(),
+        "FROM pg_locks l JOIN pg_class c ON c.oid = l.relation LEFT JOIN pg_stat_activity a ON a.pid = l.pid \
+         WHERE l.granted AND l.pid <> pg_backend_pid() \
+           AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+           AND c.relnamespace = {} AND c.relname = ANY($1) \
+         ORDER BY l.mode = 'AccessExclusiveLock' DESC, a.xact_start LIMIT 1"
+    ), schema.namespace()))
+    .bind::<Array<Text>, _>(tables)
+    .get_result(conn)
+}
