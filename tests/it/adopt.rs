@@ -148,7 +148,6 @@ fn strings(value: &Value) -> Vec<String> {
 // Adoption
 // -------------------------------------------------------------------------------------------------
 
-#[test]
 fn init_adopts_an_old_database_keeping_every_row() {
     for db in TestDb::each() {
         let backend = db.backend;
@@ -322,9 +321,8 @@ fn init_adopts_an_old_database_keeping_every_row() {
     }
 }
 
-#[test]
 fn the_variants_are_normalised_on_postgres() {
-    let Some(db) = TestDb::postgres() else { return };
+    let db = TestDb::postgres();
     legacy(&db);
     db.init();
     let foreign_keys = db.connect().strings(
@@ -344,7 +342,6 @@ fn the_variants_are_normalised_on_postgres() {
     );
 }
 
-#[test]
 fn a_database_with_all_twelve_tables_and_no_bookkeeping_is_adopted() {
     for db in TestDb::each() {
         db.init();
@@ -393,7 +390,6 @@ fn a_database_with_all_twelve_tables_and_no_bookkeeping_is_adopted() {
     }
 }
 
-#[test]
 fn a_legacy_database_without_an_admin_gets_one_seeded() {
     for db in TestDb::each() {
         legacy_with(&db, |sql| {
@@ -512,7 +508,6 @@ fn words(db: &TestDb) -> (&'static str, &'static str) {
     }
 }
 
-#[test]
 fn a_column_of_another_type_stops_adoption_before_any_change() {
     for db in TestDb::each() {
         let (email, _) = words(&db);
@@ -524,7 +519,6 @@ fn a_column_of_another_type_stops_adoption_before_any_change() {
     }
 }
 
-#[test]
 fn an_unknown_not_null_column_without_default_stops_adoption() {
     for db in TestDb::each() {
         let (_, mount) = words(&db);
@@ -539,7 +533,6 @@ fn an_unknown_not_null_column_without_default_stops_adoption() {
     }
 }
 
-#[test]
 fn a_changed_on_delete_rule_stops_adoption() {
     for db in TestDb::each() {
         refused(
@@ -550,7 +543,6 @@ fn a_changed_on_delete_rule_stops_adoption() {
     }
 }
 
-#[test]
 fn every_difference_it_will_not_reconcile_is_listed_at_once() {
     for db in TestDb::each() {
         let (email, mount) = words(&db);
@@ -567,7 +559,6 @@ fn every_difference_it_will_not_reconcile_is_listed_at_once() {
     }
 }
 
-#[test]
 fn rows_that_a_new_constraint_would_reject_stop_adoption() {
     for db in TestDb::each() {
         refused(
@@ -581,7 +572,6 @@ fn rows_that_a_new_constraint_would_reject_stop_adoption() {
     }
 }
 
-#[test]
 fn rows_that_a_new_foreign_key_would_reject_stop_adoption() {
     for db in TestDb::each() {
         refused(
@@ -599,7 +589,6 @@ fn rows_that_a_new_foreign_key_would_reject_stop_adoption() {
     }
 }
 
-#[test]
 fn a_name_another_object_holds_stops_adoption() {
     for db in TestDb::each() {
         refused(
@@ -612,7 +601,6 @@ fn a_name_another_object_holds_stops_adoption() {
     }
 }
 
-#[test]
 fn sqlite_rows_that_break_a_foreign_key_stop_adoption() {
     let db = TestDb::sqlite();
     refused(
@@ -628,7 +616,6 @@ fn sqlite_rows_that_break_a_foreign_key_stop_adoption() {
 // What it leaves alone
 // -------------------------------------------------------------------------------------------------
 
-#[test]
 fn a_nullable_column_outside_the_contract_is_kept_on_postgres_and_refused_by_a_sqlite_rebuild() {
     for db in TestDb::each() {
         let edit = |sql: &str| {
@@ -678,7 +665,6 @@ fn a_nullable_column_outside_the_contract_is_kept_on_postgres_and_refused_by_a_s
     }
 }
 
-#[test]
 fn sqlite_rebuilds_keep_views_triggers_and_other_indexes() {
     let db = TestDb::sqlite();
     legacy_with(&db, |sql| {
@@ -722,7 +708,6 @@ fn sqlite_rebuilds_keep_views_triggers_and_other_indexes() {
 // Concurrency
 // -------------------------------------------------------------------------------------------------
 
-#[test]
 fn eight_concurrent_inits_on_a_legacy_database_adopt_it_once() {
     for db in TestDb::each() {
         legacy(&db);
@@ -755,3 +740,25 @@ fn eight_concurrent_inits_on_a_legacy_database_adopt_it_once() {
         db.run(&["check"]).success();
     }
 }
+
+tests![
+    needs::NOTHING => [
+        sqlite_rows_that_break_a_foreign_key_stop_adoption,
+        sqlite_rebuilds_keep_views_triggers_and_other_indexes,
+    ],
+    needs::SERVER => [
+        init_adopts_an_old_database_keeping_every_row,
+        the_variants_are_normalised_on_postgres,
+        a_database_with_all_twelve_tables_and_no_bookkeeping_is_adopted,
+        a_legacy_database_without_an_admin_gets_one_seeded,
+        a_column_of_another_type_stops_adoption_before_any_change,
+        an_unknown_not_null_column_without_default_stops_adoption,
+        a_changed_on_delete_rule_stops_adoption,
+        every_difference_it_will_not_reconcile_is_listed_at_once,
+        rows_that_a_new_constraint_would_reject_stop_adoption,
+        rows_that_a_new_foreign_key_would_reject_stop_adoption,
+        a_name_another_object_holds_stops_adoption,
+        a_nullable_column_outside_the_contract_is_kept_on_postgres_and_refused_by_a_sqlite_rebuild,
+        eight_concurrent_inits_on_a_legacy_database_adopt_it_once,
+    ],
+];

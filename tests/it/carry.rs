@@ -91,11 +91,8 @@ fn fresh_as_announced(db: &TestDb) -> Value {
     done
 }
 
-#[test]
 fn the_api_role_keeps_its_privileges_and_can_still_insert() {
-    let Some(db) = TestDb::postgres() else {
-        return;
-    };
+    let db = TestDb::postgres();
     db.init();
     let api = Role::create(&db, "api");
     db.exec(&format!(
@@ -140,11 +137,8 @@ fn the_api_role_keeps_its_privileges_and_can_still_insert() {
     assert_eq!(db.count("sites"), 1);
 }
 
-#[test]
 fn owners_of_tables_sequences_and_types_survive() {
-    let Some(db) = TestDb::postgres() else {
-        return;
-    };
+    let db = TestDb::postgres();
     db.init();
     let owner = Role::create(&db, "owner");
     db.exec(&format!(
@@ -164,11 +158,8 @@ fn owners_of_tables_sequences_and_types_survive() {
     assert_eq!(rows(&db, owners), before);
 }
 
-#[test]
 fn a_publication_still_carries_visits_with_its_columns_and_row_filter() {
-    let Some(db) = TestDb::postgres() else {
-        return;
-    };
+    let db = TestDb::postgres();
     db.init();
     db.exec(
         "CREATE PUBLICATION visits_out FOR TABLE visits (tenant_id, visit_id, confidence_score)
@@ -182,11 +173,8 @@ fn a_publication_still_carries_visits_with_its_columns_and_row_filter() {
     assert_eq!(rows(&db, published), before);
 }
 
-#[test]
 fn replica_identity_storage_parameters_and_statistics_targets_survive() {
-    let Some(db) = TestDb::postgres() else {
-        return;
-    };
+    let db = TestDb::postgres();
     db.init();
     db.exec(
         "ALTER TABLE visits REPLICA IDENTITY FULL;
@@ -207,11 +195,8 @@ fn replica_identity_storage_parameters_and_statistics_targets_survive() {
     assert_eq!(rows(&db, settings), before);
 }
 
-#[test]
 fn row_level_security_and_policies_survive() {
-    let Some(db) = TestDb::postgres() else {
-        return;
-    };
+    let db = TestDb::postgres();
     db.init();
     db.exec(
         "ALTER TABLE visits ENABLE ROW LEVEL SECURITY;
@@ -233,11 +218,8 @@ fn row_level_security_and_policies_survive() {
     assert_eq!(rows(&db, security), before);
 }
 
-#[test]
 fn comments_survive() {
-    let Some(db) = TestDb::postgres() else {
-        return;
-    };
+    let db = TestDb::postgres();
     db.init();
     db.exec(
         "COMMENT ON TABLE visits IS 'One row per person a camera saw';
@@ -257,11 +239,8 @@ fn comments_survive() {
     assert_eq!(rows(&db, comments), before);
 }
 
-#[test]
 fn user_indexes_triggers_constraints_and_statistics_survive_and_work() {
-    let Some(db) = TestDb::postgres() else {
-        return;
-    };
+    let db = TestDb::postgres();
     db.init();
     db.exec(
         "CREATE INDEX visits_double_confidence ON visits ((confidence_score * 2)) WHERE confidence_score > 0;
@@ -314,7 +293,6 @@ fn snapshot(db: &TestDb) -> (Vec<(String, i64)>, BTreeSet<String>) {
     (counts(db), rows(db, objects))
 }
 
-#[test]
 fn a_user_added_column_is_listed_refused_and_dropped_only_when_accepted() {
     for db in TestDb::each() {
         db.init();
@@ -421,7 +399,6 @@ fn a_user_added_column_is_listed_refused_and_dropped_only_when_accepted() {
     }
 }
 
-#[test]
 fn sqlite_user_indexes_and_triggers_are_created_again() {
     let db = TestDb::sqlite();
     db.init();
@@ -452,11 +429,8 @@ fn sqlite_user_indexes_and_triggers_are_created_again() {
 }
 
 /// A definition that no longer applies to the new tables stops the reset: everything rolls back.
-#[test]
 fn a_constraint_the_new_seed_breaks_rolls_the_whole_reset_back() {
-    let Some(db) = TestDb::postgres() else {
-        return;
-    };
+    let db = TestDb::postgres();
     db.init();
     add_data(&db);
     // The operator renamed the seeded admin and forbids the default name.
@@ -530,7 +504,6 @@ const NOTE_COLUMN: &str = "SELECT name AS v FROM pragma_table_info('visits') WHE
 
 /// At the prompt, a person sees what is carried over and what is lost, and must type the
 /// database's name to accept the loss, even when the tables hold only the seed.
-#[test]
 fn the_prompt_shows_what_is_carried_over_and_what_is_lost() {
     let db = with_a_column_and_an_index();
     assert_eq!(reset_at_the_prompt(&db, "y", || {}).0, 4);
@@ -554,7 +527,6 @@ fn the_prompt_shows_what_is_carried_over_and_what_is_lost() {
 }
 
 /// The reset drops only what the prompt showed: a column added while it asked stops it.
-#[test]
 fn a_column_added_while_the_prompt_waits_stops_the_reset() {
     let db = with_a_column_and_an_index();
     let (code, output) = reset_at_the_prompt(&db, "facedb.db", || {
@@ -583,11 +555,8 @@ fn a_column_added_while_the_prompt_waits_stops_the_reset() {
 
 /// Reading a policy's definition waits for the tables it reads: under the reset's lock that wait
 /// is bounded by --lock-timeout (exit 6), and nothing changes.
-#[test]
 fn a_lock_on_a_table_a_policy_reads_is_a_lock_timeout_and_nothing_changes() {
-    let Some(db) = TestDb::postgres() else {
-        return;
-    };
+    let db = TestDb::postgres();
     db.init();
     add_data(&db);
     db.exec(
@@ -607,3 +576,23 @@ fn a_lock_on_a_table_a_policy_reads_is_a_lock_timeout_and_nothing_changes() {
         BTreeSet::from(["allowed".to_owned()])
     );
 }
+
+tests![
+    needs::NOTHING => [
+        sqlite_user_indexes_and_triggers_are_created_again,
+        the_prompt_shows_what_is_carried_over_and_what_is_lost,
+        a_column_added_while_the_prompt_waits_stops_the_reset,
+    ],
+    needs::SERVER => [
+        the_api_role_keeps_its_privileges_and_can_still_insert,
+        owners_of_tables_sequences_and_types_survive,
+        a_publication_still_carries_visits_with_its_columns_and_row_filter,
+        replica_identity_storage_parameters_and_statistics_targets_survive,
+        row_level_security_and_policies_survive,
+        comments_survive,
+        user_indexes_triggers_constraints_and_statistics_survive_and_work,
+        a_user_added_column_is_listed_refused_and_dropped_only_when_accepted,
+        a_constraint_the_new_seed_breaks_rolls_the_whole_reset_back,
+        a_lock_on_a_table_a_policy_reads_is_a_lock_timeout_and_nothing_changes,
+    ],
+];

@@ -651,16 +651,14 @@ fn assert_bookkeeping(backend: Backend, read: &Read) {
 // Tests
 // -------------------------------------------------------------------------------------------------
 
-#[test]
 fn postgres_catalog_matches_the_contract() {
-    let Some(db) = TestDb::postgres() else { return };
+    let db = TestDb::postgres();
     db.init();
     let read = read_postgres(&mut db.connect());
     assert_matches_contract(Backend::Postgres, &read);
     assert_bookkeeping(Backend::Postgres, &read);
 }
 
-#[test]
 fn sqlite_catalog_matches_the_contract() {
     let db = TestDb::sqlite();
     db.init();
@@ -784,9 +782,8 @@ fn sqlite_catalog_matches_the_contract() {
     );
 }
 
-#[test]
 fn postgres_and_sqlite_agree_apart_from_the_type_mapping() {
-    let Some(pg) = TestDb::postgres() else { return };
+    let pg = TestDb::postgres();
     let lite = TestDb::sqlite();
     pg.init();
     lite.init();
@@ -818,7 +815,6 @@ fn postgres_and_sqlite_agree_apart_from_the_type_mapping() {
 /// The library's contract (`facedb::contract`) against the original contract at a coarse level
 /// (counts, names and rules hard-coded here from it), plus its internal consistency. Needs no
 /// database.
-#[test]
 fn the_contract_is_consistent_with_schema_md() {
     // (table, columns, primary key, foreign keys, indexes), as the original contract lists them.
     let schema_md: [(&str, usize, &[&str], usize, usize); 12] = [
@@ -1059,3 +1055,14 @@ fn the_contract_is_consistent_with_schema_md() {
     assert!(lite.contains("column users.role VARCHAR(12) not null default -"));
     assert!(lite.contains("unique users (username)"));
 }
+
+tests![
+    needs::NOTHING => [
+        sqlite_catalog_matches_the_contract,
+        the_contract_is_consistent_with_schema_md,
+    ],
+    needs::SERVER => [
+        postgres_catalog_matches_the_contract,
+        postgres_and_sqlite_agree_apart_from_the_type_mapping,
+    ],
+];

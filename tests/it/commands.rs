@@ -7,7 +7,6 @@ use std::process::Stdio;
 use support::data::{add_data, admin_row, counts};
 use support::{Backend, TestDb};
 
-#[test]
 fn init_creates_the_database_applies_the_schema_and_seeds_the_admin() {
     for db in TestDb::each() {
         let out = db.init();
@@ -47,7 +46,6 @@ fn init_creates_the_database_applies_the_schema_and_seeds_the_admin() {
     }
 }
 
-#[test]
 fn a_second_init_changes_nothing() {
     for db in TestDb::each() {
         db.init();
@@ -78,7 +76,6 @@ fn display(db: &TestDb) -> String {
     }
 }
 
-#[test]
 fn an_operator_who_replaced_the_admin_does_not_get_it_back() {
     for db in TestDb::each() {
         db.init();
@@ -89,7 +86,6 @@ fn an_operator_who_replaced_the_admin_does_not_get_it_back() {
     }
 }
 
-#[test]
 fn reset_force_and_fresh_force_remove_data_and_restore_the_seed() {
     for db in TestDb::each() {
         for args in [
@@ -122,7 +118,6 @@ fn reset_force_and_fresh_force_remove_data_and_restore_the_seed() {
     }
 }
 
-#[test]
 fn reset_without_a_terminal_refuses_and_keeps_every_row() {
     for db in TestDb::each() {
         db.init();
@@ -143,7 +138,6 @@ fn reset_without_a_terminal_refuses_and_keeps_every_row() {
     }
 }
 
-#[test]
 fn fresh_without_force_refuses_and_names_the_alternatives() {
     for db in TestDb::each() {
         db.init();
@@ -157,7 +151,6 @@ fn fresh_without_force_refuses_and_names_the_alternatives() {
     }
 }
 
-#[test]
 fn reset_keeps_tables_facedb_does_not_own() {
     for db in TestDb::each() {
         db.init();
@@ -172,7 +165,6 @@ fn reset_keeps_tables_facedb_does_not_own() {
     }
 }
 
-#[test]
 fn a_view_on_visits_blocks_reset_and_nothing_changes() {
     for db in TestDb::each() {
         db.init();
@@ -190,7 +182,6 @@ fn a_view_on_visits_blocks_reset_and_nothing_changes() {
     }
 }
 
-#[test]
 fn a_foreign_key_from_another_table_blocks_reset() {
     for db in TestDb::each() {
         db.init();
@@ -205,7 +196,6 @@ fn a_foreign_key_from_another_table_blocks_reset() {
     }
 }
 
-#[test]
 fn a_failure_after_the_drop_leaves_the_old_rows_intact() {
     for db in TestDb::each() {
         db.init();
@@ -235,7 +225,6 @@ fn a_failure_after_the_drop_leaves_the_old_rows_intact() {
     }
 }
 
-#[test]
 fn eight_concurrent_inits_on_a_new_database_all_succeed_with_one_admin() {
     for db in TestDb::each() {
         let children: Vec<_> = (0..8)
@@ -270,7 +259,6 @@ fn eight_concurrent_inits_on_a_new_database_all_succeed_with_one_admin() {
     }
 }
 
-#[test]
 fn a_held_lock_times_out_with_exit_6_naming_the_holder() {
     for db in TestDb::each() {
         db.init();
@@ -300,7 +288,6 @@ fn a_held_lock_times_out_with_exit_6_naming_the_holder() {
     }
 }
 
-#[test]
 fn echo_prints_the_statements_without_bound_values() {
     for db in TestDb::each() {
         let out = db.run(&["init", "--echo"]).success();
@@ -327,7 +314,6 @@ fn echo_prints_the_statements_without_bound_values() {
     }
 }
 
-#[test]
 fn quiet_prints_nothing_on_success() {
     for db in TestDb::each() {
         let out = db.run(&["--quiet", "init"]).success();
@@ -342,7 +328,6 @@ fn quiet_prints_nothing_on_success() {
     }
 }
 
-#[test]
 fn a_sqlite_file_in_a_missing_folder_is_a_clear_error() {
     let db = TestDb::sqlite();
     let out = db
@@ -352,7 +337,6 @@ fn a_sqlite_file_in_a_missing_folder_is_a_clear_error() {
     assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
 }
 
-#[test]
 fn unknown_schemes_list_the_accepted_forms() {
     let db = TestDb::sqlite();
     let out = db
@@ -363,3 +347,26 @@ fn unknown_schemes_list_the_accepted_forms() {
         .hides("Hunter2pw");
     assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
 }
+
+tests![
+    needs::NOTHING => [
+        a_sqlite_file_in_a_missing_folder_is_a_clear_error,
+        unknown_schemes_list_the_accepted_forms,
+    ],
+    needs::SERVER => [
+        init_creates_the_database_applies_the_schema_and_seeds_the_admin,
+        a_second_init_changes_nothing,
+        an_operator_who_replaced_the_admin_does_not_get_it_back,
+        reset_force_and_fresh_force_remove_data_and_restore_the_seed,
+        reset_without_a_terminal_refuses_and_keeps_every_row,
+        fresh_without_force_refuses_and_names_the_alternatives,
+        reset_keeps_tables_facedb_does_not_own,
+        a_view_on_visits_blocks_reset_and_nothing_changes,
+        a_foreign_key_from_another_table_blocks_reset,
+        a_failure_after_the_drop_leaves_the_old_rows_intact,
+        eight_concurrent_inits_on_a_new_database_all_succeed_with_one_admin,
+        a_held_lock_times_out_with_exit_6_naming_the_holder,
+        echo_prints_the_statements_without_bound_values,
+        quiet_prints_nothing_on_success,
+    ],
+];

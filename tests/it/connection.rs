@@ -34,11 +34,8 @@ fn hides_everywhere(out: Output, secret: &str) -> Output {
     out.hides(secret).hides(&encode(secret))
 }
 
-#[test]
 fn a_wrong_password_exits_3_without_showing_it() {
-    let Some(cluster) = PrivateCluster::start() else {
-        return;
-    };
+    let cluster = PrivateCluster::start();
     let wrong = WRONG_PASSWORD;
     let at = format!("127.0.0.1:{}", cluster.port());
 
@@ -78,11 +75,8 @@ fn a_wrong_password_exits_3_without_showing_it() {
     );
 }
 
-#[test]
 fn a_password_with_special_characters_works() {
-    let Some(cluster) = PrivateCluster::start() else {
-        return;
-    };
+    let cluster = PrivateCluster::start();
     let user = "app user";
     let password = SPECIAL_PASSWORD;
     let dbname = "face \"db\" x";
@@ -139,7 +133,6 @@ fn a_password_with_special_characters_works() {
     assert!(out.stdout.contains("up to date"), "{}", out.stdout);
 }
 
-#[test]
 fn a_closed_port_exits_3_quickly() {
     let port = free_port();
     let url = format!("postgres://u:{CLOSED_PORT_PASSWORD}@127.0.0.1:{port}/x");
@@ -161,7 +154,6 @@ fn a_closed_port_exits_3_quickly() {
 }
 
 /// A server that accepts connections and never answers: facedb gives up after `--connect-timeout`.
-#[test]
 fn a_silent_server_exits_3_after_the_connect_timeout() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
     let port = listener.local_addr().expect("local address").port();
@@ -195,11 +187,8 @@ fn a_silent_server_exits_3_after_the_connect_timeout() {
     );
 }
 
-#[test]
 fn a_stopped_server_exits_3() {
-    let Some(mut cluster) = PrivateCluster::start() else {
-        return;
-    };
+    let mut cluster = PrivateCluster::start();
     let url = cluster.url("postgres", cluster.superuser_password(), "facedb");
     let password = cluster.superuser_password().to_owned();
 
@@ -274,13 +263,10 @@ fn init_by_parts(db: &TestDb) -> Output {
     run(cmd, &["init"])
 }
 
-#[test]
 fn a_database_name_with_a_quote_and_a_space_on_the_shared_server() {
     // Unique per process (the name is taken as is), and ending in a space.
     let pid = std::process::id();
-    let Some(db) = TestDb::postgres_named(&format!("facedb_test_q'uo \"te {pid} ")) else {
-        return;
-    };
+    let db = TestDb::postgres_named(&format!("facedb_test_q'uo \"te {pid} "));
     let out = init_by_parts(&db).success();
     assert!(
         out.stdout.contains("created the database"),
@@ -301,9 +287,7 @@ fn a_database_name_with_a_quote_and_a_space_on_the_shared_server() {
             name.len() < 64,
             "PostgreSQL names are at most 63 bytes: {name}"
         );
-        let Some(odd) = TestDb::postgres_named(&name) else {
-            return;
-        };
+        let odd = TestDb::postgres_named(&name);
         init_by_parts(&odd).success();
         assert!(odd.pg_exists(), "database {:?} exists", odd.name);
         assert_eq!(odd.count("users"), 1);
@@ -316,16 +300,9 @@ fn a_database_name_with_a_quote_and_a_space_on_the_shared_server() {
 
 /// A password that is also a letter of the server's message (the `x` of "does not exist") must
 /// not hide what the message says: here, that the database is missing and init must create it.
-#[test]
 fn a_one_letter_password_still_creates_a_missing_database() {
-    let Some(db) = TestDb::postgres() else {
-        return;
-    };
-    let (host, port, user, password) = shared_server_parts();
-    if password.is_some() {
-        eprintln!("skipped: the test server wants a password, and this test gives it a wrong one");
-        return;
-    }
+    let db = TestDb::postgres();
+    let (host, port, user, _) = shared_server_parts();
     let mut cmd = facedb_in(db.dir());
     cmd.env("DB_HOST", host)
         .env("DB_PORT", port.to_string())
@@ -373,11 +350,8 @@ fn run_bounded(mut cmd: std::process::Command, limit: Duration) -> (Output, Dura
     (Output::from(out), started.elapsed())
 }
 
-#[test]
 fn wait_rides_out_a_server_that_comes_up_late() {
-    let Some(mut cluster) = PrivateCluster::start() else {
-        return;
-    };
+    let mut cluster = PrivateCluster::start();
     let password = cluster.superuser_password().to_owned();
     let url = cluster.url("postgres", &password, "facedb");
     cluster.stop();
@@ -423,7 +397,6 @@ fn wait_rides_out_a_server_that_comes_up_late() {
     assert!(cluster.database_exists("facedb"));
 }
 
-#[test]
 fn wait_gives_up_on_a_closed_port_when_the_time_is_up() {
     let port = free_port();
     let url = format!("postgres://u:W4itPW@127.0.0.1:{port}/x");
@@ -450,11 +423,8 @@ fn wait_gives_up_on_a_closed_port_when_the_time_is_up() {
     assert!(took < Duration::from_secs(15), "a 2 s wait took {took:?}");
 }
 
-#[test]
 fn wait_does_not_retry_a_wrong_password() {
-    let Some(cluster) = PrivateCluster::start() else {
-        return;
-    };
+    let cluster = PrivateCluster::start();
     let url = cluster.url("postgres", "N0t-the-password", "facedb");
     let dir = tempfile::TempDir::new().expect("temp dir");
     let mut cmd = support::std_facedb_in(dir.path());
@@ -468,3 +438,24 @@ fn wait_does_not_retry_a_wrong_password() {
         "a wrong password was retried: {took:?}"
     );
 }
+
+tests![
+    needs::NOTHING => [
+        a_closed_port_exits_3_quickly,
+        a_silent_server_exits_3_after_the_connect_timeout,
+        wait_gives_up_on_a_closed_port_when_the_time_is_up,
+    ],
+    needs::SERVER => [
+        a_database_name_with_a_quote_and_a_space_on_the_shared_server,
+    ],
+    needs::SERVER_WITHOUT_PASSWORD => [
+        a_one_letter_password_still_creates_a_missing_database,
+    ],
+    needs::CLUSTER => [
+        a_wrong_password_exits_3_without_showing_it,
+        a_password_with_special_characters_works,
+        a_stopped_server_exits_3,
+        wait_rides_out_a_server_that_comes_up_late,
+        wait_does_not_retry_a_wrong_password,
+    ],
+];

@@ -198,7 +198,7 @@ fn kill_fresh_at_every_moment(db: &TestDb) -> Tally {
             run * r as u32 / 1000
         }))
         .collect();
-    eprintln!(
+    note!(
         "{:?}: an undisturbed fresh --force takes {run:?} (runs {runs:?}); killing at {moments:?}",
         db.backend
     );
@@ -238,13 +238,13 @@ fn kill_fresh_at_every_moment(db: &TestDb) -> Tally {
         let commit: Vec<Duration> = (0..COMMIT_KILLS)
             .map(|i| from + (to - from) * i / (COMMIT_KILLS - 1))
             .collect();
-        eprintln!("{:?}: killing around the commit at {commit:?}", db.backend);
+        note!("{:?}: killing around the commit at {commit:?}", db.backend);
         for (i, moment) in commit.into_iter().enumerate() {
             let label = format!("{:?} commit kill {i} at {moment:?} of {run:?}", db.backend);
             kill_once(db, moment, &mut old, &mut tally, &label);
         }
     }
-    eprintln!("{:?}: {tally:?}", db.backend);
+    note!("{:?}: {tally:?}", db.backend);
     tally
 }
 
@@ -306,24 +306,32 @@ fn kill_once(
     state
 }
 
-#[test]
 fn a_killed_fresh_leaves_the_old_or_the_new_database_sqlite() {
     let db = TestDb::sqlite();
     let tally = kill_fresh_at_every_moment(&db);
-    assert_eq!(tally.old + tally.new, tally.kills);
-    assert!(tally.old > 0, "the kill at 0 ms leaves the old database");
-    assert!(tally.new > 0, "a late enough kill leaves the new database");
+    assert_eq!(tally.old + tally.new, tally.kills, "{tally:?}");
+    assert!(
+        tally.old > 0,
+        "the kill at 0 ms leaves the old database: {tally:?}"
+    );
+    assert!(
+        tally.new > 0,
+        "a late enough kill leaves the new database: {tally:?}"
+    );
 }
 
-#[test]
 fn a_killed_fresh_leaves_the_old_or_the_new_database_postgres() {
-    let Some(db) = TestDb::postgres() else {
-        return;
-    };
+    let db = TestDb::postgres();
     let tally = kill_fresh_at_every_moment(&db);
-    assert_eq!(tally.old + tally.new, tally.kills);
-    assert!(tally.old > 0, "the kill at 0 ms leaves the old database");
-    assert!(tally.new > 0, "a late enough kill leaves the new database");
+    assert_eq!(tally.old + tally.new, tally.kills, "{tally:?}");
+    assert!(
+        tally.old > 0,
+        "the kill at 0 ms leaves the old database: {tally:?}"
+    );
+    assert!(
+        tally.new > 0,
+        "a late enough kill leaves the new database: {tally:?}"
+    );
 }
 
 /// After many processes: the whole schema, one migration row, one admin.
@@ -350,7 +358,6 @@ fn assert_one_whole_database(db: &TestDb) {
     );
 }
 
-#[test]
 fn sixteen_inits_at_once_on_a_new_database() {
     for db in TestDb::each() {
         let outputs = all_at_once(&db, 16, &["init"]);
@@ -367,7 +374,6 @@ fn sixteen_inits_at_once_on_a_new_database() {
     }
 }
 
-#[test]
 fn eight_freshes_at_once_on_a_populated_database() {
     for db in TestDb::each() {
         db.init();
@@ -388,7 +394,6 @@ fn eight_freshes_at_once_on_a_populated_database() {
 
 /// A lock held on purpose: the facedb processes with a short `--lock-timeout` give up with exit 6
 /// naming the holder; those with a long one succeed once it is released.
-#[test]
 fn a_short_lock_timeout_fails_only_its_own_process_and_names_the_holder() {
     for db in TestDb::each() {
         db.init();
@@ -429,7 +434,6 @@ fn a_short_lock_timeout_fails_only_its_own_process_and_names_the_holder() {
 /// Another session reading facedb's tables (a long report, a session idle in a transaction)
 /// holds up a reset: with a short `--lock-timeout` it gives up with exit 6 naming that session,
 /// changes nothing, and succeeds once the reader is done.
-#[test]
 fn a_reader_holding_the_tables_makes_reset_give_up_with_exit_6() {
     for db in TestDb::each() {
         db.init();
@@ -445,7 +449,7 @@ fn a_reader_holding_the_tables_makes_reset_give_up_with_exit_6() {
             .code(6)
             .stderr_has("--lock-timeout");
         assert_eq!(out.stderr.lines().count(), 1, "one line: {}", out.stderr);
-        eprintln!("{:?}: {}", db.backend, out.stderr.trim_end());
+        note!("{:?}: {}", db.backend, out.stderr.trim_end());
         if db.backend == Backend::Postgres {
             assert!(
                 out.stderr.contains("pid ") && out.stderr.contains("reader-on-purpose"),
@@ -462,7 +466,6 @@ fn a_reader_holding_the_tables_makes_reset_give_up_with_exit_6() {
 
 /// Eight resets at once, each ready to wait only 10 ms: each succeeds or gives up with exit 6,
 /// at least one succeeds, and the database ends whole.
-#[test]
 fn a_crowd_with_tiny_lock_timeouts_leaves_a_whole_database() {
     for db in TestDb::each() {
         db.init();
@@ -502,11 +505,8 @@ fn facedb_on(dir: &std::path::Path, url: &str) -> std::process::Command {
 /// The server stops (as in a crash: `pg_ctl stop -m immediate`) while `fresh --force` is in the
 /// middle of dropping the tables. facedb ends with one clear error line; a facedb started while
 /// the server is down gives up within its connect timeout; back up, the server has every old row.
-#[test]
 fn a_server_stopped_in_the_middle_of_a_reset_keeps_the_old_data() {
-    let Some(mut cluster) = PrivateCluster::start() else {
-        return;
-    };
+    let mut cluster = PrivateCluster::start();
     let dir = tempfile::TempDir::new().expect("temp dir");
     let url = cluster.superuser_url("facedb");
     let run = |args: &[&str]| {
@@ -537,7 +537,7 @@ fn a_server_stopped_in_the_middle_of_a_reset_keeps_the_old_data() {
     cluster.stop_immediately();
     drop((blocker, conn));
     let out = finish(reset, Duration::from_secs(30), "the interrupted reset");
-    eprintln!("interrupted reset: exit {:?}: {}", out.code, out.stderr);
+    note!("interrupted reset: exit {:?}: {}", out.code, out.stderr);
     let out = out
         .code(3)
         .stderr_has("error: lost the connection to the database")
@@ -571,11 +571,8 @@ fn a_server_stopped_in_the_middle_of_a_reset_keeps_the_old_data() {
 /// it gives up after `--lock-timeout` with exit 6, naming that session's pid, application_name,
 /// lock mode and table, whether it only reads (status, check, user list, the dry run) or writes
 /// (reset, user create, user reset-password). Nothing changes.
-#[test]
 fn every_wait_for_a_locked_table_is_bounded_by_the_lock_timeout() {
-    let Some(db) = TestDb::postgres() else {
-        return;
-    };
+    let db = TestDb::postgres();
     db.init().success();
     let admin = admin_row(&db);
     let mut holder = db.connect();
@@ -634,11 +631,8 @@ fn every_wait_for_a_locked_table_is_bounded_by_the_lock_timeout() {
 /// The dry run does not wait for another facedb, even with a long `--lock-timeout`: while one
 /// holds facedb's lock and a table it is dropping, the dry run exits 6 at once, naming it. A
 /// session that is not facedb's is waited for as usual, up to `--lock-timeout`.
-#[test]
 fn the_dry_run_does_not_wait_for_another_facedb() {
-    let Some(db) = TestDb::postgres() else {
-        return;
-    };
+    let db = TestDb::postgres();
     db.init().success();
     let mut other = db.connect();
     other.exec(&format!(
@@ -669,3 +663,22 @@ fn the_dry_run_does_not_wait_for_another_facedb() {
     other.exec("ROLLBACK");
     db.run(&["reset", "--dry-run"]).success();
 }
+
+tests![
+    needs::NOTHING => [
+        a_killed_fresh_leaves_the_old_or_the_new_database_sqlite,
+    ],
+    needs::SERVER => [
+        a_killed_fresh_leaves_the_old_or_the_new_database_postgres,
+        sixteen_inits_at_once_on_a_new_database,
+        eight_freshes_at_once_on_a_populated_database,
+        a_short_lock_timeout_fails_only_its_own_process_and_names_the_holder,
+        a_reader_holding_the_tables_makes_reset_give_up_with_exit_6,
+        a_crowd_with_tiny_lock_timeouts_leaves_a_whole_database,
+        every_wait_for_a_locked_table_is_bounded_by_the_lock_timeout,
+        the_dry_run_does_not_wait_for_another_facedb,
+    ],
+    needs::CLUSTER => [
+        a_server_stopped_in_the_middle_of_a_reset_keeps_the_old_data,
+    ],
+];

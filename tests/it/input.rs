@@ -7,6 +7,7 @@
 //! a closed port: input that facedb wrongly ignored, falling back to the DB_* variables, would show
 //! up as exit 3 instead of the expected code, and could never reset a real database.
 
+use crate::harness::expect_panic;
 use crate::support;
 
 use support::cluster::free_port;
@@ -377,14 +378,12 @@ const CASES: &[Case] = &[
     .says(&["--first-name", "control characters"]),
 ];
 
-#[test]
 fn bad_input_gets_one_clear_line_and_its_exit_code() {
     for case in CASES {
         run_case(case);
     }
 }
 
-#[test]
 fn no_command_shows_the_help_and_exits_2() {
     let dir = tempfile::TempDir::new().expect("temp dir");
     let out = Output::from(facedb_in(dir.path()).output().expect("facedb runs"));
@@ -397,7 +396,6 @@ fn no_command_shows_the_help_and_exits_2() {
     );
 }
 
-#[test]
 fn a_usage_error_with_json_prints_the_error_document() {
     let dir = tempfile::TempDir::new().expect("temp dir");
     let out = Output::from(
@@ -420,7 +418,6 @@ fn a_usage_error_with_json_prints_the_error_document() {
 
 /// An empty variable counts as unset, for every variable: `DB_PORT=` is port 5432, `DB_NAME=` is
 /// `facedb`. `reset` without a terminal names its target and refuses before connecting.
-#[test]
 fn an_empty_variable_counts_as_unset() {
     for (key, target) in [
         ("DB_HOST", "localhost:5432/facedb"),
@@ -446,7 +443,6 @@ fn an_empty_variable_counts_as_unset() {
 
 /// A variable that is not UTF-8 is an error, not unset: a garbled DATABASE_URL must not send
 /// `fresh --force` to the database the DB_* variables name.
-#[test]
 fn a_variable_that_is_not_utf8_is_a_usage_error() {
     use std::ffi::OsStr;
     use std::os::unix::ffi::OsStrExt;
@@ -464,27 +460,39 @@ fn a_variable_that_is_not_utf8_is_a_usage_error() {
 }
 
 /// The check that every test relies on: an output that shows a test password fails.
-#[test]
-#[should_panic(expected = "shows the secret")]
 fn an_output_showing_a_password_fails_the_test() {
     use std::os::unix::process::ExitStatusExt;
-    let _ = Output::from(std::process::Output {
-        status: std::process::ExitStatus::from_raw(0),
-        stdout: Vec::new(),
-        stderr: format!("error: cannot log in with {ADMIN_PASSWORD}").into_bytes(),
+    expect_panic("shows the secret", || {
+        let _ = Output::from(std::process::Output {
+            status: std::process::ExitStatus::from_raw(0),
+            stdout: Vec::new(),
+            stderr: format!("error: cannot log in with {ADMIN_PASSWORD}").into_bytes(),
+        });
     });
 }
 
 /// Also percent-encoded, as it would be in a URL.
-#[test]
-#[should_panic(expected = "shows the secret")]
 fn an_output_showing_an_encoded_password_fails_the_test() {
     use std::os::unix::process::ExitStatusExt;
     let encoded = support::cluster::encode(ENV_FILE_PASSWORD);
     assert_ne!(encoded, ENV_FILE_PASSWORD);
-    let _ = Output::from(std::process::Output {
-        status: std::process::ExitStatus::from_raw(0),
-        stdout: format!("postgres://u:{encoded}@db/app").into_bytes(),
-        stderr: Vec::new(),
+    expect_panic("shows the secret", || {
+        let _ = Output::from(std::process::Output {
+            status: std::process::ExitStatus::from_raw(0),
+            stdout: format!("postgres://u:{encoded}@db/app").into_bytes(),
+            stderr: Vec::new(),
+        });
     });
 }
+
+tests![
+    needs::NOTHING => [
+        bad_input_gets_one_clear_line_and_its_exit_code,
+        no_command_shows_the_help_and_exits_2,
+        a_usage_error_with_json_prints_the_error_document,
+        an_empty_variable_counts_as_unset,
+        a_variable_that_is_not_utf8_is_a_usage_error,
+        an_output_showing_a_password_fails_the_test,
+        an_output_showing_an_encoded_password_fails_the_test,
+    ],
+];

@@ -94,7 +94,6 @@ fn display(db: &TestDb) -> String {
 // check
 // -------------------------------------------------------------------------------------------------
 
-#[test]
 fn check_passes_on_a_fresh_database_whatever_else_it_holds() {
     for db in TestDb::each() {
         db.init();
@@ -120,7 +119,6 @@ fn check_passes_on_a_fresh_database_whatever_else_it_holds() {
     }
 }
 
-#[test]
 fn check_reports_a_dropped_index() {
     for db in TestDb::each() {
         db.init();
@@ -135,7 +133,6 @@ fn check_reports_a_dropped_index() {
     }
 }
 
-#[test]
 fn check_reports_a_changed_type() {
     for db in TestDb::each() {
         db.init();
@@ -161,7 +158,6 @@ fn check_reports_a_changed_type() {
     }
 }
 
-#[test]
 fn check_reports_a_missing_column() {
     for db in TestDb::each() {
         db.init();
@@ -177,7 +173,6 @@ fn check_reports_a_missing_column() {
     }
 }
 
-#[test]
 fn check_reports_an_extra_column() {
     for db in TestDb::each() {
         db.init();
@@ -193,7 +188,6 @@ fn check_reports_an_extra_column() {
     }
 }
 
-#[test]
 fn check_reports_a_changed_on_delete_rule() {
     for db in TestDb::each() {
         db.init();
@@ -221,7 +215,6 @@ fn check_reports_a_changed_on_delete_rule() {
     }
 }
 
-#[test]
 fn check_reports_a_renamed_enum_label() {
     for db in TestDb::each() {
         db.init();
@@ -242,7 +235,6 @@ fn check_reports_a_renamed_enum_label() {
     }
 }
 
-#[test]
 fn check_lists_every_difference_at_once() {
     for db in TestDb::each() {
         db.init();
@@ -281,7 +273,6 @@ fn check_lists_every_difference_at_once() {
     }
 }
 
-#[test]
 fn check_on_a_missing_database_says_so_and_creates_nothing() {
     for db in TestDb::each() {
         let out = db
@@ -315,7 +306,6 @@ fn url_with_password(db: &TestDb, password: &str) -> String {
     }
 }
 
-#[test]
 fn status_of_an_up_to_date_database() {
     for db in TestDb::each() {
         db.facedb()
@@ -409,7 +399,6 @@ fn status_of_an_up_to_date_database() {
     }
 }
 
-#[test]
 fn status_reports_what_is_pending_or_missing_and_changes_nothing() {
     for db in TestDb::each() {
         db.init();
@@ -470,7 +459,6 @@ fn status_reports_what_is_pending_or_missing_and_changes_nothing() {
     }
 }
 
-#[test]
 fn status_of_a_table_dropped_after_its_migration_points_to_check() {
     for db in TestDb::each() {
         db.init();
@@ -486,7 +474,6 @@ fn status_of_a_table_dropped_after_its_migration_points_to_check() {
     }
 }
 
-#[test]
 fn status_of_a_missing_database_creates_nothing() {
     for db in TestDb::each() {
         let out = db.run(&["status"]).code(5);
@@ -520,7 +507,6 @@ fn status_of_a_missing_database_creates_nothing() {
     }
 }
 
-#[test]
 fn status_and_check_fail_clearly_when_the_server_is_down() {
     let dir = tempfile::TempDir::new().unwrap();
     for command in ["status", "check"] {
@@ -539,3 +525,24 @@ fn status_and_check_fail_clearly_when_the_server_is_down() {
             .hides("s3cret-pw");
     }
 }
+
+tests![
+    needs::NOTHING => [
+        status_and_check_fail_clearly_when_the_server_is_down,
+    ],
+    needs::SERVER => [
+        check_passes_on_a_fresh_database_whatever_else_it_holds,
+        check_reports_a_dropped_index,
+        check_reports_a_changed_type,
+        check_reports_a_missing_column,
+        check_reports_an_extra_column,
+        check_reports_a_changed_on_delete_rule,
+        check_reports_a_renamed_enum_label,
+        check_lists_every_difference_at_once,
+        check_on_a_missing_database_says_so_and_creates_nothing,
+        status_of_an_up_to_date_database,
+        status_reports_what_is_pending_or_missing_and_changes_nothing,
+        status_of_a_table_dropped_after_its_migration_points_to_check,
+        status_of_a_missing_database_creates_nothing,
+    ],
+];

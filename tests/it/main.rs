@@ -1,6 +1,9 @@
 //! facedb's integration tests, built as one binary so that libpq, OpenSSL and SQLite link once.
-//! Each module is one area; `support` gives every test its own database and the real binary.
+//! Each module is one area and ends with its list of tests and what each needs (`harness`);
+//! `support` gives every test its own database and the real binary.
 
+#[macro_use]
+mod harness;
 #[allow(dead_code)]
 mod support;
 
@@ -24,3 +27,37 @@ mod target;
 mod toolkit;
 mod topology;
 mod users;
+
+/// Every test of every module.
+fn all_tests() -> Vec<harness::Test> {
+    [
+        harness::tests(),
+        adopt::tests(),
+        carry::tests(),
+        catalog::tests(),
+        commands::tests(),
+        connection::tests(),
+        faults::tests(),
+        input::tests(),
+        inspect::tests(),
+        models::tests(),
+        newcomer::tests(),
+        ownership::tests(),
+        production::tests(),
+        prompt::tests(),
+        rollback::tests(),
+        scale::tests(),
+        schema_source::tests(),
+        target::tests(),
+        toolkit::tests(),
+        topology::tests(),
+        users::tests(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+fn main() -> std::process::ExitCode {
+    harness::run(all_tests())
+}

@@ -10,9 +10,8 @@ use facedb::schema::*;
 use serde_json::json;
 use support::TestDb;
 
-#[test]
 fn every_model_round_trips_on_postgres() {
-    let Some(db) = TestDb::postgres() else { return };
+    let db = TestDb::postgres();
     db.init();
     let conn = &mut PgConnection::establish(db.url()).unwrap();
     let now = facedb::models::now_utc();
@@ -255,7 +254,6 @@ fn every_model_round_trips_on_postgres() {
     );
 }
 
-#[test]
 fn users_and_enums_round_trip_on_sqlite() {
     let db = TestDb::sqlite();
     db.init();
@@ -300,3 +298,12 @@ fn users_and_enums_round_trip_on_sqlite() {
         "the upper-case label is stored"
     );
 }
+
+tests![
+    needs::NOTHING => [
+        users_and_enums_round_trip_on_sqlite,
+    ],
+    needs::SERVER => [
+        every_model_round_trips_on_postgres,
+    ],
+];

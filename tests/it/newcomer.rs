@@ -54,7 +54,6 @@ fn is_bcrypt(hash: &str) -> bool {
     hash.starts_with("$2b$12$")
 }
 
-#[test]
 fn the_dry_run_plan_goes_to_stdout_whole() {
     for db in TestDb::each() {
         db.init();
@@ -92,7 +91,6 @@ fn the_dry_run_plan_goes_to_stdout_whole() {
     }
 }
 
-#[test]
 fn results_go_to_stdout_and_only_progress_to_stderr() {
     for db in TestDb::each() {
         let out = db.init();
@@ -121,7 +119,6 @@ fn results_go_to_stdout_and_only_progress_to_stderr() {
     }
 }
 
-#[test]
 fn every_command_prints_one_json_object_naming_it() {
     for db in TestDb::each() {
         let runs: Vec<(&str, Output)> = vec![
@@ -161,7 +158,6 @@ fn every_command_prints_one_json_object_naming_it() {
     }
 }
 
-#[test]
 fn completions_takes_no_json() {
     let dir = tempfile::TempDir::new().unwrap();
     let out = Output::from(
@@ -192,7 +188,6 @@ fn help(args: &[&str]) -> String {
     .stdout
 }
 
-#[test]
 fn help_lists_only_the_options_a_command_reads() {
     const WRITE: &[&str] = &[
         "--database-url",
@@ -253,7 +248,6 @@ fn help_lists_only_the_options_a_command_reads() {
     assert!(help(&["reset"]).contains("Do not ask for confirmation"));
 }
 
-#[test]
 fn options_work_before_and_after_the_command() {
     for db in TestDb::each() {
         let dir = tempfile::TempDir::new().unwrap();
@@ -296,7 +290,6 @@ fn options_work_before_and_after_the_command() {
     }
 }
 
-#[test]
 fn user_commands_write_bcrypt_into_a_database_of_bcrypt_hashes() {
     for db in TestDb::each() {
         db.run(&["init", "--password-hash", "bcrypt"]).success();
@@ -334,7 +327,6 @@ fn user_commands_write_bcrypt_into_a_database_of_bcrypt_hashes() {
     }
 }
 
-#[test]
 fn reset_and_fresh_seed_the_admin_with_the_hash_the_database_had() {
     for db in TestDb::each() {
         db.run(&["init", "--password-hash", "bcrypt"]).success();
@@ -358,7 +350,6 @@ fn reset_and_fresh_seed_the_admin_with_the_hash_the_database_had() {
     }
 }
 
-#[test]
 fn status_says_when_the_admin_still_has_the_default_password() {
     for db in TestDb::each() {
         db.init();
@@ -387,7 +378,6 @@ fn status_says_when_the_admin_still_has_the_default_password() {
     }
 }
 
-#[test]
 fn text_from_users_and_the_database_is_shown_not_obeyed() {
     for db in TestDb::each() {
         db.init();
@@ -434,7 +424,6 @@ fn text_from_users_and_the_database_is_shown_not_obeyed() {
     }
 }
 
-#[test]
 fn a_full_disk_or_a_closed_reader_is_an_error_line_not_a_panic() {
     let db = TestDb::sqlite();
     db.init();
@@ -496,7 +485,6 @@ fn a_full_disk_or_a_closed_reader_is_an_error_line_not_a_panic() {
     assert_eq!(out.stderr, "");
 }
 
-#[test]
 fn stdin_of_any_size_or_encoding_gets_one_line_and_exit_2() {
     let db = TestDb::sqlite();
     db.init();
@@ -552,7 +540,6 @@ fn repository_file(name: &str) -> String {
         .unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
-#[test]
 fn env_example_lists_every_variable_the_docs_name_and_reads_as_an_env_file() {
     let example = repository_file(".env.example");
     let listed: std::collections::BTreeSet<&str> = example
@@ -602,7 +589,6 @@ fn env_example_lists_every_variable_the_docs_name_and_reads_as_an_env_file() {
     );
 }
 
-#[test]
 fn make_init_admin_without_a_terminal_says_how_to_pass_the_values() {
     let db = TestDb::sqlite();
     db.init();
@@ -641,3 +627,24 @@ fn make_init_admin_without_a_terminal_says_how_to_pass_the_values() {
     .hides(PASSWORD);
     assert!(facedb::verify_password(PASSWORD, &stored_hash(&db, "bo")));
 }
+
+tests![
+    needs::NOTHING => [
+        completions_takes_no_json,
+        help_lists_only_the_options_a_command_reads,
+        a_full_disk_or_a_closed_reader_is_an_error_line_not_a_panic,
+        stdin_of_any_size_or_encoding_gets_one_line_and_exit_2,
+        env_example_lists_every_variable_the_docs_name_and_reads_as_an_env_file,
+        make_init_admin_without_a_terminal_says_how_to_pass_the_values,
+    ],
+    needs::SERVER => [
+        the_dry_run_plan_goes_to_stdout_whole,
+        results_go_to_stdout_and_only_progress_to_stderr,
+        every_command_prints_one_json_object_naming_it,
+        options_work_before_and_after_the_command,
+        user_commands_write_bcrypt_into_a_database_of_bcrypt_hashes,
+        reset_and_fresh_seed_the_admin_with_the_hash_the_database_had,
+        status_says_when_the_admin_still_has_the_default_password,
+        text_from_users_and_the_database_is_shown_not_obeyed,
+    ],
+];

@@ -75,9 +75,8 @@ fn init_prod_with_a_tenant(db: &TestDb) {
     db.exec("INSERT INTO tenants (tenant_id, name) VALUES ('t-1', 'Real customer')");
 }
 
-#[test]
 fn an_earlier_schema_in_the_urls_search_path_is_neither_read_nor_dropped() {
-    let Some(db) = TestDb::postgres() else { return };
+    let db = TestDb::postgres();
     init_prod_with_a_tenant(&db);
     facedb_copy_in(&db, "foo");
     let url = with_search_path(&db, "foo,public");
@@ -121,9 +120,8 @@ fn an_earlier_schema_in_the_urls_search_path_is_neither_read_nor_dropped() {
     assert_eq!(db.count("public.tenants"), 1);
 }
 
-#[test]
 fn a_schema_named_after_the_role_that_shadows_public_is_refused() {
-    let Some(db) = TestDb::postgres() else { return };
+    let db = TestDb::postgres();
     db.init();
     db.exec("INSERT INTO tenants (tenant_id, name) VALUES ('t-1', 'Real customer')");
     // The manual's pattern: a schema per role, which "$user" puts before public.
@@ -146,9 +144,8 @@ fn a_schema_named_after_the_role_that_shadows_public_is_refused() {
     assert_eq!(db.count(&format!("\"{role}\".tenants")), 1);
 }
 
-#[test]
 fn an_unrelated_public_workers_survives_a_reset_of_facedb_in_another_schema() {
-    let Some(db) = TestDb::postgres() else { return };
+    let db = TestDb::postgres();
     let url = with_search_path(&db, "app,public");
     run_at(&db, &url, &[], &["init", "--schema", "app"]).success();
     db.exec(
@@ -171,7 +168,6 @@ fn an_unrelated_public_workers_survives_a_reset_of_facedb_in_another_schema() {
     assert_eq!(db.count("public.workers"), 1);
 }
 
-#[test]
 fn another_applications_users_and_visits_are_never_dropped_or_altered() {
     for db in TestDb::each() {
         db.create_empty();
@@ -204,7 +200,6 @@ fn another_applications_users_and_visits_are_never_dropped_or_altered() {
     }
 }
 
-#[test]
 fn unrelated_tenants_and_users_tables_are_not_taken_for_the_old_tools() {
     for (table, sql) in [
         (
@@ -242,9 +237,8 @@ fn unrelated_tenants_and_users_tables_are_not_taken_for_the_old_tools() {
     }
 }
 
-#[test]
 fn a_role_level_search_path_reaching_crm_users_is_refused() {
-    let Some(db) = TestDb::postgres() else { return };
+    let db = TestDb::postgres();
     db.init();
     support::data::add_data(&db);
     let before = support::data::counts(&db);
@@ -282,7 +276,6 @@ fn other_versions(db: &TestDb) -> Vec<String> {
     )
 }
 
-#[test]
 fn shared_diesel_bookkeeping_keeps_other_applications_rows() {
     for db in TestDb::each() {
         db.create_empty();
@@ -320,9 +313,8 @@ fn shared_diesel_bookkeeping_keeps_other_applications_rows() {
     }
 }
 
-#[test]
 fn the_schema_setting_keeps_facedb_in_its_own_schema() {
-    let Some(db) = TestDb::postgres() else { return };
+    let db = TestDb::postgres();
     db.create_empty();
     db.exec(OTHER_APP);
     let url = with_search_path(&db, "app");
@@ -355,7 +347,6 @@ fn the_schema_setting_keeps_facedb_in_its_own_schema() {
     assert!(tables_in(&db, "nowhere").is_empty());
 }
 
-#[test]
 fn a_bad_schema_setting_is_a_usage_error() {
     for db in TestDb::each() {
         let long = "s".repeat(64);
@@ -375,7 +366,6 @@ fn a_bad_schema_setting_is_a_usage_error() {
     db.run(&["init", "--schema", "public"]).success();
 }
 
-#[test]
 fn sqlite_sees_an_upper_case_reference_to_its_tables() {
     let db = TestDb::sqlite();
     db.init();
@@ -396,7 +386,6 @@ fn sqlite_sees_an_upper_case_reference_to_its_tables() {
     assert_eq!(support::data::counts(&db), before);
 }
 
-#[test]
 fn sqlite_tables_named_in_upper_case_are_still_facedbs_names() {
     let db = TestDb::sqlite();
     db.create_empty();
@@ -415,9 +404,8 @@ fn sqlite_tables_named_in_upper_case_are_still_facedbs_names() {
     );
 }
 
-#[test]
 fn a_database_the_old_tool_made_in_another_schema_is_adopted_there() {
-    let Some(db) = TestDb::postgres() else { return };
+    let db = TestDb::postgres();
     db.create_empty();
     db.exec(&format!(
         "CREATE SCHEMA app; SET search_path = app; {}",
@@ -433,3 +421,22 @@ fn a_database_the_old_tool_made_in_another_schema_is_adopted_there() {
     run_at(&db, &url, &[], &["check", "--schema", "app"]).success();
     run_at(&db, &url, &[], &["status", "--schema", "app"]).success();
 }
+
+tests![
+    needs::NOTHING => [
+        sqlite_sees_an_upper_case_reference_to_its_tables,
+        sqlite_tables_named_in_upper_case_are_still_facedbs_names,
+    ],
+    needs::SERVER => [
+        an_earlier_schema_in_the_urls_search_path_is_neither_read_nor_dropped,
+        a_schema_named_after_the_role_that_shadows_public_is_refused,
+        an_unrelated_public_workers_survives_a_reset_of_facedb_in_another_schema,
+        another_applications_users_and_visits_are_never_dropped_or_altered,
+        unrelated_tenants_and_users_tables_are_not_taken_for_the_old_tools,
+        a_role_level_search_path_reaching_crm_users_is_refused,
+        shared_diesel_bookkeeping_keeps_other_applications_rows,
+        the_schema_setting_keeps_facedb_in_its_own_schema,
+        a_bad_schema_setting_is_a_usage_error,
+        a_database_the_old_tool_made_in_another_schema_is_adopted_there,
+    ],
+];

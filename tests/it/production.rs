@@ -25,7 +25,6 @@ fn init_production(db: &TestDb, env: &str) {
     .hides(PASSWORD);
 }
 
-#[test]
 fn env_prod_refuses_reset_and_fresh_even_with_force() {
     for db in TestDb::each() {
         init_production(&db, "prod");
@@ -43,7 +42,6 @@ fn env_prod_refuses_reset_and_fresh_even_with_force() {
     }
 }
 
-#[test]
 fn a_database_recorded_as_production_refuses_reset_whatever_env_says() {
     for db in TestDb::each() {
         init_production(&db, "Production");
@@ -72,7 +70,6 @@ fn a_database_recorded_as_production_refuses_reset_whatever_env_says() {
     }
 }
 
-#[test]
 fn staging_is_protected_too_in_any_case() {
     for db in TestDb::each() {
         init_production(&db, "STAGING");
@@ -82,7 +79,6 @@ fn staging_is_protected_too_in_any_case() {
     }
 }
 
-#[test]
 fn production_init_refuses_the_default_password_and_changes_nothing() {
     for db in TestDb::each() {
         // An existing, empty database (a missing one is not even created: target.rs).
@@ -106,7 +102,6 @@ fn production_init_refuses_the_default_password_and_changes_nothing() {
     }
 }
 
-#[test]
 fn production_init_takes_the_admin_password_from_stdin() {
     for db in TestDb::each() {
         let mut child = db
@@ -140,7 +135,6 @@ fn production_init_takes_the_admin_password_from_stdin() {
     }
 }
 
-#[test]
 fn an_empty_password_on_stdin_is_a_usage_error() {
     let db = TestDb::sqlite();
     let out = db
@@ -153,7 +147,6 @@ fn an_empty_password_on_stdin_is_a_usage_error() {
     assert!(!db.sqlite_path().exists() || db.count("users") == 0);
 }
 
-#[test]
 fn admin_name_and_email_can_be_overridden_in_any_environment() {
     for db in TestDb::each() {
         run_with_env(
@@ -172,3 +165,17 @@ fn admin_name_and_email_can_be_overridden_in_any_environment() {
         assert_eq!(admin, ["root root@example.com"]);
     }
 }
+
+tests![
+    needs::NOTHING => [
+        an_empty_password_on_stdin_is_a_usage_error,
+    ],
+    needs::SERVER => [
+        env_prod_refuses_reset_and_fresh_even_with_force,
+        a_database_recorded_as_production_refuses_reset_whatever_env_says,
+        staging_is_protected_too_in_any_case,
+        production_init_refuses_the_default_password_and_changes_nothing,
+        production_init_takes_the_admin_password_from_stdin,
+        admin_name_and_email_can_be_overridden_in_any_environment,
+    ],
+];

@@ -35,7 +35,6 @@ fn add_tenant(db: &TestDb) {
     db.exec("INSERT INTO tenants (tenant_id, name) VALUES ('t-1', 'One')");
 }
 
-#[test]
 fn a_database_with_only_the_seed_asks_yes_or_no_defaulting_to_no() {
     for db in TestDb::each() {
         db.init();
@@ -54,7 +53,6 @@ fn a_database_with_only_the_seed_asks_yes_or_no_defaulting_to_no() {
     }
 }
 
-#[test]
 fn yes_takes_enter_and_nothing_typed_reaches_the_shell() {
     for db in TestDb::each() {
         db.init();
@@ -82,7 +80,6 @@ fn yes_takes_enter_and_nothing_typed_reaches_the_shell() {
     }
 }
 
-#[test]
 fn a_mistyped_name_says_it_differs_and_changes_nothing() {
     for db in TestDb::each() {
         db.init();
@@ -105,7 +102,6 @@ fn a_mistyped_name_says_it_differs_and_changes_nothing() {
     }
 }
 
-#[test]
 fn ctrl_c_at_each_prompt_restores_the_terminal_and_exits_4() {
     for db in TestDb::each() {
         db.init();
@@ -168,7 +164,6 @@ fn ctrl_c_at_each_prompt_restores_the_terminal_and_exits_4() {
     }
 }
 
-#[test]
 fn reset_with_stderr_in_a_file_says_it_needs_a_terminal() {
     for db in TestDb::each() {
         db.init();
@@ -250,7 +245,6 @@ impl Shell {
     }
 }
 
-#[test]
 fn a_database_with_data_wants_its_name_typed() {
     for db in TestDb::each() {
         db.init();
@@ -291,7 +285,6 @@ fn answer(session: &mut PtySession, screen: &mut String, prompt: &str, text: &st
     session.flush().unwrap();
 }
 
-#[test]
 fn user_create_asks_for_every_value_and_the_password_twice() {
     for db in TestDb::each() {
         db.init();
@@ -353,3 +346,15 @@ fn user_create_asks_for_every_value_and_the_password_twice() {
         assert!(facedb::verify_password("s3cret pass", &hash));
     }
 }
+
+tests![
+    needs::SERVER => [
+        a_database_with_only_the_seed_asks_yes_or_no_defaulting_to_no,
+        yes_takes_enter_and_nothing_typed_reaches_the_shell,
+        a_mistyped_name_says_it_differs_and_changes_nothing,
+        ctrl_c_at_each_prompt_restores_the_terminal_and_exits_4,
+        reset_with_stderr_in_a_file_says_it_needs_a_terminal,
+        a_database_with_data_wants_its_name_typed,
+        user_create_asks_for_every_value_and_the_password_twice,
+    ],
+];

@@ -26,7 +26,6 @@ fn run_with_env(db: &TestDb, env: &[(&str, &str)], args: &[&str]) -> Output {
     Output::from(cmd.output().unwrap())
 }
 
-#[test]
 fn rolling_back_the_first_migration_leaves_no_table_and_init_brings_them_back() {
     for db in TestDb::each() {
         db.init();
@@ -71,7 +70,6 @@ fn rolling_back_the_first_migration_leaves_no_table_and_init_brings_them_back() 
     }
 }
 
-#[test]
 fn dry_run_prints_the_sql_and_changes_nothing() {
     for db in TestDb::each() {
         db.init();
@@ -100,7 +98,6 @@ fn dry_run_prints_the_sql_and_changes_nothing() {
     }
 }
 
-#[test]
 fn without_a_terminal_and_without_force_it_refuses_with_exit_4() {
     for db in TestDb::each() {
         db.init();
@@ -121,7 +118,6 @@ fn without_a_terminal_and_without_force_it_refuses_with_exit_4() {
     }
 }
 
-#[test]
 fn a_protected_database_is_rolled_back_only_with_allow_production() {
     for db in TestDb::each() {
         run_with_env(
@@ -154,7 +150,6 @@ fn a_protected_database_is_rolled_back_only_with_allow_production() {
     }
 }
 
-#[test]
 fn it_waits_for_facedbs_lock_and_gives_up_with_exit_6() {
     for db in TestDb::each() {
         db.init();
@@ -176,7 +171,6 @@ fn it_waits_for_facedbs_lock_and_gives_up_with_exit_6() {
     }
 }
 
-#[test]
 fn a_migration_this_facedb_does_not_know_is_not_reverted() {
     for db in TestDb::each() {
         db.init();
@@ -196,7 +190,6 @@ fn a_migration_this_facedb_does_not_know_is_not_reverted() {
     }
 }
 
-#[test]
 fn an_object_facedb_does_not_own_on_its_tables_stops_the_rollback() {
     for db in TestDb::each() {
         db.init();
@@ -214,7 +207,6 @@ fn an_object_facedb_does_not_own_on_its_tables_stops_the_rollback() {
     }
 }
 
-#[test]
 fn to_names_the_migration_to_keep() {
     for db in TestDb::each() {
         db.init();
@@ -253,7 +245,6 @@ fn answer_prompt(db: &TestDb, shown: &[&str], typed: &str) -> i32 {
     }
 }
 
-#[test]
 fn the_prompt_shows_the_down_sql_and_enter_keeps_everything() {
     for db in TestDb::each() {
         db.init();
@@ -266,7 +257,6 @@ fn the_prompt_shows_the_down_sql_and_enter_keeps_everything() {
     }
 }
 
-#[test]
 fn a_database_with_data_wants_its_name_typed() {
     for db in TestDb::each() {
         db.init();
@@ -279,3 +269,18 @@ fn a_database_with_data_wants_its_name_typed() {
         assert_eq!(db.facedb_tables(), 0);
     }
 }
+
+tests![
+    needs::SERVER => [
+        rolling_back_the_first_migration_leaves_no_table_and_init_brings_them_back,
+        dry_run_prints_the_sql_and_changes_nothing,
+        without_a_terminal_and_without_force_it_refuses_with_exit_4,
+        a_protected_database_is_rolled_back_only_with_allow_production,
+        it_waits_for_facedbs_lock_and_gives_up_with_exit_6,
+        a_migration_this_facedb_does_not_know_is_not_reverted,
+        an_object_facedb_does_not_own_on_its_tables_stops_the_rollback,
+        to_names_the_migration_to_keep,
+        the_prompt_shows_the_down_sql_and_enter_keeps_everything,
+        a_database_with_data_wants_its_name_typed,
+    ],
+];

@@ -49,11 +49,8 @@ fn scans_after(db: &TestDb, before: i64, patience: Duration) -> i64 {
     }
 }
 
-#[test]
 fn reset_estimates_a_big_table_instead_of_reading_it() {
-    let Some(db) = TestDb::postgres() else {
-        return;
-    };
+    let db = TestDb::postgres();
     db.init();
     add_data(&db);
     add_visits(&db, VISITS);
@@ -105,3 +102,9 @@ fn reset_estimates_a_big_table_instead_of_reading_it() {
     assert_eq!(table("tenants")["rows"], 1);
     assert_eq!(db.count("visits"), 0);
 }
+
+tests![
+    needs::SERVER => [
+        reset_estimates_a_big_table_instead_of_reading_it,
+    ],
+];

@@ -129,13 +129,12 @@ fn applied(test: &TestDb) -> Schema {
     applied_from(test, EMBEDDED)
 }
 
-/// The schema the migrations make on each backend, or `None` (after a loud message from
-/// `support`) without a PostgreSQL server.
-fn applied_on_both() -> Option<(Schema, Schema)> {
-    let postgres = applied(&TestDb::postgres()?);
+/// The schema the migrations make on each backend.
+fn applied_on_both() -> (Schema, Schema) {
+    let postgres = applied(&TestDb::postgres());
     let mut sqlite = applied(&TestDb::sqlite());
     align(&postgres, &mut sqlite);
-    Some((postgres, sqlite))
+    (postgres, sqlite)
 }
 
 fn columns(names: &[String]) -> String {
@@ -305,20 +304,14 @@ fn assert_generated(file: &str, made: &str) {
     }
 }
 
-#[test]
 fn docs_schema_md_is_what_the_migrations_make() {
-    let Some((postgres, sqlite)) = applied_on_both() else {
-        return;
-    };
+    let (postgres, sqlite) = applied_on_both();
     assert_generated("docs/schema.md", &render(&postgres, &sqlite));
 }
 
 /// `check`, `status`, adoption and reset compare with `src/contract.json`.
-#[test]
 fn src_contract_json_is_what_the_migrations_make() {
-    let Some((mut postgres, mut sqlite)) = applied_on_both() else {
-        return;
-    };
+    let (mut postgres, mut sqlite) = applied_on_both();
     postgres.tables.retain(|t| !is_bookkeeping(&t.name));
     sqlite.tables.retain(|t| !is_bookkeeping(&t.name));
     let contract = facedb::contract::Contract { postgres, sqlite };
@@ -326,7 +319,6 @@ fn src_contract_json_is_what_the_migrations_make() {
     assert_generated("src/contract.json", &json);
 }
 
-#[test]
 fn the_table_lists_and_the_drop_order_are_the_migrations() {
     for db in TestDb::each() {
         let schema = applied(&db);
@@ -357,7 +349,6 @@ fn the_table_lists_and_the_drop_order_are_the_migrations() {
     }
 }
 
-#[test]
 fn the_enum_labels_of_the_models_and_the_cli_are_the_migrations() {
     for db in TestDb::each() {
         let schema = applied(&db);
@@ -450,7 +441,6 @@ fn json(out: &support::Output) -> Value {
     serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", out.stdout))
 }
 
-#[test]
 fn a_second_migration_is_applied_to_rows_checked_and_reverted() {
     let postgres = WithSecond::new(migrations::POSTGRES, "postgres");
     let sqlite = WithSecond::new(migrations::SQLITE, "sqlite");
@@ -497,7 +487,7 @@ fn a_second_migration_is_applied_to_rows_checked_and_reverted() {
         // Check: the database with its rows is exactly what the two migrations make on an empty
         // database; a facedb without the migration reports the new column.
         let fresh = match db.backend {
-            support::Backend::Postgres => TestDb::postgres().expect("the server answered"),
+            support::Backend::Postgres => TestDb::postgres(),
             support::Backend::Sqlite => TestDb::sqlite(),
         };
         let expected = applied_from(&fresh, source);
@@ -549,3 +539,13 @@ fn a_second_migration_is_applied_to_rows_checked_and_reverted() {
         db.run(&["status"]).success();
     }
 }
+
+tests![
+    needs::SERVER => [
+        docs_schema_md_is_what_the_migrations_make,
+        src_contract_json_is_what_the_migrations_make,
+        the_table_lists_and_the_drop_order_are_the_migrations,
+        the_enum_labels_of_the_models_and_the_cli_are_the_migrations,
+        a_second_migration_is_applied_to_rows_checked_and_reverted,
+    ],
+];

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command as StdCommand;
 
-use crate::support::cluster::{encode, free_port};
+use crate::support::cluster::{encode, free_port, pgbouncer_program};
 use crate::support::data::{add_data, counts};
 use crate::support::{facedb_in, Output, TestDb};
 
@@ -32,11 +32,8 @@ fn one_error_line(out: &Output) {
     assert!(out.stderr.starts_with("error: "), "{}", out.stderr);
 }
 
-#[test]
 fn a_dbname_parameter_naming_another_database_is_refused_and_both_keep_their_rows() {
-    let (Some(db_a), Some(db_b)) = (TestDb::postgres(), TestDb::postgres()) else {
-        return;
-    };
+    let (db_a, db_b) = (TestDb::postgres(), TestDb::postgres());
     for db in [&db_a, &db_b] {
         db.init();
         add_data(db);
@@ -59,9 +56,8 @@ fn a_dbname_parameter_naming_another_database_is_refused_and_both_keep_their_row
     assert_eq!(counts(&db_b), before_b);
 }
 
-#[test]
 fn a_dbname_parameter_alone_is_the_database_everywhere_and_its_length_is_checked() {
-    let Some(db) = TestDb::postgres() else { return };
+    let db = TestDb::postgres();
     db.init();
     add_data(&db);
     let before = counts(&db);
@@ -85,7 +81,6 @@ fn a_dbname_parameter_alone_is_the_database_everywhere_and_its_length_is_checked
     .stderr_has("70 bytes");
 }
 
-#[test]
 fn parameters_that_redirect_libpq_are_refused_before_connecting() {
     let dir = tempfile::tempdir().unwrap();
     let base = format!("postgres://app:S3cretPW@127.0.0.1:{}/appdb", free_port());
@@ -121,7 +116,6 @@ fn parameters_that_redirect_libpq_are_refused_before_connecting() {
 
 /// `file:` names are SQLite URIs: `file:facedb.db?x=.db` would open facedb.db while facedb looked
 /// at (and created) a file literally named so. They and `:memory:` are refused; nothing is made.
-#[test]
 fn sqlite_uri_filenames_and_memory_are_refused_and_the_victim_keeps_its_rows() {
     let victim = TestDb::sqlite();
     victim.init();
@@ -151,7 +145,6 @@ fn sqlite_uri_filenames_and_memory_are_refused_and_the_victim_keeps_its_rows() {
     assert_eq!(listing(victim.dir()), files, "no stray file");
 }
 
-#[test]
 fn a_folder_is_no_sqlite_database_for_any_command() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("data.db")).unwrap();
@@ -172,7 +165,6 @@ fn a_folder_is_no_sqlite_database_for_any_command() {
     assert_eq!(listing(&dir.path().join("data.db")), Vec::<String>::new());
 }
 
-#[test]
 fn an_empty_env_in_the_process_does_not_hide_production_in_the_env_file() {
     for db in TestDb::each() {
         db.init();
@@ -191,7 +183,6 @@ fn an_empty_env_in_the_process_does_not_hide_production_in_the_env_file() {
     }
 }
 
-#[test]
 fn an_empty_database_url_in_the_process_falls_through_to_the_env_file() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
@@ -223,7 +214,6 @@ fn forms(password: &str) -> Vec<String> {
     .collect()
 }
 
-#[test]
 fn a_password_is_never_printed_however_it_is_written() {
     let dir = tempfile::tempdir().unwrap();
     let closed = free_port();
@@ -253,7 +243,6 @@ fn a_password_is_never_printed_however_it_is_written() {
     }
 }
 
-#[test]
 fn the_target_line_names_where_the_target_came_from() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path();
@@ -293,7 +282,6 @@ fn the_target_line_names_where_the_target_came_from() {
     out.stdout_has("process.db");
 }
 
-#[test]
 fn connection_errors_name_the_setting_that_was_used() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path();
@@ -326,7 +314,6 @@ fn connection_errors_name_the_setting_that_was_used() {
         .stderr_has("Check DATABASE_URL in ./.env");
 }
 
-#[test]
 fn a_refused_production_init_leaves_no_database_behind() {
     for db in TestDb::each() {
         let out = db
@@ -360,17 +347,12 @@ fn a_refused_production_init_leaves_no_database_behind() {
 /// A pooler that maps the configured name onto another database: facedb would reset that other
 /// database while naming, guarding and confirming the alias. It reads back what it reached and
 /// refuses.
-#[test]
 fn a_pooler_alias_for_another_database_is_refused_and_that_database_keeps_its_rows() {
-    let Some(real) = TestDb::postgres() else {
-        return;
-    };
+    let real = TestDb::postgres();
     real.init();
     add_data(&real);
     let before = counts(&real);
-    let Some(pooler) = Pooler::start(&[("facedb_alias", &real.name)]) else {
-        return;
-    };
+    let pooler = Pooler::start(&[("facedb_alias", &real.name)]);
     let url = format!("postgres://postgres@127.0.0.1:{}/facedb_alias", pooler.port);
     for args in [
         &["fresh", "--force"][..],
@@ -395,12 +377,9 @@ struct Pooler {
 }
 
 impl Pooler {
-    fn start(aliases: &[(&str, &str)]) -> Option<Pooler> {
-        const PGBOUNCER: &str = "/usr/sbin/pgbouncer";
-        if !Path::new(PGBOUNCER).exists() {
-            eprintln!("\n=== SKIPPING a PgBouncer test: {PGBOUNCER} is not installed ===\n");
-            return None;
-        }
+    fn start(aliases: &[(&str, &str)]) -> Pooler {
+        let pgbouncer =
+            pgbouncer_program().unwrap_or_else(|why| panic!("cannot start PgBouncer: {why}"));
         let dir = tempfile::tempdir().expect("temp dir");
         let port = free_port();
         let root = dir.path();
@@ -419,12 +398,12 @@ impl Pooler {
         )
         .unwrap();
         std::fs::write(root.join("users.txt"), "\"postgres\" \"\"\n").unwrap();
-        let mut command = StdCommand::new(PGBOUNCER);
+        let mut command = StdCommand::new(&pgbouncer);
         if is_root() {
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o777)).unwrap();
             command = StdCommand::new("runuser");
-            command.args(["-u", "postgres", "--", PGBOUNCER]);
+            command.args(["-u", "postgres", "--"]).arg(&pgbouncer);
         }
         let status = command
             .args(["-d", &root.join("pgbouncer.ini").display().to_string()])
@@ -442,7 +421,7 @@ impl Pooler {
             );
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
-        Some(pooler)
+        pooler
     }
 }
 
@@ -462,3 +441,24 @@ fn is_root() -> bool {
         .output()
         .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
 }
+
+tests![
+    needs::NOTHING => [
+        parameters_that_redirect_libpq_are_refused_before_connecting,
+        sqlite_uri_filenames_and_memory_are_refused_and_the_victim_keeps_its_rows,
+        a_folder_is_no_sqlite_database_for_any_command,
+        an_empty_database_url_in_the_process_falls_through_to_the_env_file,
+        a_password_is_never_printed_however_it_is_written,
+        the_target_line_names_where_the_target_came_from,
+        connection_errors_name_the_setting_that_was_used,
+    ],
+    needs::SERVER => [
+        a_dbname_parameter_naming_another_database_is_refused_and_both_keep_their_rows,
+        a_dbname_parameter_alone_is_the_database_everywhere_and_its_length_is_checked,
+        an_empty_env_in_the_process_does_not_hide_production_in_the_env_file,
+        a_refused_production_init_leaves_no_database_behind,
+    ],
+    needs::SERVER_AND_PGBOUNCER => [
+        a_pooler_alias_for_another_database_is_refused_and_that_database_keeps_its_rows,
+    ],
+];

@@ -152,12 +152,11 @@ fn run_script(db: &TestDb, script: &str) {
     }
 }
 
-#[test]
 fn the_printed_sql_builds_the_schema_init_builds() {
     for by_init in TestDb::each() {
         by_init.init();
         let by_script = match by_init.backend {
-            Backend::Postgres => TestDb::postgres().expect("the server answered a moment ago"),
+            Backend::Postgres => TestDb::postgres(),
             Backend::Sqlite => TestDb::sqlite(),
         };
         by_script.create_empty();
@@ -195,7 +194,6 @@ fn the_printed_sql_builds_the_schema_init_builds() {
     }
 }
 
-#[test]
 fn sql_names_each_migration_and_wraps_it_in_one_transaction() {
     let dir = tempfile::TempDir::new().unwrap();
     for (backend, begin, first) in [
@@ -232,7 +230,6 @@ fn sql_names_each_migration_and_wraps_it_in_one_transaction() {
     }
 }
 
-#[test]
 fn sql_never_connects() {
     let dir = tempfile::TempDir::new().unwrap();
     let port = support::cluster::free_port();
@@ -308,7 +305,6 @@ fn dry_run(db: &TestDb, args: &[&str]) -> Output {
     )
 }
 
-#[test]
 fn a_dry_run_reports_what_reset_would_drop_and_changes_nothing() {
     for db in TestDb::each() {
         db.init();
@@ -379,7 +375,6 @@ fn a_dry_run_reports_what_reset_would_drop_and_changes_nothing() {
     }
 }
 
-#[test]
 fn a_view_on_visits_is_reported_and_the_dry_run_exits_5() {
     for db in TestDb::each() {
         db.init();
@@ -422,7 +417,6 @@ fn a_view_on_visits_is_reported_and_the_dry_run_exits_5() {
     }
 }
 
-#[test]
 fn a_dry_run_takes_no_lock_and_creates_no_database() {
     for db in TestDb::each() {
         let out = dry_run(&db, &["reset", "--dry-run", "--json"]).success();
@@ -463,11 +457,8 @@ fn a_dry_run_takes_no_lock_and_creates_no_database() {
 
 /// PostgreSQL: the catalog's answer matches what DROP … RESTRICT would say, for objects that
 /// block the reset and for objects that go with facedb's tables.
-#[test]
 fn postgres_dry_run_blockers_match_what_the_drop_refuses() {
-    let Some(db) = TestDb::postgres() else {
-        return;
-    };
+    let db = TestDb::postgres();
     db.init();
     // These go with facedb's tables: no blocker.
     db.exec(
@@ -526,7 +517,6 @@ fn postgres_dry_run_blockers_match_what_the_drop_refuses() {
     );
 }
 
-#[test]
 fn init_with_demo_data_adds_the_development_tenant_site_and_webcams_once() {
     for db in TestDb::each() {
         let out = db.run(&["init", "--with-demo-data", "--json"]).success();
@@ -598,7 +588,7 @@ fn init_with_demo_data_adds_the_development_tenant_site_and_webcams_once() {
 
         // Without the flag: no demo data, and `null` in the report.
         let plain = match db.backend {
-            Backend::Postgres => TestDb::postgres().unwrap(),
+            Backend::Postgres => TestDb::postgres(),
             Backend::Sqlite => TestDb::sqlite(),
         };
         let doc = parse(&plain.run(&["init", "--json"]).success());
@@ -607,7 +597,6 @@ fn init_with_demo_data_adds_the_development_tenant_site_and_webcams_once() {
     }
 }
 
-#[test]
 fn demo_data_commits_with_init_or_not_at_all() {
     for db in TestDb::each() {
         db.init();
@@ -630,7 +619,6 @@ fn demo_data_commits_with_init_or_not_at_all() {
     }
 }
 
-#[test]
 fn init_reset_and_fresh_print_one_json_document() {
     for db in TestDb::each() {
         let out = db.run(&["init", "--json"]).success();
@@ -704,7 +692,6 @@ fn init_reset_and_fresh_print_one_json_document() {
     }
 }
 
-#[test]
 fn a_failure_with_json_prints_an_error_document() {
     for db in TestDb::each() {
         db.init();
@@ -745,7 +732,6 @@ fn a_failure_with_json_prints_an_error_document() {
     }
 }
 
-#[test]
 fn completions_need_no_database_configuration() {
     let dir = tempfile::TempDir::new().unwrap();
     for shell in ["bash", "zsh", "fish"] {
@@ -802,3 +788,22 @@ fn completions_need_no_database_configuration() {
     .code(2)
     .stderr_has("tcsh");
 }
+
+tests![
+    needs::NOTHING => [
+        sql_names_each_migration_and_wraps_it_in_one_transaction,
+        sql_never_connects,
+        completions_need_no_database_configuration,
+    ],
+    needs::SERVER => [
+        the_printed_sql_builds_the_schema_init_builds,
+        a_dry_run_reports_what_reset_would_drop_and_changes_nothing,
+        a_view_on_visits_is_reported_and_the_dry_run_exits_5,
+        a_dry_run_takes_no_lock_and_creates_no_database,
+        postgres_dry_run_blockers_match_what_the_drop_refuses,
+        init_with_demo_data_adds_the_development_tenant_site_and_webcams_once,
+        demo_data_commits_with_init_or_not_at_all,
+        init_reset_and_fresh_print_one_json_document,
+        a_failure_with_json_prints_an_error_document,
+    ],
+];

@@ -89,14 +89,9 @@ fn assert_pool_clean(pooler: &Pooler, after: &str) {
 /// Every command through PgBouncer in transaction pooling (one server connection, so each client
 /// gets the one facedb used): each succeeds, twice in a row, and after each the API writes on the
 /// same pool.
-#[test]
 fn every_command_through_pgbouncer_leaves_the_pool_clean() {
-    let Some(cluster) = PrivateCluster::start() else {
-        return;
-    };
-    let Some(pooler) = Pooler::start(&cluster, 1) else {
-        return;
-    };
+    let cluster = PrivateCluster::start();
+    let pooler = Pooler::start(&cluster, 1);
     let dir = tempfile::TempDir::new().expect("temp dir");
     let url = pooler.url("facedb");
     let secret = cluster.superuser_password().to_owned();
@@ -169,14 +164,9 @@ fn every_command_through_pgbouncer_leaves_the_pool_clean() {
 
 /// Eight inits at once through the pooler (several server connections, so they do meet at
 /// facedb's lock): all succeed, the migrations run once, there is one admin.
-#[test]
 fn concurrent_inits_through_pgbouncer_seed_one_admin() {
-    let Some(cluster) = PrivateCluster::start() else {
-        return;
-    };
-    let Some(pooler) = Pooler::start(&cluster, 4) else {
-        return;
-    };
+    let cluster = PrivateCluster::start();
+    let pooler = Pooler::start(&cluster, 4);
     cluster.exec("CREATE DATABASE facedb");
     let dir = tempfile::TempDir::new().expect("temp dir");
     let url = pooler.url("facedb");
@@ -207,10 +197,10 @@ fn concurrent_inits_through_pgbouncer_seed_one_admin() {
 }
 
 /// A primary and its streaming standby.
-fn primary_and_standby() -> Option<(PrivateCluster, PrivateCluster)> {
-    let primary = PrivateCluster::start()?;
-    let standby = primary.standby()?;
-    Some((primary, standby))
+fn primary_and_standby() -> (PrivateCluster, PrivateCluster) {
+    let primary = PrivateCluster::start();
+    let standby = primary.standby();
+    (primary, standby)
 }
 
 /// `postgres://postgres:PW@127.0.0.1:P1,127.0.0.1:P2/facedb?QUERY`.
@@ -230,11 +220,8 @@ fn multi_host_url(clusters: &[&PrivateCluster], query: &str) -> String {
 /// anything (exit 3), naming the standby and what to do, and `init` does not try to create a
 /// missing database there. A URL listing the standby first reaches the primary with
 /// `target_session_attrs=read-write`, and says which server it reached; so does a DB_HOST list.
-#[test]
 fn a_standby_serves_reads_and_refuses_writes() {
-    let Some((primary, standby)) = primary_and_standby() else {
-        return;
-    };
+    let (primary, standby) = primary_and_standby();
     let dir = tempfile::TempDir::new().expect("temp dir");
     let secret = primary.superuser_password().to_owned();
     run(
@@ -345,11 +332,8 @@ fn a_standby_serves_reads_and_refuses_writes() {
 /// Failover: a reset through a URL listing both servers is cut off by the primary's death in the
 /// middle of its drop (exit 3, nothing committed). The same command with `--wait` waits while no
 /// server takes writes, saying so, and succeeds on the standby once it is promoted.
-#[test]
 fn a_reset_cut_off_by_failover_succeeds_on_the_promoted_standby() {
-    let Some((mut primary, standby)) = primary_and_standby() else {
-        return;
-    };
+    let (mut primary, standby) = primary_and_standby();
     let dir = tempfile::TempDir::new().expect("temp dir");
     let url = multi_host_url(&[&primary, &standby], "?target_session_attrs=read-write");
     run(dir.path(), &url, &["init"], None).success();
@@ -406,11 +390,8 @@ fn a_reset_cut_off_by_failover_succeeds_on_the_promoted_standby() {
 
 /// A writing command with `--wait` on a standby that is never promoted gives up with the
 /// standby's error after the wait (exit 3); a reading command does not wait at all.
-#[test]
 fn waiting_for_a_standby_that_stays_one_gives_up_with_exit_3() {
-    let Some((primary, standby)) = primary_and_standby() else {
-        return;
-    };
+    let (primary, standby) = primary_and_standby();
     let dir = tempfile::TempDir::new().expect("temp dir");
     run(
         dir.path(),
@@ -439,3 +420,15 @@ fn waiting_for_a_standby_that_stays_one_gives_up_with_exit_3() {
         "status did not wait"
     );
 }
+
+tests![
+    needs::CLUSTER_AND_STANDBY => [
+        a_standby_serves_reads_and_refuses_writes,
+        a_reset_cut_off_by_failover_succeeds_on_the_promoted_standby,
+        waiting_for_a_standby_that_stays_one_gives_up_with_exit_3,
+    ],
+    needs::CLUSTER_AND_PGBOUNCER => [
+        every_command_through_pgbouncer_leaves_the_pool_clean,
+        concurrent_inits_through_pgbouncer_seed_one_admin,
+    ],
+];

@@ -69,7 +69,6 @@ fn stored_hash(db: &TestDb, username: &str) -> String {
         .unwrap_or_else(|| panic!("user {username} exists"))
 }
 
-#[test]
 fn create_with_flags_and_password_stdin_makes_an_active_verified_system_admin() {
     for db in TestDb::each() {
         db.init();
@@ -99,7 +98,6 @@ fn create_with_flags_and_password_stdin_makes_an_active_verified_system_admin() 
     }
 }
 
-#[test]
 fn create_reports_the_user_as_json() {
     for db in TestDb::each() {
         db.init();
@@ -134,7 +132,6 @@ fn create_reports_the_user_as_json() {
     }
 }
 
-#[test]
 fn roles_with_a_tenant_and_a_site_are_stored_with_them() {
     for db in TestDb::each() {
         db.init();
@@ -164,7 +161,6 @@ fn roles_with_a_tenant_and_a_site_are_stored_with_them() {
     }
 }
 
-#[test]
 fn password_hash_bcrypt_writes_what_passlib_verifies() {
     for db in TestDb::each() {
         db.init();
@@ -210,7 +206,6 @@ fn password_hash_bcrypt_writes_what_passlib_verifies() {
     }
 }
 
-#[test]
 fn a_taken_username_or_email_is_refused_with_exit_4() {
     for db in TestDb::each() {
         db.init();
@@ -252,7 +247,6 @@ fn a_taken_username_or_email_is_refused_with_exit_4() {
     }
 }
 
-#[test]
 fn tenants_and_sites_are_checked_against_the_database() {
     for db in TestDb::each() {
         db.init();
@@ -278,7 +272,6 @@ fn tenants_and_sites_are_checked_against_the_database() {
     }
 }
 
-#[test]
 fn role_tenant_and_site_must_fit_together() {
     for db in TestDb::each() {
         db.init();
@@ -301,7 +294,6 @@ fn role_tenant_and_site_must_fit_together() {
     }
 }
 
-#[test]
 fn an_empty_password_or_bad_values_are_refused_with_exit_2() {
     for db in TestDb::each() {
         db.init();
@@ -337,7 +329,6 @@ fn an_empty_password_or_bad_values_are_refused_with_exit_2() {
     }
 }
 
-#[test]
 fn password_stdin_takes_the_first_line_without_its_line_ending() {
     for db in TestDb::each() {
         db.init();
@@ -410,7 +401,6 @@ fn run_with_open_stdin(db: &TestDb, args: &[&str]) -> Output {
     })
 }
 
-#[test]
 fn a_missing_value_without_a_terminal_names_the_flag_and_never_waits() {
     for db in TestDb::each() {
         db.init();
@@ -445,7 +435,6 @@ fn a_missing_value_without_a_terminal_names_the_flag_and_never_waits() {
     }
 }
 
-#[test]
 fn reset_password_sets_the_hash_and_password_changed_at() {
     for db in TestDb::each() {
         db.init();
@@ -510,7 +499,6 @@ fn reset_password_sets_the_hash_and_password_changed_at() {
     }
 }
 
-#[test]
 fn reset_password_of_an_unknown_user_is_refused() {
     for db in TestDb::each() {
         db.init();
@@ -534,7 +522,6 @@ fn reset_password_of_an_unknown_user_is_refused() {
     }
 }
 
-#[test]
 fn list_shows_an_aligned_table_ordered_by_username() {
     for db in TestDb::each() {
         db.init();
@@ -615,7 +602,6 @@ fn list_shows_an_aligned_table_ordered_by_username() {
     }
 }
 
-#[test]
 fn list_json_is_an_array_of_users_without_password_hashes() {
     for db in TestDb::each() {
         db.init();
@@ -656,7 +642,6 @@ fn list_json_is_an_array_of_users_without_password_hashes() {
     }
 }
 
-#[test]
 fn echo_shows_the_statements_but_neither_password_nor_hash() {
     for db in TestDb::each() {
         db.init();
@@ -681,7 +666,6 @@ fn echo_shows_the_statements_but_neither_password_nor_hash() {
     }
 }
 
-#[test]
 fn user_commands_never_create_a_missing_database() {
     for db in TestDb::each() {
         for args in [
@@ -702,7 +686,6 @@ fn user_commands_never_create_a_missing_database() {
     }
 }
 
-#[test]
 fn a_database_without_the_schema_is_refused() {
     for db in TestDb::each() {
         match db.backend {
@@ -723,3 +706,25 @@ fn a_database_without_the_schema_is_refused() {
             .stderr_has("run `facedb init`");
     }
 }
+
+tests![
+    needs::SERVER => [
+        create_with_flags_and_password_stdin_makes_an_active_verified_system_admin,
+        create_reports_the_user_as_json,
+        roles_with_a_tenant_and_a_site_are_stored_with_them,
+        password_hash_bcrypt_writes_what_passlib_verifies,
+        a_taken_username_or_email_is_refused_with_exit_4,
+        tenants_and_sites_are_checked_against_the_database,
+        role_tenant_and_site_must_fit_together,
+        an_empty_password_or_bad_values_are_refused_with_exit_2,
+        password_stdin_takes_the_first_line_without_its_line_ending,
+        a_missing_value_without_a_terminal_names_the_flag_and_never_waits,
+        reset_password_sets_the_hash_and_password_changed_at,
+        reset_password_of_an_unknown_user_is_refused,
+        list_shows_an_aligned_table_ordered_by_username,
+        list_json_is_an_array_of_users_without_password_hashes,
+        echo_shows_the_statements_but_neither_password_nor_hash,
+        user_commands_never_create_a_missing_database,
+        a_database_without_the_schema_is_refused,
+    ],
+];

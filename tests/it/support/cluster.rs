@@ -5,8 +5,8 @@
 //! and starts a server on a free port of 127.0.0.1; dropping the guard stops the server and removes
 //! the folder. As root (where `initdb` and `pg_ctl` refuse to run) both run as the `postgres` user.
 //!
-//! When the PostgreSQL binaries are missing, `start` says so loudly and returns `None`, unless
-//! `FACEDB_TEST_REQUIRE_POSTGRES=1`, which makes it panic.
+//! The harness runs a test that starts one only when [`probe_cluster`] found the programs (and
+//! [`probe_standby`], [`probe_pgbouncer`] for the topologies below).
 //!
 //! Production topologies: `standby` makes a streaming standby of a cluster (`pg_basebackup -R`),
 //! `promote` turns it into a primary, and `Pooler` runs PgBouncer in transaction pooling in front
@@ -71,19 +71,40 @@ pub fn free_port() -> u16 {
     listener.local_addr().expect("local address").port()
 }
 
-fn postgres_required() -> bool {
-    std::env::var("FACEDB_TEST_REQUIRE_POSTGRES").is_ok_and(|v| v == "1")
+/// Whether private clusters can be started: `initdb` and `pg_ctl`, and a user to run them as.
+pub fn probe_cluster() -> Result<(), String> {
+    Tools::find().map(|_| ())
 }
 
-fn skip<T>(why: &str) -> Option<T> {
-    if postgres_required() {
-        panic!("FACEDB_TEST_REQUIRE_POSTGRES=1 but a private PostgreSQL cluster cannot be started: {why}");
+/// Whether a standby can be made: `pg_basebackup` beside `initdb`.
+pub fn probe_standby() -> Result<(), String> {
+    let basebackup = Tools::find()?.basebackup();
+    if is_executable(&basebackup) {
+        Ok(())
+    } else {
+        Err(format!("{} is not installed", basebackup.display()))
     }
-    eprintln!(
-        "\n=== SKIPPING a private-cluster PostgreSQL test: {why}. \
-         Install PostgreSQL (initdb, pg_ctl), or set FACEDB_TEST_REQUIRE_POSTGRES=1 to make this fail. ===\n"
-    );
-    None
+}
+
+/// Whether PgBouncer is installed.
+pub fn probe_pgbouncer() -> Result<(), String> {
+    pgbouncer_program().map(|_| ())
+}
+
+const PGBOUNCER_PATHS: [&str; 2] = ["/usr/sbin/pgbouncer", "/usr/bin/pgbouncer"];
+
+/// The `pgbouncer` program (Debian puts it in /usr/sbin).
+pub fn pgbouncer_program() -> Result<PathBuf, String> {
+    PGBOUNCER_PATHS
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| is_executable(p))
+        .ok_or_else(|| {
+            format!(
+                "pgbouncer is not in {} (Debian: apt-get install pgbouncer)",
+                PGBOUNCER_PATHS.join(" nor ")
+            )
+        })
 }
 
 fn is_executable(path: &Path) -> bool {
@@ -165,9 +186,9 @@ fn own_folder(tools: &Tools, root: &Path) {
 }
 
 impl Tools {
-    /// Another program of the PostgreSQL installation (`pg_basebackup`).
-    fn sibling(&self, name: &str) -> PathBuf {
-        self.initdb.with_file_name(name)
+    /// `pg_basebackup`, from the same installation as `initdb`.
+    fn basebackup(&self) -> PathBuf {
+        self.initdb.with_file_name("pg_basebackup")
     }
 
     fn find() -> Result<Tools, String> {
@@ -264,13 +285,10 @@ fn run_logged(mut cmd: Command, log: &Path, timeout: Duration) -> Result<String,
 }
 
 impl PrivateCluster {
-    /// Creates and starts a new cluster, or returns `None` (after a loud message) when the
-    /// PostgreSQL programs are not installed. Panics when they are but the cluster fails to start.
-    pub fn start() -> Option<PrivateCluster> {
-        let tools = match Tools::find() {
-            Ok(tools) => tools,
-            Err(why) => return skip(&why),
-        };
+    /// Creates and starts a new cluster.
+    pub fn start() -> PrivateCluster {
+        let tools = Tools::find()
+            .unwrap_or_else(|why| panic!("cannot start a private PostgreSQL cluster: {why}"));
         let dir = tempfile::Builder::new()
             .prefix("facedb-pg-")
             .tempdir()
@@ -294,7 +312,7 @@ impl PrivateCluster {
         for _ in 0..3 {
             cluster.port = free_port();
             match cluster.pg_ctl_start() {
-                Ok(()) => return Some(cluster),
+                Ok(()) => return cluster,
                 Err(e) => last_error = e,
             }
         }
@@ -452,13 +470,9 @@ impl PrivateCluster {
         self.running = false;
     }
 
-    /// A hot standby of this cluster, streaming from it (`pg_basebackup -R`), on its own port;
-    /// `None` (after a loud message) when `pg_basebackup` is not installed.
-    pub fn standby(&self) -> Option<PrivateCluster> {
-        let basebackup = self.tools.sibling("pg_basebackup");
-        if !is_executable(&basebackup) {
-            return skip(&format!("{} is not installed", basebackup.display()));
-        }
+    /// A hot standby of this cluster, streaming from it (`pg_basebackup -R`), on its own port.
+    pub fn standby(&self) -> PrivateCluster {
+        let basebackup = self.tools.basebackup();
         let dir = tempfile::Builder::new()
             .prefix("facedb-pg-standby-")
             .tempdir()
@@ -495,7 +509,7 @@ impl PrivateCluster {
         for _ in 0..3 {
             standby.port = free_port();
             match standby.pg_ctl_start() {
-                Ok(()) => return Some(standby),
+                Ok(()) => return standby,
                 Err(e) => last_error = e,
             }
         }
@@ -569,20 +583,12 @@ pub struct Pooler {
     dir: TempDir,
 }
 
-const PGBOUNCER_PATHS: [&str; 2] = ["/usr/sbin/pgbouncer", "/usr/bin/pgbouncer"];
-
 impl Pooler {
     /// Starts PgBouncer with `pool_size` server connections per database: with 1, every client
-    /// gets the server connection the previous one used, so anything left in it shows. `None`
-    /// (after a loud message) when PgBouncer is not installed.
-    pub fn start(cluster: &PrivateCluster, pool_size: u32) -> Option<Pooler> {
-        let Some(program) = PGBOUNCER_PATHS
-            .iter()
-            .map(PathBuf::from)
-            .find(|p| is_executable(p))
-        else {
-            return skip("PgBouncer is not installed (Debian: apt-get install pgbouncer)");
-        };
+    /// gets the server connection the previous one used, so anything left in it shows.
+    pub fn start(cluster: &PrivateCluster, pool_size: u32) -> Pooler {
+        let program =
+            pgbouncer_program().unwrap_or_else(|why| panic!("cannot start PgBouncer: {why}"));
         let dir = tempfile::Builder::new()
             .prefix("facedb-pgbouncer-")
             .tempdir()
@@ -614,7 +620,7 @@ impl Pooler {
                     .unwrap_or_default()
             );
         }
-        Some(pooler)
+        pooler
     }
 
     fn wait_listening(&self) -> Result<(), String> {

@@ -2,8 +2,8 @@
 //!
 //! Each test gets its own database: a new PostgreSQL database (dropped when the guard drops) or a
 //! SQLite file in its own temporary folder. PostgreSQL comes from `FACEDB_TEST_DATABASE_URL`
-//! (default: the local server). When it is unreachable, PostgreSQL tests say so loudly and skip,
-//! unless `FACEDB_TEST_REQUIRE_POSTGRES=1`, which makes them fail.
+//! (default: the local server). The harness runs a test that needs it only when
+//! [`probe_server`] found it answering.
 
 pub mod cluster;
 pub mod data;
@@ -11,7 +11,6 @@ pub mod secrets;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::OnceLock;
 
 use assert_cmd::Command;
 use diesel::prelude::*;
@@ -52,32 +51,46 @@ fn server_url() -> String {
     std::env::var("FACEDB_TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_SERVER.to_owned())
 }
 
-fn postgres_required() -> bool {
-    std::env::var("FACEDB_TEST_REQUIRE_POSTGRES").is_ok_and(|v| v == "1")
-}
-
-/// Whether the test server answers (checked once per test binary).
-fn postgres_available() -> bool {
-    static AVAILABLE: OnceLock<bool> = OnceLock::new();
-    *AVAILABLE.get_or_init(|| match PgConnection::establish(&server_url()) {
+/// Whether the test server answers; if not, why not, without its password.
+pub fn probe_server() -> Result<(), String> {
+    match PgConnection::establish(&server_url()) {
         Ok(_) => {
             register_server_password();
-            true
+            Ok(())
         }
-        Err(e) if postgres_required() => {
-            panic!("FACEDB_TEST_REQUIRE_POSTGRES=1 but the test server is unreachable: {e}")
+        Err(e) => Err(format!(
+            "cannot connect to {} ({}); set FACEDB_TEST_DATABASE_URL",
+            shown_server_url(),
+            e.to_string()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        )),
+    }
+}
+
+/// Whether the test server's URL leaves the password out (the server then trusts the tests).
+pub fn probe_server_without_password() -> Result<(), String> {
+    match url::Url::parse(&server_url()) {
+        Ok(url) if url.password().is_some() => Err(format!(
+            "{} has a password, and these tests give the server a wrong one",
+            shown_server_url()
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The test server's URL with its password, if any, masked.
+fn shown_server_url() -> String {
+    let raw = server_url();
+    match url::Url::parse(&raw) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("***"));
+            url.to_string()
         }
-        Err(e) => {
-            // Written to the real stderr, past the test harness's capture, so it is seen.
-            use std::io::Write;
-            let _ = writeln!(
-                std::io::stderr(),
-                "\n=== SKIPPING PostgreSQL tests: cannot connect to the test server ({e}). \
-                 Set FACEDB_TEST_DATABASE_URL, or FACEDB_TEST_REQUIRE_POSTGRES=1 to make this fail. ===\n"
-            );
-            false
-        }
-    })
+        Ok(_) => raw,
+        Err(_) => "FACEDB_TEST_DATABASE_URL (not a URL)".to_owned(),
+    }
 }
 
 /// The test server's password, if its URL has one, is a secret like the others (unless it is the
@@ -113,30 +126,26 @@ fn unique_suffix() -> String {
 }
 
 impl TestDb {
-    /// A new, not yet created PostgreSQL database, or `None` (after a loud message) when the test
-    /// server is unreachable.
-    pub fn postgres() -> Option<TestDb> {
+    /// A new, not yet created PostgreSQL database on the test server.
+    pub fn postgres() -> TestDb {
         Self::postgres_named(&format!("facedb_test_{}", unique_suffix()))
     }
 
     /// Like `postgres`, with a name of the caller's choosing (made unique).
-    pub fn postgres_named(prefix: &str) -> Option<TestDb> {
-        if !postgres_available() {
-            return None;
-        }
+    pub fn postgres_named(prefix: &str) -> TestDb {
         let server = server_url();
         let name = if prefix.starts_with("facedb_test_") {
             prefix.to_owned()
         } else {
             format!("{prefix}{}", unique_suffix())
         };
-        Some(TestDb {
+        TestDb {
             backend: Backend::Postgres,
             url: with_dbname(&server, &name),
             name,
             dir: TempDir::new().expect("temp dir"),
             server: Some(server),
-        })
+        }
     }
 
     /// A SQLite file (not yet created) in a new temporary folder.
@@ -152,11 +161,9 @@ impl TestDb {
         }
     }
 
-    /// One database of each backend that is available: SQLite always, PostgreSQL when reachable.
+    /// One database of each backend: SQLite, then PostgreSQL.
     pub fn each() -> Vec<TestDb> {
-        let mut dbs = vec![TestDb::sqlite()];
-        dbs.extend(TestDb::postgres());
-        dbs
+        vec![TestDb::sqlite(), TestDb::postgres()]
     }
 
     pub fn url(&self) -> &str {
