@@ -2,9 +2,6 @@
 //! Progress and prompts go to stderr; the result (one line, or one JSON document with `--json`)
 //! to stdout.
 
-use std::path::PathBuf;
-use std::time::Duration;
-
 use std::ffi::OsString;
 use std::io::IsTerminal;
 
@@ -15,8 +12,9 @@ use crate::commands::user;
 /// The roles `--role` takes.
 pub use crate::commands::user::Role;
 use crate::commands::{check, completions, fresh, init, reset, rollback, sql, status};
-use crate::config::PasswordScheme;
-use crate::config::{parse_duration, Overrides, Settings};
+use crate::commands::{Outcome, Report};
+use crate::config::options::{ConnectOptions, DatabaseOptions, TargetOptions, WriteOptions};
+use crate::config::Settings;
 use crate::error::{Error, ExitCode, Result};
 use crate::progress::{printable_lines, say, Progress};
 
@@ -35,64 +33,17 @@ pub struct Cli {
     pub command: Command,
 }
 
-// The options come in groups, each flattened into the commands it applies to, so that a command's
-// `--help` lists only what it reads and anything else is a usage error.
-
-/// Which database: every command that reads the configuration.
-#[derive(Debug, Clone, Default, Args)]
-#[command(next_help_heading = "Database options")]
-pub struct TargetArgs {
-    /// Database URL (postgres://user:password@host:5432/dbname, sqlite:///file.db, file.db).
-    /// Overrides DATABASE_URL and the DB_* variables.
-    #[arg(long, value_name = "URL")]
-    pub database_url: Option<String>,
-
-    /// Read variables from this file instead of ./.env (the process environment still wins).
-    #[arg(long, value_name = "PATH")]
-    pub env_file: Option<PathBuf>,
-
-    /// The PostgreSQL schema facedb works in, and the only one it touches [default: public;
-    /// env: FACEDB_SCHEMA]. SQLite accepts only the default.
-    #[arg(long, value_name = "NAME")]
-    pub schema: Option<String>,
-}
-
-/// How to connect: the commands that connect.
-#[derive(Debug, Clone, Default, Args)]
-#[command(next_help_heading = "Database options")]
-pub struct ConnectArgs {
+/// One command's options: its own, the database options it reads (see `config::options`), and
+/// what it prints. Each group is flattened, so that a command's `--help` lists only what it reads
+/// and anything else is a usage error.
+#[derive(Debug, Args)]
+pub struct Invocation<A: Args, D: Args, O: Args = OutputArgs> {
     #[command(flatten)]
-    pub target: TargetArgs,
-
-    /// Give up connecting after this long (e.g. 5s) [default: 5s].
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
-    pub connect_timeout: Option<Duration>,
-
-    /// Keep retrying while the server refuses connections, up to this long (e.g. 30s).
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
-    pub wait: Option<Duration>,
-
-    /// Give up waiting for a lock (another facedb, or a session holding facedb's tables) after
-    /// this long [default: 60s].
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
-    pub lock_timeout: Option<Duration>,
-
-    /// Print every SQL statement facedb runs (also DATABASE_ECHO=true).
-    #[arg(long)]
-    pub echo: bool,
-}
-
-/// How to write: the commands that write under facedb's lock, passwords included.
-#[derive(Debug, Clone, Default, Args)]
-#[command(next_help_heading = "Database options")]
-pub struct WriteArgs {
+    pub args: A,
     #[command(flatten)]
-    pub connect: ConnectArgs,
-
-    /// How to hash the passwords facedb writes [default: bcrypt when every stored hash is
-    /// bcrypt, else argon2id; env: FACEDB_PASSWORD_HASH].
-    #[arg(long, value_name = "SCHEME")]
-    pub password_hash: Option<PasswordScheme>,
+    pub database: D,
+    #[command(flatten)]
+    pub output: O,
 }
 
 /// `--json`: every command that prints a result.
@@ -119,73 +70,24 @@ pub struct OutputArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create the database if missing, apply the schema, seed the system admin. Safe to repeat.
-    Init {
-        #[command(flatten)]
-        args: init::Args,
-        #[command(flatten)]
-        database: WriteArgs,
-        #[command(flatten)]
-        output: OutputArgs,
-    },
+    Init(Invocation<init::Args, WriteOptions>),
     /// Drop everything facedb owns and set it up again, after showing what will be lost and asking.
-    Reset {
-        #[command(flatten)]
-        args: reset::Args,
-        #[command(flatten)]
-        database: WriteArgs,
-        #[command(flatten)]
-        output: OutputArgs,
-    },
+    Reset(Invocation<reset::Args, WriteOptions>),
     /// Reset without asking (requires --force): for CI scripts and Makefiles.
-    Fresh {
-        #[command(flatten)]
-        args: fresh::Args,
-        #[command(flatten)]
-        database: WriteArgs,
-        #[command(flatten)]
-        output: OutputArgs,
-    },
+    Fresh(Invocation<fresh::Args, WriteOptions>),
     /// Revert the newest applied migration (or down to --to) with its down.sql, after showing it and asking.
-    Rollback {
-        #[command(flatten)]
-        args: rollback::Args,
-        #[command(flatten)]
-        database: ConnectArgs,
-        #[command(flatten)]
-        output: OutputArgs,
-    },
+    Rollback(Invocation<rollback::Args, ConnectOptions>),
     /// Compare the live schema with the contract and list every difference (exit 5 if any).
-    Check {
-        #[command(flatten)]
-        args: check::Args,
-        #[command(flatten)]
-        database: ConnectArgs,
-        #[command(flatten)]
-        output: OutputArgs,
-    },
+    Check(Invocation<check::Args, ConnectOptions>),
     /// Show the target, server, migrations, tables with row counts and the admin (exit 5 if not up to date).
-    Status {
-        #[command(flatten)]
-        args: status::Args,
-        #[command(flatten)]
-        database: ConnectArgs,
-        #[command(flatten)]
-        output: OutputArgs,
-    },
+    Status(Invocation<status::Args, ConnectOptions>),
     /// Create users, set passwords, list users (never creates the database).
     User {
         #[command(subcommand)]
         command: UserCommand,
     },
     /// Print the SQL that init applies, for running by hand (never connects).
-    Sql {
-        #[command(flatten)]
-        args: sql::Args,
-        #[command(flatten)]
-        database: TargetArgs,
-        #[command(flatten)]
-        output: JsonArgs,
-    },
+    Sql(Invocation<sql::Args, TargetOptions, JsonArgs>),
     /// Print a shell completion script (e.g. `facedb completions bash > /etc/bash_completion.d/facedb`).
     Completions(completions::Args),
 }
@@ -193,67 +95,40 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
     /// Create a user (a system admin unless --role says otherwise); asks for what the flags leave out.
-    Create {
-        #[command(flatten)]
-        args: user::create::Args,
-        #[command(flatten)]
-        database: WriteArgs,
-        #[command(flatten)]
-        output: OutputArgs,
-    },
+    Create(Invocation<user::create::Args, WriteOptions>),
     /// Set a new password for a user.
-    ResetPassword {
-        #[command(flatten)]
-        args: user::reset_password::Args,
-        #[command(flatten)]
-        database: WriteArgs,
-        #[command(flatten)]
-        output: OutputArgs,
-    },
+    ResetPassword(Invocation<user::reset_password::Args, WriteOptions>),
     /// List the users: username, email, name, role, tenant, active, last login.
-    List {
-        #[command(flatten)]
-        args: user::list::Args,
-        #[command(flatten)]
-        database: ConnectArgs,
-        #[command(flatten)]
-        output: OutputArgs,
-    },
+    List(Invocation<user::list::Args, ConnectOptions>),
 }
 
-impl TargetArgs {
-    fn overrides(&self) -> Overrides {
-        Overrides {
-            database_url: self.database_url.clone(),
-            env_file: self.env_file.clone(),
-            schema: self.schema.clone(),
-            ..Overrides::default()
+impl<A: Args, D: Args + DatabaseOptions> Invocation<A, D> {
+    /// Runs a command on the configured database: prints its report (text, or JSON with
+    /// `--json`), and a dry run's predicted refusal as an error line. The exit code is the
+    /// report's: `check` and `status` print whatever they find, and it says whether all is well.
+    fn run<T: Outcome>(
+        &self,
+        command: impl FnOnce(&Settings, &A, &Progress) -> Result<Report<T>>,
+    ) -> Result<ExitCode> {
+        let progress = self.output.progress();
+        let report = command(&Settings::resolve(&self.database)?, &self.args, &progress)?;
+        self.output.emit(&progress, &report)?;
+        if let Some(refusal) = report.refusal() {
+            say(format_args!("error: {}", printable_lines(&refusal)));
         }
+        Ok(report.exit_code())
     }
 }
 
-impl ConnectArgs {
-    fn overrides(&self) -> Overrides {
-        Overrides {
-            connect_timeout: self.connect_timeout,
-            wait: self.wait,
-            lock_timeout: self.lock_timeout,
-            echo: self.echo,
-            ..self.target.overrides()
-        }
-    }
-
-    fn settings(&self) -> Result<Settings> {
-        Settings::resolve(&self.overrides())
-    }
-}
-
-impl WriteArgs {
-    fn settings(&self) -> Result<Settings> {
-        Settings::resolve(&Overrides {
-            password_scheme: self.password_hash,
-            ..self.connect.overrides()
-        })
+impl<A: Args> Invocation<A, TargetOptions, JsonArgs> {
+    /// Runs a command that never connects (`sql`). Its output is the product: there is no
+    /// --quiet to hide it.
+    fn run<T: Outcome>(
+        &self,
+        command: impl FnOnce(&TargetOptions, &A) -> Result<Report<T>>,
+    ) -> Result<ExitCode> {
+        print_result(self.output.json, &command(&self.database, &self.args)?)?;
+        Ok(ExitCode::Success)
     }
 }
 
@@ -285,19 +160,18 @@ impl Cli {
     /// Whether the command line asked for JSON (errors are then printed as JSON too).
     pub fn json(&self) -> bool {
         match &self.command {
-            Command::Init { output, .. }
-            | Command::Reset { output, .. }
-            | Command::Fresh { output, .. }
-            | Command::Rollback { output, .. }
-            | Command::Check { output, .. }
-            | Command::Status { output, .. }
-            | Command::User {
-                command:
-                    UserCommand::Create { output, .. }
-                    | UserCommand::ResetPassword { output, .. }
-                    | UserCommand::List { output, .. },
-            } => output.json.json,
-            Command::Sql { output, .. } => output.json,
+            Command::Init(command) => command.output.json.json,
+            Command::Reset(command) => command.output.json.json,
+            Command::Fresh(command) => command.output.json.json,
+            Command::Rollback(command) => command.output.json.json,
+            Command::Check(command) => command.output.json.json,
+            Command::Status(command) => command.output.json.json,
+            Command::User { command } => match command {
+                UserCommand::Create(command) => command.output.json.json,
+                UserCommand::ResetPassword(command) => command.output.json.json,
+                UserCommand::List(command) => command.output.json.json,
+            },
+            Command::Sql(command) => command.output.json,
             Command::Completions(_) => false,
         }
     }
@@ -339,7 +213,7 @@ pub fn parse() -> Cli {
 /// definition reads them: `facedb --database-url X user list` is `facedb user list --database-url X`.
 /// An option the command does not take is then clap's usage error, as anywhere else.
 fn options_after_command(args: Vec<OsString>) -> Vec<OsString> {
-    let shared = WriteArgs::augment_args(OutputArgs::augment_args(clap::Command::new("shared")));
+    let shared = WriteOptions::augment_args(OutputArgs::augment_args(clap::Command::new("shared")));
     // The option a word names, and whether it takes the next word as its value.
     let option = |word: &str| -> Option<bool> {
         let (name, inline_value) = match word.split_once('=') {
@@ -382,127 +256,27 @@ fn options_after_command(args: Vec<OsString>) -> Vec<OsString> {
 /// Runs a parsed command line and returns the exit code of a run that did not fail.
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match &cli.command {
-        Command::Init {
-            args,
-            database,
-            output,
-        } => {
-            let progress = output.progress();
-            let report = init::run(&database.settings()?, args, &progress)?;
-            output.emit(&progress, &report)?;
-        }
-        Command::Reset {
-            args,
-            database,
-            output,
-        } if args.options.dry_run => return dry_run("reset", args, database, output),
-        Command::Fresh {
-            args,
-            database,
-            output,
-        } if args.options.dry_run => return dry_run("fresh", &args.reset(), database, output),
-        Command::Reset {
-            args,
-            database,
-            output,
-        } => {
-            let progress = output.progress();
-            let report = reset::run(&database.settings()?, args, &progress)?;
-            output.emit(&progress, &report)?;
-        }
-        Command::Fresh {
-            args,
-            database,
-            output,
-        } => {
-            let progress = output.progress();
-            let report = fresh::run(&database.settings()?, args, &progress)?;
-            output.emit(&progress, &report)?;
-        }
-        Command::Rollback {
-            args,
-            database,
-            output,
-        } => {
-            let progress = output.progress();
-            let report = rollback::run(&database.settings()?, args, &progress)?;
-            output.emit(&progress, &report)?;
-        }
+        Command::Init(command) => command.run(init::run),
+        Command::Reset(command) if command.args.options.dry_run => command.run(reset::dry_run),
+        Command::Reset(command) => command.run(reset::run),
+        Command::Fresh(command) if command.args.options.dry_run => command.run(fresh::dry_run),
+        Command::Fresh(command) => command.run(fresh::run),
+        Command::Rollback(command) => command.run(rollback::run),
+        Command::Check(command) => command.run(check::run),
+        Command::Status(command) => command.run(status::run),
         Command::User { command } => match command {
-            UserCommand::Create {
-                args,
-                database,
-                output,
-            } => {
-                let progress = output.progress();
-                let report = user::create::run(&database.settings()?, args, &progress)?;
-                output.emit(&progress, &report)?;
-            }
-            UserCommand::ResetPassword {
-                args,
-                database,
-                output,
-            } => {
-                let progress = output.progress();
-                let report = user::reset_password::run(&database.settings()?, args, &progress)?;
-                output.emit(&progress, &report)?;
-            }
-            UserCommand::List {
-                args,
-                database,
-                output,
-            } => {
-                let progress = output.progress();
-                let report = user::list::run(&database.settings()?, args, &progress)?;
-                output.emit(&progress, &report)?;
-            }
+            UserCommand::Create(command) => command.run(user::create::run),
+            UserCommand::ResetPassword(command) => command.run(user::reset_password::run),
+            UserCommand::List(command) => command.run(user::list::run),
         },
-        // The script is the product: there is no --quiet to hide it.
-        Command::Sql {
-            args,
-            database,
-            output,
-        } => print_result(output.json, &sql::run(&database.overrides(), args)?)?,
-        Command::Completions(args) => write_stdout(&completions::run(args, Cli::command()))?,
-        // These print their report whatever it says; its exit code says whether all is well.
-        Command::Check {
-            args,
-            database,
-            output,
-        } => {
-            let progress = output.progress();
-            let report = check::run(&database.settings()?, args, &progress)?;
-            output.emit(&progress, &report)?;
-            return Ok(report.exit_code());
-        }
-        Command::Status {
-            args,
-            database,
-            output,
-        } => {
-            let progress = output.progress();
-            let report = status::run(&database.settings()?, args, &progress)?;
-            output.emit(&progress, &report)?;
-            return Ok(report.exit_code());
-        }
+        Command::Sql(command) => command.run(sql::run),
+        Command::Completions(args) => print_script(&completions::run(args, Cli::command())),
     }
-    Ok(ExitCode::Success)
 }
 
-/// `reset --dry-run` and `fresh --dry-run`: the plan on stdout, exit 5 when it would be refused.
-fn dry_run(
-    command: &'static str,
-    args: &reset::Args,
-    database: &WriteArgs,
-    output: &OutputArgs,
-) -> Result<ExitCode> {
-    let progress = output.progress();
-    let report = reset::dry_run(&database.settings()?, command, args, &progress)?;
-    output.emit(&progress, &report)?;
-    if let Some(refusal) = report.refusal() {
-        say(format_args!("error: {}", printable_lines(&refusal)));
-        return Ok(ExitCode::Schema);
-    }
+/// Prints a completion script as it is: it has no JSON form, and nothing to be quiet about.
+fn print_script(script: &str) -> Result<ExitCode> {
+    write_stdout(script)?;
     Ok(ExitCode::Success)
 }
 
@@ -554,6 +328,8 @@ fn print_json_error(code: ExitCode, message: &str) {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     fn parse(args: &[&str]) -> std::result::Result<Cli, clap::Error> {
@@ -584,10 +360,10 @@ mod tests {
             assert!(
                 matches!(
                     cli.command,
-                    Command::Reset {
+                    Command::Reset(Invocation {
                         args: reset::Args { force: true, .. },
                         ..
-                    }
+                    })
                 ),
                 "{flag}"
             );
@@ -604,9 +380,9 @@ mod tests {
             let cli = parse(args).unwrap();
             let Command::User {
                 command:
-                    UserCommand::List {
+                    UserCommand::List(Invocation {
                         database, output, ..
-                    },
+                    }),
             } = &cli.command
             else {
                 panic!("{args:?}: {cli:?}");
@@ -624,9 +400,9 @@ mod tests {
             "1s",
         ])
         .unwrap();
-        let Command::Init {
+        let Command::Init(Invocation {
             database, output, ..
-        } = &cli.command
+        }) = &cli.command
         else {
             panic!("{cli:?}");
         };

@@ -3,7 +3,10 @@
 //! Precedence, highest first: command-line flag, process environment, `.env` file, default; an
 //! empty value counts as unset wherever it is, so an empty process variable falls through to the
 //! `.env` file. The `.env` file is read into a map rather than into the process environment, so
-//! that the order stays explicit and testable.
+//! that the order stays explicit and testable. The flags are [`options`]: clap parses them and
+//! [`Settings::resolve`] reads them.
+
+pub mod options;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -12,6 +15,7 @@ use std::time::Duration;
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use url::Url;
 
+use self::options::{ConnectOptions, DatabaseOptions, TargetOptions};
 use crate::error::{Error, Result};
 
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -100,34 +104,22 @@ pub struct Settings {
     pub schema: SchemaName,
 }
 
-/// The values the command line may give; each `None` falls back to the environment.
-#[derive(Debug, Clone, Default)]
-pub struct Overrides {
-    pub database_url: Option<String>,
-    pub env_file: Option<PathBuf>,
-    pub connect_timeout: Option<Duration>,
-    pub lock_timeout: Option<Duration>,
-    pub wait: Option<Duration>,
-    pub password_scheme: Option<PasswordScheme>,
-    pub echo: bool,
-    pub schema: Option<String>,
-}
-
 impl Settings {
     /// Resolves the settings from the flags, the process environment and the `.env` file.
-    pub fn resolve(overrides: &Overrides) -> Result<Settings> {
-        let env = Environment::load(overrides.env_file.as_deref())?;
-        Settings::from_sources(overrides, &env)
+    pub fn resolve(options: &impl DatabaseOptions) -> Result<Settings> {
+        let env = Environment::load(options.connect().target.env_file.as_deref())?;
+        Settings::from_sources(options, &env)
     }
 
     /// Only the database, from the same sources: for commands that never connect (`facedb sql`).
-    pub fn resolve_target(overrides: &Overrides) -> Result<Target> {
-        let env = Environment::load(overrides.env_file.as_deref())?;
-        Ok(Target::configured(overrides, &env)?.0)
+    pub fn resolve_target(options: &TargetOptions) -> Result<Target> {
+        let env = Environment::load(options.env_file.as_deref())?;
+        Ok(Target::configured(options, &env)?.0)
     }
 
-    pub fn from_sources(overrides: &Overrides, env: &Environment) -> Result<Settings> {
-        let (target, target_source) = Target::configured(overrides, env)?;
+    pub fn from_sources(options: &impl DatabaseOptions, env: &Environment) -> Result<Settings> {
+        let connect = options.connect();
+        let (target, target_source) = Target::configured(&connect.target, env)?;
         if target.backend() == Backend::Postgres {
             // libpq applies these behind the URL's back, whatever it names.
             if let Some(key) = REDIRECTING_VARIABLES
@@ -141,11 +133,11 @@ impl Settings {
                 )));
             }
         }
-        let echo = overrides.echo
+        let echo = connect.echo
             || env.get("DATABASE_ECHO").is_some_and(|v| {
                 matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on")
             });
-        let password_scheme = match (overrides.password_scheme, env.get("FACEDB_PASSWORD_HASH")) {
+        let password_scheme = match (options.password_hash(), env.get("FACEDB_PASSWORD_HASH")) {
             (Some(scheme), _) => Some(scheme),
             (None, Some(value)) => Some(PasswordScheme::parse(&value, "FACEDB_PASSWORD_HASH")?),
             // The database decides (`password::choose`).
@@ -162,7 +154,8 @@ impl Settings {
                 .unwrap_or(defaults.password),
         };
         let schema = SchemaName::configured(
-            overrides
+            connect
+                .target
                 .schema
                 .clone()
                 .or_else(|| env.get("FACEDB_SCHEMA")),
@@ -172,11 +165,11 @@ impl Settings {
             schema,
             target,
             target_source,
-            connect_timeout: overrides.connect_timeout,
-            lock_timeout: overrides.lock_timeout.unwrap_or(DEFAULT_LOCK_TIMEOUT),
+            connect_timeout: connect.connect_timeout,
+            lock_timeout: connect.lock_timeout.unwrap_or(DEFAULT_LOCK_TIMEOUT),
             echo,
             environment: env.get("ENV").unwrap_or_else(|| "dev".to_owned()),
-            wait: overrides.wait,
+            wait: connect.wait,
             password_scheme,
             admin,
         })
@@ -185,11 +178,14 @@ impl Settings {
     /// Settings for a URL given directly, e.g. by an API that calls `facedb::init` at start-up;
     /// everything else comes from the process environment as for the command line.
     pub fn for_url(database_url: &str) -> Result<Settings> {
-        let overrides = Overrides {
-            database_url: Some(database_url.to_owned()),
-            ..Overrides::default()
+        let options = ConnectOptions {
+            target: TargetOptions {
+                database_url: Some(database_url.to_owned()),
+                ..TargetOptions::default()
+            },
+            ..ConnectOptions::default()
         };
-        let mut settings = Settings::from_sources(&overrides, &Environment::default())?;
+        let mut settings = Settings::from_sources(&options, &Environment::default())?;
         settings.target_source = TargetSource::Caller;
         Ok(settings)
     }
@@ -550,8 +546,11 @@ impl std::fmt::Display for TargetSource {
 impl Target {
     /// The database named by `--database-url`, else `DATABASE_URL`, else the `DB_*` variables,
     /// and where it came from.
-    pub fn configured(overrides: &Overrides, env: &Environment) -> Result<(Target, TargetSource)> {
-        let source = match (&overrides.database_url, env.lookup("DATABASE_URL")) {
+    pub fn configured(
+        options: &TargetOptions,
+        env: &Environment,
+    ) -> Result<(Target, TargetSource)> {
+        let source = match (&options.database_url, env.lookup("DATABASE_URL")) {
             (Some(_), _) => TargetSource::Flag,
             (None, Some((_, origin))) => TargetSource::DatabaseUrl(origin),
             (None, None) => TargetSource::Parts(
@@ -561,7 +560,7 @@ impl Target {
                     .collect(),
             ),
         };
-        let url = overrides
+        let url = options
             .database_url
             .clone()
             .or_else(|| env.get("DATABASE_URL"));
@@ -1219,42 +1218,6 @@ impl SqliteTarget {
     }
 }
 
-/// The longest timeout or wait facedb takes. Anything longer is a mistake (and PostgreSQL's
-/// `lock_timeout` cannot go past about 24 days).
-pub const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
-
-/// Parses a duration such as `30s`, `500ms`, `2m` or a plain number of seconds.
-pub fn parse_duration(value: &str) -> std::result::Result<Duration, String> {
-    let value = value.trim();
-    let split = value
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(value.len());
-    let (number, unit) = value.split_at(split);
-    let number: f64 = number
-        .parse()
-        .map_err(|_| format!("'{value}' is not a duration; use e.g. 30s, 500ms or 2m"))?;
-    let seconds = match unit.trim() {
-        "" | "s" => number,
-        "ms" => number / 1000.0,
-        "m" | "min" => number * 60.0,
-        "h" => number * 3600.0,
-        other => {
-            return Err(format!(
-                "unknown unit '{other}' in '{value}'; use ms, s, m or h"
-            ))
-        }
-    };
-    if !seconds.is_finite() || seconds < 0.0 {
-        return Err(format!(
-            "'{value}' is not a duration; use e.g. 30s, 500ms or 2m"
-        ));
-    }
-    Duration::try_from_secs_f64(seconds)
-        .ok()
-        .filter(|duration| *duration <= MAX_DURATION)
-        .ok_or_else(|| format!("'{value}' is too long; facedb waits at most 24h"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1304,7 +1267,7 @@ mod tests {
 
     #[test]
     fn defaults_build_a_local_url() {
-        let settings = Settings::from_sources(&Overrides::default(), &env(&[], &[])).unwrap();
+        let settings = Settings::from_sources(&ConnectOptions::default(), &env(&[], &[])).unwrap();
         assert_eq!(settings.target.display(), "localhost:5432/facedb");
         assert_eq!(settings.environment, "dev");
         assert!(!settings.echo);
@@ -1317,16 +1280,20 @@ mod tests {
             ("ENV", "staging"),
         ];
         let process = [("DATABASE_URL", "postgres://p@prochost/procdb")];
-        let flag = Overrides {
-            database_url: Some("postgres://x@flaghost/flagdb".into()),
-            ..Overrides::default()
+        let flag = ConnectOptions {
+            target: TargetOptions {
+                database_url: Some("postgres://x@flaghost/flagdb".into()),
+                ..TargetOptions::default()
+            },
+            ..ConnectOptions::default()
         };
         let from_flag = Settings::from_sources(&flag, &env(&process, &file)).unwrap();
         assert_eq!(from_flag.target.display(), "flaghost:5432/flagdb");
         let from_process =
-            Settings::from_sources(&Overrides::default(), &env(&process, &file)).unwrap();
+            Settings::from_sources(&ConnectOptions::default(), &env(&process, &file)).unwrap();
         assert_eq!(from_process.target.display(), "prochost:5432/procdb");
-        let from_file = Settings::from_sources(&Overrides::default(), &env(&[], &file)).unwrap();
+        let from_file =
+            Settings::from_sources(&ConnectOptions::default(), &env(&[], &file)).unwrap();
         assert_eq!(from_file.target.display(), "filehost:5432/filedb");
         assert_eq!(from_file.environment, "staging");
     }
@@ -1341,7 +1308,7 @@ mod tests {
             ],
             &[],
         );
-        let settings = Settings::from_sources(&Overrides::default(), &e).unwrap();
+        let settings = Settings::from_sources(&ConnectOptions::default(), &e).unwrap();
         let target = pg(&settings);
         assert_eq!(target.password(), Some("p@ss:w/o#r%d? x"));
         assert_eq!(target.dbname, "my \"db\"; x");
@@ -1363,7 +1330,7 @@ mod tests {
             ],
             &[],
         );
-        let settings = Settings::from_sources(&Overrides::default(), &e).unwrap();
+        let settings = Settings::from_sources(&ConnectOptions::default(), &e).unwrap();
         assert_eq!(settings.target.display(), "/var/run/postgresql:5432/facedb");
         assert_eq!(pg(&settings).password(), Some("p@ss word"));
         // libpq reads a `+` as a plus sign: a space must reach it as %20.
@@ -1389,7 +1356,7 @@ mod tests {
     fn bad_port_is_a_usage_error() {
         for port in ["abc", "0", "70000", "-1"] {
             let err =
-                Settings::from_sources(&Overrides::default(), &env(&[("DB_PORT", port)], &[]))
+                Settings::from_sources(&ConnectOptions::default(), &env(&[("DB_PORT", port)], &[]))
                     .unwrap_err();
             assert!(matches!(err, Error::Usage(_)), "{port}: {err}");
             assert!(err.to_string().contains("DB_"), "{err}");
@@ -1464,26 +1431,6 @@ mod tests {
     }
 
     #[test]
-    fn durations() {
-        assert_eq!(parse_duration("30s").unwrap(), Duration::from_secs(30));
-        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
-        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
-        assert_eq!(parse_duration("7").unwrap(), Duration::from_secs(7));
-        assert!(parse_duration("soon").is_err());
-        assert!(parse_duration("5 parsecs").is_err());
-        assert_eq!(parse_duration("24h").unwrap(), MAX_DURATION);
-        for too_long in [
-            "25h",
-            "86401",
-            "99999999999999999999",
-            "1000000000000000000000h",
-        ] {
-            let err = parse_duration(too_long).unwrap_err();
-            assert!(err.contains("at most 24h"), "{too_long}: {err}");
-        }
-    }
-
-    #[test]
     fn an_empty_process_variable_falls_through_to_the_env_file() {
         let file = [
             ("ENV", "production"),
@@ -1491,7 +1438,7 @@ mod tests {
         ];
         let process = [("ENV", ""), ("DATABASE_URL", "")];
         let settings =
-            Settings::from_sources(&Overrides::default(), &env(&process, &file)).unwrap();
+            Settings::from_sources(&ConnectOptions::default(), &env(&process, &file)).unwrap();
         assert_eq!(settings.environment, "production");
         assert_eq!(settings.target.display(), "filehost:5432/filedb");
         assert_eq!(
@@ -1499,9 +1446,11 @@ mod tests {
             TargetSource::DatabaseUrl(Origin::File(PathBuf::from(".env")))
         );
         // Empty in both: unset, the default.
-        let settings =
-            Settings::from_sources(&Overrides::default(), &env(&[("ENV", "")], &[("ENV", "")]))
-                .unwrap();
+        let settings = Settings::from_sources(
+            &ConnectOptions::default(),
+            &env(&[("ENV", "")], &[("ENV", "")]),
+        )
+        .unwrap();
         assert_eq!(settings.environment, "dev");
     }
 
@@ -1509,7 +1458,7 @@ mod tests {
     fn the_target_source_says_where_each_part_came_from() {
         let source = |process: &[(&str, &str)], file: &[(&str, &str)]| {
             let settings =
-                Settings::from_sources(&Overrides::default(), &env(process, file)).unwrap();
+                Settings::from_sources(&ConnectOptions::default(), &env(process, file)).unwrap();
             (
                 settings.target_source.to_string(),
                 settings.target_source.is_implicit(),
@@ -1577,16 +1526,16 @@ mod tests {
     fn libpq_variables_that_redirect_are_refused_for_postgres_only() {
         for key in REDIRECTING_VARIABLES {
             let e = env(&[(key, "10.0.0.9")], &[]);
-            let err = Settings::from_sources(&Overrides::default(), &e).unwrap_err();
+            let err = Settings::from_sources(&ConnectOptions::default(), &e).unwrap_err();
             assert!(matches!(err, Error::Usage(_)), "{err}");
             assert!(err.to_string().contains(key), "{err}");
             // Empty is unset; in the env file libpq never sees it; SQLite does not care.
             let quiet = [env(&[(key, "")], &[]), env(&[], &[(key, "10.0.0.9")])];
             for e in quiet {
-                assert!(Settings::from_sources(&Overrides::default(), &e).is_ok());
+                assert!(Settings::from_sources(&ConnectOptions::default(), &e).is_ok());
             }
             let sqlite = env(&[(key, "x"), ("DATABASE_URL", "app.db")], &[]);
-            assert!(Settings::from_sources(&Overrides::default(), &sqlite).is_ok());
+            assert!(Settings::from_sources(&ConnectOptions::default(), &sqlite).is_ok());
         }
     }
 
@@ -1676,7 +1625,7 @@ mod tests {
     #[test]
     fn host_lists_from_db_host_and_db_port() {
         let settings = Settings::from_sources(
-            &Overrides::default(),
+            &ConnectOptions::default(),
             &env(&[("DB_HOST", "pg-a,pg-b"), ("DB_PORT", "5432,6432")], &[]),
         )
         .unwrap();
@@ -1687,7 +1636,7 @@ mod tests {
             "{url}"
         );
         let one_port = Settings::from_sources(
-            &Overrides::default(),
+            &ConnectOptions::default(),
             &env(&[("DB_HOST", "pg-a,pg-b"), ("DB_PORT", "7000")], &[]),
         )
         .unwrap();
@@ -1699,7 +1648,7 @@ mod tests {
             ("a,,b", "1"),
         ] {
             let err = Settings::from_sources(
-                &Overrides::default(),
+                &ConnectOptions::default(),
                 &env(&[("DB_HOST", hosts), ("DB_PORT", ports)], &[]),
             )
             .unwrap_err();

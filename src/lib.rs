@@ -9,7 +9,10 @@
 //!     let settings = facedb::Settings::for_url("postgres://facedb@localhost/facedb")?;
 //!     // Creates (or adopts), migrates, seeds; a no-op when up to date.
 //!     let report = facedb::init(&settings)?;
-//!     println!("{report}");
+//!     // The report names the command and the database; its `outcome` is what init did.
+//!     if !report.outcome.up_to_date {
+//!         println!("{report}");
+//!     }
 //!     Ok(())
 //! }
 //! ```
@@ -52,11 +55,13 @@ mod prompt;
 mod seed;
 mod text;
 
-pub use commands::check::{check, CheckReport};
-pub use commands::init::{init, InitReport};
-pub use commands::reset::{reset, ResetReport};
-pub use commands::rollback::{rollback, RollbackReport};
-pub use commands::status::{status, StatusReport};
+pub use commands::check::{check, CheckOutcome, CheckReport};
+pub use commands::init::{init, InitOutcome, InitReport};
+/// What every command returns: the command and its database around the command's own outcome.
+pub use commands::report::{self, Report};
+pub use commands::reset::{reset, ResetOutcome, ResetReport};
+pub use commands::rollback::{rollback, RollbackOutcome, RollbackReport};
+pub use commands::status::{status, StatusOutcome, StatusReport};
 pub use config::Settings;
 pub use error::{Error, ExitCode, Result};
 /// facedb's tables (children before parents), its PostgreSQL enum types, and its bookkeeping tables.

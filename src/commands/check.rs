@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use crate::catalog;
+use crate::commands::{Outcome, Report};
 use crate::compare::{self, Difference};
 use crate::config::Settings;
 use crate::contract;
@@ -15,11 +16,10 @@ use crate::progress::Progress;
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct Args {}
 
+pub type CheckReport = Report<CheckOutcome>;
+
 #[derive(Debug, Clone, Serialize)]
-pub struct CheckReport {
-    pub command: &'static str,
-    pub target: String,
-    pub backend: &'static str,
+pub struct CheckOutcome {
     /// Whether the live schema is the contract's: no differences.
     pub matches: bool,
     pub differences: Vec<Reported>,
@@ -33,37 +33,36 @@ pub struct Reported {
     pub message: String,
 }
 
-impl CheckReport {
-    /// 0 when the schema matches, 5 (schema problem) when it differs.
-    pub fn exit_code(&self) -> ExitCode {
-        if self.matches {
-            ExitCode::Success
-        } else {
-            ExitCode::Schema
-        }
-    }
-}
-
-impl std::fmt::Display for CheckReport {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.matches {
+impl Outcome for CheckOutcome {
+    fn write_text(report: &CheckReport, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let outcome = &report.outcome;
+        if outcome.matches {
             return write!(
                 f,
                 "{}: the schema matches the contract ({} tables)",
-                self.target,
+                report.target(),
                 contract::table_names().len()
             );
         }
         write!(
             f,
             "{}: {} from the schema contract:",
-            self.target,
-            crate::text::plural(self.differences.len(), "difference")
+            report.target(),
+            crate::text::plural(outcome.differences.len(), "difference")
         )?;
-        for reported in &self.differences {
+        for reported in &outcome.differences {
             write!(f, "\n  {}", reported.message)?;
         }
         Ok(())
+    }
+
+    /// 0 when the schema matches, 5 (schema problem) when it differs.
+    fn exit_code(report: &CheckReport) -> ExitCode {
+        if report.outcome.matches {
+            ExitCode::Success
+        } else {
+            ExitCode::Schema
+        }
     }
 }
 
@@ -92,11 +91,9 @@ pub fn run(settings: &Settings, _args: &Args, progress: &Progress) -> Result<Che
             difference,
         })
         .collect();
-    Ok(CheckReport {
-        command: "check",
-        target,
-        backend: settings.target.backend_key(),
+    let outcome = CheckOutcome {
         matches: differences.is_empty(),
         differences,
-    })
+    };
+    Ok(Report::new("check", settings, outcome))
 }

@@ -1,6 +1,6 @@
 //! `facedb fresh --force`: reset without a prompt, for CI scripts and Makefiles.
 
-use crate::commands::reset::{self, ResetReport};
+use crate::commands::reset::{self, DryRunReport, ResetReport};
 use crate::config::Settings;
 use crate::error::{Error, Result};
 use crate::progress::Progress;
@@ -33,6 +33,13 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
         )));
     }
     let mut report = reset::run(settings, &args.reset(), progress)?;
+    report.command = "fresh";
+    Ok(report)
+}
+
+/// `fresh --dry-run`: the plan of the reset `fresh --force` is.
+pub fn dry_run(settings: &Settings, args: &Args, progress: &Progress) -> Result<DryRunReport> {
+    let mut report = reset::dry_run(settings, &args.reset(), progress)?;
     report.command = "fresh";
     Ok(report)
 }

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use crate::adopt::{self, Adoption};
-use crate::commands::{set_up, SeedArgs, SetupOutcome};
+use crate::commands::{set_up, Outcome, Report, SeedArgs, SetupOutcome};
 use crate::config::Settings;
 use crate::demo::{self, DemoData};
 use crate::error::Result;
@@ -23,12 +23,10 @@ pub struct Args {
     pub with_demo_data: bool,
 }
 
+pub type InitReport = Report<InitOutcome>;
+
 #[derive(Debug, Clone, Serialize)]
-pub struct InitReport {
-    pub command: &'static str,
-    /// `host:port/dbname` or the SQLite file.
-    pub target: String,
-    pub backend: &'static str,
+pub struct InitOutcome {
     pub created_database: bool,
     #[serde(flatten)]
     pub setup: SetupOutcome,
@@ -39,21 +37,22 @@ pub struct InitReport {
     pub up_to_date: bool,
 }
 
-impl std::fmt::Display for InitReport {
+impl Outcome for InitOutcome {
     /// The one-line result printed on stdout.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    fn write_text(report: &InitReport, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let outcome = &report.outcome;
         let mut changes = Vec::new();
-        if self.created_database {
+        if outcome.created_database {
             changes.push("created the database".to_owned());
         }
-        changes.extend(self.setup.changes());
-        if let Some(demo) = self.demo_data.as_ref().filter(|d| d.created) {
+        changes.extend(outcome.setup.changes());
+        if let Some(demo) = outcome.demo_data.as_ref().filter(|d| d.created) {
             changes.push(format!("added demo data (tenant '{}')", demo.tenant));
         }
         if changes.is_empty() {
-            write!(f, "{}: up to date", self.target)
+            write!(f, "{}: up to date", report.target())
         } else {
-            write!(f, "{}: {}", self.target, changes.join(", "))
+            write!(f, "{}: {}", report.target(), changes.join(", "))
         }
     }
 }
@@ -94,16 +93,14 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Init
         && setup.applied_migrations.is_empty()
         && setup.seeded_admin.is_none()
         && !demo_data.as_ref().is_some_and(|d| d.created);
-    Ok(InitReport {
-        command: "init",
-        target,
-        backend: settings.target.backend_key(),
+    let outcome = InitOutcome {
         created_database,
         adopted: setup.adopted.clone(),
         setup,
         demo_data,
         up_to_date,
-    })
+    };
+    Ok(Report::new("init", settings, outcome))
 }
 
 fn report_demo_data(demo: &DemoData, progress: &Progress) {

@@ -1,4 +1,5 @@
-//! One module per command, each an `Args` struct (its flags) and a `run`. `init` sets a database
+//! One module per command, each an `Args` struct (its flags) and a `run` that returns a
+//! [`Report`] around the command's own [`Outcome`]. `init` sets a database
 //! up; `reset` drops what facedb owns and sets it up again after a confirmation; `fresh` is
 //! `reset --force` under the name CI scripts use; `user` creates users, sets passwords and lists
 //! users; `rollback` reverts the newest migration after a confirmation; `check` compares the
@@ -10,11 +11,14 @@ pub mod check;
 pub mod completions;
 pub mod fresh;
 pub mod init;
+pub mod report;
 pub mod reset;
 pub mod rollback;
 pub mod sql;
 pub mod status;
 pub mod user;
+
+pub use report::{Outcome, Report};
 
 use serde::Serialize;
 

@@ -5,8 +5,8 @@ use serde::Serialize;
 
 use crate::bookkeeping::{self, ENVIRONMENT_KEY};
 use crate::carry::{self, Carry, CarrySummary};
-use crate::commands::{set_up, SeedArgs, SetupOutcome};
-use crate::config::{SchemaName, Settings};
+use crate::commands::{set_up, Outcome, Report, SeedArgs, SetupOutcome};
+use crate::config::Settings;
 use crate::db;
 use crate::error::{Error, Result};
 use crate::guard;
@@ -51,11 +51,11 @@ pub struct Options {
     pub drop_unknown_columns: bool,
 }
 
+/// What `reset` (or `fresh`: the report's `command` names which) did.
+pub type ResetReport = Report<ResetOutcome>;
+
 #[derive(Debug, Clone, Serialize)]
-pub struct ResetReport {
-    pub command: &'static str,
-    pub target: String,
-    pub backend: &'static str,
+pub struct ResetOutcome {
     /// Rows per table before the reset.
     pub dropped: Vec<TableCount>,
     pub created_database: bool,
@@ -67,36 +67,37 @@ pub struct ResetReport {
     pub carry: CarrySummary,
 }
 
-impl std::fmt::Display for ResetReport {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let rows: i64 = self.dropped.iter().map(|c| c.rows).sum();
-        let mut changes = vec![if self.created_database {
+impl Outcome for ResetOutcome {
+    fn write_text(report: &ResetReport, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let outcome = &report.outcome;
+        let rows: i64 = outcome.dropped.iter().map(|c| c.rows).sum();
+        let mut changes = vec![if outcome.created_database {
             "created the database".to_owned()
         } else {
             format!(
                 "dropped {} ({})",
-                crate::text::plural(self.dropped.len(), "table"),
+                crate::text::plural(outcome.dropped.len(), "table"),
                 crate::text::plural(rows as usize, "row")
             )
         }];
-        changes.extend(self.setup.changes());
-        if !self.carry.carried_over.is_empty() {
+        changes.extend(outcome.setup.changes());
+        if !outcome.carry.carried_over.is_empty() {
             changes.push(format!(
                 "carried over {}",
-                crate::text::plural(self.carry.carried_over.len(), "item")
+                crate::text::plural(outcome.carry.carried_over.len(), "item")
             ));
         }
-        if !self.carry.lost.is_empty() {
+        if !outcome.carry.lost.is_empty() {
             changes.push(format!(
                 "dropped {} it could not carry over",
-                crate::text::plural(self.carry.lost.len(), "object")
+                crate::text::plural(outcome.carry.lost.len(), "object")
             ));
         }
         write!(
             f,
             "{}: {}: {}",
-            self.target,
-            self.command,
+            report.target(),
+            report.command,
             changes.join(", ")
         )
     }
@@ -204,15 +205,13 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
     for lost in &carried.lost {
         progress.warn(format!("dropped {lost}: it cannot be carried over"));
     }
-    Ok(ResetReport {
-        command: "reset",
-        target,
-        backend: settings.target.backend_key(),
+    let outcome = ResetOutcome {
         dropped: counts,
         created_database,
         setup,
         carry: carried.summary(),
-    })
+    };
+    Ok(Report::new("reset", settings, outcome))
 }
 
 /// Shows what will be lost and asks, default No. When the database holds more than the seed,
@@ -274,17 +273,13 @@ fn confirm(
     super::confirm(settings, "Reset", "reset", typed_name)
 }
 
-/// What `reset --dry-run` (or `fresh --dry-run`) found: what the reset would drop, what would stop
-/// it, and what it would set up again.
+/// What `reset --dry-run` (or `fresh --dry-run`: the report's `command` names which) found.
+pub type DryRunReport = Report<DryRunOutcome>;
+
+/// What the reset would drop, what would stop it, and what it would set up again.
 #[derive(Debug, Clone, Serialize)]
-pub struct DryRunReport {
-    /// `reset` or `fresh`.
-    pub command: &'static str,
+pub struct DryRunOutcome {
     pub dry_run: bool,
-    pub target: String,
-    pub backend: &'static str,
-    /// The schema it looks at (`main` on SQLite).
-    pub schema: SchemaName,
     /// `false`: the reset would create the database.
     pub database_exists: bool,
     pub would_drop: WouldDrop,
@@ -321,80 +316,57 @@ pub struct WouldDrop {
     pub types: Vec<String>,
 }
 
-impl DryRunReport {
-    /// Why the real command would refuse, if it would.
-    pub fn refusal(&self) -> Option<String> {
-        let (command, target, schema) = (self.command, &self.target, &self.schema);
-        if let Some(refusal) = guard::shadowing_refusal(&self.shadowed, command, target, schema) {
-            return Some(format!("{refusal} (dry run)"));
-        }
-        if !self.not_owned.is_empty() {
-            return Ownership::Unproven(self.not_owned.clone())
-                .refusal(command, target, schema)
-                .map(|refusal| format!("{refusal} (dry run)"));
-        }
-        if self.blockers.is_empty() {
-            return carry::refusal(&self.target, &self.would_lose, self.accepts_loss)
-                .map(|refusal| format!("{refusal} (dry run: nothing was changed)"));
-        }
-        Some(format!(
-            "cannot reset {}: {}. facedb drops only what it owns; drop or change what it names first (dry run: nothing was changed)",
-            self.target,
-            inventory::describe_all(&self.blockers)
-        ))
-    }
-}
-
-impl std::fmt::Display for DryRunReport {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl Outcome for DryRunOutcome {
+    fn write_text(report: &DryRunReport, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (command, target, outcome) = (report.command, report.target(), &report.outcome);
         let then = format!(
             "apply {} and seed admin '{}'",
-            crate::text::plural(self.would_apply_migrations.len(), "migration"),
-            self.would_seed_admin
+            crate::text::plural(outcome.would_apply_migrations.len(), "migration"),
+            outcome.would_seed_admin
         );
-        let what = if !self.shadowed.is_empty() {
+        let what = if !outcome.shadowed.is_empty() {
             format!(
                 "{} would be refused (exit 5): the search_path shows other tables under facedb's names",
-                self.command
+                command
             )
-        } else if !self.not_owned.is_empty() {
+        } else if !outcome.not_owned.is_empty() {
             format!(
                 "{} would be refused (exit 5): {} with facedb's names {} not facedb's own",
-                self.command,
-                crate::text::plural(self.not_owned.len(), "table"),
-                if self.not_owned.len() == 1 {
+                command,
+                crate::text::plural(outcome.not_owned.len(), "table"),
+                if outcome.not_owned.len() == 1 {
                     "is"
                 } else {
                     "are"
                 }
             )
-        } else if !self.blockers.is_empty() {
-            let count = self.blockers.len();
+        } else if !outcome.blockers.is_empty() {
+            let count = outcome.blockers.len();
             format!(
                 "{} would be refused (exit 5): {} facedb does not own {} on what it owns",
-                self.command,
+                command,
                 crate::text::plural(count, "object"),
                 if count == 1 { "depends" } else { "depend" }
             )
-        } else if carry::refusal(&self.target, &self.would_lose, self.accepts_loss).is_some() {
+        } else if carry::refusal(target, &outcome.would_lose, outcome.accepts_loss).is_some() {
             format!(
                 "{} would be refused (exit 5): it cannot carry over {} (pass {} to drop {})",
-                self.command,
-                crate::text::plural(self.would_lose.len(), "object"),
+                command,
+                crate::text::plural(outcome.would_lose.len(), "object"),
                 carry::ACCEPT_LOSS_FLAG,
-                if self.would_lose.len() == 1 {
+                if outcome.would_lose.len() == 1 {
                     "it"
                 } else {
                     "them"
                 }
             )
-        } else if !self.database_exists {
+        } else if !outcome.database_exists {
             format!(
                 "the database does not exist; {} would create it, {then}",
-                self.command
+                command
             )
         } else {
-            let drop = &self.would_drop;
+            let drop = &outcome.would_drop;
             let rows: i64 = drop.tables.iter().map(|c| c.rows).sum();
             let mut parts = vec![format!(
                 "{} ({})",
@@ -417,44 +389,59 @@ impl std::fmt::Display for DryRunReport {
                 format!("{} and {last}", parts.join(", "))
             };
             let mut then = then;
-            if !self.would_carry_over.is_empty() {
+            if !outcome.would_carry_over.is_empty() {
                 then.push_str(&format!(
                     ", carry over {}",
-                    crate::text::plural(self.would_carry_over.len(), "item")
+                    crate::text::plural(outcome.would_carry_over.len(), "item")
                 ));
             }
-            if !self.would_lose.is_empty() {
+            if !outcome.would_lose.is_empty() {
                 then.push_str(&format!(
                     ", losing {}",
-                    crate::text::plural(self.would_lose.len(), "object")
+                    crate::text::plural(outcome.would_lose.len(), "object")
                 ));
             }
-            format!("{} would drop {listed}, then {then}", self.command)
+            format!("{} would drop {listed}, then {then}", command)
         };
-        self.write_details(f)?;
-        write!(f, "{}: dry run: {what}; nothing was changed", self.target)
+        outcome.write_details(command, target, f)?;
+        write!(f, "{}: dry run: {what}; nothing was changed", target)
+    }
+
+    /// Why the real command would refuse, if it would.
+    fn refusal(report: &DryRunReport) -> Option<String> {
+        let (command, target, outcome) = (report.command, report.target(), &report.outcome);
+        let schema = &report.database.as_ref()?.schema;
+        if let Some(refusal) = guard::shadowing_refusal(&outcome.shadowed, command, target, schema)
+        {
+            return Some(format!("{refusal} (dry run)"));
+        }
+        if !outcome.not_owned.is_empty() {
+            return Ownership::Unproven(outcome.not_owned.clone())
+                .refusal(command, target, schema)
+                .map(|refusal| format!("{refusal} (dry run)"));
+        }
+        if outcome.blockers.is_empty() {
+            return carry::refusal(target, &outcome.would_lose, outcome.accepts_loss)
+                .map(|refusal| format!("{refusal} (dry run: nothing was changed)"));
+        }
+        Some(format!(
+            "cannot reset {}: {}. facedb drops only what it owns; drop or change what it names first (dry run: nothing was changed)",
+            target,
+            inventory::describe_all(&outcome.blockers)
+        ))
     }
 }
 
 /// Finds what a reset would drop and what would stop it, changing nothing: no prompt, no wait for
 /// another facedb, no transaction that writes, and a missing database is not created.
-pub fn dry_run(
-    settings: &Settings,
-    command: &'static str,
-    args: &Args,
-    progress: &Progress,
-) -> Result<DryRunReport> {
+pub fn dry_run(settings: &Settings, args: &Args, progress: &Progress) -> Result<DryRunReport> {
     let target = settings.target.display();
     progress.start(format!("connecting to {target}"));
     let db = db::open_existing(settings, progress)?;
     let database_exists = db.is_some();
     let schema = &settings.schema;
-    let mut report = DryRunReport {
-        command,
+    let mut outcome = DryRunOutcome {
         dry_run: true,
-        target,
-        backend: settings.target.backend_key(),
-        schema: schema.clone(),
         database_exists,
         would_drop: WouldDrop::default(),
         blockers: Vec::new(),
@@ -467,47 +454,52 @@ pub fn dry_run(
         accepts_loss: args.options.drop_unknown_columns,
     };
     if let Some(mut db) = db {
-        progress.start(format!("looking at {}", report.target));
+        progress.start(format!("looking at {target}"));
         // The connection's own search_path: read before a transaction pins it.
-        report.shadowed = guard::shadows(&mut db, schema)?;
+        outcome.shadowed = guard::shadows(&mut db, schema)?;
         db.glance(schema, settings.lock_timeout, "the dry run", |db| {
             if let Ownership::Unproven(tables) = ownership::ownership(db, schema)? {
-                report.not_owned = tables;
+                outcome.not_owned = tables;
             }
             // A reset refused for these drops nothing: the dry run shows nothing to drop.
-            if report.shadowed.is_empty() && report.not_owned.is_empty() {
+            if outcome.shadowed.is_empty() && outcome.not_owned.is_empty() {
                 let kept_migrations = migrations::other_applications_versions(db, schema)?;
                 let mut bookkeeping_tables = inventory::existing_bookkeeping_tables(db, schema)?;
                 if !kept_migrations.is_empty() {
                     bookkeeping_tables.retain(|t| t != migrations::MIGRATIONS_TABLE);
                 }
-                report.would_drop = WouldDrop {
+                outcome.would_drop = WouldDrop {
                     tables: inventory::count_rows(db, schema)?,
                     bookkeeping_tables,
                     kept_migrations,
                     types: inventory::existing_types(db, schema)?,
                 };
-                report.blockers = inventory::foreign_dependents(db, schema)?;
+                outcome.blockers = inventory::foreign_dependents(db, schema)?;
                 let CarrySummary { carried_over, lost } =
                     carry::capture(db, schema.name())?.summary();
-                report.would_carry_over = carried_over;
-                report.would_lose = lost;
+                outcome.would_carry_over = carried_over;
+                outcome.would_lose = lost;
             }
             Ok(())
         })?;
     }
-    Ok(report)
+    Ok(Report::new("reset", settings, outcome))
 }
 
-impl DryRunReport {
+impl DryRunOutcome {
     /// The details, one line each, before the summary: each table with its rows, the bookkeeping
     /// tables and the types. What would stop the reset is the error line `cli` prints.
-    fn write_details(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    fn write_details(
+        &self,
+        command: &str,
+        target: &str,
+        f: &mut std::fmt::Formatter<'_>,
+    ) -> std::fmt::Result {
         if !self.database_exists || !self.shadowed.is_empty() || !self.not_owned.is_empty() {
             return Ok(());
         }
         let drop = &self.would_drop;
-        writeln!(f, "{} would drop from {}:", self.command, self.target)?;
+        writeln!(f, "{} would drop from {}:", command, target)?;
         let names = drop
             .tables
             .iter()
@@ -538,13 +530,13 @@ impl DryRunReport {
             writeln!(f, "  type {name}")?;
         }
         if !self.would_carry_over.is_empty() {
-            writeln!(f, "{} would carry over:", self.command)?;
+            writeln!(f, "{} would carry over:", command)?;
             for object in &self.would_carry_over {
                 writeln!(f, "  {object}")?;
             }
         }
         if !self.would_lose.is_empty() {
-            writeln!(f, "{} cannot carry over (lost for good):", self.command)?;
+            writeln!(f, "{} cannot carry over (lost for good):", command)?;
             for object in &self.would_lose {
                 writeln!(f, "  {object}")?;
             }

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::bookkeeping::{self, ENVIRONMENT_KEY};
 use crate::catalog;
+use crate::commands::{Outcome, Report};
 use crate::config::{Backend, SchemaName, Settings};
 use crate::db::{self, Db, IfMissing};
 use crate::error::{Error, Result};
@@ -37,11 +38,10 @@ pub struct Args {
     pub dry_run: bool,
 }
 
+pub type RollbackReport = Report<RollbackOutcome>;
+
 #[derive(Debug, Clone, Serialize)]
-pub struct RollbackReport {
-    pub command: &'static str,
-    pub target: String,
-    pub backend: &'static str,
+pub struct RollbackOutcome {
     pub dry_run: bool,
     /// The migrations reverted (with `--dry-run`: that would be), newest first.
     pub reverted: Vec<String>,
@@ -52,22 +52,23 @@ pub struct RollbackReport {
     pub sql: Option<String>,
 }
 
-impl std::fmt::Display for RollbackReport {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if let Some(sql) = &self.sql {
+impl Outcome for RollbackOutcome {
+    fn write_text(report: &RollbackReport, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let outcome = &report.outcome;
+        if let Some(sql) = &outcome.sql {
             return f.write_str(sql.trim_end());
         }
-        if self.reverted.is_empty() {
-            return write!(f, "{}: rollback: nothing to roll back", self.target);
+        if outcome.reverted.is_empty() {
+            return write!(f, "{}: rollback: nothing to roll back", report.target());
         }
-        let rows: i64 = self.dropped.iter().map(|c| c.rows).sum();
+        let rows: i64 = outcome.dropped.iter().map(|c| c.rows).sum();
         write!(
             f,
             "{}: rollback: reverted {} ({}), dropped {} ({})",
-            self.target,
-            crate::text::plural(self.reverted.len(), "migration"),
-            self.reverted.join(", "),
-            crate::text::plural(self.dropped.len(), "table"),
+            report.target(),
+            crate::text::plural(outcome.reverted.len(), "migration"),
+            outcome.reverted.join(", "),
+            crate::text::plural(outcome.dropped.len(), "table"),
             crate::text::plural(rows as usize, "row")
         )
     }
@@ -123,22 +124,19 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Roll
     };
     check_protected(settings, recorded.as_deref(), allow_production)?;
     let backend = settings.target.backend();
-    let mut report = RollbackReport {
-        command: "rollback",
-        target: target.clone(),
-        backend: settings.target.backend_key(),
+    let mut outcome = RollbackOutcome {
         dry_run: args.dry_run,
         reverted: Vec::new(),
         dropped: Vec::new(),
         sql: None,
     };
     if args.dry_run {
-        report.sql = Some(script(backend, schema, &target, &planned)?);
-        report.reverted = planned;
-        return Ok(report);
+        outcome.sql = Some(script(backend, schema, &target, &planned)?);
+        outcome.reverted = planned;
+        return Ok(Report::new("rollback", settings, outcome));
     }
     if planned.is_empty() {
-        return Ok(report);
+        return Ok(Report::new("rollback", settings, outcome));
     }
     let counts = db.read_only(schema, settings.lock_timeout, |db| {
         inventory::count_rows(db, schema)
@@ -167,12 +165,12 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Roll
     for name in &planned {
         progress.done(format!("reverted migration {name}"));
     }
-    report.dropped = counts
+    outcome.dropped = counts
         .into_iter()
         .filter(|c| !remaining.contains(&c.table))
         .collect();
-    report.reverted = planned;
-    Ok(report)
+    outcome.reverted = planned;
+    Ok(Report::new("rollback", settings, outcome))
 }
 
 /// The migrations to revert, newest first (none when the database records none).

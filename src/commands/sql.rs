@@ -3,7 +3,9 @@
 
 use serde::Serialize;
 
-use crate::config::{Backend, Overrides, Settings};
+use crate::commands::{Outcome, Report};
+use crate::config::options::TargetOptions;
+use crate::config::{Backend, Settings};
 use crate::error::Result;
 use crate::lock::ADVISORY_LOCK_KEY;
 use crate::migrations::{self, MigrationSql};
@@ -16,34 +18,33 @@ pub struct Args {
     pub backend: Option<Backend>,
 }
 
+pub type SqlReport = Report<SqlOutcome>;
+
 #[derive(Debug, Clone, Serialize)]
-pub struct SqlReport {
-    pub command: &'static str,
-    pub backend: &'static str,
+pub struct SqlOutcome {
     /// The migrations the script applies and records, in order.
     pub migrations: Vec<MigrationSql>,
     /// The whole script, as printed without `--json`.
     pub script: String,
 }
 
-impl std::fmt::Display for SqlReport {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.script.trim_end())
+impl Outcome for SqlOutcome {
+    fn write_text(report: &SqlReport, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(report.outcome.script.trim_end())
     }
 }
 
-pub fn run(overrides: &Overrides, args: &Args) -> Result<SqlReport> {
+pub fn run(options: &TargetOptions, args: &Args) -> Result<SqlReport> {
     let backend = match args.backend {
         Some(backend) => backend,
-        None => Settings::resolve_target(overrides)?.backend(),
+        None => Settings::resolve_target(options)?.backend(),
     };
     let migrations = migrations::up_sql(backend)?;
-    Ok(SqlReport {
-        command: "sql",
-        backend: backend.key(),
+    let outcome = SqlOutcome {
         script: script(backend, &migrations),
         migrations,
-    })
+    };
+    Ok(Report::without_database("sql", backend.key(), outcome))
 }
 
 /// The migrations wrapped as `init` runs them: one transaction, facedb's lock, diesel's migration

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::bookkeeping::{self, ENVIRONMENT_KEY};
 use crate::catalog;
+use crate::commands::{Outcome, Report};
 use crate::config::{SchemaName, Settings};
 use crate::contract;
 use crate::db::{self, Db};
@@ -20,16 +21,10 @@ use crate::progress::{printable, quoted, Progress};
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct Args {}
 
+pub type StatusReport = Report<StatusOutcome>;
+
 #[derive(Debug, Clone, Serialize)]
-pub struct StatusReport {
-    pub command: &'static str,
-    /// `host:port/dbname` or the SQLite file.
-    pub target: String,
-    /// Where the target came from: `from DATABASE_URL in ./.env`, `built-in defaults: …`.
-    pub target_source: String,
-    pub backend: &'static str,
-    /// The schema it reads (`main` on SQLite).
-    pub schema: SchemaName,
+pub struct StatusOutcome {
     pub database_exists: bool,
     /// `SHOW server_version` or `sqlite_version()`; `null` when the database does not exist.
     pub server_version: Option<String>,
@@ -59,16 +54,7 @@ pub struct TableStatus {
     pub estimated: bool,
 }
 
-impl StatusReport {
-    /// 0 when up to date, 5 (schema problem) otherwise.
-    pub fn exit_code(&self) -> ExitCode {
-        if self.up_to_date {
-            ExitCode::Success
-        } else {
-            ExitCode::Schema
-        }
-    }
-
+impl StatusOutcome {
     fn missing_tables(&self) -> usize {
         self.tables.iter().filter(|t| !t.present).count()
     }
@@ -108,9 +94,9 @@ impl StatusReport {
     }
 }
 
-impl std::fmt::Display for StatusReport {
+impl Outcome for StatusOutcome {
     /// A compact block, one `label  value` line per fact, lists continued under the value.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    fn write_text(report: &StatusReport, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         const WIDTH: usize = 14;
         let mut lines: Vec<(String, String)> = Vec::new();
         let mut field = |label: &str, values: Vec<String>| {
@@ -119,21 +105,25 @@ impl std::fmt::Display for StatusReport {
                 lines.push((label.to_owned(), value));
             }
         };
-        let backend = match (&self.server_version, self.backend) {
+        let outcome = &report.outcome;
+        let backend = match (&outcome.server_version, report.backend) {
             (Some(version), "sqlite") => format!("SQLite {version}"),
             (Some(version), _) => format!("PostgreSQL {version}"),
             (None, "sqlite") => "SQLite".to_owned(),
             (None, _) => "PostgreSQL".to_owned(),
         };
-        field("target", vec![self.target.clone()]);
+        field("target", vec![report.target().to_owned()]);
         field("backend", vec![backend]);
-        if self.database_exists && self.backend != "sqlite" {
-            field("schema", vec![self.schema.to_string()]);
+        match &report.database {
+            Some(database) if outcome.database_exists && report.backend != "sqlite" => {
+                field("schema", vec![database.schema.to_string()]);
+            }
+            _ => {}
         }
-        if self.database_exists {
+        if outcome.database_exists {
             field(
                 "environment",
-                vec![self
+                vec![outcome
                     .environment
                     .clone()
                     .unwrap_or_else(|| "not recorded".to_owned())],
@@ -145,19 +135,20 @@ impl std::fmt::Display for StatusReport {
                     names.to_vec()
                 }
             };
-            field("applied", or_none(&self.migrations.applied));
-            field("pending", or_none(&self.migrations.pending));
-            if !self.migrations.unknown.is_empty() {
+            field("applied", or_none(&outcome.migrations.applied));
+            field("pending", or_none(&outcome.migrations.pending));
+            if !outcome.migrations.unknown.is_empty() {
                 field(
                     "unknown",
-                    self.migrations
+                    outcome
+                        .migrations
                         .unknown
                         .iter()
                         .map(|v| format!("{v} (applied by a newer facedb)"))
                         .collect(),
                 );
             }
-            let admin = match self.system_admin {
+            let admin = match outcome.system_admin {
                 Some(true) => "yes",
                 Some(false) => "none",
                 None => "unknown",
@@ -165,7 +156,7 @@ impl std::fmt::Display for StatusReport {
             field(
                 "system admin",
                 std::iter::once(admin.to_owned())
-                    .chain(self.default_password_admins.iter().map(|name| {
+                    .chain(outcome.default_password_admins.iter().map(|name| {
                         format!(
                             "warning: {} still has the default password: `facedb user reset-password {}`",
                             quoted(name),
@@ -174,7 +165,7 @@ impl std::fmt::Display for StatusReport {
                     }))
                     .collect(),
             );
-            let rows: Vec<String> = self
+            let rows: Vec<String> = outcome
                 .tables
                 .iter()
                 .map(|t| match (t.present, t.rows, t.estimated) {
@@ -184,11 +175,17 @@ impl std::fmt::Display for StatusReport {
                     (true, None, _) => "?".to_owned(),
                 })
                 .collect();
-            let name_width = self.tables.iter().map(|t| t.table.len()).max().unwrap_or(0);
+            let name_width = outcome
+                .tables
+                .iter()
+                .map(|t| t.table.len())
+                .max()
+                .unwrap_or(0);
             let rows_width = rows.iter().map(String::len).max().unwrap_or(0);
             field(
                 "tables",
-                self.tables
+                outcome
+                    .tables
                     .iter()
                     .zip(&rows)
                     .map(|(t, rows)| format!("{:<name_width$}  {rows:>rows_width$}", t.table))
@@ -196,19 +193,28 @@ impl std::fmt::Display for StatusReport {
             );
             field(
                 "other tables",
-                vec![if self.other_tables.is_empty() {
+                vec![if outcome.other_tables.is_empty() {
                     "none".to_owned()
                 } else {
-                    self.other_tables.join(", ")
+                    outcome.other_tables.join(", ")
                 }],
             );
         }
-        field("status", vec![self.verdict()]);
+        field("status", vec![outcome.verdict()]);
         let text: Vec<String> = lines
             .into_iter()
             .map(|(label, value)| format!("{label:<WIDTH$}{value}"))
             .collect();
         write!(f, "{}", text.join("\n"))
+    }
+
+    /// 0 when up to date, 5 (schema problem) otherwise.
+    fn exit_code(report: &StatusReport) -> ExitCode {
+        if report.outcome.up_to_date {
+            ExitCode::Success
+        } else {
+            ExitCode::Schema
+        }
     }
 }
 
@@ -220,12 +226,7 @@ pub fn status(settings: &Settings) -> Result<StatusReport> {
 pub fn run(settings: &Settings, _args: &Args, progress: &Progress) -> Result<StatusReport> {
     let target = settings.target.display();
     progress.start(format!("connecting to {target}"));
-    let mut report = StatusReport {
-        command: "status",
-        target: target.clone(),
-        target_source: settings.target_source.to_string(),
-        backend: settings.target.backend_key(),
-        schema: settings.schema.clone(),
+    let mut outcome = StatusOutcome {
         database_exists: false,
         server_version: None,
         environment: None,
@@ -245,20 +246,20 @@ pub fn run(settings: &Settings, _args: &Args, progress: &Progress) -> Result<Sta
         up_to_date: false,
     };
     let Some(mut db) = db::open_existing(settings, progress)? else {
-        report.migrations.pending = migrations::all_names(settings.target.backend());
-        return Ok(report);
+        outcome.migrations.pending = migrations::all_names(settings.target.backend());
+        return Ok(Report::new("status", settings, outcome));
     };
     progress.start(format!("reading the state of {target}"));
-    report.database_exists = true;
+    outcome.database_exists = true;
     let schema = &settings.schema;
     db.read_only(schema, settings.lock_timeout, |db| {
-        report.server_version = Some(server_version(db)?);
+        outcome.server_version = Some(server_version(db)?);
         let names = catalog::table_names(db, schema)?;
         let has = |table: &str| names.iter().any(|n| n == table);
-        report.environment = bookkeeping::recorded(db, schema, ENVIRONMENT_KEY)?;
-        report.migrations = migrations::state(db, schema)?;
+        outcome.environment = bookkeeping::recorded(db, schema, ENVIRONMENT_KEY)?;
+        outcome.migrations = migrations::state(db, schema)?;
         let counts = inventory::count_rows(db, schema)?;
-        for table in &mut report.tables {
+        for table in &mut outcome.tables {
             if let Some(count) = counts.iter().find(|c| c.table == table.table) {
                 table.present = true;
                 table.rows = Some(count.rows);
@@ -266,10 +267,10 @@ pub fn run(settings: &Settings, _args: &Args, progress: &Progress) -> Result<Sta
             }
         }
         if has("users") {
-            report.system_admin = system_admin_exists(db, schema)?;
-            report.default_password_admins = default_password_admins(db, schema);
+            outcome.system_admin = system_admin_exists(db, schema)?;
+            outcome.default_password_admins = default_password_admins(db, schema);
         }
-        report.other_tables = names
+        outcome.other_tables = names
             .iter()
             .filter(|n| !inventory::TABLES.contains(&n.as_str()))
             .filter(|n| !BOOKKEEPING_TABLES.contains(&n.as_str()))
@@ -277,10 +278,10 @@ pub fn run(settings: &Settings, _args: &Args, progress: &Progress) -> Result<Sta
             .collect();
         Ok(())
     })?;
-    report.up_to_date = report.migrations.pending.is_empty()
-        && report.missing_tables() == 0
-        && report.system_admin == Some(true);
-    Ok(report)
+    outcome.up_to_date = outcome.migrations.pending.is_empty()
+        && outcome.missing_tables() == 0
+        && outcome.system_admin == Some(true);
+    Ok(Report::new("status", settings, outcome))
 }
 
 #[derive(QueryableByName)]

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::{is_unique_violation, open_existing, prompt_new_password, Role};
+use crate::commands::{Outcome, Report};
 use crate::config::PasswordScheme;
 use crate::config::Settings;
 use crate::db::{Access, Db};
@@ -54,11 +55,11 @@ pub struct Args {
     pub password_stdin: bool,
 }
 
+pub type CreateReport = Report<CreateOutcome>;
+
+/// The user created.
 #[derive(Debug, Clone, Serialize)]
-pub struct CreateReport {
-    pub command: &'static str,
-    pub target: String,
-    pub backend: &'static str,
+pub struct CreateOutcome {
     pub user_id: String,
     pub username: String,
     pub email: String,
@@ -72,17 +73,21 @@ pub struct CreateReport {
     pub password_hash: PasswordScheme,
 }
 
-impl std::fmt::Display for CreateReport {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl Outcome for CreateOutcome {
+    fn write_text(report: &CreateReport, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let user = &report.outcome;
         write!(
             f,
             "{}: created user '{}' <{}>, {}",
-            self.target, self.username, self.email, self.role
+            report.target(),
+            user.username,
+            user.email,
+            user.role
         )?;
-        if let Some(tenant) = &self.tenant_id {
+        if let Some(tenant) = &user.tenant_id {
             write!(f, " of tenant '{tenant}'")?;
         }
-        if let Some(site) = self.site_id {
+        if let Some(site) = user.site_id {
             write!(f, ", site {site}")?;
         }
         Ok(())
@@ -233,10 +238,7 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Crea
         }
     })?;
 
-    Ok(CreateReport {
-        command: "user create",
-        target,
-        backend: settings.target.backend_key(),
+    let created = CreateOutcome {
         user_id,
         username: person.username,
         email: person.email,
@@ -246,7 +248,8 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Crea
         tenant_id: tenant,
         site_id: site,
         password_hash: choice.scheme,
-    })
+    };
+    Ok(Report::new("user create", settings, created))
 }
 
 /// Checks what --role, --tenant and --site say together, before anything is looked up.

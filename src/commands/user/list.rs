@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::open_existing;
+use crate::commands::{Outcome, Report};
 use crate::config::Settings;
 use crate::db::Access;
 use crate::error::Result;
@@ -15,12 +16,11 @@ use crate::schema::users;
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct Args {}
 
+pub type ListReport = Report<ListOutcome>;
+
 /// The users; with `--json` an object whose `users` is an array of `UserRow`.
 #[derive(Debug, Clone, Serialize)]
-pub struct UserList {
-    pub command: &'static str,
-    pub target: String,
-    pub backend: &'static str,
+pub struct ListOutcome {
     pub users: Vec<UserRow>,
 }
 
@@ -109,43 +109,29 @@ impl UserRow {
     }
 }
 
-impl std::fmt::Display for UserList {
-    /// An aligned table under a header line; the last column is not padded.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let header = HEADER.map(str::to_owned);
-        let rows: Vec<[String; 7]> = std::iter::once(header)
-            .chain(
-                self.users
+impl Outcome for ListOutcome {
+    /// An aligned table under a header line, columns two spaces apart, no borders.
+    fn write_text(report: &ListReport, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut table = comfy_table::Table::new();
+        table
+            .load_preset(comfy_table::presets::NOTHING)
+            .set_header(HEADER)
+            .add_rows(
+                report
+                    .outcome
+                    .users
                     .iter()
                     .map(|user| user.cells().map(|cell| printable(&cell).into_owned())),
-            )
-            .collect();
-        let mut widths = [0; 7];
-        for row in &rows {
-            for (width, cell) in widths.iter_mut().zip(row) {
-                *width = (*width).max(console::measure_text_width(cell));
-            }
+            );
+        for column in table.column_iter_mut() {
+            column.set_padding((0, 2));
         }
-        let lines: Vec<String> = rows
-            .iter()
-            .map(|row| {
-                let (last, padded) = row.split_last().expect("seven cells");
-                let mut cells: Vec<String> = padded
-                    .iter()
-                    .zip(widths)
-                    .map(|(cell, width)| {
-                        console::pad_str(cell, width, console::Alignment::Left, None).into_owned()
-                    })
-                    .collect();
-                cells.push(last.clone());
-                cells.join("  ")
-            })
-            .collect();
-        f.write_str(&lines.join("\n"))
+        // Without a right border the last column's padding trails every line.
+        f.write_str(&table.trim_fmt())
     }
 }
 
-pub fn run(settings: &Settings, _args: &Args, progress: &Progress) -> Result<UserList> {
+pub fn run(settings: &Settings, _args: &Args, progress: &Progress) -> Result<ListReport> {
     let mut db = open_existing(settings, progress, Access::Read)?;
     progress.start("reading the users");
     let mut users: Vec<User> = db.read_only(&settings.schema, settings.lock_timeout, |db| {
@@ -154,10 +140,8 @@ pub fn run(settings: &Settings, _args: &Args, progress: &Progress) -> Result<Use
     // Sorted here, not by the database, so that both backends give the same order whatever
     // their collation: case-insensitively, ties by bytes.
     users.sort_by_cached_key(|user| (user.username.to_lowercase(), user.username.clone()));
-    Ok(UserList {
-        command: "user list",
-        target: settings.target.display(),
-        backend: settings.target.backend_key(),
+    let list = ListOutcome {
         users: users.into_iter().map(UserRow::from).collect(),
-    })
+    };
+    Ok(Report::new("user list", settings, list))
 }

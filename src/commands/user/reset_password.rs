@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::{open_existing, prompt_new_password};
+use crate::commands::{Outcome, Report};
 use crate::config::PasswordScheme;
 use crate::config::Settings;
 use crate::db::{Access, Db};
@@ -25,22 +26,25 @@ pub struct Args {
     pub password_stdin: bool,
 }
 
+pub type ResetPasswordReport = Report<ResetPasswordOutcome>;
+
 #[derive(Debug, Clone, Serialize)]
-pub struct ResetPasswordReport {
-    pub command: &'static str,
-    pub target: String,
-    pub backend: &'static str,
+pub struct ResetPasswordOutcome {
     pub username: String,
     /// How the new password was hashed.
     pub password_hash: PasswordScheme,
 }
 
-impl std::fmt::Display for ResetPasswordReport {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl Outcome for ResetPasswordOutcome {
+    fn write_text(
+        report: &ResetPasswordReport,
+        f: &mut std::fmt::Formatter<'_>,
+    ) -> std::fmt::Result {
         write!(
             f,
             "{}: set a new password for user '{}'",
-            self.target, self.username
+            report.target(),
+            report.outcome.username
         )
     }
 }
@@ -96,13 +100,11 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
         Ok(())
     })?;
 
-    Ok(ResetPasswordReport {
-        command: "user reset-password",
-        target,
-        backend: settings.target.backend_key(),
+    let outcome = ResetPasswordOutcome {
         username: username.to_owned(),
         password_hash: choice.scheme,
-    })
+    };
+    Ok(Report::new("user reset-password", settings, outcome))
 }
 
 fn check_exists(db: &mut Db, target: &str, username: &str) -> Result<()> {
