@@ -282,12 +282,12 @@ impl Db {
         })
     }
 
-    /// What people attached to `owned`'s tables in the schema named `schema` (ignored on
-    /// SQLite: a file has one), with the statements that re-apply each; `known` says what is
-    /// facedb's own. Reads only.
+    /// What people attached to `owned`'s tables in `schema` (ignored on SQLite: a file has
+    /// one), with the statements that re-apply each; `known` says what is facedb's own. Reads
+    /// only.
     pub(crate) fn attachments(
         &mut self,
-        schema: &str,
+        schema: &SchemaName,
         owned: &Owned<'_>,
         known: &KnownNames,
     ) -> Result<Vec<Attachment>> {

@@ -454,12 +454,12 @@ ORDER BY 1";
 
 // ---- carried over a reset ----
 
-/// What people attached to `owned`'s tables in the schema named `schema`, in the order a reset
+/// What people attached to `owned`'s tables in `schema`, in the order a reset
 /// re-applies them: owners before the privileges that name them, constraints and indexes before
 /// the comments on them. The statements that re-apply each are built by the queries themselves.
 pub fn attachments(
     conn: &mut PgConnection,
-    schema: &str,
+    schema: &SchemaName,
     owned: &Owned<'_>,
     known: &KnownNames,
 ) -> QueryResult<Vec<Attachment>> {
@@ -483,7 +483,7 @@ pub fn attachments(
         PG_COMMENTS,
     ] {
         let found: Vec<Attachment> = diesel::sql_query(query)
-            .bind::<Text, _>(schema)
+            .bind::<Text, _>(schema.name())
             .bind::<Array<Text>, _>(owned.tables)
             .bind::<Array<Text>, _>(&known.columns)
             .bind::<Array<Text>, _>(owned.enum_types)
