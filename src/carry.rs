@@ -17,6 +17,7 @@ use diesel::connection::SimpleConnection;
 use serde::Serialize;
 
 use crate::catalog::Backend;
+use crate::config::SchemaName;
 use crate::contract;
 use crate::db::{Attachment, Db, KnownNames};
 use crate::error::{Error, Result};
@@ -98,7 +99,7 @@ pub fn refusal(target: &str, lost: &[String], accepted: bool) -> Option<String> 
 
 /// Reads what a reset of facedb's tables in `schema` would carry over and lose. Changes nothing.
 /// On SQLite `schema` is ignored: a file has one.
-pub fn capture(db: &mut Db, schema: &str) -> Result<Carry> {
+pub fn capture(db: &mut Db, schema: &SchemaName) -> Result<Carry> {
     let known = known_names(db.backend());
     let mut carry = Carry::default();
     carry.add(db.attachments(schema, &inventory::OWNED, &known)?);

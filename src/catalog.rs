@@ -5,15 +5,14 @@
 //!
 //! PostgreSQL is read from pg_catalog (the current schema, normally `public`); SQLite from its
 //! pragmas and, for CHECK constraints and the condition of a partial index, the `CREATE` statement
-//! it stores, parsed with the `sqlparser` crate (a statement it cannot read shows no CHECK, and
-//! a partial index's whole statement stands for its condition). [`crate::contract`] holds the
-//! expected schema in the same form (read this way from what the migrations make), and
-//! [`crate::compare`] lists what differs.
+//! it stores, parsed here with the `sqlparser` crate (a statement it cannot read shows no CHECK,
+//! and a partial index's whole statement stands for its condition). The queries are the db
+//! layer's (one `Db::schema_rows`, in `db/postgres.rs` and `db/sqlite.rs`); this module makes
+//! the neutral form of their rows. [`crate::contract`] holds the expected schema in the same form
+//! (read this way from what the migrations make), and [`crate::compare`] lists what differs.
 
 use std::collections::BTreeMap;
 
-use diesel::prelude::*;
-use diesel::sql_types::{Array, Bool, Integer, Nullable, Text};
 use serde::{Deserialize, Serialize};
 use sqlparser::ast::{
     ColumnOption, CreateIndex, Expr, InTarget, Statement, TableConstraint, Value, ValueWithSpan,
@@ -22,7 +21,8 @@ use sqlparser::dialect::SQLiteDialect;
 use sqlparser::parser::Parser;
 
 use crate::config::SchemaName;
-use crate::db::Db;
+use crate::db::sqlite::{self, SqliteColumn};
+use crate::db::{postgres, Db, SchemaRows};
 use crate::error::Result;
 
 /// Which backend a schema is written for: it decides the words for types and defaults.
@@ -121,101 +121,21 @@ impl Table {
 
 /// Every base table of `schema`, by name, sorted. SQLite's own `sqlite_…` tables are left out.
 pub fn table_names(db: &mut Db, schema: &SchemaName) -> Result<Vec<String>> {
-    #[derive(QueryableByName)]
-    struct Name {
-        #[diesel(sql_type = Text)]
-        name: String,
-    }
-    let names: Vec<Name> = match db {
-        Db::Postgres(conn) => diesel::sql_query(format!(
-            "SELECT c.relname::text AS name FROM pg_class c \
-             WHERE c.relnamespace = {} AND c.relkind IN ('r', 'p') ORDER BY 1",
-            schema.namespace()
-        ))
-        .load(conn)?,
-        Db::Sqlite(conn) => diesel::sql_query(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
-             ORDER BY 1",
-        )
-        .load(conn)?,
-    };
-    Ok(names.into_iter().map(|n| n.name).collect())
+    db.table_names(schema)
 }
 
 /// Reads the named tables that exist in `schema` (in the order given; missing ones are left out)
 /// and, on PostgreSQL, every enum type of that schema.
 pub fn read(db: &mut Db, schema: &SchemaName, tables: &[&str]) -> Result<Schema> {
-    match db {
-        Db::Postgres(conn) => read_postgres(conn, schema, tables),
-        Db::Sqlite(conn) => read_sqlite(conn, tables),
-    }
+    Ok(match db.schema_rows(schema, tables)? {
+        SchemaRows::Postgres(rows) => from_postgres(rows, tables),
+        SchemaRows::Sqlite(rows) => from_sqlite(rows),
+    })
 }
 
 // -------------------------------------------------------------------------------------------------
 // PostgreSQL
 // -------------------------------------------------------------------------------------------------
-
-#[derive(QueryableByName)]
-struct PgColumn {
-    #[diesel(sql_type = Text)]
-    table_name: String,
-    #[diesel(sql_type = Text)]
-    name: String,
-    #[diesel(sql_type = Text)]
-    sql_type: String,
-    #[diesel(sql_type = Bool)]
-    not_null: bool,
-    #[diesel(sql_type = Nullable<Text>)]
-    default_expr: Option<String>,
-    /// pg_attribute.attidentity: '' (none), 'a' (always), 'd' (by default).
-    #[diesel(sql_type = Text)]
-    identity: String,
-    /// pg_attribute.attgenerated: '' or 's' (stored).
-    #[diesel(sql_type = Text)]
-    generated: String,
-}
-
-#[derive(QueryableByName)]
-struct PgConstraint {
-    #[diesel(sql_type = Text)]
-    table_name: String,
-    #[diesel(sql_type = Text)]
-    name: String,
-    #[diesel(sql_type = Text)]
-    kind: String,
-    #[diesel(sql_type = Array<Text>)]
-    columns: Vec<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    ref_table: Option<String>,
-    #[diesel(sql_type = Array<Text>)]
-    ref_columns: Vec<String>,
-    #[diesel(sql_type = Text)]
-    on_delete: String,
-    #[diesel(sql_type = Text)]
-    on_update: String,
-}
-
-#[derive(QueryableByName)]
-struct PgIndex {
-    #[diesel(sql_type = Text)]
-    table_name: String,
-    #[diesel(sql_type = Text)]
-    name: String,
-    #[diesel(sql_type = Bool)]
-    is_unique: bool,
-    #[diesel(sql_type = Array<Text>)]
-    columns: Vec<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    predicate: Option<String>,
-}
-
-#[derive(QueryableByName)]
-struct PgEnum {
-    #[diesel(sql_type = Text)]
-    name: String,
-    #[diesel(sql_type = Array<Text>)]
-    labels: Vec<String>,
-}
 
 /// pg_constraint's one-letter foreign key actions, in words.
 fn pg_rule(code: &str) -> String {
@@ -229,53 +149,21 @@ fn pg_rule(code: &str) -> String {
     .to_owned()
 }
 
-/// The relations the PostgreSQL queries look at: base and partitioned tables of `schema` named
-/// in `$1`. The table is `c`.
-fn pg_tables(schema: &SchemaName) -> String {
-    format!(
-        "c.relnamespace = {} AND c.relkind IN ('r', 'p') AND c.relname = ANY($1)",
-        schema.namespace()
-    )
-}
-
-fn read_postgres(conn: &mut PgConnection, schema: &SchemaName, wanted: &[&str]) -> Result<Schema> {
-    let pg_tables = pg_tables(schema);
-    #[derive(QueryableByName)]
-    struct Name {
-        #[diesel(sql_type = Text)]
-        name: String,
-    }
-    let wanted = wanted.to_vec();
-    let existing: Vec<Name> = diesel::sql_query(format!(
-        "SELECT c.relname::text AS name FROM pg_class c WHERE {pg_tables}"
-    ))
-    .bind::<Array<Text>, _>(&wanted)
-    .load(conn)?;
-    let mut tables: BTreeMap<String, Table> = existing
+/// The schema of `rows`, its tables in the order of `wanted`.
+fn from_postgres(rows: postgres::SchemaRows, wanted: &[&str]) -> Schema {
+    let mut tables: BTreeMap<String, Table> = rows
+        .tables
         .into_iter()
-        .map(|n| {
+        .map(|name| {
             let table = Table {
-                name: n.name.clone(),
+                name: name.clone(),
                 ..Table::default()
             };
-            (n.name, table)
+            (name, table)
         })
         .collect();
 
-    let columns: Vec<PgColumn> = diesel::sql_query(format!(
-        "SELECT c.relname::text AS table_name, a.attname::text AS name, \
-                format_type(a.atttypid, a.atttypmod) AS sql_type, a.attnotnull AS not_null, \
-                pg_get_expr(d.adbin, d.adrelid) AS default_expr, \
-                a.attidentity::text AS identity, a.attgenerated::text AS generated \
-         FROM pg_attribute a \
-         JOIN pg_class c ON c.oid = a.attrelid \
-         LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
-         WHERE {pg_tables} AND a.attnum > 0 AND NOT a.attisdropped \
-         ORDER BY c.relname, a.attnum"
-    ))
-    .bind::<Array<Text>, _>(&wanted)
-    .load(conn)?;
-    for column in columns {
+    for column in rows.columns {
         let Some(table) = tables.get_mut(&column.table_name) else {
             continue;
         };
@@ -297,25 +185,7 @@ fn read_postgres(conn: &mut PgConnection, schema: &SchemaName, wanted: &[&str]) 
         });
     }
 
-    let constraints: Vec<PgConstraint> = diesel::sql_query(format!(
-        "SELECT c.relname::text AS table_name, con.conname::text AS name, con.contype::text AS kind, \
-                ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(n, i) \
-                      JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n \
-                      ORDER BY k.i) AS columns, \
-                fc.relname::text AS ref_table, \
-                ARRAY(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY k(n, i) \
-                      JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n \
-                      ORDER BY k.i) AS ref_columns, \
-                con.confdeltype::text AS on_delete, con.confupdtype::text AS on_update \
-         FROM pg_constraint con \
-         JOIN pg_class c ON c.oid = con.conrelid \
-         LEFT JOIN pg_class fc ON fc.oid = con.confrelid \
-         WHERE {pg_tables} AND con.contype IN ('p', 'u', 'f') \
-         ORDER BY c.relname, con.conname"
-    ))
-    .bind::<Array<Text>, _>(&wanted)
-    .load(conn)?;
-    for constraint in constraints {
+    for constraint in rows.constraints {
         let Some(table) = tables.get_mut(&constraint.table_name) else {
             continue;
         };
@@ -337,26 +207,7 @@ fn read_postgres(conn: &mut PgConnection, schema: &SchemaName, wanted: &[&str]) 
         }
     }
 
-    // Indexes that back a primary key, UNIQUE or exclusion constraint are described by it.
-    let indexes: Vec<PgIndex> = diesel::sql_query(format!(
-        "SELECT c.relname::text AS table_name, i.relname::text AS name, x.indisunique AS is_unique, \
-                ARRAY(SELECT coalesce(a.attname::text, pg_get_indexdef(x.indexrelid, k.i::int, true)) \
-                      FROM unnest(x.indkey::int2[]) WITH ORDINALITY k(n, i) \
-                      LEFT JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.n AND k.n > 0 \
-                      WHERE k.i <= x.indnkeyatts ORDER BY k.i) AS columns, \
-                pg_get_expr(x.indpred, x.indrelid) AS predicate \
-         FROM pg_index x \
-         JOIN pg_class i ON i.oid = x.indexrelid \
-         JOIN pg_class c ON c.oid = x.indrelid \
-         WHERE {pg_tables} AND NOT EXISTS ( \
-             SELECT 1 FROM pg_constraint con \
-             WHERE con.conindid = x.indexrelid AND con.conrelid = x.indrelid \
-               AND con.contype IN ('p', 'u', 'x')) \
-         ORDER BY c.relname, i.relname"
-    ))
-    .bind::<Array<Text>, _>(&wanted)
-    .load(conn)?;
-    for index in indexes {
+    for index in rows.indexes {
         if let Some(table) = tables.get_mut(&index.table_name) {
             table.indexes.push(Index {
                 name: index.name,
@@ -367,102 +218,24 @@ fn read_postgres(conn: &mut PgConnection, schema: &SchemaName, wanted: &[&str]) 
         }
     }
 
-    let enums: Vec<PgEnum> = diesel::sql_query(format!(
-        "SELECT t.typname::text AS name, \
-                ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid \
-                      ORDER BY e.enumsortorder) AS labels \
-         FROM pg_type t \
-         WHERE t.typnamespace = {} AND t.typtype = 'e' \
-         ORDER BY 1",
-        schema.namespace()
-    ))
-    .load(conn)?;
-
-    Ok(Schema {
+    Schema {
         tables: wanted.iter().filter_map(|t| tables.remove(*t)).collect(),
-        enums: enums
+        enums: rows
+            .enums
             .into_iter()
             .map(|e| EnumType {
                 name: e.name,
                 labels: e.labels,
             })
             .collect(),
-    })
+    }
 }
 
 // -------------------------------------------------------------------------------------------------
 // SQLite
 // -------------------------------------------------------------------------------------------------
 
-#[derive(QueryableByName)]
-struct SqliteColumn {
-    #[diesel(sql_type = Text)]
-    name: String,
-    #[diesel(sql_type = Text)]
-    sql_type: String,
-    #[diesel(sql_type = Integer)]
-    not_null: i32,
-    #[diesel(sql_type = Nullable<Text>)]
-    default_expr: Option<String>,
-    /// Position in the primary key, from 1; 0 when not part of it.
-    #[diesel(sql_type = Integer)]
-    pk: i32,
-}
-
-#[derive(QueryableByName)]
-struct SqliteForeignKey {
-    #[diesel(sql_type = Integer)]
-    id: i32,
-    #[diesel(sql_type = Text)]
-    ref_table: String,
-    #[diesel(sql_type = Text)]
-    from_column: String,
-    /// `NULL` means the referenced table's primary key.
-    #[diesel(sql_type = Nullable<Text>)]
-    to_column: Option<String>,
-    #[diesel(sql_type = Text)]
-    on_update: String,
-    #[diesel(sql_type = Text)]
-    on_delete: String,
-}
-
-#[derive(QueryableByName)]
-struct SqliteIndex {
-    #[diesel(sql_type = Text)]
-    name: String,
-    #[diesel(sql_type = Integer)]
-    is_unique: i32,
-    /// `c` (CREATE INDEX), `u` (UNIQUE constraint), `pk` (primary key).
-    #[diesel(sql_type = Text)]
-    origin: String,
-    #[diesel(sql_type = Integer)]
-    partial: i32,
-}
-
-#[derive(QueryableByName)]
-struct SqliteText {
-    #[diesel(sql_type = Nullable<Text>)]
-    text: Option<String>,
-}
-
-fn sqlite_sql(conn: &mut SqliteConnection, kind: &str, name: &str) -> Result<Option<String>> {
-    let rows: Vec<SqliteText> =
-        diesel::sql_query("SELECT sql AS text FROM sqlite_master WHERE type = ? AND name = ?")
-            .bind::<Text, _>(kind)
-            .bind::<Text, _>(name)
-            .load(conn)?;
-    Ok(rows.into_iter().next().and_then(|r| r.text))
-}
-
-fn sqlite_columns(conn: &mut SqliteConnection, table: &str) -> Result<Vec<SqliteColumn>> {
-    Ok(diesel::sql_query(
-        "SELECT name, type AS sql_type, \"notnull\" AS not_null, dflt_value AS default_expr, pk \
-         FROM pragma_table_info(?) ORDER BY cid",
-    )
-    .bind::<Text, _>(table)
-    .load(conn)?)
-}
-
+/// The primary key's columns, in its order.
 fn sqlite_primary_key(columns: &[SqliteColumn]) -> Vec<String> {
     let mut pk: Vec<(i32, &str)> = columns
         .iter()
@@ -473,117 +246,84 @@ fn sqlite_primary_key(columns: &[SqliteColumn]) -> Vec<String> {
     pk.into_iter().map(|(_, name)| name.to_owned()).collect()
 }
 
-fn read_sqlite(conn: &mut SqliteConnection, wanted: &[&str]) -> Result<Schema> {
-    let mut tables = Vec::new();
-    for &name in wanted {
-        let Some(create) = sqlite_sql(conn, "table", name)? else {
-            continue;
-        };
-        let checks = allowed_values(&create);
-        let raw_columns = sqlite_columns(conn, name)?;
-        let primary_key = sqlite_primary_key(&raw_columns);
-        let columns = raw_columns
-            .iter()
-            .map(|c| Column {
-                name: c.name.clone(),
-                sql_type: c.sql_type.clone(),
-                not_null: c.not_null != 0,
-                default: c.default_expr.clone(),
-                allowed_values: checks
-                    .iter()
-                    .find(|(column, _)| column.eq_ignore_ascii_case(&c.name))
-                    .map(|(_, values)| values.clone()),
-            })
-            .collect();
-
-        let rows: Vec<SqliteForeignKey> = diesel::sql_query(
-            "SELECT id, \"table\" AS ref_table, \"from\" AS from_column, \"to\" AS to_column, \
-                    on_update, on_delete \
-             FROM pragma_foreign_key_list(?) ORDER BY id, seq",
-        )
-        .bind::<Text, _>(name)
-        .load(conn)?;
-        let mut by_id: BTreeMap<i32, ForeignKey> = BTreeMap::new();
-        let mut to_primary_key = Vec::new();
-        for row in rows {
-            let fk = by_id.entry(row.id).or_insert_with(|| ForeignKey {
-                name: None,
-                columns: Vec::new(),
-                references_table: row.ref_table.clone(),
-                references: Vec::new(),
-                on_delete: row.on_delete.to_uppercase(),
-                on_update: row.on_update.to_uppercase(),
-            });
-            fk.columns.push(row.from_column);
-            match row.to_column {
-                Some(to) => fk.references.push(to),
-                None => to_primary_key.push(row.id),
-            }
-        }
-        // `REFERENCES t` without columns means t's primary key.
-        for id in to_primary_key {
-            if let Some(fk) = by_id.get_mut(&id) {
-                if fk.references.is_empty() {
-                    let target = sqlite_columns(conn, &fk.references_table)?;
-                    fk.references = sqlite_primary_key(&target);
-                }
-            }
-        }
-
-        let mut listed: Vec<SqliteIndex> = diesel::sql_query(
-            "SELECT name, \"unique\" AS is_unique, origin, partial FROM pragma_index_list(?)",
-        )
-        .bind::<Text, _>(name)
-        .load(conn)?;
-        // By name: SQLite numbers the indexes of UNIQUE constraints in declaration order.
-        listed.sort_by(|a, b| a.name.cmp(&b.name));
-        let mut uniques = Vec::new();
-        let mut indexes = Vec::new();
-        for index in listed {
-            let parts: Vec<SqliteText> = diesel::sql_query(
-                "SELECT coalesce(name, '<expression>') AS text FROM pragma_index_info(?) ORDER BY seqno",
-            )
-            .bind::<Text, _>(&index.name)
-            .load(conn)?;
-            let index_columns: Vec<String> = parts.into_iter().filter_map(|p| p.text).collect();
-            match index.origin.as_str() {
-                "pk" => {}
-                "u" => uniques.push(Key {
-                    name: None,
-                    columns: index_columns,
-                }),
-                _ => {
-                    let predicate = if index.partial != 0 {
-                        sqlite_sql(conn, "index", &index.name)?.map(|sql| partial_predicate(&sql))
-                    } else {
-                        None
-                    };
-                    indexes.push(Index {
-                        name: index.name,
-                        columns: index_columns,
-                        unique: index.is_unique != 0,
-                        predicate,
-                    });
-                }
-            }
-        }
-
-        tables.push(Table {
-            name: name.to_owned(),
-            columns,
-            primary_key: (!primary_key.is_empty()).then_some(Key {
-                name: None,
-                columns: primary_key,
-            }),
-            foreign_keys: by_id.into_values().collect(),
-            uniques,
-            indexes,
-        });
-    }
-    Ok(Schema {
-        tables,
+fn from_sqlite(rows: Vec<sqlite::TableRows>) -> Schema {
+    Schema {
+        tables: rows.into_iter().map(sqlite_table).collect(),
         enums: Vec::new(),
-    })
+    }
+}
+
+fn sqlite_table(rows: sqlite::TableRows) -> Table {
+    let checks = allowed_values(&rows.create_table);
+    let primary_key = sqlite_primary_key(&rows.columns);
+    let columns = rows
+        .columns
+        .iter()
+        .map(|c| Column {
+            name: c.name.clone(),
+            sql_type: c.sql_type.clone(),
+            not_null: c.not_null != 0,
+            default: c.default_expr.clone(),
+            allowed_values: checks
+                .iter()
+                .find(|(column, _)| column.eq_ignore_ascii_case(&c.name))
+                .map(|(_, values)| values.clone()),
+        })
+        .collect();
+
+    let mut by_id: BTreeMap<i32, ForeignKey> = BTreeMap::new();
+    for row in rows.foreign_keys {
+        let fk = by_id.entry(row.id).or_insert_with(|| ForeignKey {
+            name: None,
+            columns: Vec::new(),
+            references_table: row.ref_table.clone(),
+            references: Vec::new(),
+            on_delete: row.on_delete.to_uppercase(),
+            on_update: row.on_update.to_uppercase(),
+        });
+        fk.columns.push(row.from_column);
+        if let Some(to) = row.to_column {
+            fk.references.push(to);
+        }
+    }
+    // `REFERENCES t` without columns means t's primary key.
+    for (id, target) in &rows.referenced_columns {
+        if let Some(fk) = by_id.get_mut(id) {
+            if fk.references.is_empty() {
+                fk.references = sqlite_primary_key(target);
+            }
+        }
+    }
+
+    let mut uniques = Vec::new();
+    let mut indexes = Vec::new();
+    for index in rows.indexes {
+        match index.index.origin.as_str() {
+            "pk" => {}
+            "u" => uniques.push(Key {
+                name: None,
+                columns: index.columns,
+            }),
+            _ => indexes.push(Index {
+                predicate: index.create_index.map(|sql| partial_predicate(&sql)),
+                name: index.index.name,
+                columns: index.columns,
+                unique: index.index.is_unique != 0,
+            }),
+        }
+    }
+
+    Table {
+        name: rows.name,
+        columns,
+        primary_key: (!primary_key.is_empty()).then_some(Key {
+            name: None,
+            columns: primary_key,
+        }),
+        foreign_keys: by_id.into_values().collect(),
+        uniques,
+        indexes,
+    }
 }
 
 /// The statement SQLite stores for a table or index (`sqlite_master.sql`), parsed; `None` when the
@@ -661,35 +401,11 @@ fn column_in_list(check: &Expr) -> Option<(String, Vec<String>)> {
     (!values.is_empty()).then(|| (column.value.clone(), values))
 }
 
-/// Whether `table` exists in `schema`.
-pub fn table_exists(db: &mut Db, schema: &SchemaName, table: &str) -> Result<bool> {
-    let exists = match db {
-        Db::Postgres(conn) => diesel::select(
-            diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
-                "EXISTS (SELECT 1 FROM pg_class c WHERE c.relnamespace = {} \
-             AND c.relkind IN ('r', 'p') AND c.relname = ",
-                schema.namespace()
-            ))
-            .bind::<Text, _>(table)
-            .sql(")"),
-        )
-        .get_result(conn)?,
-        Db::Sqlite(conn) => diesel::select(
-            diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
-                "EXISTS (SELECT 1 FROM {} WHERE type = 'table' AND lower(name) = lower(",
-                schema.qualify("sqlite_master")
-            ))
-            .bind::<Text, _>(table)
-            .sql("))"),
-        )
-        .get_result(conn)?,
-    };
-    Ok(exists)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::postgres::PgColumn;
+    use crate::db::sqlite::{IndexRows, SqliteForeignKey, SqliteIndex, TableRows};
 
     #[test]
     fn reads_column_and_table_level_checks() {
@@ -762,5 +478,145 @@ mod tests {
         );
         let unreadable = "CREATE INDEX i ON t (a) WHERE a IS NOT NULL garbage";
         assert_eq!(partial_predicate(unreadable), unreadable);
+    }
+
+    fn sqlite_column(name: &str, pk: i32) -> SqliteColumn {
+        SqliteColumn {
+            name: name.to_owned(),
+            sql_type: "VARCHAR(64)".to_owned(),
+            not_null: 1,
+            default_expr: None,
+            pk,
+        }
+    }
+
+    fn sqlite_index(name: &str, origin: &str, columns: &[&str], create: Option<&str>) -> IndexRows {
+        IndexRows {
+            index: SqliteIndex {
+                name: name.to_owned(),
+                is_unique: i32::from(origin != "c"),
+                origin: origin.to_owned(),
+                partial: i32::from(create.is_some()),
+            },
+            columns: columns.iter().map(|c| c.to_string()).collect(),
+            create_index: create.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn a_sqlite_table_from_its_rows() {
+        let rows = TableRows {
+            name: "sites".to_owned(),
+            create_table: "CREATE TABLE sites (site_id VARCHAR(64), tenant_id VARCHAR(64), \
+                           kind VARCHAR(6) CHECK (kind IN ('A', 'B')), PRIMARY KEY (tenant_id, site_id))"
+                .to_owned(),
+            columns: vec![
+                sqlite_column("site_id", 2),
+                sqlite_column("tenant_id", 1),
+                sqlite_column("kind", 0),
+            ],
+            // `REFERENCES tenants` without columns: tenants' primary key.
+            foreign_keys: vec![SqliteForeignKey {
+                id: 0,
+                ref_table: "tenants".to_owned(),
+                from_column: "tenant_id".to_owned(),
+                to_column: None,
+                on_update: "no action".to_owned(),
+                on_delete: "cascade".to_owned(),
+            }],
+            referenced_columns: BTreeMap::from([(
+                0,
+                vec![sqlite_column("name", 0), sqlite_column("tenant_id", 1)],
+            )]),
+            indexes: vec![
+                sqlite_index("sqlite_autoindex_sites_1", "pk", &["tenant_id", "site_id"], None),
+                sqlite_index("sqlite_autoindex_sites_2", "u", &["kind"], None),
+                sqlite_index(
+                    "sites_kind",
+                    "c",
+                    &["kind"],
+                    Some("CREATE INDEX sites_kind ON sites (kind) WHERE kind<>'A'"),
+                ),
+            ],
+        };
+        let table = sqlite_table(rows);
+        assert_eq!(
+            table.primary_key.as_ref().unwrap().columns,
+            ["tenant_id", "site_id"]
+        );
+        assert_eq!(
+            table.column("kind").unwrap().allowed_values,
+            Some(vec!["A".to_owned(), "B".to_owned()])
+        );
+        assert_eq!(
+            table.foreign_keys,
+            [ForeignKey {
+                name: None,
+                columns: vec!["tenant_id".to_owned()],
+                references_table: "tenants".to_owned(),
+                references: vec!["tenant_id".to_owned()],
+                on_delete: "CASCADE".to_owned(),
+                on_update: NO_ACTION.to_owned(),
+            }]
+        );
+        assert_eq!(
+            table.uniques,
+            [Key {
+                name: None,
+                columns: vec!["kind".to_owned()]
+            }]
+        );
+        assert_eq!(
+            table.indexes,
+            [Index {
+                name: "sites_kind".to_owned(),
+                columns: vec!["kind".to_owned()],
+                unique: false,
+                predicate: Some("kind <> 'A'".to_owned()),
+            }]
+        );
+    }
+
+    #[test]
+    fn postgres_identity_and_generated_columns_show_how_they_are_made() {
+        let column =
+            |name: &str, default: Option<&str>, identity: &str, generated: &str| PgColumn {
+                table_name: "visits".to_owned(),
+                name: name.to_owned(),
+                sql_type: "integer".to_owned(),
+                not_null: true,
+                default_expr: default.map(str::to_owned),
+                identity: identity.to_owned(),
+                generated: generated.to_owned(),
+            };
+        let rows = postgres::SchemaRows {
+            tables: vec!["visits".to_owned(), "sites".to_owned()],
+            columns: vec![
+                column("id", None, "a", ""),
+                column("seq", None, "d", ""),
+                column("twice", Some("(id * 2)"), "", "s"),
+                column("plain", Some("0"), "", ""),
+            ],
+            constraints: Vec::new(),
+            indexes: Vec::new(),
+            enums: Vec::new(),
+        };
+        let schema = from_postgres(rows, &["sites", "missing", "visits"]);
+        let names: Vec<&str> = schema.tables.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["sites", "visits"]);
+        let defaults: Vec<Option<&str>> = schema.tables[1]
+            .columns
+            .iter()
+            .map(|c| c.default.as_deref())
+            .collect();
+        assert_eq!(
+            defaults,
+            [
+                Some("generated always as identity"),
+                Some("generated by default as identity"),
+                Some("generated always as ((id * 2)) stored"),
+                Some("0"),
+            ]
+        );
     }
 }

@@ -228,7 +228,7 @@ pub fn existing_types(db: &mut Db, schema: &SchemaName) -> Result<Vec<String>> {
 /// `Error::Schema` naming it: facedb never cascades into other people's objects. Of a
 /// `__diesel_schema_migrations` shared with other diesel applications only facedb's rows go; the
 /// table goes only when nothing else is left in it. Runs inside the caller's transaction, after
-/// [`prove_ownership`].
+/// [`crate::ownership::Ownership::require`] showed that facedb owns what is there.
 pub fn drop_owned(db: &mut Db, schema: &SchemaName, target: &str) -> Result<()> {
     let blocked = |what: String| {
         Error::Schema(format!(

@@ -267,7 +267,7 @@ pub enum Kind {
 
 /// One `CREATE TYPE`, `CREATE TABLE` or `CREATE [UNIQUE] INDEX` statement of the migrations, as
 /// they run it: the SQL `init` uses when it adopts a database and must create one object of the
-/// schema by itself (see [`crate::adopt`]).
+/// schema by itself (see the `adopt` module).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Definition {
     pub kind: Kind,

@@ -4,7 +4,7 @@
 //! SQLite rows that already break a foreign key.
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::BigInt;
 
 use crate::catalog::{ForeignKey, Schema};
 use crate::config::quote_identifier as quote;
@@ -14,7 +14,6 @@ use crate::error::{Error, Result};
 use crate::inventory;
 
 use super::plan::Plan;
-use super::Count;
 
 /// Fails, listing every reason at once, when adoption cannot go ahead; changes nothing.
 pub(super) fn refuse_if_blocked(
@@ -191,34 +190,18 @@ pub(super) fn other_values(
 /// SQLite: the rows of facedb's tables that refer to a row that does not exist, in words. None on
 /// PostgreSQL, which never stops checking foreign keys.
 pub(super) fn foreign_key_violations(db: &mut Db) -> Result<Vec<String>> {
-    #[derive(QueryableByName)]
-    struct Violation {
-        #[diesel(sql_type = Text)]
-        child: String,
-        #[diesel(sql_type = Text)]
-        parent: String,
-        #[diesel(sql_type = BigInt)]
-        n: i64,
-    }
-    let Db::Sqlite(conn) = db else {
-        return Ok(Vec::new());
-    };
-    let rows: Vec<Violation> = diesel::sql_query(
-        "SELECT \"table\" AS child, parent, count(*) AS n FROM pragma_foreign_key_check \
-         GROUP BY 1, 2 ORDER BY 1, 2",
-    )
-    .load(conn)?;
-    Ok(rows
+    Ok(db
+        .foreign_key_violations()?
         .into_iter()
         .filter(|v| inventory::TABLES.contains(&v.child.as_str()))
         .map(|v| {
             let (parent, child) = (&v.parent, &v.child);
-            if v.n == 1 {
+            if v.rows == 1 {
                 format!("{child}: 1 row refers to a row of {parent} that does not exist")
             } else {
                 format!(
                     "{child}: {} rows refer to rows of {parent} that do not exist",
-                    v.n
+                    v.rows
                 )
             }
         })
@@ -228,34 +211,15 @@ pub(super) fn foreign_key_violations(db: &mut Db) -> Result<Vec<String>> {
 /// The tables, indexes and constraints to create whose name another object of the schema has
 /// (an index on another table, a view, a sequence, …): creating them would fail.
 fn taken_names(db: &mut Db, schema: &SchemaName, plan: &Plan) -> Result<Vec<String>> {
-    #[derive(QueryableByName)]
-    struct Relation {
-        #[diesel(sql_type = Text)]
-        name: String,
-        #[diesel(sql_type = Text)]
-        kind: String,
-    }
     let wanted: Vec<(&str, &str)> = plan.fixes.iter().filter_map(|f| f.created_name()).collect();
     if wanted.is_empty() {
         return Ok(Vec::new());
     }
-    let relations: Vec<Relation> = match db {
-        Db::Postgres(conn) => diesel::sql_query(format!(
-            "SELECT relname::text AS name, CASE relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'table' \
-             WHEN 'i' THEN 'index' WHEN 'I' THEN 'index' WHEN 'S' THEN 'sequence' WHEN 'v' THEN 'view' \
-             WHEN 'm' THEN 'materialized view' WHEN 'f' THEN 'foreign table' ELSE 'type' END AS kind \
-             FROM pg_class WHERE relnamespace = {}",
-            schema.namespace()
-        ))
-        .load(conn)?,
-        Db::Sqlite(conn) => {
-            diesel::sql_query("SELECT name, type AS kind FROM sqlite_master").load(conn)?
-        }
-    };
+    let objects = db.named_objects(schema)?;
     Ok(wanted
         .into_iter()
         .filter_map(|(what, name)| {
-            let taken = relations.iter().find(|r| r.name == name)?;
+            let taken = objects.iter().find(|o| o.name == name)?;
             let article = if taken.kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
                 "an"
             } else {
@@ -285,6 +249,13 @@ fn counted(n: i64, one: &str, many: &str) -> String {
     } else {
         format!("{n} {many}")
     }
+}
+
+/// The one row of a `SELECT count(*) AS n …`.
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
 }
 
 /// Runs a query whose one row has a bigint column `n`.

@@ -107,7 +107,8 @@ fn record_migrations(
     schema: &SchemaName,
     definitions: &Definitions,
 ) -> Result<Vec<String>> {
-    if !catalog::table_names(db, schema)?
+    if !db
+        .table_names(schema)?
         .iter()
         .any(|n| n == bookkeeping::TABLE)
     {
@@ -134,11 +135,4 @@ fn record_migrations(
 fn execute(db: &mut Db, sql: &str) -> Result<()> {
     diesel::sql_query(sql).execute(db)?;
     Ok(())
-}
-
-/// The one row of a `SELECT count(*) AS n …`.
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    n: i64,
 }

@@ -6,19 +6,18 @@
 use std::time::Duration;
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
 
 use crate::catalog::{self, Schema};
 use crate::config::quote_identifier as quote;
 use crate::config::SchemaName;
-use crate::db::Db;
+use crate::db::{sqlite, Db};
 use crate::error::{Error, Result};
 use crate::migrations::{Definition, Kind};
 
 use super::checks::foreign_key_violations;
+use super::execute;
 use super::fix::Definitions;
 use super::plan::Plan;
-use super::{execute, Count};
 
 /// Runs `work` in facedb's exclusive transaction with foreign keys off, so that adoption can
 /// rebuild tables in it: `PRAGMA foreign_keys` does nothing inside a transaction, so they go off
@@ -104,12 +103,6 @@ fn verify_foreign_keys(db: &mut Db, target: &str) -> Result<()> {
     )))
 }
 
-#[derive(QueryableByName)]
-struct Sql {
-    #[diesel(sql_type = Text)]
-    sql: String,
-}
-
 /// Rebuilds `old` as the migration defines it, as SQLite documents it ("Making Other Kinds Of
 /// Table Schema Changes"): the new table under a temporary name, the rows copied (columns it
 /// adds get their defaults), the old table dropped and the new one renamed. The old table's own
@@ -126,13 +119,7 @@ fn rebuild_table(
     let Db::Sqlite(conn) = db else {
         return Ok(());
     };
-    #[derive(QueryableByName)]
-    struct On {
-        #[diesel(sql_type = BigInt)]
-        foreign_keys: i64,
-    }
-    let on: On = diesel::sql_query("PRAGMA foreign_keys").get_result(conn)?;
-    if on.foreign_keys != 0 {
+    if sqlite::foreign_keys_enforced(conn)? {
         return Err(Error::Schema(
             "the database changed while facedb looked at it (it found no tables to adopt, then \
              some); nothing was changed: run `facedb init` again"
@@ -141,12 +128,7 @@ fn rebuild_table(
     }
     let table = &old.name;
     let temporary = format!("__facedb_rebuild_{table}");
-    let saved: Vec<Sql> = diesel::sql_query(
-        "SELECT sql FROM sqlite_master WHERE tbl_name = ? AND type IN ('index', 'trigger') \
-         AND sql IS NOT NULL ORDER BY type, name",
-    )
-    .bind::<Text, _>(table)
-    .load(conn)?;
+    let saved = sqlite::index_and_trigger_sql(conn, table)?;
     let columns = old
         .columns
         .iter()
@@ -170,36 +152,12 @@ fn rebuild_table(
         "PRAGMA legacy_alter_table = OFF".to_owned(),
     ];
     // An AUTOINCREMENT table never hands out an id twice: the new one continues the old count.
-    let sequence =
-        "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'";
-    let counted = if diesel::sql_query(sequence).get_result::<Count>(conn)?.n > 0 {
-        diesel::sql_query("SELECT coalesce(max(seq), 0) AS n FROM sqlite_sequence WHERE name = ?")
-            .bind::<Text, _>(table)
-            .get_result::<Count>(conn)?
-            .n
-    } else {
-        0
-    };
-    for statement in statements
-        .iter()
-        .chain(saved.iter().map(|s| &s.sql))
-        .chain(missing_indexes)
-    {
+    let counted = sqlite::autoincrement_count(conn, table)?;
+    for statement in statements.iter().chain(&saved).chain(missing_indexes) {
         diesel::sql_query(statement.as_str()).execute(conn)?;
     }
     if counted > 0 {
-        diesel::sql_query("UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = ?")
-            .bind::<BigInt, _>(counted)
-            .bind::<Text, _>(table)
-            .execute(conn)?;
-        diesel::sql_query(
-            "INSERT INTO sqlite_sequence (name, seq) SELECT ?, ? \
-             WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = ?)",
-        )
-        .bind::<Text, _>(table)
-        .bind::<BigInt, _>(counted)
-        .bind::<Text, _>(table)
-        .execute(conn)?;
+        sqlite::continue_autoincrement(conn, table, counted)?;
     }
     Ok(())
 }

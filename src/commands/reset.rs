@@ -164,7 +164,7 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
     let mut shown = None;
     if !args.force && !counts.is_empty() {
         let carry = db.read_only(schema, settings.lock_timeout, |db| {
-            carry::capture(db, schema.name())
+            carry::capture(db, schema)
         })?;
         progress.suspend(|| confirm(settings, &counts, by_tenant.as_deref(), &carry))?;
         shown = Some(carry);
@@ -174,7 +174,7 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
         // Again under the lock: what it drops is what it proved its own.
         ownership::ownership(db, schema)?.require("reset", &target, schema)?;
         // Read under the lock: this is what the drop takes away.
-        let carry = carry::capture(db, schema.name())?;
+        let carry = carry::capture(db, schema)?;
         match &shown {
             Some(shown) if carry.lost != shown.lost => {
                 return Err(Error::Schema(format!(
@@ -475,8 +475,7 @@ pub fn dry_run(settings: &Settings, args: &Args, progress: &Progress) -> Result<
                     types: inventory::existing_types(db, schema)?,
                 };
                 outcome.blockers = inventory::foreign_dependents(db, schema)?;
-                let CarrySummary { carried_over, lost } =
-                    carry::capture(db, schema.name())?.summary();
+                let CarrySummary { carried_over, lost } = carry::capture(db, schema)?.summary();
                 outcome.would_carry_over = carried_over;
                 outcome.would_lose = lost;
             }

@@ -1,9 +1,10 @@
 //! The questions both backends answer about a database: each [`Db`] method here matches on the
 //! backend once and runs that backend's query from [`super::postgres`] or [`super::sqlite`], so
 //! the layers above ask without knowing which backend they are on. The rows they return are
-//! defined here, in neither backend's words.
+//! defined here, in neither backend's words; but for a whole schema's ([`SchemaRows`]), which
+//! `crate::catalog` makes a neutral schema of, each backend's own.
 
-use diesel::sql_types::{Double, Nullable, Text};
+use diesel::sql_types::{BigInt, Double, Nullable, Text};
 use diesel::QueryableByName;
 use serde::Serialize;
 
@@ -67,6 +68,34 @@ pub struct ShadowedTable {
     /// Where the name resolves to, qualified and quoted: `"crm"."users"`.
     #[diesel(sql_type = Text)]
     pub resolved: String,
+}
+
+/// What the catalog says of some tables of a schema, in its backend's words: `crate::catalog`
+/// makes a neutral schema of it.
+pub enum SchemaRows {
+    Postgres(postgres::SchemaRows),
+    Sqlite(Vec<sqlite::TableRows>),
+}
+
+/// An object of a schema, by name, and what kind it is in words (`table`, `index`, `view`, …).
+#[derive(Debug, Clone, QueryableByName)]
+pub struct NamedObject {
+    #[diesel(sql_type = Text)]
+    pub name: String,
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+}
+
+/// Rows of `child` that refer to a row of `parent` that does not exist.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct ForeignKeyViolation {
+    #[diesel(sql_type = Text)]
+    pub child: String,
+    #[diesel(sql_type = Text)]
+    pub parent: String,
+    /// How many rows.
+    #[diesel(sql_type = BigInt, column_name = n)]
+    pub rows: i64,
 }
 
 /// An object facedb does not own that depends on something it owns: reset refuses to drop
@@ -166,6 +195,49 @@ impl Db {
         })
     }
 
+    /// Every base table of `schema`, by name, sorted. SQLite's own `sqlite_…` tables are left
+    /// out.
+    pub(crate) fn table_names(&mut self, schema: &SchemaName) -> Result<Vec<String>> {
+        Ok(match self {
+            Db::Postgres(conn) => postgres::table_names(conn, schema)?,
+            Db::Sqlite(conn) => sqlite::table_names(conn)?,
+        })
+    }
+
+    // ---- the schema as the catalog shows it ----
+
+    /// The catalog rows of those of `tables` that exist in `schema` and, on PostgreSQL, of every
+    /// enum type of `schema`.
+    pub(crate) fn schema_rows(
+        &mut self,
+        schema: &SchemaName,
+        tables: &[&str],
+    ) -> Result<SchemaRows> {
+        Ok(match self {
+            Db::Postgres(conn) => {
+                SchemaRows::Postgres(postgres::schema_rows(conn, schema, tables)?)
+            }
+            Db::Sqlite(conn) => SchemaRows::Sqlite(sqlite::schema_rows(conn, tables)?),
+        })
+    }
+
+    /// Every object of `schema` that has a name a new table or index could collide with.
+    pub(crate) fn named_objects(&mut self, schema: &SchemaName) -> Result<Vec<NamedObject>> {
+        Ok(match self {
+            Db::Postgres(conn) => postgres::relations(conn, schema)?,
+            Db::Sqlite(conn) => sqlite::objects(conn)?,
+        })
+    }
+
+    /// SQLite: the rows that refer to a row that does not exist, by table and referenced table.
+    /// None on PostgreSQL, which never stops checking foreign keys.
+    pub(crate) fn foreign_key_violations(&mut self) -> Result<Vec<ForeignKeyViolation>> {
+        Ok(match self {
+            Db::Postgres(_) => Vec::new(),
+            Db::Sqlite(conn) => sqlite::foreign_key_violations(conn)?,
+        })
+    }
+
     // ---- columns ----
 
     /// The columns of `tables` in `schema` with their types. SQLite reads every table's, in lower
@@ -210,12 +282,12 @@ impl Db {
         })
     }
 
-    /// What people attached to `owned`'s tables in the schema named `schema` (ignored on
-    /// SQLite: a file has one), with the statements that re-apply each; `known` says what is
-    /// facedb's own. Reads only.
+    /// What people attached to `owned`'s tables in `schema` (ignored on SQLite: a file has
+    /// one), with the statements that re-apply each; `known` says what is facedb's own. Reads
+    /// only.
     pub(crate) fn attachments(
         &mut self,
-        schema: &str,
+        schema: &SchemaName,
         owned: &Owned<'_>,
         known: &KnownNames,
     ) -> Result<Vec<Attachment>> {

@@ -62,7 +62,7 @@ impl PgFailure {
     }
 }
 
-/// What [`open`] does with a database that does not exist yet.
+/// What `db::open` does with a database that does not exist yet.
 #[derive(Clone, Copy)]
 pub enum IfMissing {
     /// Fails: the command works on an existing database.

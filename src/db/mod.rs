@@ -15,6 +15,6 @@ mod connection;
 pub(crate) mod postgres;
 pub(crate) mod sqlite;
 
-pub(crate) use catalog::{Attachment, Dependent, KnownNames, Owned};
+pub(crate) use catalog::{Attachment, Dependent, KnownNames, Owned, SchemaRows};
 pub(crate) use connection::{missing, open, open_existing};
 pub use connection::{Access, Db, IfMissing, MultiBackend, MultiRawValue};

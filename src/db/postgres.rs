@@ -10,7 +10,8 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Bool, Integer, Nullable, Text};
 
 use super::catalog::{
-    Attachment, ColumnType, Dependent, KnownNames, Named, Owned, ShadowedTable, TableEstimate,
+    Attachment, ColumnType, Dependent, KnownNames, Named, NamedObject, Owned, ShadowedTable,
+    TableEstimate,
 };
 use crate::config::{PgTarget, SchemaName};
 
@@ -71,6 +72,14 @@ pub fn schema_exists(conn: &mut PgConnection, schema: &SchemaName) -> QueryResul
 
 // ---- tables and rows ----
 
+/// The base and partitioned tables of `schema` named in `$1`, as a condition on `pg_class c`.
+fn tables_named(schema: &SchemaName) -> String {
+    format!(
+        "c.relnamespace = {} AND c.relkind IN ('r', 'p') AND c.relname = ANY($1)",
+        schema.namespace()
+    )
+}
+
 pub fn table_exists(
     conn: &mut PgConnection,
     schema: &SchemaName,
@@ -95,9 +104,8 @@ pub fn existing_tables(
     names: &[&str],
 ) -> QueryResult<Vec<String>> {
     let found: Vec<Named> = diesel::sql_query(format!(
-        "SELECT c.relname::text AS name FROM pg_class c \
-         WHERE c.relnamespace = {} AND c.relkind IN ('r', 'p') AND c.relname = ANY($1)",
-        schema.namespace()
+        "SELECT c.relname::text AS name FROM pg_class c WHERE {}",
+        tables_named(schema)
     ))
     .bind::<Array<Text>, _>(names)
     .load(conn)?;
@@ -128,8 +136,8 @@ pub fn table_estimates(
 ) -> QueryResult<Vec<TableEstimate>> {
     diesel::sql_query(format!(
         "SELECT c.relname::text AS name, c.reltuples::float8 AS estimate FROM pg_class c \
-         WHERE c.relnamespace = {} AND c.relkind IN ('r', 'p') AND c.relname = ANY($1)",
-        schema.namespace()
+         WHERE {}",
+        tables_named(schema)
     ))
     .bind::<Array<Text>, _>(names)
     .load(conn)
@@ -147,11 +155,197 @@ pub fn column_types(
         "SELECT c.relname::text AS table_name, a.attname::text AS column_name, \
                 format_type(a.atttypid, a.atttypmod) AS type_name \
          FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
-         WHERE c.relnamespace = {} AND c.relkind IN ('r', 'p') AND c.relname = ANY($1) \
-           AND a.attnum > 0 AND NOT a.attisdropped",
-        schema.namespace()
+         WHERE {} AND a.attnum > 0 AND NOT a.attisdropped",
+        tables_named(schema)
     ))
     .bind::<Array<Text>, _>(tables)
+    .load(conn)
+}
+
+// ---- the schema as the catalog shows it ----
+
+/// Every base table of `schema`, sorted.
+pub fn table_names(conn: &mut PgConnection, schema: &SchemaName) -> QueryResult<Vec<String>> {
+    let names: Vec<Named> = diesel::sql_query(format!(
+        "SELECT c.relname::text AS name FROM pg_class c \
+         WHERE c.relnamespace = {} AND c.relkind IN ('r', 'p') ORDER BY 1",
+        schema.namespace()
+    ))
+    .load(conn)?;
+    Ok(names.into_iter().map(|n| n.name).collect())
+}
+
+/// What the catalog says of some tables of a schema, and of its enum types.
+pub struct SchemaRows {
+    /// The tables asked for that exist, in no particular order.
+    pub tables: Vec<String>,
+    /// In each table's order.
+    pub columns: Vec<PgColumn>,
+    /// Primary keys, UNIQUE constraints and foreign keys.
+    pub constraints: Vec<PgConstraint>,
+    /// Indexes that back no primary key, UNIQUE or exclusion constraint (those describe them).
+    pub indexes: Vec<PgIndex>,
+    /// Every enum type of the schema, by name.
+    pub enums: Vec<PgEnum>,
+}
+
+#[derive(QueryableByName)]
+pub struct PgColumn {
+    #[diesel(sql_type = Text)]
+    pub table_name: String,
+    #[diesel(sql_type = Text)]
+    pub name: String,
+    /// In `format_type`'s words.
+    #[diesel(sql_type = Text)]
+    pub sql_type: String,
+    #[diesel(sql_type = Bool)]
+    pub not_null: bool,
+    /// `pg_get_expr` of the default, or of a generated column's expression.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub default_expr: Option<String>,
+    /// pg_attribute.attidentity: '' (none), 'a' (always), 'd' (by default).
+    #[diesel(sql_type = Text)]
+    pub identity: String,
+    /// pg_attribute.attgenerated: '' or 's' (stored).
+    #[diesel(sql_type = Text)]
+    pub generated: String,
+}
+
+#[derive(QueryableByName)]
+pub struct PgConstraint {
+    #[diesel(sql_type = Text)]
+    pub table_name: String,
+    #[diesel(sql_type = Text)]
+    pub name: String,
+    /// pg_constraint.contype: 'p', 'u' or 'f'.
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    #[diesel(sql_type = Array<Text>)]
+    pub columns: Vec<String>,
+    /// A foreign key's referenced table and columns.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub ref_table: Option<String>,
+    #[diesel(sql_type = Array<Text>)]
+    pub ref_columns: Vec<String>,
+    /// pg_constraint's one-letter foreign key actions (`confdeltype`, `confupdtype`).
+    #[diesel(sql_type = Text)]
+    pub on_delete: String,
+    #[diesel(sql_type = Text)]
+    pub on_update: String,
+}
+
+#[derive(QueryableByName)]
+pub struct PgIndex {
+    #[diesel(sql_type = Text)]
+    pub table_name: String,
+    #[diesel(sql_type = Text)]
+    pub name: String,
+    #[diesel(sql_type = Bool)]
+    pub is_unique: bool,
+    /// Its key columns; an expression as `pg_get_indexdef` prints it.
+    #[diesel(sql_type = Array<Text>)]
+    pub columns: Vec<String>,
+    /// The `WHERE` of a partial index.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub predicate: Option<String>,
+}
+
+#[derive(QueryableByName)]
+pub struct PgEnum {
+    #[diesel(sql_type = Text)]
+    pub name: String,
+    /// In their sort order.
+    #[diesel(sql_type = Array<Text>)]
+    pub labels: Vec<String>,
+}
+
+/// The catalog rows of those of `tables` that exist in `schema`, and of every enum type of
+/// `schema`.
+pub fn schema_rows(
+    conn: &mut PgConnection,
+    schema: &SchemaName,
+    tables: &[&str],
+) -> QueryResult<SchemaRows> {
+    let wanted = tables_named(schema);
+    let existing = existing_tables(conn, schema, tables)?;
+    let columns = diesel::sql_query(format!(
+        "SELECT c.relname::text AS table_name, a.attname::text AS name, \
+                format_type(a.atttypid, a.atttypmod) AS sql_type, a.attnotnull AS not_null, \
+                pg_get_expr(d.adbin, d.adrelid) AS default_expr, \
+                a.attidentity::text AS identity, a.attgenerated::text AS generated \
+         FROM pg_attribute a \
+         JOIN pg_class c ON c.oid = a.attrelid \
+         LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
+         WHERE {wanted} AND a.attnum > 0 AND NOT a.attisdropped \
+         ORDER BY c.relname, a.attnum"
+    ))
+    .bind::<Array<Text>, _>(tables)
+    .load(conn)?;
+    let constraints = diesel::sql_query(format!(
+        "SELECT c.relname::text AS table_name, con.conname::text AS name, con.contype::text AS kind, \
+                ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(n, i) \
+                      JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n \
+                      ORDER BY k.i) AS columns, \
+                fc.relname::text AS ref_table, \
+                ARRAY(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY k(n, i) \
+                      JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n \
+                      ORDER BY k.i) AS ref_columns, \
+                con.confdeltype::text AS on_delete, con.confupdtype::text AS on_update \
+         FROM pg_constraint con \
+         JOIN pg_class c ON c.oid = con.conrelid \
+         LEFT JOIN pg_class fc ON fc.oid = con.confrelid \
+         WHERE {wanted} AND con.contype IN ('p', 'u', 'f') \
+         ORDER BY c.relname, con.conname"
+    ))
+    .bind::<Array<Text>, _>(tables)
+    .load(conn)?;
+    let indexes = diesel::sql_query(format!(
+        "SELECT c.relname::text AS table_name, i.relname::text AS name, x.indisunique AS is_unique, \
+                ARRAY(SELECT coalesce(a.attname::text, pg_get_indexdef(x.indexrelid, k.i::int, true)) \
+                      FROM unnest(x.indkey::int2[]) WITH ORDINALITY k(n, i) \
+                      LEFT JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.n AND k.n > 0 \
+                      WHERE k.i <= x.indnkeyatts ORDER BY k.i) AS columns, \
+                pg_get_expr(x.indpred, x.indrelid) AS predicate \
+         FROM pg_index x \
+         JOIN pg_class i ON i.oid = x.indexrelid \
+         JOIN pg_class c ON c.oid = x.indrelid \
+         WHERE {wanted} AND NOT EXISTS ( \
+             SELECT 1 FROM pg_constraint con \
+             WHERE con.conindid = x.indexrelid AND con.conrelid = x.indrelid \
+               AND con.contype IN ('p', 'u', 'x')) \
+         ORDER BY c.relname, i.relname"
+    ))
+    .bind::<Array<Text>, _>(tables)
+    .load(conn)?;
+    let enums = diesel::sql_query(format!(
+        "SELECT t.typname::text AS name, \
+                ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid \
+                      ORDER BY e.enumsortorder) AS labels \
+         FROM pg_type t \
+         WHERE t.typnamespace = {} AND t.typtype = 'e' \
+         ORDER BY 1",
+        schema.namespace()
+    ))
+    .load(conn)?;
+    Ok(SchemaRows {
+        tables: existing,
+        columns,
+        constraints,
+        indexes,
+        enums,
+    })
+}
+
+/// Every relation of `schema` (tables, indexes, sequences, views, …) by name, with its kind in
+/// words.
+pub fn relations(conn: &mut PgConnection, schema: &SchemaName) -> QueryResult<Vec<NamedObject>> {
+    diesel::sql_query(format!(
+        "SELECT relname::text AS name, CASE relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'table' \
+         WHEN 'i' THEN 'index' WHEN 'I' THEN 'index' WHEN 'S' THEN 'sequence' WHEN 'v' THEN 'view' \
+         WHEN 'm' THEN 'materialized view' WHEN 'f' THEN 'foreign table' ELSE 'type' END AS kind \
+         FROM pg_class WHERE relnamespace = {}",
+        schema.namespace()
+    ))
     .load(conn)
 }
 
@@ -260,12 +454,12 @@ ORDER BY 1";
 
 // ---- carried over a reset ----
 
-/// What people attached to `owned`'s tables in the schema named `schema`, in the order a reset
+/// What people attached to `owned`'s tables in `schema`, in the order a reset
 /// re-applies them: owners before the privileges that name them, constraints and indexes before
 /// the comments on them. The statements that re-apply each are built by the queries themselves.
 pub fn attachments(
     conn: &mut PgConnection,
-    schema: &str,
+    schema: &SchemaName,
     owned: &Owned<'_>,
     known: &KnownNames,
 ) -> QueryResult<Vec<Attachment>> {
@@ -289,7 +483,7 @@ pub fn attachments(
         PG_COMMENTS,
     ] {
         let found: Vec<Attachment> = diesel::sql_query(query)
-            .bind::<Text, _>(schema)
+            .bind::<Text, _>(schema.name())
             .bind::<Array<Text>, _>(owned.tables)
             .bind::<Array<Text>, _>(&known.columns)
             .bind::<Array<Text>, _>(owned.enum_types)

@@ -4,11 +4,16 @@
 //! dependency graph: what depends on what is found here by reading the SQL it stores. What both
 //! backends answer alike is asked through a `Db` method (`super::catalog`).
 
+use std::collections::BTreeMap;
+
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Nullable, Text};
+use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text};
 use diesel::sqlite::SqliteConnection;
 
-use super::catalog::{Attachment, ColumnType, Dependent, KnownNames, Named, Owned, TableEstimate};
+use super::catalog::{
+    Attachment, ColumnType, Dependent, ForeignKeyViolation, KnownNames, Named, NamedObject, Owned,
+    TableEstimate,
+};
 use crate::config::SchemaName;
 
 // ---- the database file ----
@@ -109,6 +114,177 @@ pub fn column_names(conn: &mut SqliteConnection, table: &str) -> QueryResult<Vec
             .bind::<Text, _>(table)
             .load(conn)?;
     Ok(columns.into_iter().map(|c| c.name).collect())
+}
+
+// ---- the schema as the catalog shows it ----
+
+/// Every table, sorted, but SQLite's own (`sqlite_…`).
+pub fn table_names(conn: &mut SqliteConnection) -> QueryResult<Vec<String>> {
+    let names: Vec<Named> = diesel::sql_query(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
+         ORDER BY 1",
+    )
+    .load(conn)?;
+    Ok(names.into_iter().map(|n| n.name).collect())
+}
+
+/// What the pragmas, and the `CREATE` statements SQLite stores, say of one table.
+pub struct TableRows {
+    pub name: String,
+    /// Its `CREATE TABLE`, as stored.
+    pub create_table: String,
+    /// In the table's order.
+    pub columns: Vec<SqliteColumn>,
+    /// One row per column of each foreign key, by id.
+    pub foreign_keys: Vec<SqliteForeignKey>,
+    /// The columns of each table a foreign key references without naming columns (it means
+    /// that table's primary key), by the foreign key's id.
+    pub referenced_columns: BTreeMap<i32, Vec<SqliteColumn>>,
+    /// By name.
+    pub indexes: Vec<IndexRows>,
+}
+
+#[derive(QueryableByName)]
+pub struct SqliteColumn {
+    #[diesel(sql_type = Text)]
+    pub name: String,
+    /// The declared type, as written.
+    #[diesel(sql_type = Text)]
+    pub sql_type: String,
+    #[diesel(sql_type = Integer)]
+    pub not_null: i32,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub default_expr: Option<String>,
+    /// Position in the primary key, from 1; 0 when not part of it.
+    #[diesel(sql_type = Integer)]
+    pub pk: i32,
+}
+
+#[derive(QueryableByName)]
+pub struct SqliteForeignKey {
+    #[diesel(sql_type = Integer)]
+    pub id: i32,
+    #[diesel(sql_type = Text)]
+    pub ref_table: String,
+    #[diesel(sql_type = Text)]
+    pub from_column: String,
+    /// `NULL` means the referenced table's primary key.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub to_column: Option<String>,
+    #[diesel(sql_type = Text)]
+    pub on_update: String,
+    #[diesel(sql_type = Text)]
+    pub on_delete: String,
+}
+
+#[derive(QueryableByName)]
+pub struct SqliteIndex {
+    #[diesel(sql_type = Text)]
+    pub name: String,
+    #[diesel(sql_type = Integer)]
+    pub is_unique: i32,
+    /// `c` (CREATE INDEX), `u` (UNIQUE constraint), `pk` (primary key).
+    #[diesel(sql_type = Text)]
+    pub origin: String,
+    #[diesel(sql_type = Integer)]
+    pub partial: i32,
+}
+
+/// An index of a table, with its columns.
+pub struct IndexRows {
+    pub index: SqliteIndex,
+    /// In the index's order; an expression is `<expression>`.
+    pub columns: Vec<String>,
+    /// The `CREATE INDEX` of a partial index, as stored; `None` for any other.
+    pub create_index: Option<String>,
+}
+
+#[derive(QueryableByName)]
+struct SqliteText {
+    #[diesel(sql_type = Nullable<Text>)]
+    text: Option<String>,
+}
+
+/// The `CREATE` statement SQLite stores for the `kind` (`table`, `index`) named `name`.
+fn stored_sql(conn: &mut SqliteConnection, kind: &str, name: &str) -> QueryResult<Option<String>> {
+    let rows: Vec<SqliteText> =
+        diesel::sql_query("SELECT sql AS text FROM sqlite_master WHERE type = ? AND name = ?")
+            .bind::<Text, _>(kind)
+            .bind::<Text, _>(name)
+            .load(conn)?;
+    Ok(rows.into_iter().next().and_then(|r| r.text))
+}
+
+fn table_columns(conn: &mut SqliteConnection, table: &str) -> QueryResult<Vec<SqliteColumn>> {
+    diesel::sql_query(
+        "SELECT name, type AS sql_type, \"notnull\" AS not_null, dflt_value AS default_expr, pk \
+         FROM pragma_table_info(?) ORDER BY cid",
+    )
+    .bind::<Text, _>(table)
+    .load(conn)
+}
+
+/// The rows of each of `tables` that exists, in the order of `tables`.
+pub fn schema_rows(conn: &mut SqliteConnection, tables: &[&str]) -> QueryResult<Vec<TableRows>> {
+    let mut found = Vec::new();
+    for &name in tables {
+        let Some(create_table) = stored_sql(conn, "table", name)? else {
+            continue;
+        };
+        let columns = table_columns(conn, name)?;
+        let foreign_keys: Vec<SqliteForeignKey> = diesel::sql_query(
+            "SELECT id, \"table\" AS ref_table, \"from\" AS from_column, \"to\" AS to_column, \
+                    on_update, on_delete \
+             FROM pragma_foreign_key_list(?) ORDER BY id, seq",
+        )
+        .bind::<Text, _>(name)
+        .load(conn)?;
+        let mut referenced_columns = BTreeMap::new();
+        for fk in &foreign_keys {
+            if fk.to_column.is_none() && !referenced_columns.contains_key(&fk.id) {
+                referenced_columns.insert(fk.id, table_columns(conn, &fk.ref_table)?);
+            }
+        }
+        let mut listed: Vec<SqliteIndex> = diesel::sql_query(
+            "SELECT name, \"unique\" AS is_unique, origin, partial FROM pragma_index_list(?)",
+        )
+        .bind::<Text, _>(name)
+        .load(conn)?;
+        // By name: SQLite numbers the indexes of UNIQUE constraints in declaration order.
+        listed.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut indexes = Vec::new();
+        for index in listed {
+            let parts: Vec<SqliteText> = diesel::sql_query(
+                "SELECT coalesce(name, '<expression>') AS text FROM pragma_index_info(?) ORDER BY seqno",
+            )
+            .bind::<Text, _>(&index.name)
+            .load(conn)?;
+            let create_index = if index.partial != 0 {
+                stored_sql(conn, "index", &index.name)?
+            } else {
+                None
+            };
+            indexes.push(IndexRows {
+                columns: parts.into_iter().filter_map(|p| p.text).collect(),
+                create_index,
+                index,
+            });
+        }
+        found.push(TableRows {
+            name: name.to_owned(),
+            create_table,
+            columns,
+            foreign_keys,
+            referenced_columns,
+            indexes,
+        });
+    }
+    Ok(found)
+}
+
+/// Every object of the file (tables, indexes, views, triggers) by name, with its kind.
+pub fn objects(conn: &mut SqliteConnection) -> QueryResult<Vec<NamedObject>> {
+    diesel::sql_query("SELECT name, type AS kind FROM sqlite_master").load(conn)
 }
 
 // ---- what others made ----
@@ -258,6 +434,90 @@ pub fn attachments(
         });
     }
     Ok(attachments)
+}
+
+// ---- adoption: broken foreign keys, a table rebuilt ----
+
+/// The rows that refer to a row that does not exist (`PRAGMA foreign_key_check`), counted by
+/// table and referenced table.
+pub fn foreign_key_violations(
+    conn: &mut SqliteConnection,
+) -> QueryResult<Vec<ForeignKeyViolation>> {
+    diesel::sql_query(
+        "SELECT \"table\" AS child, parent, count(*) AS n FROM pragma_foreign_key_check \
+         GROUP BY 1, 2 ORDER BY 1, 2",
+    )
+    .load(conn)
+}
+
+/// Whether the connection enforces foreign keys (`PRAGMA foreign_keys`).
+pub fn foreign_keys_enforced(conn: &mut SqliteConnection) -> QueryResult<bool> {
+    #[derive(QueryableByName)]
+    struct On {
+        #[diesel(sql_type = BigInt)]
+        foreign_keys: i64,
+    }
+    let on: On = diesel::sql_query("PRAGMA foreign_keys").get_result(conn)?;
+    Ok(on.foreign_keys != 0)
+}
+
+/// The statements SQLite stores for the indexes and triggers of `table`, indexes first; the
+/// automatic indexes of PRIMARY KEY and UNIQUE have none.
+pub fn index_and_trigger_sql(conn: &mut SqliteConnection, table: &str) -> QueryResult<Vec<String>> {
+    #[derive(QueryableByName)]
+    struct Sql {
+        #[diesel(sql_type = Text)]
+        sql: String,
+    }
+    let saved: Vec<Sql> = diesel::sql_query(
+        "SELECT sql FROM sqlite_master WHERE tbl_name = ? AND type IN ('index', 'trigger') \
+         AND sql IS NOT NULL ORDER BY type, name",
+    )
+    .bind::<Text, _>(table)
+    .load(conn)?;
+    Ok(saved.into_iter().map(|s| s.sql).collect())
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// The last id an AUTOINCREMENT `table` handed out (`sqlite_sequence`); 0 when it has none.
+pub fn autoincrement_count(conn: &mut SqliteConnection, table: &str) -> QueryResult<i64> {
+    let sequence =
+        "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'";
+    if diesel::sql_query(sequence).get_result::<Count>(conn)?.n == 0 {
+        return Ok(0);
+    }
+    Ok(
+        diesel::sql_query("SELECT coalesce(max(seq), 0) AS n FROM sqlite_sequence WHERE name = ?")
+            .bind::<Text, _>(table)
+            .get_result::<Count>(conn)?
+            .n,
+    )
+}
+
+/// Makes the AUTOINCREMENT `table` hand out ids after `count`, never one it handed out before.
+pub fn continue_autoincrement(
+    conn: &mut SqliteConnection,
+    table: &str,
+    count: i64,
+) -> QueryResult<()> {
+    diesel::sql_query("UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = ?")
+        .bind::<BigInt, _>(count)
+        .bind::<Text, _>(table)
+        .execute(conn)?;
+    diesel::sql_query(
+        "INSERT INTO sqlite_sequence (name, seq) SELECT ?, ? \
+         WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = ?)",
+    )
+    .bind::<Text, _>(table)
+    .bind::<BigInt, _>(count)
+    .bind::<Text, _>(table)
+    .execute(conn)?;
+    Ok(())
 }
 
 #[cfg(test)]

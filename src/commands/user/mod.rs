@@ -71,7 +71,7 @@ pub(crate) fn open_existing(
     }
     let schema = &settings.schema;
     let has_users = db.read_only(schema, settings.lock_timeout, |db| {
-        crate::catalog::table_exists(db, schema, "users")
+        db.table_exists(schema, "users")
     })?;
     if !has_users {
         return Err(Error::Usage(format!(
