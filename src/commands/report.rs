@@ -104,3 +104,13 @@ impl<T: Outcome> std::fmt::Display for Report<T> {
         T::write_text(self, f)
     }
 }
+
+/// The outcome's fields read through the report (`report.up_to_date`), as they did when each
+/// command had a report type of its own: library callers written then keep working.
+impl<T> std::ops::Deref for Report<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.outcome
+    }
+}

@@ -15,6 +15,7 @@ mod connection;
 mod faults;
 mod input;
 mod inspect;
+mod library;
 mod models;
 mod newcomer;
 mod ownership;
@@ -40,6 +41,7 @@ fn all_tests() -> Vec<harness::Test> {
         faults::tests(),
         input::tests(),
         inspect::tests(),
+        library::tests(),
         models::tests(),
         newcomer::tests(),
         ownership::tests(),
