@@ -15,33 +15,13 @@ use std::time::Duration;
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use url::Url;
 
+pub use self::options::PasswordScheme;
 use self::options::{ConnectOptions, DatabaseOptions, TargetOptions};
 use crate::error::{Error, Result};
 
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
 const DEFAULT_ENV_FILE: &str = ".env";
-
-/// How facedb hashes the passwords it writes (`--password-hash`, `FACEDB_PASSWORD_HASH`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum PasswordScheme {
-    #[default]
-    Argon2id,
-    Bcrypt,
-}
-
-impl PasswordScheme {
-    pub fn parse(value: &str, source: &str) -> Result<PasswordScheme> {
-        match value.trim().to_ascii_lowercase().as_str() {
-            "argon2id" | "argon2" => Ok(PasswordScheme::Argon2id),
-            "bcrypt" => Ok(PasswordScheme::Bcrypt),
-            _ => Err(Error::Usage(format!(
-                "{source} must be argon2id or bcrypt, got '{value}'"
-            ))),
-        }
-    }
-}
 
 pub const DEFAULT_USERNAME: &str = "admin";
 pub const DEFAULT_EMAIL: &str = "admin@system.local";

@@ -9,8 +9,7 @@ use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::migrations::{self, Definition, Kind};
 
-use super::checks::{self, Live};
-use super::postgres::{alter_table, column_list, constraint_name};
+use super::data::{self, alter_table, column_list, constraint_name, Live};
 use super::report::Adoption;
 
 /// One change adoption makes.
@@ -247,7 +246,7 @@ impl Fix for AddCheck {
     }
 
     fn check(&self, db: &mut Db, schema: &SchemaName, _live: &Live) -> Result<Option<String>> {
-        checks::other_values(db, schema, &self.table, &self.column, &self.values)
+        data::other_values(db, schema, &self.table, &self.column, &self.values)
     }
 
     fn record(&self, adoption: &mut Adoption) {
@@ -393,7 +392,7 @@ impl Fix for AddUnique {
         if live.is_new(&self.table, &self.key.columns) {
             return Ok(None);
         }
-        checks::duplicates(
+        data::duplicates(
             db,
             schema,
             &self.table,
@@ -456,7 +455,7 @@ impl Fix for AddForeignKey {
         if live.is_new(&self.table, &self.foreign_key.columns) {
             return Ok(None);
         }
-        checks::missing_parents(db, schema, live, &self.table, &self.foreign_key)
+        data::missing_parents(db, schema, live, &self.table, &self.foreign_key)
     }
 
     fn record(&self, adoption: &mut Adoption) {
@@ -502,7 +501,7 @@ impl Fix for CreateIndex {
         if !self.index.unique || live.is_new(&self.table, &self.index.columns) {
             return Ok(None);
         }
-        checks::duplicates(db, schema, &self.table, &self.index.columns, "unique index")
+        data::duplicates(db, schema, &self.table, &self.index.columns, "unique index")
     }
 
     fn record(&self, adoption: &mut Adoption) {

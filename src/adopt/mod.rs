@@ -27,11 +27,20 @@
 //! transaction ([`exclusive`]): with them on, dropping a parent table deletes its rows
 //! first and cascades into the children.
 //!
-//! One file per phase: [`plan`] sorts the differences (no database), [`checks`] refuses before
-//! any change, [`postgres`] and [`sqlite`] make the changes, [`report`] words them. Each kind of
-//! change is one type in [`fix`], carrying all it needs in every phase.
+//! The files, bottom up, each importing only from those listed before it:
+//! - [`report`]: what adoption did ([`Adoption`]), in words;
+//! - [`data`]: the SQL the files above share: the queries of the rows already there that a
+//!   change would reject, the bits of statement text the kinds of fix have in common, running a
+//!   statement;
+//! - [`fix`]: one type per kind of change, carrying all it needs in every phase;
+//! - [`plan`]: sorts the differences into fixes, what stays and what blocks (no database), and
+//!   says what carrying it out changes;
+//! - [`checks`]: refuses before any change;
+//! - [`postgres`] and [`sqlite`]: make the changes;
+//! - this file: the entry points, and recording the migrations as applied.
 
 mod checks;
+mod data;
 mod fix;
 mod plan;
 mod postgres;
@@ -39,8 +48,6 @@ mod report;
 mod sqlite;
 
 use std::time::Duration;
-
-use diesel::prelude::*;
 
 use crate::bookkeeping;
 use crate::catalog::{self, Backend};
@@ -51,6 +58,7 @@ use crate::error::Result;
 use crate::migrations::{self, Kind};
 use crate::ownership;
 
+use data::execute;
 use fix::Definitions;
 use plan::Plan;
 
@@ -95,7 +103,7 @@ pub fn adopt(db: &mut Db, schema: &SchemaName, target: &str) -> Result<Adoption>
         Backend::Postgres => postgres::apply(db, schema, &plan, &definitions)?,
         Backend::Sqlite => sqlite::apply(db, &plan, &found, &definitions, target)?,
     }
-    let mut adoption = Adoption::planned(&plan, &found);
+    let mut adoption = plan.adoption(&found);
     adoption.recorded_migrations = record_migrations(db, schema, &definitions)?;
     Ok(adoption)
 }
@@ -130,9 +138,4 @@ fn record_migrations(
         }
     }
     Ok(recorded)
-}
-
-fn execute(db: &mut Db, sql: &str) -> Result<()> {
-    diesel::sql_query(sql).execute(db)?;
-    Ok(())
 }

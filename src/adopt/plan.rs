@@ -12,6 +12,7 @@ use super::fix::{
     AddCheck, AddColumn, AddForeignKey, AddUnique, CreateIndex, CreateTable, CreateType,
     DropForeignKey, Fix, RenameForeignKey, SetDefault,
 };
+use super::report::Adoption;
 
 /// Every difference, sorted.
 pub(super) struct Plan {
@@ -78,6 +79,29 @@ impl Plan {
             .filter(|t| tables.contains(t))
             .map(str::to_owned)
             .collect()
+    }
+
+    /// The columns it adds to existing tables, as `(table, column)`.
+    pub fn added_columns(&self) -> Vec<(&str, &str)> {
+        self.fixes
+            .iter()
+            .filter_map(|f| Some((f.table()?, f.added_column()?)))
+            .collect()
+    }
+
+    /// What carrying it out on `found` (the schema it was made from) changes, each fix in the
+    /// order it runs; the migrations it records are for the caller to add.
+    pub fn adoption(&self, found: &Schema) -> Adoption {
+        let mut adoption = Adoption {
+            found_tables: found.tables.iter().map(|t| t.name.clone()).collect(),
+            rebuilt_tables: self.rebuilt_tables(),
+            kept: self.kept.clone(),
+            ..Adoption::default()
+        };
+        for fix in self.ordered() {
+            fix.record(&mut adoption);
+        }
+        adoption
     }
 
     fn fix(&mut self, fix: impl Fix + 'static) {
@@ -245,7 +269,6 @@ impl Plan {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::adopt::report::Adoption;
     use crate::catalog::Table;
 
     const BOTH: [Backend; 2] = [Backend::Postgres, Backend::Sqlite];
@@ -264,7 +287,7 @@ mod tests {
     /// What adopting `found` would report, and what would stop it.
     fn planned(backend: Backend, found: &Schema) -> (Adoption, Vec<String>) {
         let plan = Plan::new(&contract::expected(backend), found, backend);
-        (Adoption::planned(&plan, found), plan.blockers)
+        (plan.adoption(found), plan.blockers)
     }
 
     /// The report of an adoption that changes nothing on `found`.

@@ -3,11 +3,8 @@
 
 use serde::Serialize;
 
-use crate::catalog::Schema;
 use crate::contract;
 use crate::text::plural;
-
-use super::plan::Plan;
 
 /// What adopting a database did, for `init`'s report.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -36,21 +33,6 @@ pub struct Adoption {
 }
 
 impl Adoption {
-    /// What carrying out `plan` on `found` (the schema it was made from) changes, each fix in the
-    /// order it runs; the migrations it records are for the caller to add.
-    pub(super) fn planned(plan: &Plan, found: &Schema) -> Adoption {
-        let mut adoption = Adoption {
-            found_tables: found.tables.iter().map(|t| t.name.clone()).collect(),
-            rebuilt_tables: plan.rebuilt_tables(),
-            kept: plan.kept.clone(),
-            ..Adoption::default()
-        };
-        for fix in plan.ordered() {
-            fix.record(&mut adoption);
-        }
-        adoption
-    }
-
     /// The changes in a few words, for init's result line.
     pub fn summary(&self) -> String {
         let mut parts = Vec::new();

@@ -14,8 +14,7 @@ use crate::db::{sqlite, Db};
 use crate::error::{Error, Result};
 use crate::migrations::{Definition, Kind};
 
-use super::checks::foreign_key_violations;
-use super::execute;
+use super::data::{execute, foreign_key_violations};
 use super::fix::Definitions;
 use super::plan::Plan;
 

@@ -3,12 +3,13 @@
 //! levels, each flattened into the commands that read it, so that a command's `--help` lists only
 //! what it reads and anything else is a usage error: [`TargetOptions`] (every command that reads
 //! the configuration), [`ConnectOptions`] (the commands that connect), [`WriteOptions`] (the
-//! commands that write passwords).
+//! commands that write passwords), whose [`PasswordScheme`] is also read from
+//! `FACEDB_PASSWORD_HASH`.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::PasswordScheme;
+use crate::error::{Error, Result};
 
 /// Which database.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -52,6 +53,27 @@ pub struct ConnectOptions {
     /// Print every SQL statement facedb runs (also DATABASE_ECHO=true).
     #[arg(long)]
     pub echo: bool,
+}
+
+/// How facedb hashes the passwords it writes (`--password-hash`, `FACEDB_PASSWORD_HASH`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum PasswordScheme {
+    #[default]
+    Argon2id,
+    Bcrypt,
+}
+
+impl PasswordScheme {
+    pub fn parse(value: &str, source: &str) -> Result<PasswordScheme> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "argon2id" | "argon2" => Ok(PasswordScheme::Argon2id),
+            "bcrypt" => Ok(PasswordScheme::Bcrypt),
+            _ => Err(Error::Usage(format!(
+                "{source} must be argon2id or bcrypt, got '{value}'"
+            ))),
+        }
+    }
 }
 
 /// How to write passwords.

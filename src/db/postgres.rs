@@ -9,7 +9,7 @@ use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Bool, Integer, Nullable, Text};
 
-use super::catalog::{
+use super::rows::{
     Attachment, ColumnType, Dependent, KnownNames, Named, NamedObject, Owned, ShadowedTable,
     TableEstimate,
 };

@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text};
 use diesel::sqlite::SqliteConnection;
 
-use super::catalog::{
+use super::rows::{
     Attachment, ColumnType, Dependent, ForeignKeyViolation, KnownNames, Named, NamedObject, Owned,
     TableEstimate,
 };
