@@ -594,10 +594,6 @@ impl Target {
     pub fn backend_key(&self) -> &'static str {
         self.backend().key()
     }
-
-    pub fn backend_name(&self) -> &'static str {
-        self.backend().name()
-    }
 }
 
 fn is_sqlite_path(url: &str) -> bool {
