@@ -119,11 +119,6 @@ impl Table {
     }
 }
 
-/// Every base table of `schema`, by name, sorted. SQLite's own `sqlite_…` tables are left out.
-pub fn table_names(db: &mut Db, schema: &SchemaName) -> Result<Vec<String>> {
-    db.table_names(schema)
-}
-
 /// Reads the named tables that exist in `schema` (in the order given; missing ones are left out)
 /// and, on PostgreSQL, every enum type of that schema.
 pub fn read(db: &mut Db, schema: &SchemaName, tables: &[&str]) -> Result<Schema> {

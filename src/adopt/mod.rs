@@ -101,7 +101,7 @@ pub fn adopt(db: &mut Db, schema: &SchemaName, target: &str) -> Result<Adoption>
     let definitions = Definitions::of(backend)?;
     match backend {
         Backend::Postgres => postgres::apply(db, schema, &plan, &definitions)?,
-        Backend::Sqlite => sqlite::apply(db, &plan, &found, &definitions, target)?,
+        Backend::Sqlite => sqlite::apply(db, &plan, &found, &definitions)?,
     }
     let mut adoption = plan.adoption(&found);
     adoption.recorded_migrations = record_migrations(db, schema, &definitions)?;
@@ -115,11 +115,7 @@ fn record_migrations(
     schema: &SchemaName,
     definitions: &Definitions,
 ) -> Result<Vec<String>> {
-    if !db
-        .table_names(schema)?
-        .iter()
-        .any(|n| n == bookkeeping::TABLE)
-    {
+    if !db.table_exists(schema, bookkeeping::TABLE)? {
         execute(db, &definitions.get(Kind::Table, bookkeeping::TABLE)?.sql)?;
     }
     execute(db, diesel::migration::CREATE_MIGRATIONS_TABLE)?;

@@ -51,7 +51,6 @@ pub(super) fn apply(
     plan: &Plan,
     found: &Schema,
     definitions: &Definitions,
-    target: &str,
 ) -> Result<()> {
     let rebuilt = plan.rebuilt_tables();
     let on_rebuilt = |table: Option<&str>| table.is_some_and(|t| rebuilt.iter().any(|r| r == t));
@@ -64,9 +63,8 @@ pub(super) fn apply(
             execute(db, &sql)?;
         }
     }
-    if rebuilt.is_empty() {
-        return Ok(());
-    }
+    // Each rebuild runs with foreign keys off; `exclusive_without_foreign_keys`, around the whole
+    // transaction, checks every row against them before it commits.
     for table in &rebuilt {
         // Only existing tables are rebuilt (a missing one is created whole).
         let Some(old) = found.table(table) else {
@@ -85,7 +83,7 @@ pub(super) fn apply(
             &missing_indexes,
         )?;
     }
-    verify_foreign_keys(db, target)
+    Ok(())
 }
 
 /// Fails when a row of facedb's tables refers to a row that does not exist

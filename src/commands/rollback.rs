@@ -5,7 +5,6 @@
 use serde::Serialize;
 
 use crate::bookkeeping::{self, ENVIRONMENT_KEY};
-use crate::catalog;
 use crate::commands::{Outcome, Report};
 use crate::config::{Backend, SchemaName, Settings};
 use crate::db::{self, Db, IfMissing};
@@ -160,7 +159,7 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Roll
             .map(|(_, version)| version)
             .collect();
         bookkeeping::forget_migrations(db, schema, &reverted)?;
-        catalog::table_names(db, schema)
+        db.table_names(schema)
     })?;
     for name in &planned {
         progress.done(format!("reverted migration {name}"));

@@ -7,7 +7,6 @@ use diesel::sql_types::{Bool, Text};
 use serde::Serialize;
 
 use crate::bookkeeping::{self, ENVIRONMENT_KEY};
-use crate::catalog;
 use crate::commands::{Outcome, Report};
 use crate::config::{SchemaName, Settings};
 use crate::contract;
@@ -253,8 +252,8 @@ pub fn run(settings: &Settings, _args: &Args, progress: &Progress) -> Result<Sta
     outcome.database_exists = true;
     let schema = &settings.schema;
     db.read_only(schema, settings.lock_timeout, |db| {
-        outcome.server_version = Some(server_version(db)?);
-        let names = catalog::table_names(db, schema)?;
+        outcome.server_version = Some(db.server_version()?);
+        let names = db.table_names(schema)?;
         let has = |table: &str| names.iter().any(|n| n == table);
         outcome.environment = bookkeeping::recorded(db, schema, ENVIRONMENT_KEY)?;
         outcome.migrations = migrations::state(db, schema)?;
@@ -282,22 +281,6 @@ pub fn run(settings: &Settings, _args: &Args, progress: &Progress) -> Result<Sta
         && outcome.missing_tables() == 0
         && outcome.system_admin == Some(true);
     Ok(Report::new("status", settings, outcome))
-}
-
-#[derive(QueryableByName)]
-struct Version {
-    #[diesel(sql_type = Text)]
-    server_version: String,
-}
-
-fn server_version(db: &mut Db) -> Result<String> {
-    let row: Version = match db {
-        Db::Postgres(conn) => diesel::sql_query("SHOW server_version").get_result(conn)?,
-        Db::Sqlite(conn) => {
-            diesel::sql_query("SELECT sqlite_version() AS server_version").get_result(conn)?
-        }
-    };
-    Ok(row.server_version)
 }
 
 #[derive(QueryableByName)]

@@ -20,6 +20,16 @@ pub enum SchemaRows {
 }
 
 impl Db {
+    // ---- server ----
+
+    /// The server's version (`SHOW server_version`), or the SQLite library's.
+    pub(crate) fn server_version(&mut self) -> Result<String> {
+        Ok(match self {
+            Db::Postgres(conn) => postgres::server_version(conn)?,
+            Db::Sqlite(conn) => sqlite::library_version(conn)?,
+        })
+    }
+
     // ---- schemas ----
 
     /// Whether `schema` exists. A SQLite file's one schema always does.
@@ -34,10 +44,7 @@ impl Db {
 
     /// Whether `table` is a table in `schema` (SQLite: in any case).
     pub(crate) fn table_exists(&mut self, schema: &SchemaName, table: &str) -> Result<bool> {
-        Ok(match self {
-            Db::Postgres(conn) => postgres::table_exists(conn, schema, table)?,
-            Db::Sqlite(conn) => sqlite::table_exists(conn, schema, table)?,
-        })
+        Ok(!self.existing_tables(schema, &[table])?.is_empty())
     }
 
     /// Which of `names` are tables in `schema` (SQLite: in any case), in the order of `names`.
@@ -46,10 +53,11 @@ impl Db {
         schema: &SchemaName,
         names: &[&str],
     ) -> Result<Vec<String>> {
-        let found = match self {
-            Db::Postgres(conn) => postgres::existing_tables(conn, schema, names)?,
-            Db::Sqlite(conn) => sqlite::existing_tables(conn, schema, names)?,
-        };
+        let found: Vec<String> = self
+            .table_estimates(schema, names)?
+            .into_iter()
+            .map(|t| t.name)
+            .collect();
         Ok(in_order(names, &found))
     }
 
@@ -80,7 +88,7 @@ impl Db {
 
     /// Every base table of `schema`, by name, sorted. SQLite's own `sqlite_…` tables are left
     /// out.
-    pub(crate) fn table_names(&mut self, schema: &SchemaName) -> Result<Vec<String>> {
+    pub fn table_names(&mut self, schema: &SchemaName) -> Result<Vec<String>> {
         Ok(match self {
             Db::Postgres(conn) => postgres::table_names(conn, schema)?,
             Db::Sqlite(conn) => sqlite::table_names(conn)?,

@@ -52,6 +52,13 @@ pub fn server_reached(conn: &mut PgConnection) -> QueryResult<ServerReached> {
     .get_result(conn)
 }
 
+/// The server's version as it names it: `15.4 (Debian 15.4-1)`.
+pub fn server_version(conn: &mut PgConnection) -> QueryResult<String> {
+    let version: Named =
+        diesel::sql_query("SELECT current_setting('server_version') AS name").get_result(conn)?;
+    Ok(version.name)
+}
+
 /// The server's version as a number: 150004 for 15.4.
 pub fn server_version_num(conn: &mut PgConnection) -> QueryResult<i32> {
     diesel::select(diesel::dsl::sql::<Integer>(
@@ -80,38 +87,6 @@ fn tables_named(schema: &SchemaName) -> String {
     )
 }
 
-pub fn table_exists(
-    conn: &mut PgConnection,
-    schema: &SchemaName,
-    table: &str,
-) -> QueryResult<bool> {
-    diesel::select(
-        diesel::dsl::sql::<Bool>(&format!(
-            "EXISTS (SELECT 1 FROM pg_class c WHERE c.relnamespace = {} \
-             AND c.relkind IN ('r', 'p') AND c.relname = ",
-            schema.namespace()
-        ))
-        .bind::<Text, _>(table)
-        .sql(")"),
-    )
-    .get_result(conn)
-}
-
-/// Which of `names` are tables in `schema`, in no particular order.
-pub fn existing_tables(
-    conn: &mut PgConnection,
-    schema: &SchemaName,
-    names: &[&str],
-) -> QueryResult<Vec<String>> {
-    let found: Vec<Named> = diesel::sql_query(format!(
-        "SELECT c.relname::text AS name FROM pg_class c WHERE {}",
-        tables_named(schema)
-    ))
-    .bind::<Array<Text>, _>(names)
-    .load(conn)?;
-    Ok(found.into_iter().map(|n| n.name).collect())
-}
-
 /// Which of `names` are types in `schema`, in no particular order.
 pub fn existing_types(
     conn: &mut PgConnection,
@@ -128,7 +103,8 @@ pub fn existing_types(
     Ok(found.into_iter().map(|n| n.name).collect())
 }
 
-/// Which of `names` are tables in `schema`, with the planner's estimate of their rows.
+/// Which of `names` are tables in `schema`, in no particular order, with the planner's estimate
+/// of their rows.
 pub fn table_estimates(
     conn: &mut PgConnection,
     schema: &SchemaName,
@@ -267,7 +243,10 @@ pub fn schema_rows(
     tables: &[&str],
 ) -> QueryResult<SchemaRows> {
     let wanted = tables_named(schema);
-    let existing = existing_tables(conn, schema, tables)?;
+    let existing = table_estimates(conn, schema, tables)?
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
     let columns = diesel::sql_query(format!(
         "SELECT c.relname::text AS table_name, a.attname::text AS name, \
                 format_type(a.atttypid, a.atttypmod) AS sql_type, a.attnotnull AS not_null, \

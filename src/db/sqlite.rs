@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text};
+use diesel::sql_types::{BigInt, Integer, Nullable, Text};
 use diesel::sqlite::SqliteConnection;
 
 use super::rows::{
@@ -31,52 +31,25 @@ pub fn main_file(conn: &mut SqliteConnection) -> QueryResult<Option<String>> {
     Ok(files.into_iter().find(|f| f.name == "main").map(|f| f.file))
 }
 
+/// The SQLite library's version: `3.50.2`.
+pub fn library_version(conn: &mut SqliteConnection) -> QueryResult<String> {
+    let version: Named = diesel::sql_query("SELECT sqlite_version() AS name").get_result(conn)?;
+    Ok(version.name)
+}
+
 // ---- tables and rows ----
 
-/// `'users', 'visits'`: names for an SQL `IN` list (facedb's own names need no escaping).
+/// `'users', 'visits'`: names for an SQL `IN` list.
 fn sql_list(names: &[&str]) -> String {
     names
         .iter()
-        .map(|n| format!("'{n}'"))
+        .map(|n| format!("'{}'", n.replace('\'', "''")))
         .collect::<Vec<_>>()
         .join(", ")
 }
 
-/// Whether `table` is a table in `schema`, in any case.
-pub fn table_exists(
-    conn: &mut SqliteConnection,
-    schema: &SchemaName,
-    table: &str,
-) -> QueryResult<bool> {
-    diesel::select(
-        diesel::dsl::sql::<Bool>(&format!(
-            "EXISTS (SELECT 1 FROM {} WHERE type = 'table' AND lower(name) = lower(",
-            schema.qualify("sqlite_master")
-        ))
-        .bind::<Text, _>(table)
-        .sql("))"),
-    )
-    .get_result(conn)
-}
-
 /// Which of `names` are tables in `schema`, in any case (a table made as USERS is facedb's
-/// users), in lower case and in no particular order.
-pub fn existing_tables(
-    conn: &mut SqliteConnection,
-    schema: &SchemaName,
-    names: &[&str],
-) -> QueryResult<Vec<String>> {
-    let found: Vec<Named> = diesel::sql_query(format!(
-        "SELECT lower(name) AS name FROM {} WHERE type = 'table' AND lower(name) IN ({})",
-        schema.qualify("sqlite_master"),
-        sql_list(names)
-    ))
-    .load(conn)?;
-    Ok(found.into_iter().map(|n| n.name).collect())
-}
-
-/// Which of `names` are tables in `schema`, in any case; SQLite keeps no estimate of their rows
-/// (0).
+/// users), in lower case and in no particular order; SQLite keeps no estimate of their rows (0).
 pub fn table_estimates(
     conn: &mut SqliteConnection,
     schema: &SchemaName,

@@ -53,7 +53,7 @@ fn open(test: &TestDb) -> Db {
 /// Every table of `db`, and on PostgreSQL every enum type, read back.
 fn read_all(db: &mut Db) -> Schema {
     let schema = default_schema(db);
-    let names = catalog::table_names(db, &schema).unwrap();
+    let names = db.table_names(&schema).unwrap();
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     catalog::read(db, &schema, &names).unwrap()
 }
