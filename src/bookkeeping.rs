@@ -43,6 +43,25 @@ pub fn record_once(db: &mut Db, key: &str, value: &str) -> Result<String> {
     Ok(value.to_owned())
 }
 
+/// The key under which seeding records the `user_id` of the admin it seeded: the only account
+/// that can still have the default password facedb gave it (`status` checks that one alone).
+pub const SEEDED_ADMIN_KEY: &str = "seeded admin";
+
+/// Records `value` under `key`, replacing what was recorded (in the caller's transaction).
+pub fn record(db: &mut Db, key: &str, value: &str) -> Result<()> {
+    use __facedb_metadata::dsl as m;
+    diesel::delete(m::__facedb_metadata.filter(m::key.eq(key))).execute(db)?;
+    let row = (
+        m::key.eq(key),
+        m::value.eq(value),
+        m::updated_at.eq(crate::models::now_utc()),
+    );
+    diesel::insert_into(m::__facedb_metadata)
+        .values(row)
+        .execute(db)?;
+    Ok(())
+}
+
 /// The key prefix under which facedb records each migration version it applied, so that in a
 /// `__diesel_schema_migrations` shared with other diesel applications it can tell its own rows.
 const MIGRATION_KEY_PREFIX: &str = "migration ";

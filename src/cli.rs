@@ -307,6 +307,7 @@ pub(crate) fn write_stdout(text: &str) -> Result<()> {
 
 /// Prints a failure: `error: …` on stderr and, with `--json`, `{"error": …}` on stdout.
 pub fn print_error(error: &Error, json: bool) {
+    crate::prompt::unless_interrupted();
     say(format_args!(
         "error: {}",
         printable_lines(&error.to_string())

@@ -864,6 +864,28 @@ impl PgTarget {
         servers.join(",")
     }
 
+    /// The servers, in the order libpq tries them.
+    pub fn server_list(&self) -> &[Server] {
+        &self.servers
+    }
+
+    /// The same target on `server` alone: facedb tries a list's servers one by one where libpq
+    /// stops at the first that answers with an error.
+    pub fn on_server(&self, server: &Server) -> PgTarget {
+        let mut target = self.clone();
+        target.servers = vec![server.clone()];
+        // libpq's query parameters override the URL's own host.
+        let mut pairs: Vec<(String, String)> = libpq_query(&self.url)
+            .into_iter()
+            // facedb checks what it reached itself, and names each server's answer.
+            .filter(|(k, _)| k != "host" && k != "port" && k != "target_session_attrs")
+            .collect();
+        pairs.push(("host".to_owned(), server.host.clone()));
+        pairs.push(("port".to_owned(), server.port.to_string()));
+        set_libpq_query(&mut target.url, &pairs);
+        target
+    }
+
     /// Whether libpq may reach one of several servers (output then names the one it reached).
     pub fn has_several_servers(&self) -> bool {
         self.servers.len() > 1

@@ -16,13 +16,14 @@
 //! lock's statements and the queries that name who holds a lock are PostgreSQL system queries,
 //! in `db::postgres`.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::RunQueryDsl;
 
 use crate::config::SchemaName;
 use crate::db::postgres::{self, AdvisoryLock, LockHolder};
+use crate::db::session::{self, Stage};
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::text::humanize;
@@ -39,7 +40,7 @@ impl Db {
         work: impl FnOnce(&mut Db) -> Result<T>,
     ) -> Result<T> {
         self.begin(schema, lock_timeout, Mode::Exclusive)?;
-        self.finish(schema, lock_timeout, work)
+        self.finish(schema, lock_timeout, Mode::Exclusive, work)
     }
 
     /// Runs `work` in one transaction holding facedb's lock in shared mode: for single-row
@@ -53,7 +54,7 @@ impl Db {
         work: impl FnOnce(&mut Db) -> Result<T>,
     ) -> Result<T> {
         self.begin(schema, lock_timeout, Mode::Write)?;
-        self.finish(schema, lock_timeout, work)
+        self.finish(schema, lock_timeout, Mode::Write, work)
     }
 
     /// Runs `work` in a read-only transaction (`BEGIN READ ONLY` on PostgreSQL, so a standby
@@ -66,7 +67,7 @@ impl Db {
         work: impl FnOnce(&mut Db) -> Result<T>,
     ) -> Result<T> {
         self.begin(schema, lock_timeout, Mode::Read)?;
-        self.finish(schema, lock_timeout, work)
+        self.finish(schema, lock_timeout, Mode::Read, work)
     }
 
     /// [`Db::read_only`] for the dry run, which never waits for another facedb: it takes facedb's
@@ -80,7 +81,7 @@ impl Db {
         work: impl FnOnce(&mut Db) -> Result<T>,
     ) -> Result<T> {
         self.begin(schema, lock_timeout, Mode::Glance)?;
-        self.finish(schema, lock_timeout, |db| {
+        self.finish(schema, lock_timeout, Mode::Glance, |db| {
             let Db::Postgres(conn) = db else {
                 return work(db);
             };
@@ -102,24 +103,54 @@ impl Db {
         &mut self,
         schema: &SchemaName,
         lock_timeout: Duration,
+        mode: Mode,
         work: impl FnOnce(&mut Db) -> Result<T>,
     ) -> Result<T> {
         match work(self) {
             Ok(value) => {
-                self.commit().map_err(|error| match error {
+                self.commit_bounded(mode).map_err(|error| match error {
+                    // A read-only transaction has nothing to lose in its commit.
                     Error::ConnectionLost { reason, .. } => Error::ConnectionLost {
                         reason,
-                        committing: true,
+                        committing: matches!(mode, Mode::Exclusive | Mode::Write),
                     },
                     other => other,
                 })?;
                 Ok(value)
             }
             Err(error) => {
-                // The error is what matters; a failed rollback also ends the transaction.
-                let _ = self.rollback();
+                // The error is what matters; a failed rollback also ends the transaction. Its
+                // failure tells, though, when an unexpected error was the connection going
+                // (a library that wraps the driver's error hides its cause).
+                let rolled_back = self.rollback();
+                session::set_stage(Stage::Idle);
+                let error = match (error, rolled_back) {
+                    (
+                        Error::Database(_) | Error::Migration(_),
+                        Err(lost @ Error::ConnectionLost { .. }),
+                    ) => lost,
+                    (error, _) => error,
+                };
+                let error = self.explain_read_only(error);
                 Err(self.explain_lock_timeout(error, schema, lock_timeout))
             }
+        }
+    }
+
+    /// A write refused as read-only names the server and why it takes no writes (a standby, or
+    /// `default_transaction_read_only`). Runs after the rollback.
+    fn explain_read_only(&mut self, error: Error) -> Error {
+        match (self, error) {
+            (Db::Postgres(conn), Error::ReadOnlyServer { server: None, why }) => {
+                match postgres::server_reached(conn) {
+                    Ok(server) => Error::ReadOnlyServer {
+                        server: Some(server.own_address()),
+                        why: server.read_only().unwrap_or(why),
+                    },
+                    Err(_) => Error::ReadOnlyServer { server: None, why },
+                }
+            }
+            (_, error) => error,
         }
     }
 
@@ -139,6 +170,7 @@ impl Db {
                         AnsiTransactionManager::begin_transaction(conn)?
                     }
                 }
+                session::set_stage(Stage::Open);
                 let millis = lock_timeout.as_millis().max(1);
                 let locked = diesel::sql_query(format!("SET LOCAL lock_timeout = {millis}"))
                     .execute(conn)
@@ -159,6 +191,7 @@ impl Db {
                     });
                 if let Err(error) = locked {
                     let _ = AnsiTransactionManager::rollback_transaction(conn);
+                    session::set_stage(Stage::Idle);
                     return Err(if is_lock_timeout(&error) {
                         Error::LockTimeout(format!(
                             "gave up waiting for facedb's lock after {}; it is held by {}. \
@@ -205,12 +238,50 @@ impl Db {
         match (self, error) {
             (Db::Postgres(conn), Error::Database(e)) if is_lock_timeout(&e) => {
                 Error::LockTimeout(format!(
-                    "gave up waiting for facedb's tables after {}; {}. Wait for that session to finish, or raise --lock-timeout",
+                    "gave up waiting for facedb's tables after {}; {}, or raise --lock-timeout",
                     humanize(lock_timeout),
                     table_lock_holder(conn, schema)
                 ))
             }
             (_, error) => error,
+        }
+    }
+
+    /// Commits. On PostgreSQL, where the commit waits for a synchronous standby to confirm it
+    /// (`synchronous_standby_names`), that wait is bounded by `--wait` (else the lock timeout):
+    /// the commit's `statement_timeout` cancels it. The server has then committed locally and
+    /// says only a warning, so a commit that took the whole bound is reported as committed but
+    /// not confirmed (exit 7): retrying would do the change twice.
+    fn commit_bounded(&mut self, mode: Mode) -> Result<()> {
+        let writes = matches!(mode, Mode::Exclusive | Mode::Write);
+        let bound = session::commit_wait().filter(|_| writes);
+        let synchronous = match (&mut *self, bound) {
+            (Db::Postgres(conn), Some(bound)) => {
+                let synchronous = postgres::commit_waits_for_standby(conn)?;
+                if synchronous {
+                    let millis = bound.as_millis().max(1);
+                    diesel::sql_query(format!("SET LOCAL statement_timeout = {millis}"))
+                        .execute(conn)?;
+                }
+                synchronous
+            }
+            _ => false,
+        };
+        session::set_stage(Stage::Committing { synchronous });
+        let started = Instant::now();
+        let committed = self.commit();
+        session::set_stage(Stage::Idle);
+        committed?;
+        match (&mut *self, bound) {
+            (Db::Postgres(conn), Some(bound)) if synchronous && started.elapsed() >= bound => {
+                Err(Error::NotReplicated {
+                    server: postgres::server_reached(conn)
+                        .map(|server| server.own_address())
+                        .unwrap_or_else(|_| "server".to_owned()),
+                    waited: Some(humanize(bound)),
+                })
+            }
+            _ => Ok(()),
         }
     }
 
@@ -252,7 +323,11 @@ fn lock_holder(conn: &mut diesel::PgConnection, exclusive_only: bool) -> Option<
 /// Who else holds a lock on one of facedb's tables.
 fn table_lock_holder(conn: &mut diesel::PgConnection, schema: &SchemaName) -> String {
     match postgres::table_lock_holder(conn, schema, &crate::inventory::TABLES) {
-        Ok(holder) => format!("they are in use by {holder}"),
-        Err(_) => "another session was using them (it let go as we looked)".to_owned(),
+        Ok(holder) if holder.is_recovery() => format!(
+            "they are held by {holder}; it ends when that transaction ends there. Wait for it on the primary"
+        ),
+        Ok(holder) => format!("they are in use by {holder}. Wait for that session to finish"),
+        Err(_) => "another session was using them (it let go as we looked). Run the command again"
+            .to_owned(),
     }
 }

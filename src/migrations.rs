@@ -39,6 +39,46 @@ fn migration_error(error: impl std::fmt::Display) -> Error {
     Error::Migration(error.to_string())
 }
 
+/// A migration that failed to apply or revert, by its cause. diesel_migrations keeps the diesel
+/// error it wraps private (`Failed to run NAME with: MESSAGE`), so the cause is read from the
+/// connection, which is asked whether it is still there, and from the server's message: a lost
+/// connection is exit 3, a read-only server exit 3, a lock timeout exit 6, as at any other step.
+fn failed_migration(db: &mut Db, error: impl std::fmt::Display) -> Error {
+    use diesel::result::{DatabaseErrorKind, Error as Diesel};
+    use diesel::RunQueryDsl;
+    let text = error.to_string();
+    // A savepoint that could not be rolled back replaces the migration's error with its own.
+    let (name, message) = match text
+        .strip_prefix("Failed to run ")
+        .and_then(|rest| rest.split_once(" with: "))
+    {
+        Some((name, message)) => (Some(name), message),
+        None => (None, text.as_str()),
+    };
+    let connection_gone = matches!(
+        diesel::sql_query("SELECT 1").execute(db),
+        Err(Diesel::DatabaseError(
+            DatabaseErrorKind::ClosedConnection,
+            _
+        ))
+    );
+    let kind = if connection_gone || crate::error::says_connection_lost(message) {
+        DatabaseErrorKind::ClosedConnection
+    } else if message.contains("in a read-only transaction") {
+        DatabaseErrorKind::ReadOnlyTransaction
+    } else {
+        DatabaseErrorKind::Unknown
+    };
+    let cause = Error::from(Diesel::DatabaseError(kind, Box::new(message.to_owned())));
+    match cause {
+        Error::Database(e) if !crate::lock::is_lock_timeout(&e) => match name {
+            Some(name) => Error::Migration(format!("{name}: {message}")),
+            None => Error::Migration(message.to_owned()),
+        },
+        other => other,
+    }
+}
+
 /// Applies every pending migration and returns the names of those it applied.
 /// Runs inside the caller's transaction: each migration becomes a savepoint.
 pub fn apply_pending(db: &mut Db) -> Result<Vec<String>> {
@@ -66,8 +106,11 @@ pub fn apply_pending_from(db: &mut Db, source: Source<'_>) -> Result<Vec<String>
     let applied = match db {
         Db::Postgres(conn) => run(conn, source.postgres),
         Db::Sqlite(conn) => run(conn, source.sqlite),
-    }
-    .map_err(migration_error)?;
+    };
+    let applied = match applied {
+        Ok(applied) => applied,
+        Err(error) => return Err(failed_migration(db, error)),
+    };
     // Recorded as facedb's too, so that a `__diesel_schema_migrations` shared with other diesel
     // applications still tells facedb's rows apart.
     let applied_versions: Vec<String> = versions(db.backend(), source)?
@@ -98,11 +141,11 @@ pub fn revert(db: &mut Db, source: Source<'_>, names: &[String]) -> Result<()> {
         }
         Ok(())
     }
-    match db {
+    let reverted = match db {
         Db::Postgres(conn) => run(conn, source.postgres, names),
         Db::Sqlite(conn) => run(conn, source.sqlite, names),
-    }
-    .map_err(migration_error)
+    };
+    reverted.map_err(|error| failed_migration(db, error))
 }
 
 /// The applied migrations a rollback reverts, newest first: the newest one, or with `to` every

@@ -7,7 +7,7 @@
 
 use std::io::{BufRead, IsTerminal, Read, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, Once};
+use std::sync::{Mutex, Once, OnceLock};
 
 use nix::sys::termios::{self, LocalFlags, SetArg, Termios};
 
@@ -146,6 +146,24 @@ fn ask(question: &str, hidden: bool) -> Result<String> {
     answer
 }
 
+/// What Ctrl-C outside a prompt does before facedb exits (cancels the server's work and says
+/// what became of it): set by the layer that holds the session.
+static BEFORE_EXIT: OnceLock<fn() -> Option<String>> = OnceLock::new();
+/// Held by Ctrl-C's handler until the process exits, so that the error the cancel causes in the
+/// main thread is not printed beside the handler's own.
+static EXITING: Mutex<()> = Mutex::new(());
+
+/// Ctrl-C outside a prompt runs `before_exit`, prints the state it returns, and exits 130.
+pub fn on_interrupt_also(before_exit: fn() -> Option<String>) {
+    let _ = BEFORE_EXIT.set(before_exit);
+    install_interrupt_handler();
+}
+
+/// Waits while Ctrl-C's handler is stopping facedb (it then never returns).
+pub fn unless_interrupted() {
+    drop(EXITING.lock().unwrap_or_else(|e| e.into_inner()));
+}
+
 fn install_interrupt_handler() {
     static INSTALLED: Once = Once::new();
     INSTALLED.call_once(|| {
@@ -159,7 +177,11 @@ fn install_interrupt_handler() {
 /// whatever transaction was open when the connection goes.
 fn on_interrupt() {
     if !ASKING.load(Ordering::SeqCst) {
-        std::process::exit(130);
+        let _exiting = EXITING.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(state) = BEFORE_EXIT.get().and_then(|before_exit| before_exit()) {
+            say(format_args!("\nerror: interrupted: {state}"));
+        }
+        std::process::exit(ExitCode::Interrupted.into());
     }
     if let Some(saved) = AT_PROMPT.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
         let _ = termios::tcsetattr(std::io::stdin(), SetArg::TCSANOW, saved);

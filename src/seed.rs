@@ -66,6 +66,7 @@ pub fn seed_admin(
     };
     let insert = diesel::insert_into(users::table).values(&admin);
     insert.execute(db)?;
+    crate::bookkeeping::record(db, crate::bookkeeping::SEEDED_ADMIN_KEY, &user_id)?;
     Ok(Some(SeededAdmin {
         username: seed.username.clone(),
         email: seed.email.clone(),

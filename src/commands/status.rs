@@ -35,8 +35,9 @@ pub struct StatusOutcome {
     /// Whether a user with role SYSTEM_ADMIN exists; `null` when the users table is missing or
     /// cannot be read.
     pub system_admin: Option<bool>,
-    /// System admins whose password is still the default one (`admin123`): anyone who can reach
-    /// the API can log in as them.
+    /// The admin facedb seeded, when its password is still the default one (`admin123`): anyone
+    /// who can reach the API can log in as it. Only that admin is checked (one hash, whatever
+    /// the number of users): no other account got the default password from facedb.
     pub default_password_admins: Vec<String>,
     /// Tables in the database that facedb does not own.
     pub other_tables: Vec<String>,
@@ -267,7 +268,9 @@ pub fn run(settings: &Settings, _args: &Args, progress: &Progress) -> Result<Sta
         }
         if has("users") {
             outcome.system_admin = system_admin_exists(db, schema)?;
-            outcome.default_password_admins = default_password_admins(db, schema);
+            let seeded = bookkeeping::recorded(db, schema, bookkeeping::SEEDED_ADMIN_KEY)?;
+            outcome.default_password_admins =
+                seeded_admin_with_default_password(db, schema, seeded.as_deref(), settings);
         }
         outcome.other_tables = names
             .iter()
@@ -297,16 +300,31 @@ struct Login {
     password_hash: String,
 }
 
-/// The system admins whose stored hash verifies the default password; none when the hashes
-/// cannot be read (a savepoint keeps that from ending the surrounding transaction).
-fn default_password_admins(db: &mut Db, schema: &SchemaName) -> Vec<String> {
+/// The admin facedb seeded (`seeded`, its recorded `user_id`), if its stored hash still
+/// verifies the default password: one row read, one hash verified. A database seeded before
+/// facedb recorded it: the system admin with the configured seed username, else the oldest (the
+/// one seeding made, since it seeds only where there is none). None when the hash cannot be read
+/// (a savepoint keeps that from ending the surrounding transaction).
+fn seeded_admin_with_default_password(
+    db: &mut Db,
+    schema: &SchemaName,
+    seeded: Option<&str>,
+    settings: &Settings,
+) -> Vec<String> {
+    let literal = |text: &str| format!("'{}'", text.replace('\'', "''"));
+    let which = match seeded {
+        Some(user_id) => format!("user_id = {}", literal(user_id)),
+        None => "TRUE".to_owned(),
+    };
     let query = diesel::sql_query(format!(
-        "SELECT username, password_hash FROM {} WHERE CAST(role AS TEXT) = 'SYSTEM_ADMIN' ORDER BY username",
-        schema.qualify("users")
+        "SELECT username, password_hash FROM {} WHERE CAST(role AS TEXT) = 'SYSTEM_ADMIN' AND {which} \
+         ORDER BY username = {} DESC, created_at, username LIMIT 1",
+        schema.qualify("users"),
+        literal(&settings.admin.username)
     ));
-    let admins: diesel::QueryResult<Vec<Login>> =
+    let admin: diesel::QueryResult<Vec<Login>> =
         diesel::Connection::transaction(db, |db| query.load(db));
-    admins
+    admin
         .unwrap_or_default()
         .into_iter()
         .filter(|admin| password::verify(crate::config::DEFAULT_PASSWORD, &admin.password_hash))

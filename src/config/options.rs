@@ -41,7 +41,8 @@ pub struct ConnectOptions {
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub connect_timeout: Option<Duration>,
 
-    /// Keep retrying while the server refuses connections, up to this long (e.g. 30s).
+    /// Keep retrying while the server refuses connections, up to this long (e.g. 30s); also
+    /// bounds a commit waiting for a synchronous standby [default there: the lock timeout].
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub wait: Option<Duration>,
 

@@ -13,6 +13,7 @@ use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, RunQueryDsl};
 
 use super::postgres::{self, ServerReached};
+use super::session;
 use super::sqlite;
 use crate::config::{quote_identifier, Backend, PgTarget, Settings, SqliteTarget, Target};
 use crate::error::{Error, Result};
@@ -46,19 +47,37 @@ pub enum Access {
 
 /// Why a PostgreSQL connection failed.
 enum PgFailure {
-    MissingDatabase,
+    /// The database does not exist on the server of this target: the one given, or, of a list,
+    /// the server facedb found to be the primary.
+    MissingDatabase(Box<PgTarget>),
     /// The server did not answer (refused, no socket, timed out), or is a standby that a writing
     /// command cannot use: worth waiting for.
     Unreachable(Error),
+    /// libpq's `target_session_attrs=read-write` found no server that takes writes.
+    NoWritableServer(Error),
+    /// The server turned this client away (`pg_hba.conf`): another server of a list may not.
+    Rejected(Error),
     Other(Error),
 }
 
 impl PgFailure {
     fn into_error(self, target: &PgTarget) -> Error {
         match self {
-            PgFailure::MissingDatabase => missing_database(target),
-            PgFailure::Unreachable(e) | PgFailure::Other(e) => e,
+            PgFailure::MissingDatabase(_) => missing_database(target),
+            PgFailure::Unreachable(e)
+            | PgFailure::NoWritableServer(e)
+            | PgFailure::Rejected(e)
+            | PgFailure::Other(e) => e,
         }
+    }
+
+    /// Whether libpq, given a list, may have stopped at a server that another one would have
+    /// answered otherwise.
+    fn stops_a_list_early(&self) -> bool {
+        matches!(
+            self,
+            PgFailure::MissingDatabase(_) | PgFailure::NoWritableServer(_) | PgFailure::Rejected(_)
+        )
     }
 }
 
@@ -81,18 +100,18 @@ pub fn open(settings: &Settings, if_missing: IfMissing, progress: &Progress) -> 
     announce(settings, progress);
     match &settings.target {
         Target::Postgres(target) => {
-            let url = target.connection_url(settings.connect_timeout);
-            let connected = connect_pg_waiting(target, &url, settings, progress, Access::Write);
+            let connected = connect_pg_waiting(target, settings, progress, Access::Write);
             let (mut conn, created) = match connected {
                 Ok(conn) => (conn, false),
-                Err(PgFailure::MissingDatabase) => {
+                Err(PgFailure::MissingDatabase(on)) => {
                     let IfMissing::Create { allowed } = if_missing else {
                         return Err(missing_database(target));
                     };
                     allowed(settings)?;
-                    let created = create_pg_database(target, settings)?;
-                    let (conn, server) = connect_created(target, &url, settings, progress)?;
+                    let (created, pooled) = create_pg_database(&on, settings)?;
+                    let (mut conn, server) = connect_created(target, settings, progress, pooled)?;
                     announce_server(target, &server, progress);
+                    register_session(&mut conn, target, &server, settings);
                     (conn, created)
                 }
                 Err(failure) => return Err(failure.into_error(target)),
@@ -154,10 +173,9 @@ pub fn open_existing(settings: &Settings, progress: &Progress) -> Result<Option<
     announce(settings, progress);
     let mut db = match &settings.target {
         Target::Postgres(target) => {
-            let url = target.connection_url(settings.connect_timeout);
-            match connect_pg_waiting(target, &url, settings, progress, Access::Read) {
+            match connect_pg_waiting(target, settings, progress, Access::Read) {
                 Ok(conn) => Db::Postgres(conn),
-                Err(PgFailure::MissingDatabase) => return Ok(None),
+                Err(PgFailure::MissingDatabase(_)) => return Ok(None),
                 Err(failure) => return Err(failure.into_error(target)),
             }
         }
@@ -213,10 +231,118 @@ fn connect_pg(
             server.database,
         ))));
     }
-    if access == Access::Write && server.in_recovery {
-        return Err(PgFailure::Unreachable(standby(target, &server)));
+    if access == Access::Write {
+        if let Some(why) = server.read_only() {
+            return Err(PgFailure::Unreachable(Error::ReadOnlyServer {
+                server: Some(server.describe(target)),
+                why,
+            }));
+        }
     }
     Ok((conn, server))
+}
+
+/// Connects to the target; with a list, where libpq stopped at a server whose answer another
+/// one may not give (the database missing on a standby that has not replayed it yet, a
+/// `pg_hba.conf` rejection, no server taking writes), facedb tries each server itself before
+/// concluding: the first that serves the command is used; when none does, the error says which
+/// server said what. A missing database is reported as missing only when the server that said
+/// so is the primary.
+fn connect_listed(
+    target: &PgTarget,
+    settings: &Settings,
+    access: Access,
+) -> std::result::Result<(PgConnection, ServerReached), PgFailure> {
+    let url = target.connection_url(settings.connect_timeout);
+    let failure = match connect_pg(target, &url, &target.dbname, settings, access) {
+        // One server that takes no writes is asked why (a standby, or a read-only primary).
+        Err(failure)
+            if failure.stops_a_list_early()
+                && (target.has_several_servers()
+                    || matches!(failure, PgFailure::NoWritableServer(_))) =>
+        {
+            failure
+        }
+        Err(PgFailure::NoWritableServer(e)) => return Err(PgFailure::Unreachable(e)),
+        Err(PgFailure::Rejected(e)) => return Err(PgFailure::Other(e)),
+        answered => return answered,
+    };
+    drop(failure);
+    let mut answers = Vec::new();
+    let mut worth_waiting = false;
+    let mut missing_on_primary = None;
+    for server in target.server_list() {
+        let alone = target.on_server(server);
+        let url = alone.connection_url(settings.connect_timeout);
+        let said = match connect_pg(&alone, &url, &alone.dbname, settings, access) {
+            Ok(connected) => return Ok(connected),
+            Err(PgFailure::MissingDatabase(_)) => {
+                if is_primary(&alone, settings) {
+                    missing_on_primary.get_or_insert(alone);
+                    format!(
+                        "database '{}' does not exist (on the primary)",
+                        target.dbname
+                    )
+                } else {
+                    worth_waiting = true;
+                    format!(
+                        "database '{}' does not exist there (a standby that has not replayed its creation yet?)",
+                        target.dbname
+                    )
+                }
+            }
+            Err(PgFailure::Unreachable(e) | PgFailure::NoWritableServer(e)) => {
+                worth_waiting = true;
+                short_reason(&e)
+            }
+            Err(PgFailure::Rejected(e) | PgFailure::Other(e)) => short_reason(&e),
+        };
+        answers.push(format!("{server}: {said}"));
+    }
+    if let Some(primary) = missing_on_primary {
+        return Err(PgFailure::MissingDatabase(Box::new(primary)));
+    }
+    let error = Error::Connection(format!(
+        "no server of {} can serve this command; {}",
+        target.display(),
+        answers.join("; ")
+    ));
+    Err(if worth_waiting {
+        PgFailure::Unreachable(error)
+    } else {
+        PgFailure::Other(error)
+    })
+}
+
+/// Whether `target`'s one server is a primary (not in recovery), asked through its `postgres`
+/// maintenance database; `false` when that cannot be told.
+fn is_primary(target: &PgTarget, settings: &Settings) -> bool {
+    let url = target.maintenance_url(settings.connect_timeout);
+    matches!(
+        connect_pg(target, &url, "postgres", settings, Access::Read),
+        Ok((_, server)) if !server.in_recovery
+    )
+}
+
+/// What one server of a list said, short: the reason in a connection error's parentheses, or
+/// why a server takes no writes.
+fn short_reason(error: &Error) -> String {
+    match error {
+        Error::ReadOnlyServer { why, .. } => match why {
+            crate::error::ReadOnly::Standby => "a read-only standby (in recovery)".to_owned(),
+            crate::error::ReadOnly::ReadOnlyPrimary => {
+                "a read-only primary (default_transaction_read_only is on)".to_owned()
+            }
+            crate::error::ReadOnly::Unknown => "read-only".to_owned(),
+        },
+        other => {
+            let text = other.to_string();
+            text.split_once(" (")
+                .and_then(|(_, rest)| rest.split_once(')'))
+                .map(|(reason, _)| reason.to_owned())
+                .unwrap_or(text)
+        }
+    }
 }
 
 /// With several servers listed, says which one libpq reached.
@@ -231,26 +357,34 @@ fn announce_server(target: &PgTarget, server: &ServerReached, progress: &Progres
     }
 }
 
-/// A writing command reached a standby: exit 3, as a server that cannot serve it.
-fn standby(target: &PgTarget, server: &ServerReached) -> Error {
-    Error::Connection(format!(
-        "PostgreSQL at {} is a read-only standby (in recovery) and this command writes: point facedb at the primary, \
-         or list every server in the URL with target_session_attrs=read-write",
-        server.describe(target)
-    ))
-}
-
 /// Connects (see `connect_pg_retrying`) and says which server it reached.
 fn connect_pg_waiting(
     target: &PgTarget,
-    url: &str,
     settings: &Settings,
     progress: &Progress,
     access: Access,
 ) -> std::result::Result<PgConnection, PgFailure> {
-    let (conn, server) = connect_pg_retrying(target, url, settings, progress, access)?;
+    let (mut conn, server) = connect_pg_retrying(target, settings, progress, access)?;
     announce_server(target, &server, progress);
+    register_session(&mut conn, target, &server, settings);
     Ok(conn)
+}
+
+/// Makes the session known to Ctrl-C (which cancels its backend through the same server) and
+/// to the commit (bounded by `--wait`, else the lock timeout, while a synchronous standby is
+/// awaited).
+fn register_session(
+    conn: &mut PgConnection,
+    target: &PgTarget,
+    server: &ServerReached,
+    settings: &Settings,
+) {
+    let same_server = match server.listed_server(target) {
+        Some(listed) => target.on_server(listed),
+        None => target.clone(),
+    };
+    session::register(conn, same_server.connection_url(settings.connect_timeout));
+    session::set_commit_wait(settings.wait.unwrap_or(settings.lock_timeout));
 }
 
 /// With `--wait`, a server that is not up yet (refused, no socket, no answer, still starting up)
@@ -259,19 +393,18 @@ fn connect_pg_waiting(
 /// would not fix it.
 fn connect_pg_retrying(
     target: &PgTarget,
-    url: &str,
     settings: &Settings,
     progress: &Progress,
     access: Access,
 ) -> std::result::Result<(PgConnection, ServerReached), PgFailure> {
     let Some(wait) = settings.wait else {
-        return connect_pg(target, url, &target.dbname, settings, access);
+        return connect_listed(target, settings, access);
     };
     let started = Instant::now();
     let deadline = started + wait;
     let mut waited = false;
     loop {
-        match connect_pg(target, url, &target.dbname, settings, access) {
+        match connect_listed(target, settings, access) {
             Err(PgFailure::Unreachable(error)) if Instant::now() < deadline => {
                 let left = deadline.saturating_duration_since(Instant::now());
                 if !waited {
@@ -290,9 +423,9 @@ fn connect_pg_retrying(
                 ));
                 std::thread::sleep(RETRY_INTERVAL.min(left));
             }
-            Err(PgFailure::Unreachable(Error::Connection(message))) if waited => {
+            Err(PgFailure::Unreachable(error)) if waited => {
                 return Err(PgFailure::Unreachable(Error::Connection(format!(
-                    "{message} (gave up after waiting {})",
+                    "{error} (gave up after waiting {})",
                     humanize(wait)
                 ))))
             }
@@ -311,40 +444,57 @@ fn connect_pg_retrying(
     }
 }
 
-/// Connects to the database just created. A PgBouncer in front of the server saw it missing a
-/// moment ago and holds new clients until it retries its login (`server_login_retry`, 15 s by
-/// default), longer than a connect timeout: keep trying that long, and say why.
+/// Connects to the database just created. A PgBouncer in front of the server (`pooled`) saw it
+/// missing a moment ago and holds new clients until it retries its login (`server_login_retry`,
+/// 15 s by default), longer than a connect timeout: keep trying that long, and say why. Without
+/// a pooler the new database answers at once (a lagging standby listed first is passed over by
+/// `connect_listed`); any wait is bounded by `--wait` when it is given.
 fn connect_created(
     target: &PgTarget,
-    url: &str,
     settings: &Settings,
     progress: &Progress,
+    pooled: bool,
 ) -> Result<(PgConnection, ServerReached)> {
-    let deadline = Instant::now() + AFTER_CREATE_WAIT;
+    let wait = match (settings.wait, pooled) {
+        (Some(wait), _) => wait,
+        (None, true) => AFTER_CREATE_WAIT,
+        (None, false) => Duration::ZERO,
+    };
+    let deadline = Instant::now() + wait;
     let mut said = false;
     loop {
-        match connect_pg(target, url, &target.dbname, settings, Access::Write) {
+        match connect_listed(target, settings, Access::Write) {
             Ok(connected) => return Ok(connected),
-            Err(PgFailure::Unreachable(_) | PgFailure::MissingDatabase)
-                if Instant::now() < deadline =>
-            {
+            Err(PgFailure::Unreachable(error)) if Instant::now() < deadline => {
                 if !said {
+                    let why = if pooled {
+                        "the pooler in front of the server holds new clients until it retries its login".to_owned()
+                    } else {
+                        error.to_string()
+                    };
                     progress.info(format!(
-                        "created {} but it does not answer yet; a pooler in front of the server may hold new clients until it retries its login: waiting up to {}",
+                        "created {} but it does not answer yet ({why}): waiting up to {}",
                         target.display(),
-                        humanize(AFTER_CREATE_WAIT)
+                        humanize(wait)
                     ));
                     said = true;
                 }
-                std::thread::sleep(RETRY_INTERVAL);
+                std::thread::sleep(RETRY_INTERVAL.min(deadline.saturating_duration_since(Instant::now())));
+            }
+            Err(PgFailure::MissingDatabase(_)) => {
+                return Err(Error::Connection(format!(
+                    "created {} but the server now says it does not exist (dropped at once by someone else?); run the command again",
+                    target.display()
+                )))
             }
             Err(failure) => return Err(failure.into_error(target)),
         }
     }
 }
 
-/// How long facedb waits for a database it has just created to answer: above PgBouncer's
-/// default `server_login_retry` (15 s) plus a connect timeout.
+/// How long facedb waits, without `--wait`, for a database it has just created through a
+/// pooler to answer: above PgBouncer's default `server_login_retry` (15 s) plus a connect
+/// timeout.
 const AFTER_CREATE_WAIT: Duration = Duration::from_secs(30);
 
 /// Whole seconds left, rounded up: `--wait 3s` starts at 3s left, not 2.
@@ -362,7 +512,7 @@ fn classify_pg_error(target: &PgTarget, settings: &Settings, message: &str) -> P
     let lower = message.to_lowercase();
     let at = format!("PostgreSQL at {}", target.servers());
     if lower.contains("database \"") && lower.contains("does not exist") {
-        return PgFailure::MissingDatabase;
+        return PgFailure::MissingDatabase(Box::new(target.clone()));
     }
     let auth_reason = if lower.contains("password authentication failed") {
         Some("password authentication failed")
@@ -386,17 +536,24 @@ fn classify_pg_error(target: &PgTarget, settings: &Settings, message: &str) -> P
         )));
     }
     if let Some(reason) = auth_reason {
-        return PgFailure::Other(Error::Connection(format!(
+        let error = Error::Connection(format!(
             "cannot log in to {at} as '{}' ({reason}): check {}",
             target.user,
             settings.target_source.credentials_setting()
-        )));
+        ));
+        return if lower.contains("pg_hba.conf") {
+            PgFailure::Rejected(error)
+        } else {
+            PgFailure::Other(error)
+        };
     }
-    // libpq's target_session_attrs=read-write found only standbys: a promotion may end that.
+    // libpq's target_session_attrs=read-write found only servers that take no writes: a
+    // promotion may end that.
     if lower.contains("session is read-only") || lower.contains("server is in hot standby") {
-        return PgFailure::Unreachable(Error::Connection(format!(
-            "cannot connect to {at}: every server it reached is a read-only standby (in recovery) and \
-             target_session_attrs=read-write asks for the primary; list the primary too, or wait for a promotion (--wait)"
+        return PgFailure::NoWritableServer(Error::Connection(format!(
+            "cannot connect to {at}: every server it reached is read-only (a standby in recovery, or a primary \
+             with default_transaction_read_only on) and target_session_attrs=read-write asks for one that takes writes; \
+             list the primary too, or wait for a promotion (--wait)"
         )));
     }
     let reason = if lower.contains("connection refused") {
@@ -449,13 +606,20 @@ fn missing_database(target: &PgTarget) -> Error {
 }
 
 /// Creates the target database through the `postgres` maintenance database. `false`: another
-/// process created it first.
-fn create_pg_database(target: &PgTarget, settings: &Settings) -> Result<bool> {
+/// process created it first. The second flag: a pooler (or another proxy) is in front of the
+/// server, which answered on a port that is not the one facedb connected to.
+fn create_pg_database(target: &PgTarget, settings: &Settings) -> Result<(bool, bool)> {
     let url = target.maintenance_url(settings.connect_timeout);
-    // A standby refuses here, before CREATE DATABASE.
-    let mut conn = match connect_pg(target, &url, "postgres", settings, Access::Write) {
-        Ok((conn, _)) => conn,
-        Err(PgFailure::MissingDatabase) => {
+    // A standby or a read-only primary refuses here, before CREATE DATABASE.
+    let conn = match connect_pg(target, &url, "postgres", settings, Access::Write) {
+        Ok((conn, server)) => {
+            let pooled = !target
+                .server_list()
+                .iter()
+                .any(|s| i32::from(s.port) == server.listening_port);
+            (conn, pooled)
+        }
+        Err(PgFailure::MissingDatabase(_)) => {
             return Err(Error::Schema(format!(
                 "database {} does not exist and cannot be created: the server has no `postgres` maintenance database; create it by hand",
                 target.display()
@@ -463,17 +627,18 @@ fn create_pg_database(target: &PgTarget, settings: &Settings) -> Result<bool> {
         }
         Err(failure) => return Err(failure.into_error(target)),
     };
+    let (mut conn, pooled) = conn;
     if settings.echo {
         conn.set_instrumentation(Echo);
     }
     let statement = format!("CREATE DATABASE {}", quote_identifier(&target.dbname));
     match diesel::sql_query(statement).execute(&mut conn) {
-        Ok(_) => Ok(true),
+        Ok(_) => Ok((true, pooled)),
         // Another facedb created it at the same moment: that is what we wanted.
         Err(diesel::result::Error::DatabaseError(_, info))
             if info.message().contains("already exists") || info.message().contains("duplicate key") =>
         {
-            Ok(false)
+            Ok((false, pooled))
         }
         Err(diesel::result::Error::DatabaseError(_, info)) if info.message().contains("permission denied") => {
             Err(Error::Refused(format!(
@@ -654,13 +819,23 @@ mod tests {
 
     #[test]
     fn a_standby_is_worth_waiting_for() {
-        let PgFailure::Unreachable(error) = classify(
+        let PgFailure::NoWritableServer(error) = classify(
             "connection to server at \"10.0.0.1\", port 5432 failed: session is read-only\n\
              connection to server at \"10.0.0.2\", port 5432 failed: Connection refused",
         ) else {
             panic!("a standby-only list is worth waiting for")
         };
-        assert!(error.to_string().contains("read-only standby"), "{error}");
+        assert!(
+            error.to_string().contains("a standby in recovery"),
+            "{error}"
+        );
+        assert!(
+            matches!(
+                classify("FATAL:  no pg_hba.conf entry for host \"10.0.0.1\""),
+                PgFailure::Rejected(_)
+            ),
+            "another server of a list may let the client in"
+        );
         assert!(matches!(
             classify("FATAL:  the database system is in recovery mode"),
             PgFailure::Unreachable(_)
@@ -676,13 +851,16 @@ mod tests {
             "FATAL:  no pg_hba.conf entry for host \"10.0.0.1\"",
         ] {
             assert!(
-                matches!(classify(message), PgFailure::Other(_)),
+                matches!(
+                    classify(message),
+                    PgFailure::Other(_) | PgFailure::Rejected(_)
+                ),
                 "{message}"
             );
         }
         assert!(matches!(
             classify("FATAL:  database \"facedb\" does not exist"),
-            PgFailure::MissingDatabase
+            PgFailure::MissingDatabase(_)
         ));
     }
 }

@@ -20,6 +20,7 @@ mod catalog;
 mod connection;
 pub(crate) mod postgres;
 mod rows;
+pub(crate) mod session;
 pub(crate) mod sqlite;
 
 pub(crate) use catalog::SchemaRows;

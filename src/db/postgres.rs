@@ -31,14 +31,80 @@ pub struct ServerReached {
     pub address: Option<String>,
     #[diesel(sql_type = Nullable<Integer>)]
     pub port: Option<i32>,
+    /// `default_transaction_read_only`: a primary set to refuse writes.
+    #[diesel(sql_type = Bool)]
+    pub read_only: bool,
+    /// The server's own `port` setting: over a Unix socket, which listed server answered.
+    #[diesel(sql_type = Integer)]
+    pub listening_port: i32,
+    /// `unix_socket_directories`, comma-separated.
+    #[diesel(sql_type = Text)]
+    pub socket_directories: String,
 }
 
 impl ServerReached {
-    /// `10.0.0.2:5432`, or `target`'s socket when the connection has no address.
+    /// `10.0.0.2:5432`; over a Unix socket, the listed socket whose folder and port are the
+    /// server's own (never the whole list).
     pub fn describe(&self, target: &PgTarget) -> String {
+        if let (Some(address), Some(port)) = (&self.address, self.port) {
+            return if address.contains(':') {
+                format!("[{address}]:{port}")
+            } else {
+                format!("{address}:{port}")
+            };
+        }
+        let folders: Vec<&str> = self.socket_directories.split(',').map(str::trim).collect();
+        let sockets = || {
+            target
+                .server_list()
+                .iter()
+                .filter(|s| s.host.starts_with('/') && i32::from(s.port) == self.listening_port)
+        };
+        sockets()
+            .find(|s| {
+                folders
+                    .iter()
+                    .any(|f| f.trim_end_matches('/') == s.host.trim_end_matches('/'))
+            })
+            .or_else(|| sockets().next())
+            .map(ToString::to_string)
+            .unwrap_or_else(|| format!("the Unix socket of port {}", self.listening_port))
+    }
+
+    /// The server's own address: `10.0.0.2:5432`, or its first socket folder and port.
+    pub fn own_address(&self) -> String {
         match (&self.address, self.port) {
             (Some(address), Some(port)) => format!("{address}:{port}"),
-            _ => target.servers(),
+            _ => format!(
+                "{}:{}",
+                self.socket_directories
+                    .split(',')
+                    .next()
+                    .unwrap_or_default()
+                    .trim(),
+                self.listening_port
+            ),
+        }
+    }
+
+    /// The server of `target`'s list this connection reached, when it can be told.
+    pub fn listed_server<'t>(&self, target: &'t PgTarget) -> Option<&'t crate::config::Server> {
+        let list = target.server_list();
+        if list.len() == 1 {
+            return list.first();
+        }
+        let described = self.describe(target);
+        list.iter().find(|s| s.to_string() == described)
+    }
+
+    /// Why this server takes no writes, if it takes none.
+    pub fn read_only(&self) -> Option<crate::error::ReadOnly> {
+        if self.in_recovery {
+            Some(crate::error::ReadOnly::Standby)
+        } else if self.read_only {
+            Some(crate::error::ReadOnly::ReadOnlyPrimary)
+        } else {
+            None
         }
     }
 }
@@ -47,8 +113,20 @@ impl ServerReached {
 pub fn server_reached(conn: &mut PgConnection) -> QueryResult<ServerReached> {
     diesel::sql_query(
         "SELECT current_database()::text AS database, pg_is_in_recovery() AS in_recovery, \
-                host(inet_server_addr()) AS address, inet_server_port() AS port",
+                host(inet_server_addr()) AS address, inet_server_port() AS port, \
+                current_setting('default_transaction_read_only')::bool AS read_only, \
+                current_setting('port')::int AS listening_port, \
+                current_setting('unix_socket_directories') AS socket_directories",
     )
+    .get_result(conn)
+}
+
+/// Whether a commit here waits for a synchronous standby to confirm it before it returns.
+pub fn commit_waits_for_standby(conn: &mut PgConnection) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::sql::<Bool>(
+        "current_setting('synchronous_standby_names') <> '' \
+         AND current_setting('synchronous_commit') NOT IN ('off', 'local')",
+    ))
     .get_result(conn)
 }
 
@@ -819,10 +897,35 @@ pub struct LockHolder {
     /// The table locked; `None` for an advisory lock.
     #[diesel(sql_type = Nullable<Text>)]
     relation: Option<String>,
+    /// pg_stat_activity's `backend_type`: `startup` on a standby is the replay of the primary's WAL.
+    #[diesel(sql_type = Text)]
+    backend_type: String,
+    /// pg_stat_activity's `wait_event`: `SyncRep` while its commit waits for a synchronous standby.
+    #[diesel(sql_type = Text)]
+    wait_event: String,
+}
+
+impl LockHolder {
+    /// Whether the lock is held by a standby's recovery: the replay of a transaction that is
+    /// still open on the primary, not a session anyone here can end.
+    pub fn is_recovery(&self) -> bool {
+        self.backend_type == "startup"
+    }
 }
 
 impl std::fmt::Display for LockHolder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.is_recovery() {
+            write!(
+                f,
+                "the replay of a transaction on the primary (this standby's recovery, pid {}, {}",
+                self.pid, self.mode
+            )?;
+            return match &self.relation {
+                Some(table) => write!(f, " on table {table})"),
+                None => write!(f, ")"),
+            };
+        }
         write!(
             f,
             "pid {} (application_name '{}', since {}, {}",
@@ -831,10 +934,16 @@ impl std::fmt::Display for LockHolder {
             self.since.as_deref().unwrap_or("an unknown time"),
             self.mode
         )?;
-        match &self.relation {
-            Some(table) => write!(f, " on table {table})"),
-            None => write!(f, ")"),
+        if let Some(table) = &self.relation {
+            write!(f, " on table {table}")?;
         }
+        if self.wait_event == "SyncRep" {
+            write!(
+                f,
+                "; its commit is waiting for a synchronous standby to confirm it: check the standby and synchronous_standby_names"
+            )?;
+        }
+        write!(f, ")")
     }
 }
 
@@ -843,7 +952,8 @@ macro_rules! holder_columns {
     () => {
         "SELECT l.pid, coalesce(a.application_name, '') AS application_name, \
                 to_char(coalesce(a.xact_start, a.backend_start), 'YYYY-MM-DD HH24:MI:SS TZ') AS since, \
-                l.mode, l.relation::regclass::text AS relation "
+                l.mode, l.relation::regclass::text AS relation, \
+                coalesce(a.backend_type, '') AS backend_type, coalesce(a.wait_event, '') AS wait_event "
     };
 }
 

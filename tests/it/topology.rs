@@ -17,7 +17,7 @@ const RUN_LIMIT: Duration = Duration::from_secs(120);
 const PROBE: &str = "CREATE TABLE api_probe (n integer)";
 
 /// `facedb` with `url` in its environment, in `dir`, its output captured.
-fn facedb(dir: &std::path::Path, url: &str) -> std::process::Command {
+pub(crate) fn facedb(dir: &std::path::Path, url: &str) -> std::process::Command {
     let mut cmd = std_facedb_in(dir);
     cmd.env("DATABASE_URL", url)
         .env_remove("DB_HOST")
@@ -29,7 +29,7 @@ fn facedb(dir: &std::path::Path, url: &str) -> std::process::Command {
 }
 
 /// Waits for `child` for at most `limit`; kills it (and fails the test) if it takes longer.
-fn finish(mut child: Child, limit: Duration, what: &str) -> Output {
+pub(crate) fn finish(mut child: Child, limit: Duration, what: &str) -> Output {
     let started = Instant::now();
     while child.try_wait().expect("poll facedb").is_none() {
         if started.elapsed() > limit {
@@ -43,7 +43,7 @@ fn finish(mut child: Child, limit: Duration, what: &str) -> Output {
 }
 
 /// Runs `facedb ARGS` against `url`, with `stdin` as its input.
-fn run(dir: &std::path::Path, url: &str, args: &[&str], stdin: Option<&str>) -> Output {
+pub(crate) fn run(dir: &std::path::Path, url: &str, args: &[&str], stdin: Option<&str>) -> Output {
     let mut cmd = facedb(dir, url);
     cmd.args(args);
     if stdin.is_some() {
@@ -58,7 +58,7 @@ fn run(dir: &std::path::Path, url: &str, args: &[&str], stdin: Option<&str>) -> 
     finish(child, RUN_LIMIT, &format!("{args:?}"))
 }
 
-fn admins(conn: &mut Conn) -> i64 {
+pub(crate) fn admins(conn: &mut Conn) -> i64 {
     conn.i64("SELECT count(*) AS v FROM users WHERE role = 'SYSTEM_ADMIN'")
 }
 
@@ -197,14 +197,14 @@ fn concurrent_inits_through_pgbouncer_seed_one_admin() {
 }
 
 /// A primary and its streaming standby.
-fn primary_and_standby() -> (PrivateCluster, PrivateCluster) {
+pub(crate) fn primary_and_standby() -> (PrivateCluster, PrivateCluster) {
     let primary = PrivateCluster::start();
     let standby = primary.standby();
     (primary, standby)
 }
 
 /// `postgres://postgres:PW@127.0.0.1:P1,127.0.0.1:P2/facedb?QUERY`.
-fn multi_host_url(clusters: &[&PrivateCluster], query: &str) -> String {
+pub(crate) fn multi_host_url(clusters: &[&PrivateCluster], query: &str) -> String {
     let hosts: Vec<String> = clusters
         .iter()
         .map(|c| format!("127.0.0.1:{}", c.port()))

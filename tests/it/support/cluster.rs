@@ -393,6 +393,11 @@ impl PrivateCluster {
         &self.superuser_password
     }
 
+    /// The folder of the server's Unix socket.
+    pub fn socket_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
     /// `postgres://user:password@127.0.0.1:PORT/dbname`, each part percent-encoded.
     pub fn url(&self, user: &str, password: &str, dbname: &str) -> String {
         format!(
