@@ -16,7 +16,7 @@
 //! lock's statements and the queries that name who holds a lock are PostgreSQL system queries,
 //! in `db::postgres`.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::RunQueryDsl;
@@ -249,38 +249,29 @@ impl Db {
 
     /// Commits. On PostgreSQL, where the commit waits for a synchronous standby to confirm it
     /// (`synchronous_standby_names`), that wait is bounded by `--wait` (else the lock timeout):
-    /// the commit's `statement_timeout` cancels it. The server has then committed locally and
-    /// says only a warning, so a commit that took the whole bound is reported as committed but
-    /// not confirmed (exit 7): retrying would do the change twice.
+    /// a watchdog cancels it. The server has then committed locally and says only a warning
+    /// (which diesel drops), so a commit the watchdog cancelled is reported as committed but not
+    /// confirmed (exit 7): retrying would do the change twice.
     fn commit_bounded(&mut self, mode: Mode) -> Result<()> {
         let writes = matches!(mode, Mode::Exclusive | Mode::Write);
         let bound = session::commit_wait().filter(|_| writes);
         let synchronous = match (&mut *self, bound) {
-            (Db::Postgres(conn), Some(bound)) => {
-                let synchronous = postgres::commit_waits_for_standby(conn)?;
-                if synchronous {
-                    let millis = bound.as_millis().max(1);
-                    diesel::sql_query(format!("SET LOCAL statement_timeout = {millis}"))
-                        .execute(conn)?;
-                }
-                synchronous
-            }
+            (Db::Postgres(conn), Some(_)) => postgres::commit_waits_for_standby(conn)?,
             _ => false,
         };
+        let watchdog = bound.filter(|_| synchronous).map(session::Watchdog::start);
         session::set_stage(Stage::Committing { synchronous });
-        let started = Instant::now();
         let committed = self.commit();
         session::set_stage(Stage::Idle);
+        let cancelled = watchdog.is_some_and(session::Watchdog::stop);
         committed?;
         match (&mut *self, bound) {
-            (Db::Postgres(conn), Some(bound)) if synchronous && started.elapsed() >= bound => {
-                Err(Error::NotReplicated {
-                    server: postgres::server_reached(conn)
-                        .map(|server| server.own_address())
-                        .unwrap_or_else(|_| "server".to_owned()),
-                    waited: Some(humanize(bound)),
-                })
-            }
+            (Db::Postgres(conn), Some(bound)) if cancelled => Err(Error::NotReplicated {
+                server: postgres::server_reached(conn)
+                    .map(|server| server.own_address())
+                    .unwrap_or_else(|_| "server".to_owned()),
+                waited: Some(humanize(bound)),
+            }),
             _ => Ok(()),
         }
     }

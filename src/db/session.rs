@@ -72,27 +72,56 @@ pub fn commit_wait() -> Option<Duration> {
     *COMMIT_WAIT.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Sends the session's backend a cancel (`pg_cancel_backend`, through a connection of its own to
+/// the same server). Whether it was sent.
+fn cancel() -> bool {
+    let Some((cancel_url, pid)) = session()
+        .as_ref()
+        .map(|s| (s.cancel_url.clone(), s.backend_pid))
+    else {
+        return false;
+    };
+    PgConnection::establish(&cancel_url)
+        .ok()
+        .and_then(|mut conn| {
+            diesel::sql_query(format!("SELECT pg_cancel_backend({pid})"))
+                .execute(&mut conn)
+                .ok()
+        })
+        .is_some()
+}
+
+/// Cancels the backend's work once `bound` has passed, unless [`Watchdog::stop`] came first: a
+/// commit waiting for a synchronous standby is not bounded by `statement_timeout` (the server
+/// stops that timer before it commits), only by a cancel.
+pub struct Watchdog {
+    stop: std::sync::mpsc::Sender<()>,
+    thread: std::thread::JoinHandle<bool>,
+}
+
+impl Watchdog {
+    pub fn start(bound: Duration) -> Watchdog {
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || match stopped.recv_timeout(bound) {
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => cancel(),
+            _ => false,
+        });
+        Watchdog { stop, thread }
+    }
+
+    /// Stops it; whether it had sent the cancel.
+    pub fn stop(self) -> bool {
+        let _ = self.stop.send(());
+        self.thread.join().unwrap_or(false)
+    }
+}
+
 /// Ctrl-C: cancels what the backend is doing (through a connection of its own, as
 /// `pg_cancel_backend`) and says what state the transaction is left in. `None` when facedb has
 /// no PostgreSQL session.
 pub fn interrupt() -> Option<String> {
-    let (cancel_url, pid, stage) = {
-        let guard = session();
-        let session = guard.as_ref()?;
-        (
-            session.cancel_url.clone(),
-            session.backend_pid,
-            session.stage,
-        )
-    };
-    let cancelled = stage != Stage::Idle
-        && PgConnection::establish(&cancel_url)
-            .and_then(|mut conn| {
-                diesel::sql_query(format!("SELECT pg_cancel_backend({pid})"))
-                    .execute(&mut conn)
-                    .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))
-            })
-            .is_ok();
+    let stage = session().as_ref()?.stage;
+    let cancelled = stage != Stage::Idle && cancel();
     Some(match stage {
         Stage::Idle => "no transaction was open; nothing was changed".to_owned(),
         Stage::Open if cancelled => {

@@ -357,7 +357,12 @@ fn a_lagging_standby_listed_first_does_not_send_facedb_the_wrong_way() {
     standby.catch_up_with(&primary);
     let mut holder = primary.connect("facedb");
     holder.exec("BEGIN; LOCK TABLE users IN ACCESS EXCLUSIVE MODE;");
-    standby.catch_up_with(&primary);
+    wait_until(
+        &mut standby.connect("facedb"),
+        "SELECT count(*) AS v FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+         WHERE a.backend_type = 'startup' AND l.mode = 'AccessExclusiveLock' AND l.relation IS NOT NULL",
+        "the standby never replayed the lock",
+    );
     let out = run(
         dir.path(),
         &standby.superuser_url("facedb"),
