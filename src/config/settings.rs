@@ -6,6 +6,7 @@ use super::options::{ConnectOptions, DatabaseOptions, TargetOptions};
 use super::postgres::REDIRECTING_VARIABLES;
 use super::{Backend, Environment, PasswordScheme, SchemaName, Target, TargetSource};
 use crate::error::{Error, Result};
+use crate::text::shell_word;
 
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
@@ -69,6 +70,10 @@ pub struct Settings {
     pub admin: AdminSeed,
     /// The one schema facedb works in (`--schema`, `FACEDB_SCHEMA`).
     pub schema: SchemaName,
+    /// The flags that named the target, as given (`--database-url`, `--env-file`, `--schema`),
+    /// shell-quoted, a URL's password replaced by `PASSWORD`: hints repeat them, so that a hint
+    /// pasted as is works on this database (see [`Settings::command`]).
+    pub target_flags: Vec<String>,
 }
 
 impl Settings {
@@ -128,7 +133,25 @@ impl Settings {
                 .or_else(|| env.get("FACEDB_SCHEMA")),
             target.backend(),
         )?;
+        let mut target_flags = Vec::new();
+        if let Some(url) = &connect.target.database_url {
+            let mut shown = url.trim().to_owned();
+            if let Target::Postgres(pg) = &target {
+                for secret in pg.secrets() {
+                    shown = shown.replace(&secret, "PASSWORD");
+                }
+            }
+            target_flags.extend(["--database-url".to_owned(), shell_word(&shown)]);
+        }
+        if let Some(path) = &connect.target.env_file {
+            let path = path.to_string_lossy();
+            target_flags.extend(["--env-file".to_owned(), shell_word(&path)]);
+        }
+        if let Some(name) = &connect.target.schema {
+            target_flags.extend(["--schema".to_owned(), shell_word(name)]);
+        }
         Ok(Settings {
+            target_flags,
             schema,
             target,
             target_source,
@@ -140,6 +163,12 @@ impl Settings {
             password_scheme,
             admin,
         })
+    }
+
+    /// `facedb` with the flags that named the target, then `command`: a command line that
+    /// works on this database when pasted (`facedb --database-url facedb.db user list`).
+    pub fn command(&self, command: &str) -> String {
+        command_line(&self.target_flags, command)
     }
 
     /// Settings for a URL given directly, e.g. by an API that calls `facedb::init` at start-up;
@@ -156,4 +185,12 @@ impl Settings {
         settings.target_source = TargetSource::Caller;
         Ok(settings)
     }
+}
+
+/// `facedb`, the flags that named the target (`Settings::target_flags`), then `command`.
+pub fn command_line(target_flags: &[String], command: &str) -> String {
+    let mut words = vec!["facedb"];
+    words.extend(target_flags.iter().map(String::as_str));
+    words.push(command);
+    words.join(" ")
 }

@@ -54,9 +54,9 @@ enum PgFailure {
 }
 
 impl PgFailure {
-    fn into_error(self, target: &PgTarget) -> Error {
+    fn into_error(self, settings: &Settings) -> Error {
         match self {
-            PgFailure::MissingDatabase => missing_database(target),
+            PgFailure::MissingDatabase => missing(settings),
             PgFailure::Unreachable(e) | PgFailure::Other(e) => e,
         }
     }
@@ -87,7 +87,7 @@ pub fn open(settings: &Settings, if_missing: IfMissing, progress: &Progress) -> 
                 Ok(conn) => (conn, false),
                 Err(PgFailure::MissingDatabase) => {
                     let IfMissing::Create { allowed } = if_missing else {
-                        return Err(missing_database(target));
+                        return Err(missing(settings));
                     };
                     allowed(settings)?;
                     let created = create_pg_database(target, settings)?;
@@ -95,7 +95,7 @@ pub fn open(settings: &Settings, if_missing: IfMissing, progress: &Progress) -> 
                     announce_server(target, &server, progress);
                     (conn, created)
                 }
-                Err(failure) => return Err(failure.into_error(target)),
+                Err(failure) => return Err(failure.into_error(settings)),
             };
             if settings.echo {
                 conn.set_instrumentation(Echo);
@@ -106,7 +106,7 @@ pub fn open(settings: &Settings, if_missing: IfMissing, progress: &Progress) -> 
             check_sqlite_path(target)?;
             if !target.path.exists() {
                 match if_missing {
-                    IfMissing::Fail => return Err(missing(&settings.target)),
+                    IfMissing::Fail => return Err(missing(settings)),
                     IfMissing::Create { allowed } => allowed(settings)?,
                 }
             }
@@ -158,7 +158,7 @@ pub fn open_existing(settings: &Settings, progress: &Progress) -> Result<Option<
             match connect_pg_waiting(target, &url, settings, progress, Access::Read) {
                 Ok(conn) => Db::Postgres(conn),
                 Err(PgFailure::MissingDatabase) => return Ok(None),
-                Err(failure) => return Err(failure.into_error(target)),
+                Err(failure) => return Err(failure.into_error(settings)),
             }
         }
         Target::Sqlite(target) => {
@@ -338,7 +338,7 @@ fn connect_created(
                 }
                 std::thread::sleep(RETRY_INTERVAL);
             }
-            Err(failure) => return Err(failure.into_error(target)),
+            Err(failure) => return Err(failure.into_error(settings)),
         }
     }
 }
@@ -431,21 +431,18 @@ fn classify_pg_error(target: &PgTarget, settings: &Settings, message: &str) -> P
 }
 
 /// The error of a command that needs the database to exist (exit 2).
-pub fn missing(target: &Target) -> Error {
-    match target {
-        Target::Postgres(target) => missing_database(target),
+pub fn missing(settings: &Settings) -> Error {
+    let init = settings.command("init");
+    match &settings.target {
+        Target::Postgres(target) => Error::Usage(format!(
+            "database {} does not exist; run `{init}` to create it",
+            target.display()
+        )),
         Target::Sqlite(target) => Error::Usage(format!(
-            "SQLite database {} does not exist; run `facedb init` first",
+            "SQLite database {} does not exist; run `{init}` first",
             target.path.display()
         )),
     }
-}
-
-fn missing_database(target: &PgTarget) -> Error {
-    Error::Usage(format!(
-        "database {} does not exist; run `facedb init` to create it",
-        target.display()
-    ))
 }
 
 /// Creates the target database through the `postgres` maintenance database. `false`: another
@@ -461,7 +458,7 @@ fn create_pg_database(target: &PgTarget, settings: &Settings) -> Result<bool> {
                 target.display()
             )))
         }
-        Err(failure) => return Err(failure.into_error(target)),
+        Err(failure) => return Err(failure.into_error(settings)),
     };
     if settings.echo {
         conn.set_instrumentation(Echo);
