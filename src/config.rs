@@ -22,8 +22,8 @@ pub use self::options::PasswordScheme;
 pub use self::postgres::{PgTarget, Server};
 pub use self::schema_name::{quote_identifier, SchemaName, DEFAULT_SCHEMA};
 pub use self::settings::{
-    command_line, AdminSeed, Settings, DEFAULT_CONNECT_TIMEOUT, DEFAULT_EMAIL, DEFAULT_LOCK_TIMEOUT,
-    DEFAULT_PASSWORD, DEFAULT_USERNAME,
+    command_line, AdminSeed, Settings, DEFAULT_CONNECT_TIMEOUT, DEFAULT_EMAIL,
+    DEFAULT_LOCK_TIMEOUT, DEFAULT_PASSWORD, DEFAULT_USERNAME,
 };
 pub use self::sqlite::SqliteTarget;
 pub use self::target::{Backend, Target, TargetSource};

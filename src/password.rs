@@ -85,6 +85,8 @@ pub fn check_rules(password: &str) -> std::result::Result<(), String> {
         Err(format!(
             "the password contains a control character: {PASSWORD_RULES}"
         ))
+    } else if chars == 0 {
+        Err(format!("the password is empty: {PASSWORD_RULES}"))
     } else if chars < MIN_PASSWORD_CHARS {
         Err(format!(
             "the password has {chars} characters: {PASSWORD_RULES}"

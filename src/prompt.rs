@@ -156,15 +156,19 @@ static ASKING: AtomicBool = AtomicBool::new(false);
 /// Runs one dialoguer prompt with Ctrl-C cancelling it.
 fn interact<T>(prompt: impl FnOnce() -> dialoguer::Result<T>) -> Result<T> {
     install_interrupt_handler();
-    *AT_PROMPT.lock().unwrap_or_else(|e| e.into_inner()) = termios::tcgetattr(std::io::stdin()).ok();
+    *AT_PROMPT.lock().unwrap_or_else(|e| e.into_inner()) =
+        termios::tcgetattr(std::io::stdin()).ok();
     ASKING.store(true, Ordering::SeqCst);
     let answer = prompt();
+    // Ctrl-C read as a key (Input, Select): console restored the terminal and raised SIGINT,
+    // whose handler may not have run yet: the prompt is still open for it.
+    if matches!(&answer, Err(dialoguer::Error::IO(e)) if e.kind() == std::io::ErrorKind::Interrupted)
+    {
+        cancel();
+    }
     ASKING.store(false, Ordering::SeqCst);
     match answer {
         Ok(answer) => Ok(answer),
-        // Ctrl-C read as a key (Input, Select): console restored the terminal and raised SIGINT,
-        // whose handler is on its way.
-        Err(dialoguer::Error::IO(e)) if e.kind() == std::io::ErrorKind::Interrupted => cancel(),
         Err(dialoguer::Error::IO(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
             // End of input (the terminal went away): no answer.
             Err(Error::Refused(CANCELLED.to_owned()))

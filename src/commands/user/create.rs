@@ -161,9 +161,9 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Crea
         Ok(())
     })?;
     let site = match (args.role, &tenant, site) {
-        (Role::SiteManager, Some(tenant), None) => Some(choose_site(
-            &mut db, settings, progress, &target, tenant,
-        )?),
+        (Role::SiteManager, Some(tenant), None) => {
+            Some(choose_site(&mut db, settings, progress, &target, tenant)?)
+        }
         _ => site,
     };
     let person = Person {
@@ -362,9 +362,10 @@ fn choose_site(
         .filter(sites::tenant_id.eq(tenant))
         .select((sites::site_id, sites::name))
         .order(sites::site_id);
-    let found: Vec<(i64, String)> = db.read_only(&settings.schema, settings.lock_timeout, |db| {
-        Ok(query.load(db)?)
-    })?;
+    let found: Vec<(i64, String)> =
+        db.read_only(&settings.schema, settings.lock_timeout, |db| {
+            Ok(query.load(db)?)
+        })?;
     let role = Role::SiteManager.flag_value();
     if found.is_empty() {
         return Err(Error::Usage(format!(
