@@ -8,8 +8,9 @@ build:
 db-init:
 	$(FACEDB) init
 
+# Without a terminal, reset's refusal names the make target that resets without asking.
 db-reset:
-	$(FACEDB) reset
+	FACEDB_MAKE_INSTEAD=db-fresh $(FACEDB) reset
 
 db-fresh:
 	$(FACEDB) fresh --force

@@ -25,10 +25,11 @@ pub fn protected_by(settings: &Settings, recorded: Option<&str>) -> Option<Strin
     }
 }
 
-/// Refuses to create a database that would then refuse its admin: a new database records `ENV`,
-/// and a protected one may not get the default admin password. Checked before anything is
-/// created, so that the refusal leaves nothing behind.
+/// Refuses to create a database that would then refuse its admin: its password breaks the rules,
+/// or a new database records `ENV`, and a protected one may not get the default admin password.
+/// Checked before anything is created, so that the refusal leaves nothing behind.
 pub fn check_new_database(settings: &Settings) -> Result<()> {
+    seed::check_admin_password(&settings.admin)?;
     match protected_by(settings, None) {
         Some(reason) => seed::check_password_allowed(&settings.admin, Some(&reason)),
         None => Ok(()),

@@ -71,8 +71,40 @@ fn argon2id() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
-/// Hashes `password`: `$argon2id$v=19$m=19456,t=2,p=1$salt$hash` or `$2b$12$…`.
+/// The fewest characters a password facedb writes may have.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+
+/// The rules every password facedb writes follows, as the messages state them.
+pub const PASSWORD_RULES: &str = "a password needs at least 8 characters and no control characters (NUL, tab, line break, escape)";
+
+/// Whether `password` follows [`PASSWORD_RULES`]; the reason when not. A NUL would be stored and
+/// then refused by the API's bcrypt verifier (passlib): that account could never log in.
+pub fn check_rules(password: &str) -> std::result::Result<(), String> {
+    let chars = password.chars().count();
+    if password.chars().any(char::is_control) {
+        Err(format!(
+            "the password contains a control character: {PASSWORD_RULES}"
+        ))
+    } else if chars == 0 {
+        Err(format!("the password is empty: {PASSWORD_RULES}"))
+    } else if chars < MIN_PASSWORD_CHARS {
+        Err(format!(
+            "the password has {chars} characters: {PASSWORD_RULES}"
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// [`check_rules`] as facedb's usage error (exit 2).
+pub fn check(password: &str) -> Result<()> {
+    check_rules(password).map_err(Error::Usage)
+}
+
+/// Hashes `password`: `$argon2id$v=19$m=19456,t=2,p=1$salt$hash` or `$2b$12$…`. Every password
+/// facedb writes comes through here, so here is where the rules hold whatever checked before.
 pub fn hash_with(scheme: PasswordScheme, password: &str) -> Result<String> {
+    check(password)?;
     match scheme {
         PasswordScheme::Argon2id => {
             let salt = SaltString::generate(&mut OsRng);

@@ -1,15 +1,18 @@
-//! Questions asked on the terminal, and the lines read from stdin instead of them.
+//! Questions asked on the terminal (dialoguer), and the lines read from stdin instead of them.
 //!
-//! Every answer is a whole line, sent with Enter: nothing acts on a single keypress, and what is
-//! typed never spills into the shell afterwards. The terminal stays in its ordinary line mode
-//! (no raw mode, no hidden cursor, no escape sequences); only a hidden answer turns echo off.
-//! Ctrl-C at a prompt puts the terminal back as it was, says that nothing was changed and exits 4.
+//! Every answer is a whole line, sent with Enter: dialoguer's `Input` reads key by key, echoes
+//! what is typed and acts on Enter only, so nothing acts on a single keypress and nothing typed
+//! spills into the shell afterwards. Hidden answers are dialoguer's `Password`, typed twice;
+//! choices among listed values its `Select`. Ctrl-C at a prompt puts the terminal back as it was
+//! (its settings and the cursor), says that nothing was changed and exits 4.
 
-use std::io::{BufRead, IsTerminal, Read, Write};
+use std::io::{BufRead, IsTerminal, Read};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, Once, OnceLock};
 
-use nix::sys::termios::{self, LocalFlags, SetArg, Termios};
+use dialoguer::console::Term;
+use dialoguer::{Input, Password, Select};
+use nix::sys::termios::{self, SetArg, Termios};
 
 use crate::error::{Error, ExitCode, Result};
 use crate::progress::say;
@@ -36,9 +39,28 @@ pub fn not_a_terminal() -> Option<&'static str> {
     }
 }
 
-/// Asks `question` and returns the line typed, without its line ending.
+/// What a command refused for want of a terminal tells to run instead of answering: `Pass
+/// --force to {what} anyway`; under make, which cannot pass a flag to its recipe, the make target
+/// the Makefile names in `FACEDB_MAKE_INSTEAD` (`make db-reset` names `db-fresh`).
+pub fn instead_of_asking(what: &str) -> String {
+    let under_make = std::env::var_os("MAKELEVEL").is_some();
+    match std::env::var("FACEDB_MAKE_INSTEAD") {
+        Ok(target) if under_make && !target.is_empty() => {
+            format!("Run `make {target}` to {what} without a question")
+        }
+        _ => format!("Pass --force to {what} anyway"),
+    }
+}
+
+/// Asks `question` and returns the line typed (empty when only Enter was pressed).
 pub fn line(question: &str) -> Result<String> {
-    ask(question, false)
+    interact(|| {
+        Input::<String>::new()
+            .with_prompt(question)
+            .allow_empty(true)
+            .validate_with(check_length)
+            .interact_text()
+    })
 }
 
 /// Asks until `check` accepts the trimmed answer, which it returns.
@@ -46,29 +68,52 @@ pub fn line_until(
     question: &str,
     mut check: impl FnMut(&str) -> std::result::Result<(), String>,
 ) -> Result<String> {
-    loop {
-        let answer = line(question)?;
-        let answer = answer.trim();
-        match check(answer) {
-            Ok(()) => return Ok(answer.to_owned()),
-            Err(reason) => say(format_args!("error: {reason}")),
-        }
-    }
+    let answer = interact(|| {
+        Input::<String>::new()
+            .with_prompt(question)
+            .allow_empty(true)
+            .validate_with(|answer: &String| {
+                check_length(answer).and_then(|()| check(answer.trim()))
+            })
+            .interact_text()
+    })?;
+    Ok(answer.trim().to_owned())
 }
 
-/// Asks for a new password twice, with echo off. An empty answer or two that differ ask again.
+/// Asks for a new password twice, hidden. One that breaks `crate::password::check_rules`, or two
+/// that differ, ask again.
 pub fn new_password(question: &str) -> Result<String> {
-    loop {
-        let password = ask(question, true)?;
-        if password.is_empty() {
-            say("error: the password must not be empty");
-            continue;
-        }
-        if ask("Repeat the password", true)? == password {
-            return Ok(password);
-        }
-        say("error: the passwords differ; type them again");
+    interact(|| {
+        Password::new()
+            .with_prompt(question)
+            .with_confirmation(
+                "Repeat the password",
+                "the passwords differ; type them again",
+            )
+            // Empty is refused by the rules, with a message, rather than silently asked again.
+            .allow_empty_password(true)
+            .validate_with(|password: &String| crate::password::check_rules(password))
+            .interact()
+    })
+}
+
+/// Offers `items` to choose from with the arrow keys and Enter, the first one selected; returns
+/// the index of the one chosen.
+pub fn choose(question: &str, items: &[String]) -> Result<usize> {
+    interact(|| {
+        Select::new()
+            .with_prompt(question)
+            .items(items)
+            .default(0)
+            .interact()
+    })
+}
+
+fn check_length(answer: &String) -> std::result::Result<(), String> {
+    if answer.len() > MAX_LINE_BYTES {
+        return Err(format!("the answer is longer than {MAX_LINE_BYTES} bytes"));
     }
+    Ok(())
 }
 
 /// Reads the first line of stdin, without its line ending (`--password-stdin` and the like);
@@ -102,48 +147,37 @@ fn read_line(input: &mut impl BufRead) -> std::result::Result<Option<String>, St
         .map_err(|_| "the line is not valid UTF-8".to_owned())
 }
 
-/// The terminal's settings while a prompt is open: what Ctrl-C restores.
+/// The terminal's settings before a prompt: what Ctrl-C restores. A hidden entry turns echo
+/// off and console, under dialoguer, puts it back only when the line is read, not on Ctrl-C.
 static AT_PROMPT: Mutex<Option<Termios>> = Mutex::new(None);
-/// Whether a prompt is open: Ctrl-C then cancels it (and restores `AT_PROMPT`, when the
-/// terminal's settings could be read).
+/// Whether a prompt is open: Ctrl-C then cancels it.
 static ASKING: AtomicBool = AtomicBool::new(false);
 
-fn ask(question: &str, hidden: bool) -> Result<String> {
+/// Runs one dialoguer prompt with Ctrl-C cancelling it.
+fn interact<T>(prompt: impl FnOnce() -> dialoguer::Result<T>) -> Result<T> {
     install_interrupt_handler();
-    let stdin = std::io::stdin();
-    let saved = termios::tcgetattr(&stdin).ok();
-    *AT_PROMPT.lock().unwrap_or_else(|e| e.into_inner()) = saved.clone();
+    *AT_PROMPT.lock().unwrap_or_else(|e| e.into_inner()) =
+        termios::tcgetattr(std::io::stdin()).ok();
     ASKING.store(true, Ordering::SeqCst);
-    let answer = (|| {
-        if hidden {
-            if let Some(saved) = &saved {
-                let mut quiet = saved.clone();
-                quiet.local_flags.remove(LocalFlags::ECHO);
-                termios::tcsetattr(&stdin, SetArg::TCSAFLUSH, &quiet).map_err(|e| Error::Io {
-                    context: "cannot turn off echo for the password".to_owned(),
-                    source: e.into(),
-                })?;
-            }
-        }
-        // Not held while reading: Ctrl-C's handler writes to stderr too.
-        let mut stderr = std::io::stderr().lock();
-        let _ = write!(stderr, "{question}: ").and_then(|()| stderr.flush());
-        drop(stderr);
-        let answer = read_line(&mut stdin.lock());
-        if hidden {
-            // Enter was not echoed either.
-            say("");
-        }
-        answer
-            .map_err(|reason| Error::Usage(format!("cannot read the answer: {reason}")))?
-            // End of input (Ctrl-D): no answer.
-            .ok_or_else(|| Error::Refused(CANCELLED.to_owned()))
-    })();
-    ASKING.store(false, Ordering::SeqCst);
-    if let Some(saved) = &saved {
-        let _ = termios::tcsetattr(&stdin, SetArg::TCSANOW, saved);
+    let answer = prompt();
+    // Ctrl-C read as a key (Input, Select): console restored the terminal and raised SIGINT,
+    // whose handler may not have run yet: the prompt is still open for it.
+    if matches!(&answer, Err(dialoguer::Error::IO(e)) if e.kind() == std::io::ErrorKind::Interrupted)
+    {
+        cancel();
     }
-    answer
+    ASKING.store(false, Ordering::SeqCst);
+    match answer {
+        Ok(answer) => Ok(answer),
+        Err(dialoguer::Error::IO(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            // End of input (the terminal went away): no answer.
+            Err(Error::Refused(CANCELLED.to_owned()))
+        }
+        Err(dialoguer::Error::IO(e)) => Err(Error::Io {
+            context: "cannot read the answer".to_owned(),
+            source: e,
+        }),
+    }
 }
 
 /// What Ctrl-C outside a prompt does before facedb exits (cancels the server's work and says
@@ -172,9 +206,9 @@ fn install_interrupt_handler() {
     });
 }
 
-/// Ctrl-C: at a prompt nothing has been changed yet, so facedb puts the terminal back and says
-/// so. Elsewhere it stops as an interrupted process does (128 + SIGINT); the database rolls back
-/// whatever transaction was open when the connection goes.
+/// Ctrl-C: at a prompt nothing has been changed yet, so facedb cancels. Elsewhere it stops as an
+/// interrupted process does (128 + SIGINT); the database rolls back whatever transaction was open
+/// when the connection goes.
 fn on_interrupt() {
     if !ASKING.load(Ordering::SeqCst) {
         let _exiting = EXITING.lock().unwrap_or_else(|e| e.into_inner());
@@ -183,9 +217,23 @@ fn on_interrupt() {
         }
         std::process::exit(ExitCode::Interrupted.into());
     }
+    cancel()
+}
+
+/// Puts the terminal back as it was before the prompt, says that nothing was changed and exits
+/// 4. Both the handler and the prompt's thread may get here for one Ctrl-C: the first one does it.
+fn cancel() -> ! {
+    static CANCELLING: AtomicBool = AtomicBool::new(false);
+    if CANCELLING.swap(true, Ordering::SeqCst) {
+        loop {
+            std::thread::park();
+        }
+    }
     if let Some(saved) = AT_PROMPT.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
         let _ = termios::tcsetattr(std::io::stdin(), SetArg::TCSANOW, saved);
     }
+    // Select hides the cursor while it shows its items.
+    let _ = Term::stderr().show_cursor();
     say(format_args!("\nerror: {CANCELLED}"));
     std::process::exit(ExitCode::Refused.into());
 }

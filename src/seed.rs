@@ -39,11 +39,7 @@ pub fn seed_admin(
         return Ok(None);
     }
     check_password_allowed(seed, protected)?;
-    if seed.password.is_empty() {
-        return Err(Error::Usage(
-            "the admin password is empty; give one with --admin-password-stdin or FACEDB_ADMIN_PASSWORD".to_owned(),
-        ));
-    }
+    check_admin_password(seed)?;
     let choice = choose(db)?;
     let password_hash = password::hash_with(choice.scheme, &seed.password)?;
     let user_id = uuid::Uuid::new_v4().to_string();
@@ -86,4 +82,19 @@ pub fn check_password_allowed(seed: &AdminSeed, protected: Option<&str>) -> Resu
         ))),
         _ => Ok(()),
     }
+}
+
+/// Refuses an admin password that is empty or breaks `password::PASSWORD_RULES`, naming where it
+/// is set.
+pub fn check_admin_password(seed: &AdminSeed) -> Result<()> {
+    if seed.password.is_empty() {
+        return Err(Error::Usage(
+            "the admin password is empty; give one with --admin-password-stdin or FACEDB_ADMIN_PASSWORD".to_owned(),
+        ));
+    }
+    password::check_rules(&seed.password).map_err(|why| {
+        Error::Usage(format!(
+            "{why}; set another admin password in FACEDB_ADMIN_PASSWORD or give one with --admin-password-stdin"
+        ))
+    })
 }

@@ -21,3 +21,28 @@ pub(crate) fn humanize(duration: Duration) -> String {
         format!("{}ms", duration.as_millis())
     }
 }
+
+/// A word as a POSIX shell reads it back unchanged: as it is when it holds only characters no
+/// shell treats specially, else in single quotes.
+pub(crate) fn shell_word(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./:@%+=,".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_words_survive_a_shell() {
+        assert_eq!(shell_word("facedb.db"), "facedb.db");
+        assert_eq!(shell_word("my db.db"), "'my db.db'");
+        assert_eq!(shell_word("it's"), r"'it'\''s'");
+        assert_eq!(shell_word(""), "''");
+        assert_eq!(shell_word("$HOME"), "'$HOME'");
+    }
+}

@@ -76,7 +76,8 @@ pub fn run(settings: &Settings, _args: &Args, progress: &Progress) -> Result<Che
     progress.start(format!("connecting to {target}"));
     let Some(mut db) = db::open_existing(settings, progress)? else {
         return Err(Error::Schema(format!(
-            "database {target} does not exist, so it has none of the schema; run `facedb init` to create it"
+            "database {target} does not exist, so it has none of the schema; run `{}` to create it",
+            settings.command("init")
         )));
     };
     progress.start(format!("reading the schema of {target}"));

@@ -28,8 +28,9 @@ impl Args {
 pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<ResetReport> {
     if !args.force {
         return Err(Error::Refused(format!(
-            "fresh drops every facedb table in {} without asking; pass --force to do that, or run `facedb reset`, which asks first",
-            settings.target.display()
+            "fresh drops every facedb table in {} without asking; pass --force to do that, or run `{}`, which asks first",
+            settings.target.display(),
+            settings.command("reset")
         )));
     }
     let mut report = reset::run(settings, &args.reset(), progress)?;

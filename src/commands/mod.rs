@@ -57,6 +57,7 @@ impl SeedArgs {
             ));
         }
         settings.admin.password = password;
+        seed::check_admin_password(&settings.admin)?;
         Ok(settings)
     }
 }

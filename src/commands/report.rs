@@ -31,6 +31,9 @@ pub struct Database {
     pub target_source: String,
     /// The schema worked in (`main` on SQLite).
     pub schema: SchemaName,
+    /// The flags that named the target (`Settings::target_flags`), for hints.
+    #[serde(skip)]
+    pub target_flags: Vec<String>,
 }
 
 /// A command's own part of its report.
@@ -62,6 +65,7 @@ impl<T> Report<T> {
                 target: settings.target.display(),
                 target_source: settings.target_source.to_string(),
                 schema: settings.schema.clone(),
+                target_flags: settings.target_flags.clone(),
             }),
             backend: settings.target.backend_key(),
             outcome,
@@ -84,6 +88,16 @@ impl<T> Report<T> {
         self.database
             .as_ref()
             .map_or("", |database| database.target.as_str())
+    }
+
+    /// A command line that works on this report's database when pasted (see
+    /// `Settings::command`): `facedb --database-url facedb.db user list`.
+    pub fn command_line(&self, command: &str) -> String {
+        let flags = self
+            .database
+            .as_ref()
+            .map_or(&[][..], |database| &database.target_flags[..]);
+        crate::config::command_line(flags, command)
     }
 }
 

@@ -119,7 +119,8 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
     // Refuse before connecting: a script without a terminal must never wait for an answer.
     if let (false, Some(stream)) = (args.force, prompt::not_a_terminal()) {
         return Err(Error::Refused(format!(
-            "refusing to reset {target} without confirmation: the question needs a terminal, and {stream} is not a terminal. Pass --force to reset anyway"
+            "refusing to reset {target} without confirmation: the question needs a terminal, and {stream} is not a terminal. {}",
+            prompt::instead_of_asking("reset")
         )));
     }
     let (mut db, created_database) = super::open_or_create(settings, progress)?;

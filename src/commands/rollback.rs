@@ -92,7 +92,8 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Roll
     // Refuse before connecting: a script without a terminal must never wait for an answer.
     if let (false, false, Some(stream)) = (args.force, args.dry_run, prompt::not_a_terminal()) {
         return Err(Error::Refused(format!(
-            "refusing to roll back {target} without confirmation: the question needs a terminal, and {stream} is not a terminal. Pass --force to roll back anyway"
+            "refusing to roll back {target} without confirmation: the question needs a terminal, and {stream} is not a terminal. {}",
+            prompt::instead_of_asking("roll back")
         )));
     }
     progress.start(format!("connecting to {target}"));

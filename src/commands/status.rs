@@ -16,6 +16,7 @@ use crate::inventory::{self, BOOKKEEPING_TABLES};
 use crate::migrations::{self, MigrationState};
 use crate::password;
 use crate::progress::{printable, quoted, Progress};
+use crate::text::shell_word;
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct Args {}
@@ -59,13 +60,17 @@ impl StatusOutcome {
         self.tables.iter().filter(|t| !t.present).count()
     }
 
-    /// Why the database is not up to date, and what to run about it.
-    fn verdict(&self) -> String {
+    /// Why the database is not up to date, and what to run about it; `command` makes a command
+    /// line that reaches this database ([`Report::command_line`]).
+    fn verdict(&self, command: impl Fn(&str) -> String) -> String {
         if self.up_to_date {
             return "up to date".to_owned();
         }
         if !self.database_exists {
-            return "the database does not exist: run `facedb init` to create it".to_owned();
+            return format!(
+                "the database does not exist: run `{}` to create it",
+                command("init")
+            );
         }
         let mut reasons = Vec::new();
         if !self.migrations.pending.is_empty() {
@@ -86,9 +91,9 @@ impl StatusOutcome {
         }
         // A table dropped after its migration ran is not something `init` brings back.
         let hint = if missing > 0 && self.migrations.pending.is_empty() {
-            "run `facedb check` to see how the schema differs"
+            format!("run `{}` to see how the schema differs", command("check"))
         } else {
-            "run `facedb init`"
+            format!("run `{}`", command("init"))
         };
         format!("not up to date ({}): {hint}", reasons.join(", "))
     }
@@ -158,9 +163,12 @@ impl Outcome for StatusOutcome {
                 std::iter::once(admin.to_owned())
                     .chain(outcome.default_password_admins.iter().map(|name| {
                         format!(
-                            "warning: {} still has the default password: `facedb user reset-password {}`",
+                            "warning: {} still has the default password: `{}`",
                             quoted(name),
-                            printable(name)
+                            report.command_line(&format!(
+                                "user reset-password {}",
+                                shell_word(&printable(name))
+                            ))
                         )
                     }))
                     .collect(),
@@ -200,7 +208,10 @@ impl Outcome for StatusOutcome {
                 }],
             );
         }
-        field("status", vec![outcome.verdict()]);
+        field(
+            "status",
+            vec![outcome.verdict(|command| report.command_line(command))],
+        );
         let text: Vec<String> = lines
             .into_iter()
             .map(|(label, value)| format!("{label:<WIDTH$}{value}"))

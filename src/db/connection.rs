@@ -61,9 +61,9 @@ enum PgFailure {
 }
 
 impl PgFailure {
-    fn into_error(self, target: &PgTarget) -> Error {
+    fn into_error(self, settings: &Settings) -> Error {
         match self {
-            PgFailure::MissingDatabase(_) => missing_database(target),
+            PgFailure::MissingDatabase(_) => missing(settings),
             PgFailure::Unreachable(e)
             | PgFailure::NoWritableServer(e)
             | PgFailure::Rejected(e)
@@ -105,7 +105,7 @@ pub fn open(settings: &Settings, if_missing: IfMissing, progress: &Progress) -> 
                 Ok(conn) => (conn, false),
                 Err(PgFailure::MissingDatabase(on)) => {
                     let IfMissing::Create { allowed } = if_missing else {
-                        return Err(missing_database(target));
+                        return Err(missing(settings));
                     };
                     allowed(settings)?;
                     let (created, pooled) = create_pg_database(&on, settings)?;
@@ -114,7 +114,7 @@ pub fn open(settings: &Settings, if_missing: IfMissing, progress: &Progress) -> 
                     register_session(&mut conn, target, &server, settings);
                     (conn, created)
                 }
-                Err(failure) => return Err(failure.into_error(target)),
+                Err(failure) => return Err(failure.into_error(settings)),
             };
             if settings.echo {
                 conn.set_instrumentation(Echo);
@@ -125,7 +125,7 @@ pub fn open(settings: &Settings, if_missing: IfMissing, progress: &Progress) -> 
             check_sqlite_path(target)?;
             if !target.path.exists() {
                 match if_missing {
-                    IfMissing::Fail => return Err(missing(&settings.target)),
+                    IfMissing::Fail => return Err(missing(settings)),
                     IfMissing::Create { allowed } => allowed(settings)?,
                 }
             }
@@ -176,7 +176,7 @@ pub fn open_existing(settings: &Settings, progress: &Progress) -> Result<Option<
             match connect_pg_waiting(target, settings, progress, Access::Read) {
                 Ok(conn) => Db::Postgres(conn),
                 Err(PgFailure::MissingDatabase(_)) => return Ok(None),
-                Err(failure) => return Err(failure.into_error(target)),
+                Err(failure) => return Err(failure.into_error(settings)),
             }
         }
         Target::Sqlite(target) => {
@@ -487,7 +487,7 @@ fn connect_created(
                     target.display()
                 )))
             }
-            Err(failure) => return Err(failure.into_error(target)),
+            Err(failure) => return Err(failure.into_error(settings)),
         }
     }
 }
@@ -588,21 +588,18 @@ fn classify_pg_error(target: &PgTarget, settings: &Settings, message: &str) -> P
 }
 
 /// The error of a command that needs the database to exist (exit 2).
-pub fn missing(target: &Target) -> Error {
-    match target {
-        Target::Postgres(target) => missing_database(target),
+pub fn missing(settings: &Settings) -> Error {
+    let init = settings.command("init");
+    match &settings.target {
+        Target::Postgres(target) => Error::Usage(format!(
+            "database {} does not exist; run `{init}` to create it",
+            target.display()
+        )),
         Target::Sqlite(target) => Error::Usage(format!(
-            "SQLite database {} does not exist; run `facedb init` first",
+            "SQLite database {} does not exist; run `{init}` first",
             target.path.display()
         )),
     }
-}
-
-fn missing_database(target: &PgTarget) -> Error {
-    Error::Usage(format!(
-        "database {} does not exist; run `facedb init` to create it",
-        target.display()
-    ))
 }
 
 /// Creates the target database through the `postgres` maintenance database. `false`: another
@@ -625,7 +622,7 @@ fn create_pg_database(target: &PgTarget, settings: &Settings) -> Result<(bool, b
                 target.display()
             )))
         }
-        Err(failure) => return Err(failure.into_error(target)),
+        Err(failure) => return Err(failure.into_error(settings)),
     };
     let (mut conn, pooled) = conn;
     if settings.echo {

@@ -306,7 +306,9 @@ fn user_create_asks_for_every_value_and_the_password_twice() {
         );
         expect(&mut session, &mut screen, "the passwords differ");
         answer(&mut session, &mut screen, "Password", "");
-        expect(&mut session, &mut screen, "the password must not be empty");
+        expect(&mut session, &mut screen, "the password is empty");
+        answer(&mut session, &mut screen, "Password", "short");
+        expect(&mut session, &mut screen, "at least 8 characters");
         answer(&mut session, &mut screen, "Password", "s3cret pass");
         answer(
             &mut session,

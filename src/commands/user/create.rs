@@ -13,9 +13,10 @@ use crate::error::{Error, Result};
 use crate::models::now_utc;
 use crate::models::{NewUser, UserRole};
 use crate::password;
-use crate::progress::{quoted, Progress};
+use crate::progress::{printable, quoted, Progress};
 use crate::prompt;
 use crate::schema::{sites, tenants, users};
+use crate::text::shell_word;
 
 /// The longest username, email or name the `users` columns hold (`VARCHAR(255)`).
 const MAX_LENGTH: usize = 255;
@@ -152,20 +153,26 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Crea
     db.read_only(&settings.schema, lock_timeout, |db| {
         check_placement(db, &target, tenant.as_deref(), site)?;
         if let Some(username) = &username {
-            check_username_free(db, &target, username)?;
+            check_username_free(db, settings, username)?;
         }
         if let Some(email) = &email {
             check_email_free(db, &target, email)?;
         }
         Ok(())
     })?;
+    let site = match (args.role, &tenant, site) {
+        (Role::SiteManager, Some(tenant), None) => {
+            Some(choose_site(&mut db, settings, progress, &target, tenant)?)
+        }
+        _ => site,
+    };
     let person = Person {
         username: match username {
             Some(value) => value,
             None => ask(progress, "Username", |value| {
                 check_username(value)?;
                 db.read_only(&settings.schema, lock_timeout, |db| {
-                    check_username_free(db, &target, value)
+                    check_username_free(db, settings, value)
                 })
                 .map_err(|e| e.to_string())
             })?,
@@ -204,7 +211,7 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Crea
     db.transaction(&settings.schema, settings.lock_timeout, |db| {
         // Again inside the transaction: another process may have changed things meanwhile.
         check_placement(db, &target, tenant.as_deref(), site)?;
-        check_username_free(db, &target, &person.username)?;
+        check_username_free(db, settings, &person.username)?;
         check_email_free(db, &target, &person.email)?;
         let now = now_utc();
         let user = NewUser {
@@ -268,9 +275,7 @@ fn placement(args: &Args) -> Result<(Option<String>, Option<i64>)> {
         (_, None, _) => Err(Error::Usage(format!(
             "--role {role} needs --tenant TENANT_ID: the tenant the user belongs to"
         ))),
-        (Role::SiteManager, Some(_), None) => Err(Error::Usage(format!(
-            "--role {role} needs --site SITE_ID: the site the user manages"
-        ))),
+        // The site is chosen from the tenant's once they are read (`choose_site`).
         (_, Some(_), site) => Ok((tenant, site)),
     }
 }
@@ -344,6 +349,46 @@ fn ask(
     progress.suspend(|| prompt::line_until(prompt, &mut check))
 }
 
+/// The site a site manager without `--site` manages: chosen among the tenant's sites on a
+/// terminal; without one, the error lists them.
+fn choose_site(
+    db: &mut Db,
+    settings: &Settings,
+    progress: &Progress,
+    target: &str,
+    tenant: &str,
+) -> Result<i64> {
+    let query = sites::table
+        .filter(sites::tenant_id.eq(tenant))
+        .select((sites::site_id, sites::name))
+        .order(sites::site_id);
+    let found: Vec<(i64, String)> =
+        db.read_only(&settings.schema, settings.lock_timeout, |db| {
+            Ok(query.load(db)?)
+        })?;
+    let role = Role::SiteManager.flag_value();
+    if found.is_empty() {
+        return Err(Error::Usage(format!(
+            "--role {role} needs --site SITE_ID, and tenant '{}' has no sites in {target}: add a site first",
+            printable(tenant)
+        )));
+    }
+    let items: Vec<String> = found
+        .iter()
+        .map(|(id, name)| format!("{id} ({})", printable(name)))
+        .collect();
+    if !prompt::can_ask() {
+        return Err(Error::Usage(format!(
+            "--role {role} needs --site SITE_ID: the site the user manages; the sites of tenant '{}' are {}",
+            printable(tenant),
+            items.join(", ")
+        )));
+    }
+    let question = format!("Site of tenant '{}'", printable(tenant));
+    let chosen = progress.suspend(|| prompt::choose(&question, &items))?;
+    Ok(found[chosen].0)
+}
+
 /// The tenant must exist, and the site too, in that tenant.
 fn check_placement(
     db: &mut Db,
@@ -377,7 +422,8 @@ fn check_placement(
     }
 }
 
-fn check_username_free(db: &mut Db, target: &str, username: &str) -> Result<()> {
+fn check_username_free(db: &mut Db, settings: &Settings, username: &str) -> Result<()> {
+    let target = settings.target.display();
     let query = diesel::select(diesel::dsl::exists(
         users::table.filter(users::username.eq(username)),
     ));
@@ -385,7 +431,8 @@ fn check_username_free(db: &mut Db, target: &str, username: &str) -> Result<()> 
     if taken {
         return Err(Error::Refused(format!(
             "user '{username}' already exists in {target}: choose another username, \
-             or set its password with `facedb user reset-password {username}`"
+             or set its password with `{}`",
+            settings.command(&format!("user reset-password {}", shell_word(username)))
         )));
     }
     Ok(())
@@ -429,10 +476,11 @@ mod tests {
             let error = placement(&args(role, None, None)).unwrap_err().to_string();
             assert!(error.contains("needs --tenant"), "{error}");
         }
-        let error = placement(&args(Role::SiteManager, Some("t"), None))
-            .unwrap_err()
-            .to_string();
-        assert!(error.contains("needs --site"), "{error}");
+        // The site is chosen once the tenant's sites are read.
+        assert_eq!(
+            placement(&args(Role::SiteManager, Some("t"), None)).unwrap(),
+            (Some("t".to_owned()), None)
+        );
         assert_eq!(
             placement(&args(Role::SiteManager, Some(" t "), Some(3))).unwrap(),
             (Some("t".to_owned()), Some(3))

@@ -62,7 +62,7 @@ pub(crate) fn open_existing(
     let mut db = match access {
         Access::Write => db::open(settings, IfMissing::Fail, progress)?.0,
         Access::Read => {
-            db::open_existing(settings, progress)?.ok_or_else(|| db::missing(&settings.target))?
+            db::open_existing(settings, progress)?.ok_or_else(|| db::missing(settings))?
         }
     };
     if access == Access::Write {
@@ -75,7 +75,8 @@ pub(crate) fn open_existing(
     })?;
     if !has_users {
         return Err(Error::Usage(format!(
-            "{target} has no facedb schema (no users table); run `facedb init` first"
+            "{target} has no facedb schema (no users table); run `{}` first",
+            settings.command("init")
         )));
     }
     Ok(db)
@@ -95,10 +96,10 @@ fn check_password(password: &str) -> Result<()> {
                 .to_owned(),
         ));
     }
-    Ok(())
+    crate::password::check(password)
 }
 
-/// Asks for a new password twice, hidden. A mismatch or an empty answer asks again.
+/// Asks for a new password twice, hidden. A mismatch or one that breaks the rules asks again.
 pub(crate) fn prompt_new_password(progress: &Progress, prompt: &str) -> Result<String> {
     progress.suspend(|| prompt::new_password(prompt))
 }

@@ -50,7 +50,6 @@ impl Outcome for ResetPasswordOutcome {
 }
 
 pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<ResetPasswordReport> {
-    let target = settings.target.display();
     let username = args.username.trim();
     if !args.password_stdin && !prompt::can_ask() {
         return Err(Error::Usage(
@@ -74,7 +73,7 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
     }
     // Before asking: nobody should type a password twice for a user that does not exist.
     db.read_only(&settings.schema, settings.lock_timeout, |db| {
-        check_exists(db, &target, username)
+        check_exists(db, settings, username)
     })?;
     let password = match password {
         Some(password) => password,
@@ -95,7 +94,7 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
         let updated = update.execute(db)?;
         if updated == 0 {
             // Deleted between the check and now.
-            return Err(unknown_user(&target, username));
+            return Err(unknown_user(settings, username));
         }
         Ok(())
     })?;
@@ -107,7 +106,7 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
     Ok(Report::new("user reset-password", settings, outcome))
 }
 
-fn check_exists(db: &mut Db, target: &str, username: &str) -> Result<()> {
+fn check_exists(db: &mut Db, settings: &Settings, username: &str) -> Result<()> {
     let query = diesel::select(diesel::dsl::exists(
         users::table.filter(users::username.eq(username)),
     ));
@@ -115,13 +114,15 @@ fn check_exists(db: &mut Db, target: &str, username: &str) -> Result<()> {
     if exists {
         Ok(())
     } else {
-        Err(unknown_user(target, username))
+        Err(unknown_user(settings, username))
     }
 }
 
-fn unknown_user(target: &str, username: &str) -> Error {
+fn unknown_user(settings: &Settings, username: &str) -> Error {
     Error::Refused(format!(
-        "no user {} in {target}: `facedb user list` shows the users",
-        quoted(username)
+        "no user {} in {}: `{}` shows the users",
+        quoted(username),
+        settings.target.display(),
+        settings.command("user list")
     ))
 }
