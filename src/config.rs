@@ -188,10 +188,7 @@ impl SchemaName {
         env: &Environment,
         backend: Backend,
     ) -> Result<SchemaName> {
-        let name = options
-            .schema
-            .clone()
-            .or_else(|| env.get("FACEDB_SCHEMA"));
+        let name = options.schema.clone().or_else(|| env.get("FACEDB_SCHEMA"));
         SchemaName::configured(name, backend)
     }
 
@@ -1262,7 +1259,12 @@ mod tests {
             assert!(message.contains("pg_dump"), "{message}");
         }
         // Quoted, these are ordinary schemas to PostgreSQL and pg_dump alike.
-        for ordinary in ["PG_CATALOG", "Information_Schema", "pgfaces", "my_pg_schema"] {
+        for ordinary in [
+            "PG_CATALOG",
+            "Information_Schema",
+            "pgfaces",
+            "my_pg_schema",
+        ] {
             assert_eq!(pg(ordinary).unwrap().name(), ordinary);
         }
         let sqlite =

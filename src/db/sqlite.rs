@@ -602,7 +602,9 @@ mod tests {
             assert!(words.iter().any(|w| w == word), "{word}: {words:?}");
         }
         // Not even tokenized (an unterminated quote): every word.
-        assert!(named("CREATE VIEW v AS SELECT * FROM [visits WHERE 'x").contains(&"visits".to_owned()));
+        assert!(
+            named("CREATE VIEW v AS SELECT * FROM [visits WHERE 'x").contains(&"visits".to_owned())
+        );
     }
 
     #[test]

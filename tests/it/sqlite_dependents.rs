@@ -61,13 +61,9 @@ fn a_view_on_facedbs_bookkeeping_stops_rollback_and_reset() {
     db.exec(
         "CREATE VIEW deployment AS SELECT key, value FROM \"__FACEDB_Metadata\" WHERE key = 'environment';",
     );
-    every_command_refuses(
-        &db,
-        "view deployment depends on table __facedb_metadata",
-    );
+    every_command_refuses(&db, "view deployment depends on table __facedb_metadata");
     assert_eq!(
-        db.connect()
-            .strings("SELECT value AS v FROM deployment"),
+        db.connect().strings("SELECT value AS v FROM deployment"),
         ["dev"]
     );
 }
