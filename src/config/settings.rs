@@ -125,14 +125,7 @@ impl Settings {
                 .get("FACEDB_ADMIN_PASSWORD")
                 .unwrap_or(defaults.password),
         };
-        let schema = SchemaName::configured(
-            connect
-                .target
-                .schema
-                .clone()
-                .or_else(|| env.get("FACEDB_SCHEMA")),
-            target.backend(),
-        )?;
+        let schema = SchemaName::from_sources(&connect.target, env, target.backend())?;
         let mut target_flags = Vec::new();
         if let Some(url) = &connect.target.database_url {
             let mut shown = url.trim().to_owned();

@@ -25,6 +25,29 @@ fn schema_names_are_checked_and_quoted() {
     for bad in ["", &"s".repeat(64)] {
         assert!(matches!(pg(bad), Err(Error::Usage(_))), "{bad:?}");
     }
+    for system in [
+        "pg_catalog",
+        "information_schema",
+        "pg_toast",
+        "pg_temp",
+        "pg_temp_3",
+        "pg_toast_temp_3",
+        "pg_anything",
+    ] {
+        let Err(Error::Usage(message)) = pg(system) else {
+            panic!("{system} was accepted");
+        };
+        assert!(message.contains("pg_dump"), "{message}");
+    }
+    // Quoted, these are ordinary schemas to PostgreSQL and pg_dump alike.
+    for ordinary in [
+        "PG_CATALOG",
+        "Information_Schema",
+        "pgfaces",
+        "my_pg_schema",
+    ] {
+        assert_eq!(pg(ordinary).unwrap().name(), ordinary);
+    }
     let sqlite =
         |name: Option<&str>| SchemaName::configured(name.map(str::to_owned), Backend::Sqlite);
     assert_eq!(sqlite(None).unwrap().name(), "main");

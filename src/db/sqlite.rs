@@ -4,7 +4,7 @@
 //! dependency graph: what depends on what is found here by reading the SQL it stores. What both
 //! backends answer alike is asked through a `Db` method (`super::catalog`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Nullable, Text};
@@ -268,6 +268,9 @@ struct SchemaObject {
     kind: String,
     #[diesel(sql_type = Text)]
     name: String,
+    /// The table an index or trigger is on; a table's or view's own name.
+    #[diesel(sql_type = Text)]
+    table_name: String,
     #[diesel(sql_type = Nullable<Text>)]
     sql: Option<String>,
 }
@@ -278,54 +281,108 @@ struct ForeignKeyTarget {
     target: String,
 }
 
-/// Views that mention `owned`'s tables, and other tables whose foreign keys point at them.
-/// Triggers on `owned`'s tables go with them, as on PostgreSQL.
+/// What a drop of `owned`'s tables (bookkeeping included) would break, read from `sqlite_master`
+/// anywhere in the file: every view and trigger whose SQL names one of them, and every other
+/// table whose foreign keys point at one. SQLite itself would drop a table under them without a
+/// word. A trigger *on* one of `owned`'s tables is not among them: it goes with its table, and a
+/// reset carries it over. facedb's migrations create no view or trigger (a test says so), so
+/// each one found is someone else's.
 pub fn foreign_dependents(
     conn: &mut SqliteConnection,
     owned: &Owned<'_>,
 ) -> QueryResult<Vec<Dependent>> {
+    let owned_tables: Vec<&str> = owned
+        .tables
+        .iter()
+        .chain(owned.bookkeeping_tables)
+        .copied()
+        .collect();
     // SQLite identifiers are case-insensitive: `REFERENCES USERS` names facedb's users.
-    let is_owned = |name: &str| {
-        let name = name.to_ascii_lowercase();
-        owned.tables.contains(&name.as_str())
-            || owned.bookkeeping_tables.contains(&name.as_str())
-            || name.starts_with("sqlite_")
-    };
-    let objects: Vec<SchemaObject> =
-        diesel::sql_query("SELECT type AS kind, name, sql FROM sqlite_master ORDER BY name")
-            .load(conn)?;
+    let is_owned = |name: &str| owned_tables.contains(&name.to_ascii_lowercase().as_str());
+    let objects: Vec<SchemaObject> = diesel::sql_query(
+        "SELECT type AS kind, name, tbl_name AS table_name, sql FROM sqlite_master ORDER BY name",
+    )
+    .load(conn)?;
     let mut dependents = Vec::new();
     for object in &objects {
-        let sql = object.sql.as_deref().unwrap_or_default().to_lowercase();
-        match object.kind.as_str() {
-            "view" => {
-                if let Some(table) = owned.tables.iter().find(|t| mentions(&sql, t)) {
-                    dependents.push(Dependent::new(
-                        format!("view {}", object.name),
-                        format!("table {table}"),
-                    ));
-                }
+        let what = match object.kind.as_str() {
+            "view" => format!("view {}", object.name),
+            "trigger" if !is_owned(&object.table_name) => {
+                format!("trigger {} on table {}", object.name, object.table_name)
             }
-            "table" if !is_owned(&object.name) => {
+            "table" if !is_owned(&object.name) && !object.name.starts_with("sqlite_") => {
                 let targets: Vec<ForeignKeyTarget> =
                     diesel::sql_query("SELECT \"table\" AS target FROM pragma_foreign_key_list(?)")
                         .bind::<Text, _>(&object.name)
                         .load(conn)?;
-                if let Some(fk) = targets.iter().find(|fk| {
-                    owned
-                        .tables
-                        .contains(&fk.target.to_ascii_lowercase().as_str())
-                }) {
+                if let Some(fk) = targets.iter().find(|fk| is_owned(&fk.target)) {
                     dependents.push(Dependent::new(
                         format!("a foreign key of table {}", object.name),
                         format!("table {}", fk.target),
                     ));
                 }
+                continue;
             }
-            _ => {}
+            _ => continue,
+        };
+        let named = tables_named(object.sql.as_deref().unwrap_or_default());
+        let depends_on: Vec<String> = owned_tables
+            .iter()
+            .filter(|table| named.contains(**table))
+            .map(|table| format!("table {table}"))
+            .collect();
+        if !depends_on.is_empty() {
+            dependents.push(Dependent::new(what, depends_on.join(", ")));
         }
     }
     Ok(dependents)
+}
+
+/// The tables that `sql`, one `CREATE VIEW` or `CREATE TRIGGER` as SQLite stores it, names, in
+/// lower case (SQLite's names are case-insensitive; quoted, bracketed or backticked, the parser
+/// gives the name itself). Read with `sqlparser`: every relation of the statement (`FROM`,
+/// joins, subqueries, `INSERT INTO`, `UPDATE`, `DELETE FROM`, a trigger's `WHEN`), but a view's
+/// own name. Where the parser cannot read the statement (SQLite syntax it lacks), every
+/// identifier its tokenizer finds counts, and where even that fails, every word: a column named
+/// like one of facedb's tables then counts too, so what cannot be read errs towards refusing.
+fn tables_named(sql: &str) -> BTreeSet<String> {
+    use sqlparser::ast::{visit_relations, ObjectName, Statement};
+    use sqlparser::dialect::SQLiteDialect;
+    use sqlparser::parser::Parser;
+    use sqlparser::tokenizer::{Token, Tokenizer};
+    use std::ops::ControlFlow;
+
+    let dialect = SQLiteDialect {};
+    if let Ok(statements) = Parser::parse_sql(&dialect, sql) {
+        let mut names = BTreeSet::new();
+        let mut add = |name: &ObjectName| {
+            if let Some(ident) = name.0.last().and_then(|part| part.as_ident()) {
+                names.insert(ident.value.to_ascii_lowercase());
+            }
+            ControlFlow::<()>::Continue(())
+        };
+        for statement in &statements {
+            let _ = match statement {
+                Statement::CreateView(view) => visit_relations(&view.query, &mut add),
+                other => visit_relations(other, &mut add),
+            };
+        }
+        return names;
+    }
+    match Tokenizer::new(&dialect, sql).tokenize() {
+        Ok(tokens) => tokens
+            .into_iter()
+            .filter_map(|token| match token {
+                Token::Word(word) => Some(word.value.to_ascii_lowercase()),
+                _ => None,
+            })
+            .collect(),
+        Err(_) => sql
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .filter(|word| !word.is_empty())
+            .map(str::to_ascii_lowercase)
+            .collect(),
+    }
 }
 
 /// Whether `sql` (as SQLite stores it, in lower case) names `table` (or any other name) as a
@@ -496,6 +553,59 @@ pub fn continue_autoincrement(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sqlparser::dialect::SQLiteDialect;
+    use sqlparser::parser::Parser;
+
+    fn named(sql: &str) -> Vec<String> {
+        tables_named(sql).into_iter().collect()
+    }
+
+    #[test]
+    fn reads_the_tables_a_view_names_however_they_are_written() {
+        assert_eq!(
+            named("CREATE VIEW v AS SELECT version FROM \"__Diesel_Schema_Migrations\""),
+            ["__diesel_schema_migrations"]
+        );
+        // Brackets, backticks, a schema, a join and a subquery; an alias or a column named like
+        // a table is not a table.
+        assert_eq!(
+            named(
+                "CREATE VIEW [Visits] AS SELECT v.site_id AS users, tenants.x FROM [VISITS] v \
+                 JOIN `Sites` s ON s.site_id = v.site_id \
+                 WHERE v.person_id IN (SELECT customer_id FROM main.Customers)"
+            ),
+            ["customers", "sites", "visits"]
+        );
+    }
+
+    #[test]
+    fn reads_the_tables_a_trigger_writes_and_reads() {
+        let found = named(
+            "CREATE TRIGGER \"t\" AFTER INSERT ON orders \
+             WHEN NEW.id > (SELECT count(*) FROM Tenants) BEGIN \
+             INSERT INTO `Visits` (visit_id) VALUES (NEW.id); \
+             UPDATE [staff] SET name = 'x' WHERE staff_id = NEW.id; \
+             DELETE FROM workers WHERE worker_id = NEW.id; END",
+        );
+        for table in ["tenants", "visits", "staff", "workers"] {
+            assert!(found.iter().any(|f| f == table), "{table}: {found:?}");
+        }
+        assert!(!found.iter().any(|f| f == "name"), "{found:?}");
+    }
+
+    #[test]
+    fn what_the_parser_cannot_read_counts_every_identifier() {
+        let unreadable = "CREATE VIEW v AS SELECT users FROM orders WINDOW NONSENSE ((";
+        assert!(Parser::parse_sql(&SQLiteDialect {}, unreadable).is_err());
+        let words = named(unreadable);
+        for word in ["users", "orders", "nonsense"] {
+            assert!(words.iter().any(|w| w == word), "{word}: {words:?}");
+        }
+        // Not even tokenized (an unterminated quote): every word.
+        assert!(
+            named("CREATE VIEW v AS SELECT * FROM [visits WHERE 'x").contains(&"visits".to_owned())
+        );
+    }
 
     #[test]
     fn mentions_whole_words_only() {

@@ -25,6 +25,8 @@ mod prompt;
 mod rollback;
 mod scale;
 mod schema_source;
+mod schemas;
+mod sqlite_dependents;
 mod target;
 mod toolkit;
 mod topology;
@@ -52,6 +54,8 @@ fn all_tests() -> Vec<harness::Test> {
         rollback::tests(),
         scale::tests(),
         schema_source::tests(),
+        schemas::tests(),
+        sqlite_dependents::tests(),
         target::tests(),
         toolkit::tests(),
         topology::tests(),
