@@ -179,10 +179,15 @@ fn every_command_works_in_a_schema_whose_name_needs_quoting() {
             .stdout_has("ada@example.com");
         assert_eq!(db.count(&table("users")), 2);
 
-        // A reset drops the rows and seeds the admin again, in the same schema.
+        // A reset drops the rows and seeds the admin again, in the same schema, carrying over
+        // an index and a comment whose names need quoting too.
         db.exec(&format!(
-            "SET search_path = {quoted}; {}",
-            support::data::ADD_DATA
+            "SET search_path = {quoted}; {}
+             CREATE INDEX \"visits \"\"by\"\" tenant\" ON {} (tenant_id);
+             COMMENT ON TABLE {} IS 'kept';",
+            support::data::ADD_DATA,
+            table("visits"),
+            table("visits"),
         ));
         run(&db, &[], &at(&["reset", "--dry-run"]), "")
             .success()
@@ -192,6 +197,21 @@ fn every_command_works_in_a_schema_whose_name_needs_quoting() {
             .stdout_has("dropped 12 tables");
         assert_eq!(db.count(&table("tenants")), 0);
         assert_eq!(db.count(&table("users")), 1);
+        let mut conn = db.connect();
+        let visits = format!("'{}'::regclass", table("visits").replace('\'', "''"));
+        assert_eq!(
+            conn.strings(&format!(
+                "SELECT indexrelid::regclass::text AS v FROM pg_index WHERE indrelid = {visits} \
+                 AND indexrelid::regclass::text LIKE '%by%'"
+            )),
+            [format!("{quoted}.\"visits \"\"by\"\" tenant\"")]
+        );
+        assert_eq!(
+            conn.strings(&format!(
+                "SELECT obj_description({visits}, 'pg_class') AS v"
+            )),
+            ["kept"]
+        );
 
         // A rollback leaves diesel's table only.
         run(&db, &[], &at(&["rollback", "--dry-run"]), "")
