@@ -357,6 +357,8 @@ fn a_lagging_standby_listed_first_does_not_send_facedb_the_wrong_way() {
     standby.catch_up_with(&primary);
     let mut holder = primary.connect("facedb");
     holder.exec("BEGIN; LOCK TABLE users IN ACCESS EXCLUSIVE MODE;");
+    // A commit after it flushes the WAL holding the lock, which the standby then replays.
+    primary.exec("SELECT txid_current()");
     wait_until(
         &mut standby.connect("facedb"),
         "SELECT count(*) AS v FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
