@@ -525,6 +525,7 @@ fn fresh_rides_a_patroni_switchover_and_failover() {
     let migrations = facedb::migrations::all_names(facedb::config::Backend::Postgres).len() as i64;
 
     for planned in [true, false] {
+        cluster.wait_settled();
         let leader = cluster.leader();
         let mut conn = cluster.connect(leader, "facedb");
         conn.exec("INSERT INTO tenants (tenant_id, name) VALUES ('t-ha', 'Before')");

@@ -335,6 +335,12 @@ impl PatroniCluster {
         quit_postmaster(&pidfile);
     }
 
+    /// Waits until one member leads and the others stream from it with no lag: a failover then
+    /// has a member to promote.
+    pub fn wait_settled(&self) {
+        self.wait_until_settled("the cluster did not settle");
+    }
+
     /// Waits until a member leads and runs.
     pub fn wait_for_leader(&self) {
         let started = Instant::now();
@@ -343,7 +349,11 @@ impl PatroniCluster {
             .iter()
             .any(|(_, role, state, _)| role == "leader" && state == "running")
         {
-            assert!(started.elapsed() < SETTLE, "no leader was elected\n{}", self.logs());
+            assert!(
+                started.elapsed() < SETTLE,
+                "no leader was elected\n{}",
+                self.logs()
+            );
             std::thread::sleep(Duration::from_millis(200));
         }
     }
