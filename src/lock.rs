@@ -108,14 +108,7 @@ impl Db {
     ) -> Result<T> {
         match work(self) {
             Ok(value) => {
-                self.commit_bounded(mode).map_err(|error| match error {
-                    // A read-only transaction has nothing to lose in its commit.
-                    Error::ConnectionLost { reason, .. } => Error::ConnectionLost {
-                        reason,
-                        committing: matches!(mode, Mode::Exclusive | Mode::Write),
-                    },
-                    other => other,
-                })?;
+                self.commit_bounded(mode)?;
                 Ok(value)
             }
             Err(error) => {
@@ -264,12 +257,19 @@ impl Db {
         let committed = self.commit();
         session::set_stage(Stage::Idle);
         let cancelled = watchdog.is_some_and(session::Watchdog::stop);
-        committed?;
+        committed.map_err(|error| match error {
+            // A read-only transaction has nothing to lose in its commit.
+            Error::ConnectionLost { reason, .. } => Error::ConnectionLost {
+                reason,
+                committing: writes,
+            },
+            other => other,
+        })?;
         match (&mut *self, bound) {
             (Db::Postgres(conn), Some(bound)) if cancelled => Err(Error::NotReplicated {
                 server: postgres::server_reached(conn)
                     .map(|server| server.own_address())
-                    .unwrap_or_else(|_| "server".to_owned()),
+                    .unwrap_or_else(|_| "(its address could not be read)".to_owned()),
                 waited: Some(humanize(bound)),
             }),
             _ => Ok(()),

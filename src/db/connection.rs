@@ -254,20 +254,16 @@ fn connect_listed(
     access: Access,
 ) -> std::result::Result<(PgConnection, ServerReached), PgFailure> {
     let url = target.connection_url(settings.connect_timeout);
-    let failure = match connect_pg(target, &url, &target.dbname, settings, access) {
+    match connect_pg(target, &url, &target.dbname, settings, access) {
         // One server that takes no writes is asked why (a standby, or a read-only primary).
         Err(failure)
             if failure.stops_a_list_early()
                 && (target.has_several_servers()
-                    || matches!(failure, PgFailure::NoWritableServer(_))) =>
-        {
-            failure
-        }
+                    || matches!(failure, PgFailure::NoWritableServer(_))) => {}
         Err(PgFailure::NoWritableServer(e)) => return Err(PgFailure::Unreachable(e)),
         Err(PgFailure::Rejected(e)) => return Err(PgFailure::Other(e)),
         answered => return answered,
-    };
-    drop(failure);
+    }
     let mut answers = Vec::new();
     let mut worth_waiting = false;
     let mut missing_on_primary = None;

@@ -37,14 +37,11 @@ pub struct ServerReached {
     /// The server's own `port` setting: over a Unix socket, which listed server answered.
     #[diesel(sql_type = Integer)]
     pub listening_port: i32,
-    /// `unix_socket_directories`, comma-separated.
-    #[diesel(sql_type = Text)]
-    pub socket_directories: String,
 }
 
 impl ServerReached {
-    /// `10.0.0.2:5432`; over a Unix socket, the listed socket whose folder and port are the
-    /// server's own (never the whole list).
+    /// `10.0.0.2:5432`; over a Unix socket, the listed socket whose port is the server's own
+    /// (never the whole list; `unix_socket_directories` is not readable by every role).
     pub fn describe(&self, target: &PgTarget) -> String {
         if let (Some(address), Some(port)) = (&self.address, self.port) {
             return if address.contains(':') {
@@ -53,37 +50,19 @@ impl ServerReached {
                 format!("{address}:{port}")
             };
         }
-        let folders: Vec<&str> = self.socket_directories.split(',').map(str::trim).collect();
-        let sockets = || {
-            target
-                .server_list()
-                .iter()
-                .filter(|s| s.host.starts_with('/') && i32::from(s.port) == self.listening_port)
-        };
-        sockets()
-            .find(|s| {
-                folders
-                    .iter()
-                    .any(|f| f.trim_end_matches('/') == s.host.trim_end_matches('/'))
-            })
-            .or_else(|| sockets().next())
+        target
+            .server_list()
+            .iter()
+            .find(|s| s.host.starts_with('/') && i32::from(s.port) == self.listening_port)
             .map(ToString::to_string)
             .unwrap_or_else(|| format!("the Unix socket of port {}", self.listening_port))
     }
 
-    /// The server's own address: `10.0.0.2:5432`, or its first socket folder and port.
+    /// The server's own address: `10.0.0.2:5432`, or its Unix socket's port.
     pub fn own_address(&self) -> String {
         match (&self.address, self.port) {
             (Some(address), Some(port)) => format!("{address}:{port}"),
-            _ => format!(
-                "{}:{}",
-                self.socket_directories
-                    .split(',')
-                    .next()
-                    .unwrap_or_default()
-                    .trim(),
-                self.listening_port
-            ),
+            _ => format!("the Unix socket of port {}", self.listening_port),
         }
     }
 
@@ -115,8 +94,7 @@ pub fn server_reached(conn: &mut PgConnection) -> QueryResult<ServerReached> {
         "SELECT current_database()::text AS database, pg_is_in_recovery() AS in_recovery, \
                 host(inet_server_addr()) AS address, inet_server_port() AS port, \
                 current_setting('default_transaction_read_only')::bool AS read_only, \
-                current_setting('port')::int AS listening_port, \
-                current_setting('unix_socket_directories') AS socket_directories",
+                current_setting('port')::int AS listening_port",
     )
     .get_result(conn)
 }

@@ -357,6 +357,8 @@ fn a_lagging_standby_listed_first_does_not_send_facedb_the_wrong_way() {
     standby.catch_up_with(&primary);
     let mut holder = primary.connect("facedb");
     holder.exec("BEGIN; LOCK TABLE users IN ACCESS EXCLUSIVE MODE;");
+    // A commit after it flushes the WAL holding the lock, which the standby then replays.
+    primary.exec("SELECT txid_current()");
     wait_until(
         &mut standby.connect("facedb"),
         "SELECT count(*) AS v FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
@@ -510,6 +512,71 @@ fn synchronous_replication_is_bounded_and_reported() {
     assert_eq!(users_named(&mut conn, "sync4"), 0);
 }
 
+/// A two-member Patroni cluster (etcd, loopback ports): a planned switchover, then a failover
+/// (the leader's Patroni killed and its server crashed), each while `fresh --force --wait 60s`
+/// through a URL listing both members is midway through its drop. Each cut-off run exits 3 with
+/// nothing committed; run again at once, as a retry loop would, it waits for the new leader and
+/// succeeds there: exactly one admin, the old rows gone, every migration recorded once.
+fn fresh_rides_a_patroni_switchover_and_failover() {
+    let mut cluster = support::patroni::PatroniCluster::start();
+    let dir = tempfile::TempDir::new().expect("temp dir");
+    let url = cluster.url("facedb", "?target_session_attrs=read-write");
+    run(dir.path(), &url, &["init", "--wait", "60s"], None).success();
+    let migrations = facedb::migrations::all_names(facedb::config::Backend::Postgres).len() as i64;
+
+    for planned in [true, false] {
+        cluster.wait_settled();
+        let leader = cluster.leader();
+        let mut conn = cluster.connect(leader, "facedb");
+        conn.exec("INSERT INTO tenants (tenant_id, name) VALUES ('t-ha', 'Before')");
+        let mut blocker = cluster.connect(leader, "facedb");
+        support::stop_facedbs_drop_midway(&mut blocker);
+        let fresh = facedb(dir.path(), &url)
+            .args(["fresh", "--force", "--wait", "60s"])
+            .spawn()
+            .expect("spawn facedb");
+        support::wait_for_facedb_at_the_drop(&mut conn);
+        if planned {
+            cluster.switchover();
+        } else {
+            cluster.kill_leader();
+        }
+        let out = finish(fresh, Duration::from_secs(60), "the cut-off fresh")
+            .code(3)
+            .stderr_has("nothing facedb was doing was committed");
+        assert_one_clean_line(&out);
+        drop((blocker, conn));
+        let started = Instant::now();
+        let out = run(
+            dir.path(),
+            &url,
+            &["fresh", "--force", "--wait", "60s"],
+            None,
+        )
+        .success();
+        note!(
+            "{} : fresh again took {:?}: {}",
+            if planned { "switchover" } else { "failover" },
+            started.elapsed(),
+            out.stderr.trim()
+        );
+        cluster.wait_for_leader();
+        let new_leader = cluster.leader();
+        assert_ne!(new_leader, leader, "the other member leads now");
+        let mut conn = cluster.connect(new_leader, "facedb");
+        assert_eq!(admins(&mut conn), 1, "exactly one admin on the new leader");
+        assert_eq!(
+            conn.i64("SELECT count(*) AS v FROM tenants"),
+            0,
+            "fresh ran there"
+        );
+        assert_eq!(
+            conn.i64("SELECT count(*) AS v FROM __diesel_schema_migrations"),
+            migrations
+        );
+    }
+}
+
 tests![
     needs::SERVER => [status_checks_only_the_seeded_admin],
     needs::CLUSTER => [
@@ -520,4 +587,5 @@ tests![
         a_lagging_standby_listed_first_does_not_send_facedb_the_wrong_way,
         synchronous_replication_is_bounded_and_reported,
     ],
+    needs::CLUSTER_AND_PATRONI => [fresh_rides_a_patroni_switchover_and_failover],
 ];

@@ -36,6 +36,8 @@ pub enum Capability {
     Standby,
     /// `pgbouncer`.
     PgBouncer,
+    /// Patroni and etcd (Debian's `patroni` and `etcd-server`), to run a managed cluster.
+    Patroni,
 }
 
 impl Capability {
@@ -46,6 +48,7 @@ impl Capability {
             Capability::Cluster => "private PostgreSQL clusters",
             Capability::Standby => "a streaming standby",
             Capability::PgBouncer => "PgBouncer",
+            Capability::Patroni => "Patroni and etcd",
         }
     }
 
@@ -57,6 +60,7 @@ impl Capability {
             Capability::Cluster => support::cluster::probe_cluster(),
             Capability::Standby => support::cluster::probe_standby(),
             Capability::PgBouncer => support::cluster::probe_pgbouncer(),
+            Capability::Patroni => support::patroni::probe(),
         }
     }
 }
@@ -76,6 +80,7 @@ pub mod needs {
     pub const CLUSTER: Needs = &[Cluster];
     pub const CLUSTER_AND_STANDBY: Needs = &[Cluster, Standby];
     pub const CLUSTER_AND_PGBOUNCER: Needs = &[Cluster, PgBouncer];
+    pub const CLUSTER_AND_PATRONI: Needs = &[Cluster, Patroni];
 }
 
 /// One test function, under its full name (`module::function`).

@@ -7,6 +7,7 @@
 
 pub mod cluster;
 pub mod data;
+pub mod patroni;
 pub mod secrets;
 
 use std::path::{Path, PathBuf};
