@@ -213,7 +213,7 @@ pub fn parse() -> Cli {
 /// definition reads them: `facedb --database-url X user list` is `facedb user list --database-url X`.
 /// An option the command does not take is then clap's usage error, as anywhere else.
 fn options_after_command(args: Vec<OsString>) -> Vec<OsString> {
-    let shared = WriteOptions::augment_args(OutputArgs::augment_args(clap::Command::new("shared")));
+    let shared = with_shared_options(clap::Command::new("shared"));
     // The option a word names, and whether it takes the next word as its value.
     let option = |word: &str| -> Option<bool> {
         let (name, inline_value) = match word.split_once('=') {
@@ -253,6 +253,11 @@ fn options_after_command(args: Vec<OsString>) -> Vec<OsString> {
     reordered
 }
 
+/// `command` with the options that may come before a command (the database and output options).
+fn with_shared_options(command: clap::Command) -> clap::Command {
+    WriteOptions::augment_args(OutputArgs::augment_args(command))
+}
+
 /// Runs a parsed command line and returns the exit code of a run that did not fail.
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match &cli.command {
@@ -270,7 +275,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             UserCommand::List(command) => command.run(user::list::run),
         },
         Command::Sql(command) => command.run(sql::run),
-        Command::Completions(args) => print_script(&completions::run(args, Cli::command())),
+        // `facedb <TAB>` offers the options that may come before the command too.
+        Command::Completions(args) => {
+            print_script(&completions::run(args, with_shared_options(Cli::command())))
+        }
     }
 }
 

@@ -5,9 +5,12 @@
 use diesel::prelude::*;
 use serde::Serialize;
 
+use crate::config::Settings;
 use crate::db::Db;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::guard;
 use crate::models::{CameraType, NewCamera, NewSite, NewTenant};
+use crate::progress::Progress;
 use crate::schema::{cameras, sites, tenants};
 
 pub const TENANT_ID: &str = "t-dev";
@@ -26,6 +29,8 @@ pub const CAMERAS: [(&str, i32); 3] = [
 pub struct DemoData {
     pub tenant: &'static str,
     pub site: &'static str,
+    /// The site's id, as `user create --site` takes it.
+    pub site_id: i64,
     /// Whether this run added anything (false: it was all there).
     pub created: bool,
     /// Rows this run added.
@@ -42,6 +47,41 @@ pub struct Added {
 impl Added {
     fn total(self) -> usize {
         self.tenants + self.sites + self.cameras
+    }
+}
+
+impl DemoData {
+    /// Says what was added, or that it was all there.
+    pub fn report(&self, progress: &Progress) {
+        let added = self.added;
+        if self.created {
+            progress.done(format!(
+                "added demo data: tenant '{}', site {} '{}' ({}, {}, {} added)",
+                self.tenant,
+                self.site_id,
+                self.site,
+                crate::text::plural(added.tenants, "tenant"),
+                crate::text::plural(added.sites, "site"),
+                crate::text::plural(added.cameras, "camera")
+            ));
+        } else {
+            progress.info(format!(
+                "demo data already there: tenant '{}', site {} '{}' and its webcams",
+                self.tenant, self.site_id, self.site
+            ));
+        }
+    }
+}
+
+/// Refuses demo data where `ENV` or the database's `recorded` environment is protected (exit 4):
+/// a development tenant has no place in production.
+pub fn check_allowed(settings: &Settings, recorded: Option<&str>) -> Result<()> {
+    match guard::protected_by(settings, recorded) {
+        Some(reason) => Err(Error::Refused(format!(
+            "refusing to add demo data to {}: {reason}, and demo data is for development databases; nothing was changed. Leave out --with-demo-data",
+            settings.target.display()
+        ))),
+        None => Ok(()),
     }
 }
 
@@ -115,6 +155,7 @@ pub fn add_demo_data(db: &mut Db) -> Result<DemoData> {
     Ok(DemoData {
         tenant: TENANT_ID,
         site: SITE_NAME,
+        site_id,
         created: added.total() > 0,
         added,
     })

@@ -58,7 +58,7 @@ pub fn line(question: &str) -> Result<String> {
         Input::<String>::new()
             .with_prompt(question)
             .allow_empty(true)
-            .validate_with(check_length)
+            .validate_with(|answer: &String| check_length(answer))
             .interact_text()
     })
 }
@@ -109,7 +109,7 @@ pub fn choose(question: &str, items: &[String]) -> Result<usize> {
     })
 }
 
-fn check_length(answer: &String) -> std::result::Result<(), String> {
+fn check_length(answer: &str) -> std::result::Result<(), String> {
     if answer.len() > MAX_LINE_BYTES {
         return Err(format!("the answer is longer than {MAX_LINE_BYTES} bytes"));
     }

@@ -15,7 +15,7 @@ pub(crate) fn plural(count: usize, noun: &str) -> String {
 /// 60s as `1m` and 90s as `1m 30s`, so a message would name a `--lock-timeout 60s` otherwise than
 /// it was given, and its spaced form needs quoting to be passed back to a flag.
 pub(crate) fn humanize(duration: Duration) -> String {
-    if duration.as_millis() % 1000 == 0 {
+    if duration.as_millis().is_multiple_of(1000) {
         format!("{}s", duration.as_secs())
     } else {
         format!("{}ms", duration.as_millis())

@@ -7,20 +7,15 @@ use serde::Serialize;
 use crate::adopt::{self, Adoption};
 use crate::commands::{set_up, Outcome, Report, SeedArgs, SetupOutcome};
 use crate::config::Settings;
-use crate::demo::{self, DemoData};
 use crate::error::Result;
 use crate::guard;
 use crate::progress::Progress;
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct Args {
+    /// The admin to seed, and `--with-demo-data`.
     #[command(flatten)]
     pub seed: SeedArgs,
-
-    /// Also add the development data: tenant t-dev with a site and three webcams (only what is
-    /// missing; for development databases).
-    #[arg(long)]
-    pub with_demo_data: bool,
 }
 
 pub type InitReport = Report<InitOutcome>;
@@ -32,8 +27,6 @@ pub struct InitOutcome {
     pub setup: SetupOutcome,
     /// What adopting a database the old tool made did; `null` when there was nothing to adopt.
     pub adopted: Option<Adoption>,
-    /// With `--with-demo-data`: what it found and added; otherwise `null`.
-    pub demo_data: Option<DemoData>,
     pub up_to_date: bool,
 }
 
@@ -46,9 +39,6 @@ impl Outcome for InitOutcome {
             changes.push("created the database".to_owned());
         }
         changes.extend(outcome.setup.changes());
-        if let Some(demo) = outcome.demo_data.as_ref().filter(|d| d.created) {
-            changes.push(format!("added demo data (tenant '{}')", demo.tenant));
-        }
         if changes.is_empty() {
             write!(f, "{}: up to date", report.target())
         } else {
@@ -68,56 +58,25 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Init
     let (mut db, created_database) = super::open_or_create(settings, progress)?;
     progress.start(format!("applying the schema to {target}"));
     guard::check_shadowing(&mut db, &settings.schema, "init", &target)?;
-    let (setup, demo_data) = adopt::exclusive(
+    let setup = adopt::exclusive(
         &mut db,
         &settings.schema,
         settings.lock_timeout,
         &target,
         !created_database,
-        |db| {
-            let setup = set_up(db, settings, "init", None, None)?;
-            let demo_data = if args.with_demo_data {
-                Some(demo::add_demo_data(db)?)
-            } else {
-                None
-            };
-            Ok((setup, demo_data))
-        },
+        |db| set_up(db, settings, "init", None, None, args.seed.with_demo_data),
     )?;
     setup.report(progress);
-    if let Some(demo) = &demo_data {
-        report_demo_data(demo, progress);
-    }
     let up_to_date = !created_database
         && setup.adopted.is_none()
         && setup.applied_migrations.is_empty()
         && setup.seeded_admin.is_none()
-        && !demo_data.as_ref().is_some_and(|d| d.created);
+        && !setup.demo_data.as_ref().is_some_and(|d| d.created);
     let outcome = InitOutcome {
         created_database,
         adopted: setup.adopted.clone(),
         setup,
-        demo_data,
         up_to_date,
     };
     Ok(Report::new("init", settings, outcome))
-}
-
-fn report_demo_data(demo: &DemoData, progress: &Progress) {
-    let added = demo.added;
-    if demo.created {
-        progress.done(format!(
-            "added demo data: tenant '{}', site '{}' ({}, {}, {} added)",
-            demo.tenant,
-            demo.site,
-            crate::text::plural(added.tenants, "tenant"),
-            crate::text::plural(added.sites, "site"),
-            crate::text::plural(added.cameras, "camera")
-        ));
-    } else {
-        progress.info(format!(
-            "demo data already there: tenant '{}', site '{}' and its webcams",
-            demo.tenant, demo.site
-        ));
-    }
 }

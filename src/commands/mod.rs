@@ -26,6 +26,7 @@ use crate::adopt::{self, Adoption};
 use crate::bookkeeping::{self, ENVIRONMENT_KEY};
 use crate::config::{SchemaName, Settings};
 use crate::db::{self, Db, IfMissing};
+use crate::demo::{self, DemoData};
 use crate::error::{Error, Result};
 use crate::guard;
 use crate::migrations;
@@ -35,17 +36,27 @@ use crate::progress::{quoted, Progress};
 use crate::prompt;
 use crate::seed::{self, SeededAdmin};
 
-/// Options of the commands that may seed the admin.
+/// Options of the commands that set a database up (`init`, `reset`, `fresh`): what they seed.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct SeedArgs {
     /// Read the seeded admin's password from stdin (one line) instead of FACEDB_ADMIN_PASSWORD.
     #[arg(long)]
     pub admin_password_stdin: bool,
+
+    /// Also add the development data: tenant t-dev with a site and three webcams (only what is
+    /// missing; for development databases: refused where ENV or the database says production).
+    #[arg(long)]
+    pub with_demo_data: bool,
 }
 
 impl SeedArgs {
     /// The settings, with the admin password from stdin when asked to.
     pub fn apply(&self, settings: &Settings) -> Result<Settings> {
+        if self.with_demo_data {
+            // Before anything is asked or created; `set_up` checks again with the database's
+            // recorded environment.
+            demo::check_allowed(settings, None)?;
+        }
         let mut settings = settings.clone();
         if !self.admin_password_stdin {
             return Ok(settings);
@@ -75,11 +86,14 @@ pub struct SetupOutcome {
     /// reports it: `reset` drops what it would adopt).
     #[serde(skip)]
     pub adopted: Option<Adoption>,
+    /// With `--with-demo-data`: what it found and added; otherwise `null`.
+    pub demo_data: Option<DemoData>,
 }
 
 /// Adopts a database the old tool made (facedb's tables without its migrations recorded), applies
 /// pending migrations, records the environment (`environment`, else `ENV`) unless one is
-/// recorded, and seeds the admin. Runs inside the caller's locked transaction, so a warm run is a
+/// recorded, seeds the admin, and adds the demo data when `with_demo_data` (refused where the
+/// environment is protected). Runs inside the caller's locked transaction, so a warm run is a
 /// handful of cheap queries.
 fn set_up(
     db: &mut Db,
@@ -87,6 +101,7 @@ fn set_up(
     command: &str,
     environment: Option<&str>,
     choice: Option<Choice>,
+    with_demo_data: bool,
 ) -> Result<SetupOutcome> {
     let schema = &settings.schema;
     let target = settings.target.display();
@@ -113,11 +128,18 @@ fn set_up(
         None => password::choose(db, schema, settings.password_scheme),
     };
     let seeded_admin = seed::seed_admin(db, &settings.admin, choose, protected.as_deref())?;
+    let demo_data = if with_demo_data {
+        demo::check_allowed(settings, Some(&environment))?;
+        Some(demo::add_demo_data(db)?)
+    } else {
+        None
+    };
     Ok(SetupOutcome {
         applied_migrations,
         seeded_admin,
         environment,
         adopted,
+        demo_data,
     })
 }
 
@@ -160,6 +182,9 @@ impl SetupOutcome {
                 ));
             }
         }
+        if let Some(demo) = &self.demo_data {
+            demo.report(progress);
+        }
     }
 
     /// The changes as one clause each, for the result line.
@@ -177,6 +202,9 @@ impl SetupOutcome {
         if let Some(admin) = &self.seeded_admin {
             changes.push(format!("seeded admin '{}'", admin.username));
         }
+        if let Some(demo) = self.demo_data.as_ref().filter(|d| d.created) {
+            changes.push(format!("added demo data (tenant '{}')", demo.tenant));
+        }
         changes
     }
 }
@@ -190,12 +218,28 @@ pub(crate) fn confirm(
     command: &str,
     typed_name: bool,
 ) -> Result<()> {
+    confirm_protected(settings, action, command, typed_name, None)
+}
+
+/// [`confirm`], on a database that `protected` says is production (`guard::protected_by`): the
+/// question says so, and the name must be typed.
+pub(crate) fn confirm_protected(
+    settings: &Settings,
+    action: &str,
+    command: &str,
+    typed_name: bool,
+    protected: Option<&str>,
+) -> Result<()> {
     let target = settings.target.display();
     let not_changed = format!("{command} cancelled; {target} was not changed");
-    if typed_name {
+    if typed_name || protected.is_some() {
         let name = confirmation_name(settings);
+        let what = match protected {
+            Some(reason) => format!("This deletes data in a production database ({reason})"),
+            None => "This deletes data".to_owned(),
+        };
         let typed = prompt::line(&format!(
-            "This deletes data. Type the database name ({name}) to confirm"
+            "{what}. Type the database name ({name}) to confirm"
         ))?;
         let typed = typed.trim();
         if typed != name {

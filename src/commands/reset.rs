@@ -167,7 +167,16 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
         let carry = db.read_only(schema, settings.lock_timeout, |db| {
             carry::capture(db, schema)
         })?;
-        progress.suspend(|| confirm(settings, &counts, by_tenant.as_deref(), &carry))?;
+        let protected = guard::protected_by(settings, recorded.as_deref());
+        progress.suspend(|| {
+            confirm(
+                settings,
+                &counts,
+                by_tenant.as_deref(),
+                &carry,
+                protected.as_deref(),
+            )
+        })?;
         shown = Some(carry);
     }
     progress.start(format!("resetting {target}"));
@@ -188,7 +197,14 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
         }
         inventory::drop_owned(db, schema, &target)?;
         // The database keeps the environment it was set up for.
-        let setup = set_up(db, settings, "reset", recorded.as_deref(), Some(choice))?;
+        let setup = set_up(
+            db,
+            settings,
+            "reset",
+            recorded.as_deref(),
+            Some(choice),
+            args.options.seed.with_demo_data,
+        )?;
         carry.restore(db, &target)?;
         Ok((setup, carry))
     })?;
@@ -215,18 +231,22 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
     Ok(Report::new("reset", settings, outcome))
 }
 
-/// Shows what will be lost and asks, default No. When the database holds more than the seed,
-/// the person types the database's name instead of y/N.
+/// Shows what will be lost and asks, default No. When the database holds more than the seed, or
+/// is production (`protected` says why), the person types the database's name instead of y/N.
 fn confirm(
     settings: &Settings,
     counts: &[TableCount],
     by_tenant: Option<&[TenantRows]>,
     carry: &Carry,
+    protected: Option<&str>,
 ) -> Result<()> {
     let target = settings.target.display();
     let filled: Vec<&TableCount> = counts.iter().filter(|c| c.rows > 0).collect();
+    let production = protected.map_or(String::new(), |reason| {
+        format!(", a PRODUCTION database ({reason})")
+    });
     say(format_args!(
-        "Reset drops and recreates all {} facedb tables in {target}. Rows that will be lost:",
+        "Reset drops and recreates all {} facedb tables in {target}{production}. Rows that will be lost:",
         counts.len()
     ));
     let width = filled.iter().map(|c| c.table.len()).max().unwrap_or(0);
@@ -271,7 +291,7 @@ fn confirm(
         }
     }
     let typed_name = inventory::holds_data_beyond_seed(counts) || !carry.lost.is_empty();
-    super::confirm(settings, "Reset", "reset", typed_name)
+    super::confirm_protected(settings, "Reset", "reset", typed_name, protected)
 }
 
 /// What `reset --dry-run` (or `fresh --dry-run`: the report's `command` names which) found.

@@ -42,8 +42,37 @@ pub struct StatusOutcome {
     pub default_password_admins: Vec<String>,
     /// Tables in the database that facedb does not own.
     pub other_tables: Vec<String>,
+    /// The tenants and their sites with their ids (what `user create --tenant/--site` take);
+    /// `null` when the tables are missing or cannot be read.
+    pub tenants: Option<Tenants>,
     pub up_to_date: bool,
 }
+
+/// How many tenants and sites there are, and, when there are few, which.
+#[derive(Debug, Clone, Serialize)]
+pub struct Tenants {
+    pub tenant_count: i64,
+    pub site_count: i64,
+    /// Each tenant with its sites, by id; `null` when there are more than `LISTED_AT_MOST`
+    /// tenants or sites.
+    pub listed: Option<Vec<TenantSites>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TenantSites {
+    pub tenant_id: String,
+    pub name: String,
+    pub sites: Vec<SiteName>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SiteName {
+    pub site_id: i64,
+    pub name: String,
+}
+
+/// Up to this many tenants and sites each, `status` lists them; beyond, it counts them.
+pub const LISTED_AT_MOST: i64 = 20;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TableStatus {
@@ -199,6 +228,9 @@ impl Outcome for StatusOutcome {
                     .map(|(t, rows)| format!("{:<name_width$}  {rows:>rows_width$}", t.table))
                     .collect(),
             );
+            if let Some(tenants) = &outcome.tenants {
+                field("tenants", tenants.lines());
+            }
             field(
                 "other tables",
                 vec![if outcome.other_tables.is_empty() {
@@ -254,6 +286,7 @@ pub fn run(settings: &Settings, _args: &Args, progress: &Progress) -> Result<Sta
         system_admin: None,
         default_password_admins: Vec::new(),
         other_tables: Vec::new(),
+        tenants: None,
         up_to_date: false,
     };
     let Some(mut db) = db::open_existing(settings, progress)? else {
@@ -277,6 +310,9 @@ pub fn run(settings: &Settings, _args: &Args, progress: &Progress) -> Result<Sta
                 table.estimated = count.estimated;
             }
         }
+        if has("tenants") && has("sites") {
+            outcome.tenants = read_tenants(db)?;
+        }
         if has("users") {
             outcome.system_admin = system_admin_exists(db, schema)?;
             let seeded = bookkeeping::recorded(db, schema, bookkeeping::SEEDED_ADMIN_KEY)?;
@@ -295,6 +331,95 @@ pub fn run(settings: &Settings, _args: &Args, progress: &Progress) -> Result<Sta
         && outcome.missing_tables() == 0
         && outcome.system_admin == Some(true);
     Ok(Report::new("status", settings, outcome))
+}
+
+impl Tenants {
+    /// `t-1 (One): site 3 (Main), site 4 (Annex)`, one line per tenant; or the counts.
+    fn lines(&self) -> Vec<String> {
+        let counts = format!(
+            "{}, {}",
+            crate::text::plural(self.tenant_count as usize, "tenant"),
+            crate::text::plural(self.site_count as usize, "site")
+        );
+        let Some(listed) = &self.listed else {
+            return vec![counts];
+        };
+        if listed.is_empty() {
+            return vec!["none".to_owned()];
+        }
+        listed
+            .iter()
+            .map(|tenant| {
+                let sites: Vec<String> = tenant
+                    .sites
+                    .iter()
+                    .map(|site| format!("site {} ({})", site.site_id, site.name))
+                    .collect();
+                let sites = if sites.is_empty() {
+                    "no sites".to_owned()
+                } else {
+                    sites.join(", ")
+                };
+                format!("{} ({}): {sites}", tenant.tenant_id, tenant.name)
+            })
+            .collect()
+    }
+}
+
+/// The tenants and sites ([`Tenants`]); `None` when they cannot be read (a table of another
+/// shape). A savepoint keeps the failure from ending the surrounding transaction.
+fn read_tenants(db: &mut Db) -> Result<Option<Tenants>> {
+    use crate::schema::{sites, tenants};
+    let read = diesel::Connection::transaction(db, |db| {
+        let tenant_count: i64 = tenants::table.count().get_result(db)?;
+        let site_count: i64 = sites::table.count().get_result(db)?;
+        let listed = if tenant_count <= LISTED_AT_MOST && site_count <= LISTED_AT_MOST {
+            let all_tenants: Vec<(String, String)> = tenants::table
+                .select((tenants::tenant_id, tenants::name))
+                .order(tenants::tenant_id)
+                .load(db)?;
+            let all_sites: Vec<(i64, String, String)> = sites::table
+                .select((sites::site_id, sites::tenant_id, sites::name))
+                .order(sites::site_id)
+                .load(db)?;
+            Some(
+                all_tenants
+                    .into_iter()
+                    .map(|(tenant_id, name)| TenantSites {
+                        sites: all_sites
+                            .iter()
+                            .filter(|(_, owner, _)| *owner == tenant_id)
+                            .map(|(site_id, _, name)| SiteName {
+                                site_id: *site_id,
+                                name: name.clone(),
+                            })
+                            .collect(),
+                        tenant_id,
+                        name,
+                    })
+                    .collect(),
+            )
+        } else {
+            None
+        };
+        diesel::QueryResult::Ok(Tenants {
+            tenant_count,
+            site_count,
+            listed,
+        })
+    });
+    match read {
+        Ok(tenants) => Ok(Some(tenants)),
+        // A lock timeout or a lost connection is no answer about the tenants.
+        Err(e) if crate::lock::is_lock_timeout(&e) => Err(e.into()),
+        Err(
+            e @ diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::ClosedConnection,
+                _,
+            ),
+        ) => Err(e.into()),
+        Err(_) => Ok(None),
+    }
 }
 
 #[derive(QueryableByName)]

@@ -44,14 +44,12 @@ impl Environment {
             Some(path) => (path, true),
             None => (Path::new(DEFAULT_ENV_FILE), false),
         };
-        let file = match dotenvy::from_path_iter(path) {
-            Ok(iter) => iter
+        let file = match read_env_file(path) {
+            Ok(content) => dotenvy::from_read_iter(&content[..])
                 .collect::<std::result::Result<HashMap<_, _>, _>>()
                 .map_err(|e| env_file_error(path, e))?,
-            Err(dotenvy::Error::Io(e)) if !required && e.kind() == std::io::ErrorKind::NotFound => {
-                HashMap::new()
-            }
-            Err(e) => return Err(env_file_error(path, e)),
+            Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => HashMap::new(),
+            Err(e) => return Err(env_file_error(path, dotenvy::Error::Io(e))),
         };
         Ok(Environment {
             file,
@@ -104,6 +102,45 @@ impl Environment {
             _ => from_file(),
         }
     }
+}
+
+/// The largest env file facedb reads: a settings file is a few hundred bytes, and a larger one is
+/// more likely a wrong path than settings.
+pub(super) const MAX_ENV_FILE_BYTES: u64 = 1024 * 1024;
+
+/// The env file's bytes. Only a regular file is opened: a FIFO or a device would block or never
+/// end. One larger than `MAX_ENV_FILE_BYTES` is refused without being read whole.
+fn read_env_file(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let refuse = |why: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, why);
+    let too_large = |bytes: u64| {
+        refuse(format!(
+            "it is {bytes} bytes, and facedb reads env files of at most {MAX_ENV_FILE_BYTES} bytes (1 MiB); name the settings file"
+        ))
+    };
+    let metadata = std::fs::metadata(path)?;
+    if !metadata.is_file() {
+        let kind = if metadata.is_dir() {
+            "a folder"
+        } else {
+            "not a regular file (a FIFO, socket or device)"
+        };
+        return Err(refuse(format!(
+            "it is {kind}; name a file of KEY=value lines"
+        )));
+    }
+    if metadata.len() > MAX_ENV_FILE_BYTES {
+        return Err(too_large(metadata.len()));
+    }
+    let mut content = Vec::new();
+    // It may have grown since: read one byte past the limit at most.
+    std::fs::File::open(path)?
+        .take(MAX_ENV_FILE_BYTES + 1)
+        .read_to_end(&mut content)?;
+    if content.len() as u64 > MAX_ENV_FILE_BYTES {
+        return Err(too_large(content.len() as u64));
+    }
+    Ok(content)
 }
 
 /// A variable of facedb's (`DATABASE_*`, `DB_*`, `FACEDB_*`, `ENV`) that is not UTF-8 is an

@@ -156,6 +156,7 @@ impl Target {
     /// Parses a database URL given by `source` (named in errors, the URL never is).
     pub fn parse(url: &str, source: &str) -> Result<Target> {
         let url = url.trim();
+        check_control_characters(url, source)?;
         let scheme = url
             .split_once("://")
             .map(|(scheme, _)| scheme.to_ascii_lowercase());
@@ -196,6 +197,21 @@ impl Target {
     pub fn backend_key(&self) -> &'static str {
         self.backend().key()
     }
+}
+
+/// Refuses a URL with a control character, as typed or percent-encoded (`%00`, `%0A`): no host,
+/// user, password, database or file name holds one, and libpq would cut the URL at a NUL.
+fn check_control_characters(url: &str, source: &str) -> Result<()> {
+    let decoded: Vec<u8> = percent_encoding::percent_decode_str(url).collect();
+    if String::from_utf8_lossy(&decoded)
+        .chars()
+        .any(char::is_control)
+    {
+        return Err(Error::Usage(format!(
+            "{source} contains a control character (such as %00, a tab or a line break, typed or percent-encoded); no database URL holds one: check how it was written"
+        )));
+    }
+    Ok(())
 }
 
 fn is_sqlite_path(url: &str) -> bool {

@@ -501,6 +501,18 @@ fn seconds_left(left: Duration) -> u128 {
 /// How long `--wait` pauses between two attempts.
 const RETRY_INTERVAL: Duration = Duration::from_millis(250);
 
+/// The host libpq could not find: `could not translate host name "localhots" to address: Name or
+/// service not known` (glibc), `nodename nor servname provided, or not known` (BSD, macOS). Not
+/// a temporary failure of the resolver, which says nothing about the name.
+fn unresolvable_host(message: &str) -> Option<&str> {
+    const PREFIX: &str = "could not translate host name \"";
+    let start = message.find(PREFIX)? + PREFIX.len();
+    let rest = &message[start..];
+    let (host, after) = rest.split_once('"')?;
+    let line = after.lines().next().unwrap_or_default().to_lowercase();
+    (line.contains("not known") || line.contains("no address associated")).then_some(host)
+}
+
 /// Classifies by the driver's own words; only what is shown is scrubbed of the password (a
 /// password such as `x` would otherwise turn "does not exist" into "does not e***ist").
 fn classify_pg_error(target: &PgTarget, settings: &Settings, message: &str) -> PgFailure {
@@ -550,6 +562,13 @@ fn classify_pg_error(target: &PgTarget, settings: &Settings, message: &str) -> P
             "cannot connect to {at}: every server it reached is read-only (a standby in recovery, or a primary \
              with default_transaction_read_only on) and target_session_attrs=read-write asks for one that takes writes; \
              list the primary too, or wait for a promotion (--wait)"
+        )));
+    }
+    // A name that does not resolve is a typo far more often than a server that is down.
+    if let Some(host) = unresolvable_host(&shown) {
+        return PgFailure::Unreachable(Error::Connection(format!(
+            "no such host `{host}`: the name does not resolve; check the host in {}",
+            settings.target_source.setting()
         )));
     }
     let reason = if lower.contains("connection refused") {

@@ -14,6 +14,7 @@ mod commands;
 mod connection;
 mod faults;
 mod ha;
+mod first_hour;
 mod input;
 mod inspect;
 mod library;
@@ -43,6 +44,7 @@ fn all_tests() -> Vec<harness::Test> {
         connection::tests(),
         faults::tests(),
         ha::tests(),
+        first_hour::tests(),
         input::tests(),
         inspect::tests(),
         library::tests(),

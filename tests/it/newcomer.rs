@@ -394,7 +394,7 @@ fn text_from_users_and_the_database_is_shown_not_obeyed() {
                 "m\u{1b}]0;owned\u{7}",
                 "--password-stdin",
             ],
-            "x\n",
+            "long-enough-pw\n",
         )
         .code(4);
         assert!(!out.stderr.contains('\u{1b}'), "{:?}", out.stderr);

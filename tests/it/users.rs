@@ -233,7 +233,7 @@ fn a_taken_username_or_email_is_refused_with_exit_4() {
                 "B",
                 "--password-stdin",
             ],
-            "pw\n",
+            "long-enough-pw\n",
         );
         out.code(4)
             .stderr_has("email 'admin@system.local' already belongs to user 'admin'");
@@ -317,12 +317,12 @@ fn an_empty_password_or_bad_values_are_refused_with_exit_2() {
         }
         let mut bad_email = args;
         bad_email[5] = "not-an-address";
-        run_with_stdin(&db, &bad_email, "pw\n")
+        run_with_stdin(&db, &bad_email, "long-enough-pw\n")
             .code(2)
             .stderr_has("--email 'not-an-address' is not an email address");
         let mut blank_name = args;
         blank_name[7] = "  ";
-        run_with_stdin(&db, &blank_name, "pw\n")
+        run_with_stdin(&db, &blank_name, "long-enough-pw\n")
             .code(2)
             .stderr_has("--first-name must not be empty");
         assert_eq!(db.count("users"), 1, "{:?}", db.backend);
@@ -506,7 +506,7 @@ fn reset_password_of_an_unknown_user_is_refused() {
         run_with_stdin(
             &db,
             &["user", "reset-password", "nobody", "--password-stdin"],
-            "pw\n",
+            "long-enough-pw\n",
         )
         .code(4)
         .stderr_has("no user 'nobody'")
@@ -672,7 +672,7 @@ fn user_commands_never_create_a_missing_database() {
             &["user", "list"][..],
             &["user", "reset-password", "admin", "--password-stdin"],
         ] {
-            run_with_stdin(&db, args, "pw\n")
+            run_with_stdin(&db, args, "long-enough-pw\n")
                 .code(2)
                 .stderr_has("run `facedb init`");
         }
