@@ -183,13 +183,23 @@ fn names<DB: diesel::backend::Backend>(migrations: Vec<Box<dyn Migration<DB>>>) 
     migrations.iter().map(|m| m.name().to_string()).collect()
 }
 
-/// Every migration of a backend, by name (for `status` and tests).
+/// Every migration of a backend built into this binary, by name, oldest first (for `status` and
+/// tests).
 pub fn all_names(backend: Backend) -> Vec<String> {
     let result = match backend {
         Backend::Postgres => MigrationSource::<Pg>::migrations(&POSTGRES).map(names::<Pg>),
         Backend::Sqlite => MigrationSource::<Sqlite>::migrations(&SQLITE).map(names::<Sqlite>),
     };
-    result.unwrap_or_default()
+    let mut names = result.unwrap_or_default();
+    // A name starts with its version: by name is the order `init` applies them in.
+    names.sort();
+    names
+}
+
+/// The newest migration of a backend built into this binary, by name: the one `rollback`
+/// reverts first on an up-to-date database.
+pub fn latest(backend: Backend) -> String {
+    all_names(backend).pop().unwrap_or_default()
 }
 
 /// Each backend's `up.sql` and `down.sql` files by migration name, listed by build.rs from the
@@ -550,18 +560,36 @@ mod tests {
             let migrations = up_sql(backend).unwrap();
             let names: Vec<&str> = migrations.iter().map(|m| m.name.as_str()).collect();
             let files: Vec<&str> = files.iter().map(|(name, _)| *name).collect();
-            assert_eq!(names, files, "{backend:?}");
+            let folder = match backend {
+                Backend::Postgres => "migrations/postgres",
+                Backend::Sqlite => "migrations/sqlite",
+            };
+            assert_eq!(
+                names, files,
+                "{folder}: every migration folder needs an up.sql; rebuild after adding one"
+            );
             assert_eq!(names, all_names(backend));
-            assert!(migrations.iter().all(|m| m.up_sql.contains("CREATE TABLE")));
             for migration in &migrations {
                 assert!(
-                    down_sql(backend, &migration.name).is_some(),
-                    "{migration:?}"
+                    !migration.up_sql.trim().is_empty(),
+                    "{folder}/{}/up.sql is empty: write the SQL that makes the change",
+                    migration.name
+                );
+                assert!(
+                    down_sql(backend, &migration.name).is_some_and(|sql| !sql.trim().is_empty()),
+                    "{folder}/{}/down.sql is missing or empty: write the SQL that undoes up.sql \
+                     (facedb rollback runs it)",
+                    migration.name
                 );
             }
         }
         // A schema change is one migration pair: the same names on both backends.
-        assert_eq!(all_names(Backend::Postgres), all_names(Backend::Sqlite));
+        assert_eq!(
+            all_names(Backend::Postgres),
+            all_names(Backend::Sqlite),
+            "migrations/postgres and migrations/sqlite must hold the same migration names: add \
+             the missing folder to the other backend"
+        );
     }
 
     #[test]

@@ -36,6 +36,8 @@ pub enum Capability {
     Standby,
     /// `pgbouncer`.
     PgBouncer,
+    /// `diesel` (diesel_cli), which the schema recipe runs: on the `PATH` or in cargo's bin folder.
+    DieselCli,
 }
 
 impl Capability {
@@ -46,6 +48,7 @@ impl Capability {
             Capability::Cluster => "private PostgreSQL clusters",
             Capability::Standby => "a streaming standby",
             Capability::PgBouncer => "PgBouncer",
+            Capability::DieselCli => "diesel_cli",
         }
     }
 
@@ -57,6 +60,7 @@ impl Capability {
             Capability::Cluster => support::cluster::probe_cluster(),
             Capability::Standby => support::cluster::probe_standby(),
             Capability::PgBouncer => support::cluster::probe_pgbouncer(),
+            Capability::DieselCli => crate::drill::diesel_program().map(|_| ()),
         }
     }
 }
@@ -76,6 +80,7 @@ pub mod needs {
     pub const CLUSTER: Needs = &[Cluster];
     pub const CLUSTER_AND_STANDBY: Needs = &[Cluster, Standby];
     pub const CLUSTER_AND_PGBOUNCER: Needs = &[Cluster, PgBouncer];
+    pub const SERVER_AND_DIESEL_CLI: Needs = &[Server, DieselCli];
 }
 
 /// One test function, under its full name (`module::function`).

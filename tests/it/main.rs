@@ -12,6 +12,7 @@ mod carry;
 mod catalog;
 mod commands;
 mod connection;
+mod drill;
 mod faults;
 mod input;
 mod inspect;
@@ -38,6 +39,7 @@ fn all_tests() -> Vec<harness::Test> {
         catalog::tests(),
         commands::tests(),
         connection::tests(),
+        drill::tests(),
         faults::tests(),
         input::tests(),
         inspect::tests(),
