@@ -970,7 +970,9 @@ fn the_contract_is_consistent() {
     assert!(pg.contains(
         "column sites.site_id bigint not null default nextval('sites_site_id_seq'::regclass)"
     ));
-    assert!(pg.iter().any(|l| l.starts_with("enum userrole SYSTEM_ADMIN,")));
+    assert!(pg
+        .iter()
+        .any(|l| l.starts_with("enum userrole SYSTEM_ADMIN,")));
     assert!(pg.contains(
         "fk users (created_by) -> users (user_id) on delete NO ACTION name users_created_by_fkey"
     ));

@@ -223,7 +223,10 @@ fn run(step: (u8, &str), mut cmd: Command) -> String {
         let printed = format!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
         let lines: Vec<&str> = printed.lines().collect();
         let tail = lines[lines.len().saturating_sub(60)..].join("\n");
-        broke(step, &format!("`{shown}` exited with {}:\n{tail}", out.status));
+        broke(
+            step,
+            &format!("`{shown}` exited with {}:\n{tail}", out.status),
+        );
     }
     stdout
 }
@@ -267,7 +270,10 @@ fn a_nullable_column_added_by_the_recipe_passes_the_schema_tests() {
     };
 
     let name = next_migration_name();
-    for (step, backend) in [(POSTGRES_MIGRATION, "postgres"), (SQLITE_MIGRATION, "sqlite")] {
+    for (step, backend) in [
+        (POSTGRES_MIGRATION, "postgres"),
+        (SQLITE_MIGRATION, "sqlite"),
+    ] {
         let folder = format!("migrations/{backend}/{name}");
         copy.write(
             &format!("{folder}/up.sql"),
@@ -285,7 +291,15 @@ fn a_nullable_column_added_by_the_recipe_passes_the_schema_tests() {
     // A database name the test server forgets afterwards; `init` creates it.
     let scratch = support::TestDb::postgres();
     let url = scratch.url().to_owned();
-    let mut init = copy.cargo(&["run", "--frozen", "-q", "--", "--database-url", &url, "init"]);
+    let mut init = copy.cargo(&[
+        "run",
+        "--frozen",
+        "-q",
+        "--",
+        "--database-url",
+        &url,
+        "init",
+    ]);
     init.env_remove("DATABASE_URL");
     run(APPLY, init);
     if !scratch.pg_exists() {

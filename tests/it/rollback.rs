@@ -91,7 +91,8 @@ fn rolling_back_the_first_migration_leaves_no_table_and_init_brings_them_back() 
         let out = db.init();
         for migration in &all {
             assert!(
-                out.stderr.contains(&format!("applied migration {migration}")),
+                out.stderr
+                    .contains(&format!("applied migration {migration}")),
                 "{}",
                 out.stderr
             );
@@ -120,7 +121,10 @@ fn dry_run_prints_the_sql_and_changes_nothing() {
         assert!(out.stdout.contains("nothing was changed"), "{}", out.stdout);
         let report = json(&db.run(&["rollback", "--dry-run", "--json"]).success());
         assert_eq!(report["dry_run"], true);
-        assert_eq!(report["reverted"], serde_json::json!([latest_migration(&db)]));
+        assert_eq!(
+            report["reverted"],
+            serde_json::json!([latest_migration(&db)])
+        );
         assert!(report["sql"].as_str().unwrap().contains(&down));
 
         assert_eq!(counts(&db), before, "{:?}", db.backend);

@@ -511,7 +511,7 @@ fn a_second_migration_is_applied_to_rows_checked_and_reverted() {
             0
         );
 
-        // Status: both applied, nothing pending. A facedb without the migration lists it as
+        // Status: every migration applied, nothing pending. A facedb without the migration lists it as
         // unknown (applied by a newer facedb).
         let schema = default_schema(&conn);
         let state = migrations::state_from(&mut conn, &schema, source).unwrap();
@@ -525,7 +525,7 @@ fn a_second_migration_is_applied_to_rows_checked_and_reverted() {
             serde_json::json!([second.version])
         );
 
-        // Check: the database with its rows is exactly what the two migrations make on an empty
+        // Check: the database with its rows is exactly what the migrations make on an empty
         // database; a facedb without the migration reports the new column.
         let fresh = match db.backend {
             support::Backend::Postgres => TestDb::postgres(),
@@ -562,9 +562,11 @@ fn a_second_migration_is_applied_to_rows_checked_and_reverted() {
                 [second.name.as_str()]
             );
         }
-        assert!(migrations::to_revert(backend, source, &state, Some(&second.name))
-            .unwrap()
-            .is_empty());
+        assert!(
+            migrations::to_revert(backend, source, &state, Some(&second.name))
+                .unwrap()
+                .is_empty()
+        );
         conn.exclusive(&default_schema(&conn), lock_timeout, |c| {
             migrations::revert(c, source, &reverting)
         })
