@@ -5,7 +5,7 @@
 //! order, bookkeeping tables, enum types and labels, the CLI's `--role` values).
 //!
 //! After a schema change, regenerate both files with
-//! `FACEDB_BLESS=1 cargo test --test it schema_source`.
+//! `FACEDB_BLESS=1 cargo test --test it is_what_the_migrations_make`.
 //!
 //! The recipe of docs/changing-the-schema.md is tried here too, with a migration kept under
 //! `tests/it/fixtures/second_migration`, given a version after the newest built-in one and passed
@@ -237,7 +237,7 @@ fn render(postgres: &Schema, sqlite: &Schema) -> String {
     let mut out = String::new();
     out.push_str(
         "<!-- Generated from the migrations: do not edit. Regenerate with\n     \
-         FACEDB_BLESS=1 cargo test --test it schema_source -->\n\n\
+         FACEDB_BLESS=1 cargo test --test it is_what_the_migrations_make -->\n\n\
          # The facedb schema\n\n\
          This is the schema `facedb init` creates: the migrations in `migrations/postgres` and\n\
          `migrations/sqlite`, applied to empty databases and read back from each catalog. The Python\n\
