@@ -8,6 +8,9 @@ use std::path::Path;
 
 fn main() {
     println!("cargo:rerun-if-changed=migrations");
+    // Read when the script runs, not when it is compiled: cargo reuses a compiled build script
+    // for a copy of the package elsewhere (its hash does not depend on the package's path).
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
     let mut code = String::new();
     for (constant, folder, file) in [
         ("POSTGRES_UP_SQL", "migrations/postgres", "up.sql"),
@@ -15,7 +18,7 @@ fn main() {
         ("POSTGRES_DOWN_SQL", "migrations/postgres", "down.sql"),
         ("SQLITE_DOWN_SQL", "migrations/sqlite", "down.sql"),
     ] {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(folder);
+        let root = Path::new(&manifest).join(folder);
         let mut names: Vec<String> = std::fs::read_dir(&root)
             .unwrap_or_else(|e| panic!("cannot read {}: {e}", root.display()))
             .map(|entry| entry.expect("a readable migrations folder"))

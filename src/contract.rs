@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::catalog::{Backend, Schema};
 
 /// The command that regenerates `contract.json` and `docs/schema.md` from the migrations.
-pub const REGENERATE: &str = "FACEDB_BLESS=1 cargo test --test it schema_source";
+pub const REGENERATE: &str = "FACEDB_BLESS=1 cargo test --test it is_what_the_migrations_make";
 
 /// facedb's tables (not its `__` bookkeeping) on each backend, in the order the migrations create
 /// them, and PostgreSQL's enum types. The form of `contract.json`.

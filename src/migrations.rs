@@ -8,7 +8,7 @@ use diesel::migration::{Migration, MigrationSource};
 use diesel::pg::Pg;
 use diesel::sqlite::Sqlite;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
-use sqlparser::ast::{ObjectName, Spanned, Statement};
+use sqlparser::ast::{AlterTableOperation, ObjectName, Spanned, Statement};
 use sqlparser::dialect::{Dialect, PostgreSqlDialect, SQLiteDialect};
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Location, Token};
@@ -226,13 +226,23 @@ fn names<DB: diesel::backend::Backend>(migrations: Vec<Box<dyn Migration<DB>>>) 
     migrations.iter().map(|m| m.name().to_string()).collect()
 }
 
-/// Every migration of a backend, by name (for `status` and tests).
+/// Every migration of a backend built into this binary, by name, oldest first (for `status` and
+/// tests).
 pub fn all_names(backend: Backend) -> Vec<String> {
     let result = match backend {
         Backend::Postgres => MigrationSource::<Pg>::migrations(&POSTGRES).map(names::<Pg>),
         Backend::Sqlite => MigrationSource::<Sqlite>::migrations(&SQLITE).map(names::<Sqlite>),
     };
-    result.unwrap_or_default()
+    let mut names = result.unwrap_or_default();
+    // A name starts with its version: by name is the order `init` applies them in.
+    names.sort();
+    names
+}
+
+/// The newest migration of a backend built into this binary, by name: the one `rollback`
+/// reverts first on an up-to-date database.
+pub fn latest(backend: Backend) -> String {
+    all_names(backend).pop().unwrap_or_default()
 }
 
 /// Each backend's `up.sql` and `down.sql` files by migration name, listed by build.rs from the
@@ -306,27 +316,31 @@ pub enum Kind {
     Type,
     Table,
     Index,
+    /// A column a later migration adds to a table (`ALTER TABLE … ADD [COLUMN]`, one column).
+    Column,
 }
 
-/// One `CREATE TYPE`, `CREATE TABLE` or `CREATE [UNIQUE] INDEX` statement of the migrations, as
-/// they run it: the SQL `init` uses when it adopts a database and must create one object of the
-/// schema by itself (see the `adopt` module).
+/// One `CREATE TYPE`, `CREATE TABLE` or `CREATE [UNIQUE] INDEX` statement of the migrations, or
+/// an `ALTER TABLE … ADD COLUMN` of one column, as they run it: the SQL `init` uses when it adopts
+/// a database and must create one object of the schema by itself (see the `adopt` module). A
+/// table is made by its `CREATE TABLE` and then the columns later migrations add to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Definition {
     pub kind: Kind,
     pub name: String,
-    /// The table an index is on; for a table or type, its own name.
+    /// The table an index or column is on; for a table or type, its own name.
     pub table: String,
     /// The statement as the migration writes it, without its `;`. Not the parser's rendering of
     /// it: SQLite keeps a table's text, its column defaults included, as it was given, and the
     /// contract holds the migration's words.
     pub sql: String,
-    /// Where the name stands in `sql`.
+    /// Where the name stands in `sql`; for a column, the name of its table.
     name_at: Range<usize>,
 }
 
 impl Definition {
-    /// The statement creating the object under another name (quoted).
+    /// The statement creating the object under another name (quoted); for a column, the
+    /// statement adding it to a table of that name.
     pub fn renamed(&self, name: &str) -> String {
         format!(
             "{}{}{}",
@@ -337,8 +351,8 @@ impl Definition {
     }
 }
 
-/// The objects `backend`'s migrations create, in the order they create them. Statements that
-/// create nothing by name (or alter what another created) are left out.
+/// The objects `backend`'s migrations create, and the columns they add to tables, in the order
+/// they make them. Other statements (an `UPDATE`, an `ALTER` of anything else) are left out.
 pub fn definitions(backend: Backend) -> Result<Vec<Definition>> {
     let mut definitions = Vec::new();
     for migration in up_sql(backend)? {
@@ -406,19 +420,37 @@ fn last_token_end(parser: &Parser) -> Location {
 
 /// What `statement`, written at `written` in the script, creates: its kind, name and table.
 fn define(statement: &Statement, lines: &Lines, written: Range<Location>) -> Option<Definition> {
-    let (kind, name, table) = match statement {
-        Statement::CreateType { name, .. } => (Kind::Type, name, name),
-        Statement::CreateTable(create) => (Kind::Table, &create.name, &create.name),
-        Statement::CreateIndex(create) => (Kind::Index, create.name.as_ref()?, &create.table_name),
+    // The object's name, its table, and the name `renamed` replaces (a column's is its table's).
+    let (kind, name, table, renamed) = match statement {
+        Statement::CreateType { name, .. } => (Kind::Type, unqualified(name)?, name, name),
+        Statement::CreateTable(create) => (
+            Kind::Table,
+            unqualified(&create.name)?,
+            &create.name,
+            &create.name,
+        ),
+        Statement::CreateIndex(create) => {
+            let name = create.name.as_ref()?;
+            (Kind::Index, unqualified(name)?, &create.table_name, name)
+        }
+        Statement::AlterTable(alter) => match alter.operations.as_slice() {
+            [AlterTableOperation::AddColumn { column_def, .. }] => (
+                Kind::Column,
+                column_def.name.value.clone(),
+                &alter.name,
+                &alter.name,
+            ),
+            _ => return None,
+        },
         _ => return None,
     };
     let written = lines.offset(written.start)?..lines.offset(written.end)?;
-    let name_span = name.span();
+    let name_span = renamed.span();
     let name_at = lines.offset(name_span.start)? - written.start
         ..lines.offset(name_span.end)? - written.start;
     Some(Definition {
         kind,
-        name: unqualified(name)?,
+        name,
         table: unqualified(table)?,
         sql: lines.script[written].to_owned(),
         name_at,
@@ -593,18 +625,36 @@ mod tests {
             let migrations = up_sql(backend).unwrap();
             let names: Vec<&str> = migrations.iter().map(|m| m.name.as_str()).collect();
             let files: Vec<&str> = files.iter().map(|(name, _)| *name).collect();
-            assert_eq!(names, files, "{backend:?}");
+            let folder = match backend {
+                Backend::Postgres => "migrations/postgres",
+                Backend::Sqlite => "migrations/sqlite",
+            };
+            assert_eq!(
+                names, files,
+                "{folder}: every migration folder needs an up.sql; rebuild after adding one"
+            );
             assert_eq!(names, all_names(backend));
-            assert!(migrations.iter().all(|m| m.up_sql.contains("CREATE TABLE")));
             for migration in &migrations {
                 assert!(
-                    down_sql(backend, &migration.name).is_some(),
-                    "{migration:?}"
+                    !migration.up_sql.trim().is_empty(),
+                    "{folder}/{}/up.sql is empty: write the SQL that makes the change",
+                    migration.name
+                );
+                assert!(
+                    down_sql(backend, &migration.name).is_some_and(|sql| !sql.trim().is_empty()),
+                    "{folder}/{}/down.sql is missing or empty: write the SQL that undoes up.sql \
+                     (facedb rollback runs it)",
+                    migration.name
                 );
             }
         }
         // A schema change is one migration pair: the same names on both backends.
-        assert_eq!(all_names(Backend::Postgres), all_names(Backend::Sqlite));
+        assert_eq!(
+            all_names(Backend::Postgres),
+            all_names(Backend::Sqlite),
+            "migrations/postgres and migrations/sqlite must hold the same migration names: add \
+             the missing folder to the other backend"
+        );
     }
 
     #[test]
@@ -667,6 +717,35 @@ mod tests {
             .renamed("new users")
             .starts_with("CREATE TABLE \"new users\" (\n    user_id "));
         assert!(table.sql.contains("substr(lower(hex(randomblob(2))), 2)"));
+    }
+
+    /// A later migration's new column is part of its table: adoption adds it after the table's
+    /// `CREATE TABLE`, also to a table it rebuilds under another name.
+    #[test]
+    fn an_added_column_is_read_with_its_table() {
+        let script = "ALTER TABLE cameras ADD COLUMN firmware_version TEXT;\n\
+                      ALTER TABLE cameras ADD note TEXT NOT NULL DEFAULT '';\n\
+                      ALTER TABLE cameras DROP COLUMN note;\n\
+                      UPDATE cameras SET firmware_version = 'x'";
+        for backend in [Backend::Postgres, Backend::Sqlite] {
+            let defined = definitions_in(backend, script).unwrap();
+            let found: Vec<(Kind, &str, &str)> = defined
+                .iter()
+                .map(|d| (d.kind, d.name.as_str(), d.table.as_str()))
+                .collect();
+            assert_eq!(
+                found,
+                [
+                    (Kind::Column, "firmware_version", "cameras"),
+                    (Kind::Column, "note", "cameras")
+                ],
+                "{backend:?}"
+            );
+            assert_eq!(
+                defined[0].renamed("__facedb_rebuild_cameras"),
+                "ALTER TABLE \"__facedb_rebuild_cameras\" ADD COLUMN firmware_version TEXT"
+            );
+        }
     }
 
     #[test]

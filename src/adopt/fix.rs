@@ -81,6 +81,17 @@ impl Definitions {
             .iter()
             .filter(move |d| d.kind == Kind::Index && d.table == table)
     }
+
+    /// The columns later migrations add to `table` (`ALTER TABLE … ADD COLUMN`), in their order:
+    /// with its `CREATE TABLE` first, they make the table as the migrations leave it.
+    pub(super) fn columns_added_to<'a>(
+        &'a self,
+        table: &'a str,
+    ) -> impl Iterator<Item = &'a Definition> {
+        self.0
+            .iter()
+            .filter(move |d| d.kind == Kind::Column && d.table == table)
+    }
 }
 
 /// A PostgreSQL enum type the database lacks.
@@ -123,6 +134,7 @@ impl Fix for CreateTable {
     fn migration_sql(&self, definitions: &Definitions) -> Result<Vec<String>> {
         let table = definitions.get(Kind::Table, &self.table)?;
         Ok(std::iter::once(table)
+            .chain(definitions.columns_added_to(&self.table))
             .chain(definitions.indexes_on(&self.table))
             .map(|d| d.sql.clone())
             .collect())

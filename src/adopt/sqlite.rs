@@ -76,9 +76,11 @@ pub(super) fn apply(
                 missing_indexes.extend(fix.migration_sql(definitions)?);
             }
         }
+        let added: Vec<&Definition> = definitions.columns_added_to(table).collect();
         rebuild_table(
             db,
             definitions.get(Kind::Table, table)?,
+            &added,
             old,
             &missing_indexes,
         )?;
@@ -100,7 +102,7 @@ fn verify_foreign_keys(db: &mut Db, target: &str) -> Result<()> {
     )))
 }
 
-/// Rebuilds `old` as the migration defines it, as SQLite documents it ("Making Other Kinds Of
+/// Rebuilds `old` as the migrations define it, as SQLite documents it ("Making Other Kinds Of
 /// Table Schema Changes"): the new table under a temporary name, the rows copied (columns it
 /// adds get their defaults), the old table dropped and the new one renamed. The old table's own
 /// indexes and triggers go with it and are made again, then `missing_indexes`. Needs foreign keys
@@ -110,6 +112,7 @@ fn verify_foreign_keys(db: &mut Db, target: &str) -> Result<()> {
 fn rebuild_table(
     db: &mut Db,
     definition: &Definition,
+    added_columns: &[&Definition],
     old: &catalog::Table,
     missing_indexes: &[String],
 ) -> Result<()> {
@@ -132,8 +135,11 @@ fn rebuild_table(
         .map(|c| quote(&c.name))
         .collect::<Vec<_>>()
         .join(", ");
-    let statements = [
-        definition.renamed(&temporary),
+    // The table as the migrations leave it: their `CREATE TABLE`, then the columns later ones add.
+    let created = std::iter::once(definition)
+        .chain(added_columns.iter().copied())
+        .map(|d| d.renamed(&temporary));
+    let statements = created.chain([
         format!(
             "INSERT INTO {} ({columns}) SELECT {columns} FROM {}",
             quote(&temporary),
@@ -147,10 +153,13 @@ fn rebuild_table(
             quote(table)
         ),
         "PRAGMA legacy_alter_table = OFF".to_owned(),
-    ];
+    ]);
     // An AUTOINCREMENT table never hands out an id twice: the new one continues the old count.
     let counted = sqlite::autoincrement_count(conn, table)?;
-    for statement in statements.iter().chain(&saved).chain(missing_indexes) {
+    for statement in statements
+        .chain(saved)
+        .chain(missing_indexes.iter().cloned())
+    {
         diesel::sql_query(statement.as_str()).execute(conn)?;
     }
     if counted > 0 {

@@ -168,18 +168,31 @@ fn init_adopts_an_old_database_keeping_every_row() {
             ["camera_sessions", "workers", "api_keys"],
             "{backend:?}"
         );
-        assert_eq!(
-            strings(&adopted["added_columns"]),
-            [
-                "cameras.caps",
-                "cameras.last_probe_at",
-                "cameras.last_state_change_at",
-                "customer_face_images.visit_id",
-                "customer_face_images.detection_metadata",
-                "visits.visit_session_id"
-            ],
-            "{backend:?}"
-        );
+        // Every column of the contract the old tables lack, in the contract's order: the
+        // migrations' own, and any a later migration adds.
+        let contract = facedb::contract::expected(backend.into());
+        let lacking: Vec<String> = contract
+            .tables
+            .iter()
+            .filter_map(|t| Some((t, columns_before.get(&t.name)?)))
+            .flat_map(|(t, had)| {
+                t.columns
+                    .iter()
+                    .filter(|c| !had.contains(&c.name))
+                    .map(|c| format!("{}.{}", t.name, c.name))
+            })
+            .collect();
+        assert_eq!(strings(&adopted["added_columns"]), lacking, "{backend:?}");
+        for column in [
+            "cameras.caps",
+            "cameras.last_probe_at",
+            "cameras.last_state_change_at",
+            "customer_face_images.visit_id",
+            "customer_face_images.detection_metadata",
+            "visits.visit_session_id",
+        ] {
+            assert!(lacking.iter().any(|c| c == column), "{backend:?}: {column}");
+        }
         assert_eq!(
             strings(&adopted["created_indexes"]),
             [
@@ -233,7 +246,7 @@ fn init_adopts_an_old_database_keeping_every_row() {
         }
         assert_eq!(
             strings(&adopted["recorded_migrations"]),
-            ["2026-11-25-000000_create_schema"]
+            facedb::migrations::all_names(backend.into())
         );
         assert_eq!(strings(&adopted["kept"]), Vec::<String>::new());
         assert_eq!(strings(&report["applied_migrations"]), Vec::<String>::new());
@@ -249,10 +262,17 @@ fn init_adopts_an_old_database_keeping_every_row() {
             "added column visits.visit_session_id",
             "added defaults to tenants: is_active, created_at, updated_at",
             "created index idx_users_site_id",
-            "recorded migration 2026-11-25-000000_create_schema as applied",
         ] {
             assert!(
                 out.stderr.contains(line),
+                "{backend:?}: {line}\n{}",
+                out.stderr
+            );
+        }
+        for migration in facedb::migrations::all_names(backend.into()) {
+            let line = format!("recorded migration {migration} as applied");
+            assert!(
+                out.stderr.contains(&line),
                 "{backend:?}: {line}\n{}",
                 out.stderr
             );
@@ -283,7 +303,10 @@ fn init_adopts_an_old_database_keeping_every_row() {
             .stdout_has("the schema matches the contract");
         db.run(&["status"]).success().stdout_has("up to date");
         db.run(&["init"]).success().stdout_has(": up to date");
-        assert_eq!(db.count("__diesel_schema_migrations"), 1);
+        assert_eq!(
+            db.count("__diesel_schema_migrations"),
+            support::migration_count()
+        );
         assert_eq!(
             conn.strings("SELECT value AS v FROM __facedb_metadata WHERE key = 'environment'"),
             ["dev"]
@@ -379,11 +402,14 @@ fn a_database_with_all_twelve_tables_and_no_bookkeeping_is_adopted() {
         }
         assert_eq!(
             strings(&adopted["recorded_migrations"]),
-            ["2026-11-25-000000_create_schema"]
+            facedb::migrations::all_names(db.backend.into())
         );
         assert_eq!(report["seeded_admin"], Value::Null);
         assert_eq!(db.count("workers"), 1);
-        assert_eq!(db.count("__diesel_schema_migrations"), 1);
+        assert_eq!(
+            db.count("__diesel_schema_migrations"),
+            support::migration_count()
+        );
         assert_eq!(system_admins(&db), ["admin"]);
         db.run(&["check"]).success();
         db.run(&["init"]).success().stdout_has("up to date");
@@ -734,7 +760,10 @@ fn eight_concurrent_inits_on_a_legacy_database_adopt_it_once() {
             .iter()
             .filter(|r| r["adopted"] == Value::Null)
             .all(|r| r["up_to_date"] == true && r["applied_migrations"] == serde_json::json!([])));
-        assert_eq!(db.count("__diesel_schema_migrations"), 1);
+        assert_eq!(
+            db.count("__diesel_schema_migrations"),
+            support::migration_count()
+        );
         assert_eq!(db.count("users"), 2);
         assert_eq!(system_admins(&db), ["root"]);
         db.run(&["check"]).success();

@@ -38,6 +38,8 @@ pub enum Capability {
     PgBouncer,
     /// Patroni and etcd (Debian's `patroni` and `etcd-server`), to run a managed cluster.
     Patroni,
+    /// `diesel` (diesel_cli), which the schema recipe runs: on the `PATH` or in cargo's bin folder.
+    DieselCli,
 }
 
 impl Capability {
@@ -49,6 +51,7 @@ impl Capability {
             Capability::Standby => "a streaming standby",
             Capability::PgBouncer => "PgBouncer",
             Capability::Patroni => "Patroni and etcd",
+            Capability::DieselCli => "diesel_cli",
         }
     }
 
@@ -61,6 +64,7 @@ impl Capability {
             Capability::Standby => support::cluster::probe_standby(),
             Capability::PgBouncer => support::cluster::probe_pgbouncer(),
             Capability::Patroni => support::patroni::probe(),
+            Capability::DieselCli => crate::drill::diesel_program().map(|_| ()),
         }
     }
 }
@@ -81,6 +85,7 @@ pub mod needs {
     pub const CLUSTER_AND_STANDBY: Needs = &[Cluster, Standby];
     pub const CLUSTER_AND_PGBOUNCER: Needs = &[Cluster, PgBouncer];
     pub const CLUSTER_AND_PATRONI: Needs = &[Cluster, Patroni];
+    pub const SERVER_AND_DIESEL_CLI: Needs = &[Server, DieselCli];
 }
 
 /// One test function, under its full name (`module::function`).

@@ -12,6 +12,7 @@ mod carry;
 mod catalog;
 mod commands;
 mod connection;
+mod drill;
 mod faults;
 mod ha;
 mod first_hour;
@@ -42,6 +43,7 @@ fn all_tests() -> Vec<harness::Test> {
         catalog::tests(),
         commands::tests(),
         connection::tests(),
+        drill::tests(),
         faults::tests(),
         ha::tests(),
         first_hour::tests(),

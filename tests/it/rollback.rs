@@ -16,8 +16,32 @@ fn json(out: &Output) -> Value {
     serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", out.stdout))
 }
 
-fn first_migration(db: &TestDb) -> String {
-    facedb::migrations::all_names(db.backend.into())[0].clone()
+/// Every migration of this facedb, oldest first.
+fn all_migrations(db: &TestDb) -> Vec<String> {
+    facedb::migrations::all_names(db.backend.into())
+}
+
+/// The newest migration of this facedb: what a rollback of an up-to-date database reverts.
+fn latest_migration(db: &TestDb) -> String {
+    facedb::migrations::latest(db.backend.into())
+}
+
+/// The first statement line of the newest migration's down.sql, as the dry run and the prompt
+/// print it.
+fn latest_down_sql(db: &TestDb) -> String {
+    let down = facedb::migrations::down_sql(db.backend.into(), &latest_migration(db))
+        .expect("the newest migration has a down.sql");
+    down.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with("--"))
+        .expect("a statement in down.sql")
+        .trim_end_matches(';')
+        .to_owned()
+}
+
+/// The migrations `status` lists as pending.
+fn pending(db: &TestDb) -> Value {
+    json(&db.run(&["status", "--json"]))["migrations"]["pending"].clone()
 }
 
 fn run_with_env(db: &TestDb, env: &[(&str, &str)], args: &[&str]) -> Output {
@@ -30,12 +54,17 @@ fn rolling_back_the_first_migration_leaves_no_table_and_init_brings_them_back() 
     for db in TestDb::each() {
         db.init();
         add_data(&db);
-        let migration = first_migration(&db);
+        let all = all_migrations(&db);
 
-        let out = db.run(&["rollback", "--force", "--json"]).success();
-        let report = json(&out);
-        assert_eq!(report["reverted"], serde_json::json!([migration]));
-        assert_eq!(report["dropped"].as_array().unwrap().len(), 12);
+        // One migration per rollback, newest first; the first one's down.sql drops every table.
+        let mut dropped = 0;
+        for migration in all.iter().rev() {
+            let out = db.run(&["rollback", "--force", "--json"]).success();
+            let report = json(&out);
+            assert_eq!(report["reverted"], serde_json::json!([migration]));
+            dropped += report["dropped"].as_array().unwrap().len();
+        }
+        assert_eq!(dropped, 12);
         assert_eq!(db.facedb_tables(), 0, "{:?}", db.backend);
         // Only diesel's (now empty) record of migrations is left: no table, type or bookkeeping.
         let left = db.connect().strings(match db.backend {
@@ -52,18 +81,22 @@ fn rolling_back_the_first_migration_leaves_no_table_and_init_brings_them_back() 
 
         let status = json(&db.run(&["status", "--json"]).code(5));
         assert_eq!(status["migrations"]["applied"], serde_json::json!([]));
-        assert_eq!(
-            status["migrations"]["pending"],
-            serde_json::json!([migration])
-        );
+        assert_eq!(status["migrations"]["pending"], serde_json::json!(all));
 
         // Nothing left to revert: says so and succeeds.
         db.run(&["rollback", "--force"])
             .success()
             .stdout_has("nothing to roll back");
 
-        db.init()
-            .stderr_has(&format!("applied migration {migration}"));
+        let out = db.init();
+        for migration in &all {
+            assert!(
+                out.stderr
+                    .contains(&format!("applied migration {migration}")),
+                "{}",
+                out.stderr
+            );
+        }
         assert_eq!(db.facedb_tables(), 12);
         db.run(&["check"]).success();
         db.run(&["status"]).success();
@@ -76,8 +109,9 @@ fn dry_run_prints_the_sql_and_changes_nothing() {
         add_data(&db);
         let before = counts(&db);
 
+        let down = latest_down_sql(&db);
         let out = db.run(&["rollback", "--dry-run"]).success();
-        assert!(out.stdout.contains("DROP TABLE"), "{}", out.stdout);
+        assert!(out.stdout.contains(&down), "{}", out.stdout);
         assert!(
             out.stdout
                 .contains("__diesel_schema_migrations\" WHERE version = '"),
@@ -89,9 +123,9 @@ fn dry_run_prints_the_sql_and_changes_nothing() {
         assert_eq!(report["dry_run"], true);
         assert_eq!(
             report["reverted"],
-            serde_json::json!([first_migration(&db)])
+            serde_json::json!([latest_migration(&db)])
         );
-        assert!(report["sql"].as_str().unwrap().contains("DROP TABLE"));
+        assert!(report["sql"].as_str().unwrap().contains(&down));
 
         assert_eq!(counts(&db), before, "{:?}", db.backend);
         db.run(&["status"]).success();
@@ -137,7 +171,7 @@ fn a_protected_database_is_rolled_back_only_with_allow_production() {
         // Looking is allowed: the dry run changes nothing.
         run_with_env(&db, &[("ENV", "prod")], &["rollback", "--dry-run"])
             .success()
-            .stdout_has("DROP TABLE");
+            .stdout_has(&latest_down_sql(&db));
         // The recorded environment guards it whatever ENV says.
         db.run(&["rollback", "--force"])
             .code(4)
@@ -146,7 +180,7 @@ fn a_protected_database_is_rolled_back_only_with_allow_production() {
 
         db.run(&["rollback", "--force", "--allow-production"])
             .success();
-        assert_eq!(db.facedb_tables(), 0);
+        assert_eq!(pending(&db), serde_json::json!([latest_migration(&db)]));
     }
 }
 
@@ -210,13 +244,14 @@ fn an_object_facedb_does_not_own_on_its_tables_stops_the_rollback() {
 fn to_names_the_migration_to_keep() {
     for db in TestDb::each() {
         db.init();
-        let migration = first_migration(&db);
+        let migration = latest_migration(&db);
         let version = migration.split('_').next().unwrap().replace('-', "");
         for to in [migration.as_str(), version.as_str()] {
             db.run(&["rollback", "--force", "--to", to])
                 .success()
                 .stdout_has("nothing to roll back");
             assert_eq!(db.facedb_tables(), 12);
+            assert_eq!(pending(&db), serde_json::json!([]));
         }
         db.run(&["rollback", "--force", "--to", "20200101000000"])
             .code(2)
@@ -248,12 +283,13 @@ fn answer_prompt(db: &TestDb, shown: &[&str], typed: &str) -> i32 {
 fn the_prompt_shows_the_down_sql_and_enter_keeps_everything() {
     for db in TestDb::each() {
         db.init();
-        let shown = ["DROP TABLE", "[y/N]"];
+        let down = latest_down_sql(&db);
+        let shown = [down.as_str(), "[y/N]"];
         // Enter alone is No.
         assert_eq!(answer_prompt(&db, &shown, ""), 4, "{:?}", db.backend);
-        assert_eq!(db.facedb_tables(), 12);
+        assert_eq!(pending(&db), serde_json::json!([]));
         assert_eq!(answer_prompt(&db, &shown, "y"), 0, "{:?}", db.backend);
-        assert_eq!(db.facedb_tables(), 0);
+        assert_eq!(pending(&db), serde_json::json!([latest_migration(&db)]));
     }
 }
 
@@ -266,7 +302,7 @@ fn a_database_with_data_wants_its_name_typed() {
         assert_eq!(answer_prompt(&db, &shown, "y"), 4, "{:?}", db.backend);
         assert_eq!(counts(&db), before);
         assert_eq!(answer_prompt(&db, &shown, &db.name), 0, "{:?}", db.backend);
-        assert_eq!(db.facedb_tables(), 0);
+        assert_eq!(pending(&db), serde_json::json!([latest_migration(&db)]));
     }
 }
 

@@ -5,11 +5,12 @@
 //! order, bookkeeping tables, enum types and labels, the CLI's `--role` values).
 //!
 //! After a schema change, regenerate both files with
-//! `FACEDB_BLESS=1 cargo test --test it schema_source`.
+//! `FACEDB_BLESS=1 cargo test --test it is_what_the_migrations_make`.
 //!
-//! The recipe of docs/changing-the-schema.md is tried here too, with a second migration kept under
-//! `tests/it/fixtures/second_migration` and passed to the library as a migration set of its own
-//! (the binary only ever runs the migrations built into it).
+//! The recipe of docs/changing-the-schema.md is tried here too, with a migration kept under
+//! `tests/it/fixtures/second_migration`, given a version after the newest built-in one and passed
+//! to the library as a migration set of its own (the binary only ever runs the migrations built
+//! into it).
 
 use crate::support;
 
@@ -236,7 +237,7 @@ fn render(postgres: &Schema, sqlite: &Schema) -> String {
     let mut out = String::new();
     out.push_str(
         "<!-- Generated from the migrations: do not edit. Regenerate with\n     \
-         FACEDB_BLESS=1 cargo test --test it schema_source -->\n\n\
+         FACEDB_BLESS=1 cargo test --test it is_what_the_migrations_make -->\n\n\
          # The facedb schema\n\n\
          This is the schema `facedb init` creates: the migrations in `migrations/postgres` and\n\
          `migrations/sqlite`, applied to empty databases and read back from each catalog. The Python\n\
@@ -404,26 +405,61 @@ fn the_enum_labels_of_the_models_and_the_cli_are_the_migrations() {
 // The recipe: a second migration
 // -------------------------------------------------------------------------------------------------
 
-const SECOND: &str = "2026-12-01-000000_add_customers_loyalty_points";
-const SECOND_VERSION: &str = "20261201000000";
+/// A migration kept under `tests/it/fixtures/FOLDER/{postgres,sqlite}`, written for the test
+/// into a folder of its own under a version one second after the newest built-in migration, so
+/// that it is always the newest whatever real migrations have been added since, and under a name
+/// no real migration takes.
+struct Fixture {
+    name: String,
+    version: String,
+    folders: tempfile::TempDir,
+}
 
-/// The embedded migrations followed by the fixture's second migration: the set a facedb built
-/// after the recipe would embed.
+impl Fixture {
+    fn new(fixture: &str, title: &str) -> Fixture {
+        let latest = migrations::latest(facedb::config::Backend::Postgres);
+        let latest_version: u64 = latest
+            .split('_')
+            .next()
+            .unwrap()
+            .replace('-', "")
+            .parse()
+            .expect("a migration's version is its date and time, digits only");
+        // Not a valid time when the newest one ends at second 59: diesel only compares versions.
+        let version = (latest_version + 1).to_string();
+        let name = format!("{version}_test_fixture_{title}");
+        let folders = tempfile::TempDir::new().unwrap();
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/it/fixtures")
+            .join(fixture);
+        for backend in ["postgres", "sqlite"] {
+            let folder = folders.path().join(backend).join(&name);
+            std::fs::create_dir_all(&folder).unwrap();
+            for file in ["up.sql", "down.sql"] {
+                std::fs::copy(fixture.join(backend).join(file), folder.join(file)).unwrap();
+            }
+        }
+        Fixture {
+            name,
+            version,
+            folders,
+        }
+    }
+
+    /// The embedded migrations followed by the fixture's: the set a facedb built after the recipe
+    /// would embed.
+    fn after(&self, embedded: EmbeddedMigrations, backend: &str) -> WithSecond {
+        WithSecond {
+            embedded,
+            second: FileBasedMigrations::from_path(self.folders.path().join(backend))
+                .expect("the fixture's migrations"),
+        }
+    }
+}
+
 struct WithSecond {
     embedded: EmbeddedMigrations,
     second: FileBasedMigrations,
-}
-
-impl WithSecond {
-    fn new(embedded: EmbeddedMigrations, backend: &str) -> WithSecond {
-        let folder = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/it/fixtures/second_migration")
-            .join(backend);
-        WithSecond {
-            embedded,
-            second: FileBasedMigrations::from_path(folder).expect("the fixture's migrations"),
-        }
-    }
 }
 
 impl<DB: diesel::backend::Backend> MigrationSource<DB> for WithSecond
@@ -442,8 +478,9 @@ fn json(out: &support::Output) -> Value {
 }
 
 fn a_second_migration_is_applied_to_rows_checked_and_reverted() {
-    let postgres = WithSecond::new(migrations::POSTGRES, "postgres");
-    let sqlite = WithSecond::new(migrations::SQLITE, "sqlite");
+    let second = Fixture::new("second_migration", "second_migration");
+    let postgres = second.after(migrations::POSTGRES, "postgres");
+    let sqlite = second.after(migrations::SQLITE, "sqlite");
     let source = Source {
         postgres: &postgres,
         sqlite: &sqlite,
@@ -451,7 +488,9 @@ fn a_second_migration_is_applied_to_rows_checked_and_reverted() {
     let lock_timeout = Duration::from_secs(30);
     for db in TestDb::each() {
         let backend = db.backend.into();
-        let first = facedb::migrations::all_names(backend)[0].clone();
+        let built_in = migrations::all_names(backend);
+        let latest = migrations::latest(backend);
+        let latest_version = latest.split('_').next().unwrap().replace('-', "");
         db.init();
         add_data(&db);
         let before = counts(&db);
@@ -464,27 +503,29 @@ fn a_second_migration_is_applied_to_rows_checked_and_reverted() {
                 migrations::apply_pending_from(c, source)
             })
             .unwrap();
-        assert_eq!(applied, [SECOND], "{:?}", db.backend);
+        assert_eq!(applied, [second.name.as_str()], "{:?}", db.backend);
         assert_eq!(counts(&db), before);
         assert_eq!(
             db.connect()
-                .i64("SELECT CAST(loyalty_points AS BIGINT) AS v FROM customers"),
+                .i64("SELECT CAST(fixture_loyalty_points AS BIGINT) AS v FROM customers"),
             0
         );
 
-        // Status: both applied, nothing pending. A facedb without the migration lists it as
+        // Status: every migration applied, nothing pending. A facedb without the migration lists it as
         // unknown (applied by a newer facedb).
         let schema = default_schema(&conn);
         let state = migrations::state_from(&mut conn, &schema, source).unwrap();
-        assert_eq!(state.applied, [first.as_str(), SECOND]);
+        let mut every = built_in.clone();
+        every.push(second.name.clone());
+        assert_eq!(state.applied, every);
         assert!(state.pending.is_empty() && state.unknown.is_empty());
         let status = json(&db.run(&["status", "--json"]).success());
         assert_eq!(
             status["migrations"]["unknown"],
-            serde_json::json!([SECOND_VERSION])
+            serde_json::json!([second.version])
         );
 
-        // Check: the database with its rows is exactly what the two migrations make on an empty
+        // Check: the database with its rows is exactly what the migrations make on an empty
         // database; a facedb without the migration reports the new column.
         let fresh = match db.backend {
             support::Backend::Postgres => TestDb::postgres(),
@@ -492,7 +533,7 @@ fn a_second_migration_is_applied_to_rows_checked_and_reverted() {
         };
         let expected = applied_from(&fresh, source);
         let customers = expected.table("customers").unwrap();
-        assert!(customers.column("loyalty_points").unwrap().not_null);
+        assert!(customers.column("fixture_loyalty_points").unwrap().not_null);
         assert_eq!(
             facedb::compare::compare(&expected, &read_all(&mut conn)),
             [],
@@ -506,7 +547,7 @@ fn a_second_migration_is_applied_to_rows_checked_and_reverted() {
             differences[0]["message"]
                 .as_str()
                 .unwrap()
-                .contains("loyalty_points"),
+                .contains("fixture_loyalty_points"),
             "{check}"
         );
 
@@ -514,16 +555,18 @@ fn a_second_migration_is_applied_to_rows_checked_and_reverted() {
         // just the second migration.
         db.run(&["rollback", "--force"]).code(5);
         let reverting = migrations::to_revert(backend, source, &state, None).unwrap();
-        assert_eq!(reverting, [SECOND]);
-        for to in [first.as_str(), "20261125000000"] {
+        assert_eq!(reverting, [second.name.as_str()]);
+        for to in [latest.as_str(), latest_version.as_str()] {
             assert_eq!(
                 migrations::to_revert(backend, source, &state, Some(to)).unwrap(),
-                [SECOND]
+                [second.name.as_str()]
             );
         }
-        assert!(migrations::to_revert(backend, source, &state, Some(SECOND))
-            .unwrap()
-            .is_empty());
+        assert!(
+            migrations::to_revert(backend, source, &state, Some(&second.name))
+                .unwrap()
+                .is_empty()
+        );
         conn.exclusive(&default_schema(&conn), lock_timeout, |c| {
             migrations::revert(c, source, &reverting)
         })
@@ -532,12 +575,132 @@ fn a_second_migration_is_applied_to_rows_checked_and_reverted() {
         assert!(customers
             .table("customers")
             .unwrap()
-            .column("loyalty_points")
+            .column("fixture_loyalty_points")
             .is_none());
         assert_eq!(counts(&db), before, "{:?}", db.backend);
         db.run(&["check"]).success();
         db.run(&["status"]).success();
     }
+}
+
+/// Whether `sql` fails on a connection of its own to `db`.
+fn fails(db: &TestDb, sql: &str) -> bool {
+    use diesel::connection::SimpleConnection;
+    match db.connect() {
+        support::Conn::Postgres(mut c) => c.batch_execute(sql).is_err(),
+        support::Conn::Sqlite(mut c) => c.batch_execute(sql).is_err(),
+    }
+}
+
+/// docs/changing-the-schema.md, "A new enum label": the fixture adds `cameratype`'s label ONVIF
+/// (PostgreSQL: `ALTER TYPE … ADD VALUE`; SQLite: the column's CHECK widened in place).
+fn a_new_enum_label_is_usable_once_inits_transaction_commits() {
+    let label = Fixture::new("new_enum_label", "new_enum_label");
+    let postgres = label.after(migrations::POSTGRES, "postgres");
+    let sqlite = label.after(migrations::SQLITE, "sqlite");
+    let source = Source {
+        postgres: &postgres,
+        sqlite: &sqlite,
+    };
+    let lock_timeout = Duration::from_secs(30);
+    let camera_types = |db: &TestDb| {
+        db.connect()
+            .strings("SELECT CAST(camera_type AS TEXT) AS v FROM cameras ORDER BY camera_id")
+    };
+    for db in TestDb::each() {
+        db.init();
+        add_data(&db);
+        let before = counts(&db);
+        let mut conn = open(&db);
+        let schema = default_schema(&conn);
+
+        // Applied as init applies migrations, in one transaction under facedb's lock, to a
+        // database whose type (or CHECK) committed long ago.
+        let applied = conn
+            .exclusive(&schema, lock_timeout, |c| {
+                migrations::apply_pending_from(c, source)
+            })
+            .unwrap();
+        assert_eq!(applied, [label.name.as_str()], "{:?}", db.backend);
+        assert_eq!(counts(&db), before);
+
+        // Once committed, another connection (the API's) uses it; the old labels still hold.
+        db.exec("UPDATE cameras SET camera_type = 'ONVIF'");
+        assert_eq!(camera_types(&db), ["ONVIF"], "{:?}", db.backend);
+
+        // The schema is what the migrations make on an empty database, where the first
+        // migration and the label's are applied in one transaction.
+        let fresh = match db.backend {
+            support::Backend::Postgres => TestDb::postgres(),
+            support::Backend::Sqlite => TestDb::sqlite(),
+        };
+        let expected = applied_from(&fresh, source);
+        let found = read_all(&mut conn);
+        assert_eq!(
+            facedb::compare::compare(&expected, &found),
+            [],
+            "{:?}",
+            db.backend
+        );
+        let labels = match db.backend {
+            support::Backend::Postgres => found.enum_type("cameratype").unwrap().labels.clone(),
+            support::Backend::Sqlite => found
+                .table("cameras")
+                .and_then(|t| t.column("camera_type"))
+                .and_then(|c| c.allowed_values.clone())
+                .unwrap(),
+        };
+        assert_eq!(labels, ["RTSP", "WEBCAM", "ONVIF"], "{:?}", db.backend);
+        // This facedb's contract has no ONVIF: check reports the label.
+        db.run(&["check"]).code(5).stdout_has("ONVIF");
+
+        // Reverting refuses while a row holds the label, and changes nothing.
+        let reverting = [label.name.clone()];
+        let refused = conn.exclusive(&schema, lock_timeout, |c| {
+            migrations::revert(c, source, &reverting)
+        });
+        assert!(refused.is_err(), "{:?}", db.backend);
+        let state = migrations::state_from(&mut conn, &schema, source).unwrap();
+        assert!(state.applied.contains(&label.name), "{:?}", db.backend);
+        assert_eq!(camera_types(&db), ["ONVIF"]);
+        assert_eq!(counts(&db), before);
+
+        db.exec("UPDATE cameras SET camera_type = 'RTSP'");
+        conn.exclusive(&schema, lock_timeout, |c| {
+            migrations::revert(c, source, &reverting)
+        })
+        .unwrap();
+        assert_eq!(counts(&db), before, "{:?}", db.backend);
+        db.run(&["check"]).success();
+        assert!(
+            fails(&db, "UPDATE cameras SET camera_type = 'ONVIF'"),
+            "{:?}: the label is gone",
+            db.backend
+        );
+    }
+
+    // PostgreSQL: a label cannot be used in the transaction that added it, so a migration (or
+    // anything else in init's transaction) that uses it fails, and nothing changes.
+    let db = TestDb::postgres();
+    db.init();
+    add_data(&db);
+    let before = counts(&db);
+    let mut conn = open(&db);
+    let schema = default_schema(&conn);
+    let used_at_once = conn.exclusive(&schema, lock_timeout, |c| {
+        migrations::apply_pending_from(c, source)?;
+        diesel::RunQueryDsl::execute(
+            diesel::sql_query("UPDATE cameras SET camera_type = 'ONVIF'"),
+            c,
+        )?;
+        Ok(())
+    });
+    let error = used_at_once.unwrap_err().to_string();
+    assert!(error.contains("unsafe use of new value"), "{error}");
+    let state = migrations::state_from(&mut conn, &schema, source).unwrap();
+    assert_eq!(state.pending, [label.name.as_str()]);
+    assert_eq!(counts(&db), before);
+    db.run(&["check"]).success();
 }
 
 tests![
@@ -547,5 +710,6 @@ tests![
         the_table_lists_and_the_drop_order_are_the_migrations,
         the_enum_labels_of_the_models_and_the_cli_are_the_migrations,
         a_second_migration_is_applied_to_rows_checked_and_reverted,
+        a_new_enum_label_is_usable_once_inits_transaction_commits,
     ],
 ];

@@ -9,7 +9,13 @@ use std::process::Stdio;
 use serde_json::{json, Value};
 use support::{facedb_in, Backend, Output, TestDb};
 
-const MIGRATION: &str = "2026-11-25-000000_create_schema";
+/// The migration that creates the schema: `facedb sql` prints its statements first.
+const FIRST_MIGRATION: &str = "2026-11-25-000000_create_schema";
+
+/// Every migration this facedb embeds for `db`'s backend, oldest first.
+fn all_migrations(db: &TestDb) -> Value {
+    json!(facedb::migrations::all_names(db.backend.into()))
+}
 
 /// How facedb names the test database in its output.
 fn display(db: &TestDb) -> String {
@@ -216,10 +222,20 @@ fn sql_names_each_migration_and_wraps_it_in_one_transaction() {
                 .unwrap_or_else(|| panic!("{backend}: no line starting {needle:?}:\n{script}"))
         };
         assert!(
-            at(begin) < at(&format!("-- migration {MIGRATION}")),
+            at(begin) < at(&format!("-- migration {FIRST_MIGRATION}")),
             "{backend}"
         );
-        assert!(at(&format!("-- migration {MIGRATION}")) < at(first));
+        assert!(at(&format!("-- migration {FIRST_MIGRATION}")) < at(first));
+        // Every migration, in the order init applies them.
+        let backend_of = match backend {
+            "postgres" => facedb::config::Backend::Postgres,
+            _ => facedb::config::Backend::Sqlite,
+        };
+        let named: Vec<usize> = facedb::migrations::all_names(backend_of)
+            .iter()
+            .map(|name| at(&format!("-- migration {name}")))
+            .collect();
+        assert!(named.is_sorted(), "{backend}: {named:?}");
         assert!(at(first) < at("INSERT INTO __diesel_schema_migrations"));
         assert_eq!(lines.iter().rev().find(|l| !l.is_empty()), Some(&"COMMIT;"));
         assert_eq!(
@@ -278,8 +294,25 @@ fn sql_never_connects() {
     let doc = parse(&out);
     assert_eq!(doc["command"], "sql");
     assert_eq!(doc["backend"], "sqlite");
-    assert_eq!(doc["migrations"][0]["name"], MIGRATION);
-    assert_eq!(doc["migrations"][0]["version"], "20261125000000");
+    let listed: Vec<(&str, &str)> = doc["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["name"].as_str().unwrap(), m["version"].as_str().unwrap()))
+        .collect();
+    let names = facedb::migrations::all_names(facedb::config::Backend::Sqlite);
+    assert_eq!(
+        listed.iter().map(|(name, _)| *name).collect::<Vec<_>>(),
+        names
+    );
+    // The version diesel records is the name's date and time, digits only.
+    for (name, version) in listed {
+        assert_eq!(
+            version,
+            name.split('_').next().unwrap().replace('-', ""),
+            "{name}"
+        );
+    }
     assert!(doc["script"].as_str().unwrap().ends_with("COMMIT;\n"));
 
     // Without --backend, a broken configuration is still an error (exit 2).
@@ -341,7 +374,7 @@ fn a_dry_run_reports_what_reset_would_drop_and_changes_nothing() {
             };
             assert_eq!(doc["would_drop"]["types"], types);
             assert_eq!(doc["blockers"], json!([]));
-            assert_eq!(doc["would_apply_migrations"], json!([MIGRATION]));
+            assert_eq!(doc["would_apply_migrations"], all_migrations(&db));
             assert_eq!(doc["would_seed_admin"], "admin");
             assert!(
                 !out.stderr.contains("visits"),
@@ -360,13 +393,15 @@ fn a_dry_run_reports_what_reset_would_drop_and_changes_nothing() {
             match db.backend {
                 Backend::Postgres => format!(
                     "{}: dry run: reset would drop 12 tables (8 rows), 2 bookkeeping tables and 2 types, \
-                     then apply 1 migration and seed admin 'admin'; nothing was changed",
-                    display(&db)
+                     then apply {} and seed admin 'admin'; nothing was changed",
+                    display(&db),
+                    support::every_migration()
                 ),
                 Backend::Sqlite => format!(
                     "{}: dry run: reset would drop 12 tables (8 rows) and 2 bookkeeping tables, \
-                     then apply 1 migration and seed admin 'admin'; nothing was changed",
-                    display(&db)
+                     then apply {} and seed admin 'admin'; nothing was changed",
+                    display(&db),
+                    support::every_migration()
                 ),
             }
         );
@@ -627,7 +662,7 @@ fn init_reset_and_fresh_print_one_json_document() {
         assert_eq!(doc["target"], display(&db).as_str());
         assert_eq!(doc["backend"], backend_key(&db));
         assert_eq!(doc["created_database"], true);
-        assert_eq!(doc["applied_migrations"], json!([MIGRATION]));
+        assert_eq!(doc["applied_migrations"], all_migrations(&db));
         assert_eq!(doc["seeded_admin"]["username"], "admin");
         assert_eq!(doc["seeded_admin"]["email"], "admin@system.local");
         assert_eq!(doc["seeded_admin"]["default_password"], true);
@@ -660,7 +695,7 @@ fn init_reset_and_fresh_print_one_json_document() {
             assert_eq!(doc["target"], display(&db).as_str());
             assert_eq!(doc["backend"], backend_key(&db));
             assert_eq!(doc["created_database"], false);
-            assert_eq!(doc["applied_migrations"], json!([MIGRATION]));
+            assert_eq!(doc["applied_migrations"], all_migrations(&db));
             assert_eq!(doc["seeded_admin"]["username"], "admin");
             let dropped: Vec<(String, i64)> = doc["dropped"]
                 .as_array()

@@ -492,3 +492,15 @@ pub fn wait_for_facedb_at_the_drop(conn: &mut Conn) {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
 }
+
+/// How facedb's messages count every migration it embeds: `1 migration`, `2 migrations`. Both
+/// backends have the same migrations.
+pub fn every_migration() -> String {
+    let count = facedb::migrations::all_names(facedb::config::Backend::Postgres).len();
+    format!("{count} migration{}", if count == 1 { "" } else { "s" })
+}
+
+/// How many migrations this facedb embeds: the rows `init` leaves in `__diesel_schema_migrations`.
+pub fn migration_count() -> i64 {
+    facedb::migrations::all_names(facedb::config::Backend::Postgres).len() as i64
+}
