@@ -12,7 +12,7 @@ use diesel::sqlite::SqliteConnection;
 
 use super::rows::{
     Attachment, ColumnType, Dependent, ForeignKeyViolation, KnownNames, Named, NamedObject, Owned,
-    TableEstimate,
+    SetUpSigns, SetUpState, TableEstimate,
 };
 use crate::config::SchemaName;
 
@@ -491,6 +491,49 @@ pub fn continue_autoincrement(
     .bind::<Text, _>(table)
     .execute(conn)?;
     Ok(())
+}
+
+// ---- whether a database is set up ----
+
+/// Whether the file shows every sign of being set up (see `postgres::set_up_state`), without a
+/// transaction: which of the three tables exist, then, only when all do, one statement that
+/// reads them together. SQLite has one schema, so nothing shadows facedb's tables, and a writer's
+/// transaction stays invisible until it commits: `shadowed` and `locked` are false.
+pub fn set_up_state(
+    conn: &mut SqliteConnection,
+    schema: &SchemaName,
+    signs: &SetUpSigns<'_>,
+) -> QueryResult<SetUpState> {
+    let tables = [
+        signs.metadata_table,
+        signs.users_table,
+        signs.migrations_table,
+    ];
+    let mut state = SetUpState {
+        shadowed: false,
+        locked: false,
+        environment: None,
+    };
+    if table_estimates(conn, schema, &tables)?.len() < tables.len() {
+        return Ok(state);
+    }
+    let versions: Vec<&str> = signs.versions.iter().map(String::as_str).collect();
+    let recorded: Option<Named> = diesel::sql_query(format!(
+        "SELECT m.value AS name FROM {} m WHERE m.key = ? \
+           AND EXISTS (SELECT 1 FROM {} u WHERE u.role = ?) \
+           AND (SELECT count(DISTINCT d.version) FROM {} d WHERE d.version IN ({})) = ?",
+        schema.qualify(signs.metadata_table),
+        schema.qualify(signs.users_table),
+        schema.qualify(signs.migrations_table),
+        sql_list(&versions)
+    ))
+    .bind::<Text, _>(signs.environment_key)
+    .bind::<Text, _>(signs.admin_role)
+    .bind::<BigInt, _>(versions.len() as i64)
+    .get_result(conn)
+    .optional()?;
+    state.environment = recorded.map(|r| r.name);
+    Ok(state)
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ mod catalog;
 mod commands;
 mod connection;
 mod faults;
+mod first_look;
 mod input;
 mod inspect;
 mod library;
@@ -39,6 +40,7 @@ fn all_tests() -> Vec<harness::Test> {
         commands::tests(),
         connection::tests(),
         faults::tests(),
+        first_look::tests(),
         input::tests(),
         inspect::tests(),
         library::tests(),
