@@ -10,7 +10,6 @@ use diesel::Connection;
 
 use facedb::config::{Backend as FacedbBackend, SchemaName};
 use facedb::Settings;
-use support::cluster::{Pooler, PrivateCluster};
 use support::{with_dbname, Backend, Conn, Output, TestDb};
 
 const LEGACY_POSTGRES: &str = include_str!("fixtures/legacy_postgres.sql");
@@ -403,7 +402,7 @@ fn check_every_kind(backend: Backend) {
         .collect();
     let next = std::sync::atomic::AtomicUsize::new(0);
     std::thread::scope(|scope| {
-        for _ in 0..4 {
+        for _ in 0..8 {
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 let Some(kind) = kinds.get(i) else { break };
@@ -421,96 +420,7 @@ fn the_first_look_agrees_with_the_locked_path_on_postgres() {
     check_every_kind(Backend::Postgres);
 }
 
-/// The statements `init --echo` shows.
-fn statements(out: &Output) -> Vec<&str> {
-    out.stderr
-        .lines()
-        .filter(|l| l.starts_with("[sql] "))
-        .collect()
-}
-
-/// Through PgBouncer in transaction pooling with one server connection (so the next client gets
-/// the one `init` used): an up-to-date `init` sends its one statement and leaves nothing behind
-/// there (no prepared statement, no lock, no setting); one that finds work takes the lock and
-/// does it, as directly.
-fn an_up_to_date_init_through_pgbouncer_reads_once_and_leaves_the_pool_clean() {
-    let cluster = PrivateCluster::start();
-    let pooler = Pooler::start(&cluster, 1);
-    let dir = tempfile::TempDir::new().expect("temp dir");
-    let url = pooler.url("facedb");
-    let run = |args: &[&str]| {
-        Output::from(
-            support::facedb_in(dir.path())
-                .env("DATABASE_URL", &url)
-                .args(args)
-                .output()
-                .expect("facedb runs"),
-        )
-    };
-    run(&["init"]).success().stdout_has("created the database");
-
-    let out = run(&["init", "--echo"]).success();
-    assert_eq!(
-        out.stdout.trim_end(),
-        format!("{}: up to date", target(&url))
-    );
-    let sent = statements(&out);
-    assert_eq!(sent.len(), 1, "the look alone: {sent:#?}");
-    assert!(
-        sent[0].contains("pg_try_advisory_xact_lock_shared"),
-        "{sent:#?}"
-    );
-    assert_pool_clean(&pooler);
-
-    // Work to do: the look sees it, the locked path seeds the admin.
-    cluster.connect("facedb").exec("DELETE FROM users");
-    let out = run(&["init", "--echo"])
-        .success()
-        .stdout_has("seeded admin 'admin'");
-    assert!(
-        statements(&out)
-            .iter()
-            .any(|s| s.contains("pg_advisory_xact_lock(")),
-        "{}",
-        out.stderr
-    );
-    assert_pool_clean(&pooler);
-    let mut direct = cluster.connect("facedb");
-    assert_eq!(
-        direct.i64("SELECT count(*) AS v FROM users WHERE role = 'SYSTEM_ADMIN'"),
-        1
-    );
-    run(&["init"]).success().stdout_has("up to date");
-    assert_pool_clean(&pooler);
-}
-
-/// `host:port/dbname` of a URL, as facedb names it.
-fn target(url: &str) -> String {
-    let url = url::Url::parse(url).expect("a URL");
-    format!(
-        "{}:{}{}",
-        url.host_str().unwrap_or_default(),
-        url.port().unwrap_or(5432),
-        url.path()
-    )
-}
-
-/// A client of the pool, on the server connection `init` used last, finds it as the server set
-/// it up: writable, no lock timeout, no prepared statement, no advisory lock.
-fn assert_pool_clean(pooler: &Pooler) {
-    let mut api = pooler.connect("facedb");
-    let left = api.strings(
-        "SELECT current_setting('default_transaction_read_only') || ' ' || current_setting('lock_timeout') \
-         || ' ' || (SELECT count(*) FROM pg_prepared_statements) \
-         || ' ' || (SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()) AS v",
-    );
-    assert_eq!(left, vec!["off 0 0 0".to_owned()]);
-}
-
 tests![
     needs::NOTHING => [the_first_look_agrees_with_the_locked_path_on_sqlite],
     needs::SERVER => [the_first_look_agrees_with_the_locked_path_on_postgres],
-    needs::CLUSTER_AND_PGBOUNCER => [
-        an_up_to_date_init_through_pgbouncer_reads_once_and_leaves_the_pool_clean
-    ],
 ];
