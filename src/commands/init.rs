@@ -144,8 +144,9 @@ fn up_to_date(db: &mut Db, schema: &SchemaName) -> Option<String> {
     state.environment
 }
 
-/// Today's init in facedb's locked transaction: shadowing refused, then adoption, migrations,
-/// the environment and the admin, each only when needed (and demo data when asked for).
+/// init's locked path: shadowing refused, then, in facedb's locked transaction, adoption,
+/// migrations, the environment and the admin, each only when needed (and demo data when asked
+/// for).
 fn set_up_locked(
     db: &mut Db,
     settings: &Settings,

@@ -905,7 +905,9 @@ pub fn table_lock_holder(
 /// It takes facedb's lock in shared mode only if no other facedb is at work (`locked` says
 /// whether one was), and sets `lock_timeout` to 1 ms for itself (`set_config(…, true)` ends
 /// with the statement): a table that someone else's DDL holds fails the statement rather than
-/// wait, and the caller's locked path then waits as it always does, bounded and explained.
+/// wait, and the caller's locked path then waits as it always does, bounded and explained. Both
+/// happen in `look`, before anything reads a table: a query with volatile functions is never
+/// inlined, so it runs first, once.
 ///
 /// A table that may be missing can be read in the same statement only by a query given as text:
 /// `query_to_xml` runs it, guarded by the catalog saying all three tables are there, and returns
@@ -938,7 +940,7 @@ pub fn set_up_state(
         signs.migrations_table,
     ];
     diesel::sql_query(format!(
-        "WITH look AS MATERIALIZED ( \
+        "WITH look AS ( \
              SELECT pg_try_advisory_xact_lock_shared($3) AS free, \
                     set_config('lock_timeout', '1', true) AS lock_timeout) \
          SELECT EXISTS (SELECT 1 {}) AS shadowed, NOT look.free AS locked, \

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Nullable, Text};
 use diesel::sqlite::SqliteConnection;
@@ -495,11 +496,46 @@ pub fn continue_autoincrement(
 
 // ---- whether a database is set up ----
 
-/// Whether the file shows every sign of being set up (see `postgres::set_up_state`), without a
-/// transaction: which of the three tables exist, then, only when all do, one statement that
-/// reads them together. SQLite has one schema, so nothing shadows facedb's tables, and a writer's
-/// transaction stays invisible until it commits: `shadowed` and `locked` are false.
+/// Whether the file shows every sign of being set up (see `postgres::set_up_state`): which of
+/// the three tables exist, then, only when all do, one statement that reads them together. It
+/// reads in a transaction holding the file's write lock, taken only if it is free, without
+/// waiting: while another process holds it (a facedb at work, any writer), `locked` says so and
+/// nothing is read. SQLite has one schema, so nothing shadows facedb's tables.
 pub fn set_up_state(
+    conn: &mut SqliteConnection,
+    schema: &SchemaName,
+    signs: &SetUpSigns<'_>,
+) -> QueryResult<SetUpState> {
+    #[derive(QueryableByName)]
+    struct BusyTimeout {
+        #[diesel(sql_type = BigInt)]
+        timeout: i64,
+    }
+    let waits: BusyTimeout = diesel::sql_query("PRAGMA busy_timeout").get_result(conn)?;
+    diesel::sql_query("PRAGMA busy_timeout = 0").execute(conn)?;
+    let begun = AnsiTransactionManager::begin_transaction_sql(conn, "BEGIN IMMEDIATE");
+    diesel::sql_query(format!("PRAGMA busy_timeout = {}", waits.timeout)).execute(conn)?;
+    // Rolled back, not committed: committing would give an empty file SQLite's header.
+    let looked = begun.and_then(|()| {
+        let read = read_set_up_state(conn, schema, signs);
+        AnsiTransactionManager::rollback_transaction(conn)?;
+        read
+    });
+    match looked {
+        Err(diesel::result::Error::DatabaseError(_, info))
+            if info.message().contains("locked") || info.message().contains("busy") =>
+        {
+            Ok(SetUpState {
+                shadowed: false,
+                locked: true,
+                environment: None,
+            })
+        }
+        looked => looked,
+    }
+}
+
+fn read_set_up_state(
     conn: &mut SqliteConnection,
     schema: &SchemaName,
     signs: &SetUpSigns<'_>,

@@ -184,17 +184,20 @@ fn kinds() -> Vec<Kind> {
             false,
         ),
         Kind {
+            // facedb's lock on PostgreSQL; on SQLite the file's write lock, which any writer takes.
             hold: Some(|db| {
                 let mut conn = db.connect();
-                conn.exec(&format!(
-                    "SELECT pg_advisory_lock({})",
-                    facedb::ADVISORY_LOCK_KEY
-                ));
+                conn.exec(&match db.backend {
+                    Backend::Postgres => {
+                        format!("SELECT pg_advisory_lock({})", facedb::ADVISORY_LOCK_KEY)
+                    }
+                    Backend::Sqlite => "BEGIN IMMEDIATE".to_owned(),
+                });
                 conn
             }),
             ..kind(
                 "up to date, another facedb at work",
-                POSTGRES,
+                BOTH,
                 |db, _, base| copy_into(base, db),
                 false,
             )
@@ -223,15 +226,41 @@ fn settings(db: &TestDb, env: &[(&str, &str)]) -> Settings {
 /// How long `init` waits for facedb's lock here: a held lock fails it soon.
 const LOCK_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(300);
 
-/// Everything a change could touch, to show that nothing was. PostgreSQL: every schema's
-/// relations (by their file, so a rewrite shows), columns, constraints, indexes, enum labels and
-/// sequence values, and every row of every table with the transaction that wrote it. SQLite: the
-/// file's bytes.
-fn fingerprint(db: &TestDb) -> Vec<String> {
-    if db.backend == Backend::Sqlite {
-        let bytes = std::fs::read(db.sqlite_path()).expect("read the SQLite file");
-        return bytes.chunks(64).map(|c| format!("{c:02x?}")).collect();
+/// A database whose every change shows in its [`Watched::fingerprint`].
+struct Watched<'a> {
+    db: &'a TestDb,
+    /// SQLite: the file, open for as long as the check runs. Closing any handle on it would drop
+    /// every POSIX lock this process holds on it, such as a held write lock.
+    file: Option<std::fs::File>,
+}
+
+impl Watched<'_> {
+    fn new(db: &TestDb) -> Watched<'_> {
+        let file = (db.backend == Backend::Sqlite)
+            .then(|| std::fs::File::open(db.sqlite_path()).expect("open the SQLite file"));
+        Watched { db, file }
     }
+
+    /// Everything a change could touch, to show that nothing was. PostgreSQL: every schema's
+    /// relations (by their file, so a rewrite shows), columns, constraints, indexes, enum labels
+    /// and sequence values, and every row of every table with the transaction that wrote it.
+    /// SQLite: the file's bytes.
+    fn fingerprint(&mut self) -> Vec<String> {
+        use std::hash::{Hash, Hasher};
+        use std::io::{Read, Seek};
+        let Some(file) = &mut self.file else {
+            return postgres_fingerprint(self.db);
+        };
+        let mut bytes = Vec::new();
+        file.rewind().expect("rewind the SQLite file");
+        file.read_to_end(&mut bytes).expect("read the SQLite file");
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        bytes.hash(&mut hasher);
+        vec![format!("{} bytes, hash {:x}", bytes.len(), hasher.finish())]
+    }
+}
+
+fn postgres_fingerprint(db: &TestDb) -> Vec<String> {
     let mut conn = db.connect();
     let user = |column: &str| {
         format!(
@@ -315,14 +344,15 @@ fn check(kind: &Kind, backend: Backend, base: &TestDb) {
         kind.hold.map(|hold| hold(db))
     };
     let db = new_db(backend);
-    let _held = build(&db);
-    let before = fingerprint(&db);
+    let held = build(&db);
+    let mut watched = Watched::new(&db);
+    let before = watched.fingerprint();
 
     // The look reads only, and says "nothing to do" where it must.
     let look = facedb::init_finds_up_to_date(&settings(&db, kind.env)).expect("the look");
     assert_eq!(look.is_some(), kind.up_to_date, "{what}: {look:?}");
     assert_eq!(
-        fingerprint(&db),
+        watched.fingerprint(),
         before,
         "{what}: the look changed the database"
     );
@@ -334,18 +364,21 @@ fn check(kind: &Kind, backend: Backend, base: &TestDb) {
             .output()
             .expect("facedb runs"),
     );
-    let changed = fingerprint(&db) != before;
+    let changed = watched.fingerprint() != before;
     let (locked, locked_changed, locked_db) = if changed {
         let other = new_db(backend);
-        let _held = build(&other);
-        let before = fingerprint(&other);
+        let held = build(&other);
+        let mut watched = Watched::new(&other);
+        let before = watched.fingerprint();
         let locked = facedb::init_locked(&settings(&other, kind.env));
-        let changed = fingerprint(&other) != before;
+        let changed = watched.fingerprint() != before;
+        drop((held, watched));
         (locked, changed, Some(other))
     } else {
         let locked = facedb::init_locked(&settings(&db, kind.env));
-        (locked, fingerprint(&db) != before, None)
+        (locked, watched.fingerprint() != before, None)
     };
+    drop((held, watched));
     note!(
         "{what}: look {look:?}, init exit {:?}, changed {changed}",
         out.code
