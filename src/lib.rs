@@ -56,7 +56,7 @@ mod seed;
 mod text;
 
 pub use commands::check::{check, CheckOutcome, CheckReport};
-pub use commands::init::{init, InitOutcome, InitReport};
+pub use commands::init::{init, init_finds_up_to_date, init_locked, InitOutcome, InitReport};
 /// What every command returns: the command and its database around the command's own outcome.
 pub use commands::report::{self, Report};
 pub use commands::reset::{reset, ResetOutcome, ResetReport};

@@ -5,10 +5,15 @@
 use serde::Serialize;
 
 use crate::adopt::{self, Adoption};
+use crate::bookkeeping::{self, ENVIRONMENT_KEY};
 use crate::commands::{set_up, Outcome, Report, SeedArgs, SetupOutcome};
-use crate::config::Settings;
+use crate::config::{SchemaName, Settings};
+use crate::db::{Db, IfMissing, SetUpSigns};
 use crate::error::Result;
 use crate::guard;
+use crate::lock::ADVISORY_LOCK_KEY;
+use crate::migrations;
+use crate::models::UserRole;
 use crate::progress::Progress;
 
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -52,14 +57,97 @@ pub fn init(settings: &Settings) -> Result<InitReport> {
     run(settings, &Args::default(), &Progress::quiet())
 }
 
+/// [`init`] without its first look: always in facedb's locked transaction, as `init` is when
+/// that look finds something to do. It comes to the same result; it only takes longer on an
+/// up-to-date database.
+pub fn init_locked(settings: &Settings) -> Result<InitReport> {
+    let progress = Progress::quiet();
+    let (mut db, created_database) = super::open_or_create(settings, &progress)?;
+    set_up_locked(
+        &mut db,
+        settings,
+        &Args::default(),
+        created_database,
+        &progress,
+    )
+}
+
+/// Whether `init` finds the database at `settings` up to date by its first look, which reads
+/// without facedb's lock and changes nothing: the environment recorded there when it does. Opens
+/// an existing database only.
+pub fn init_finds_up_to_date(settings: &Settings) -> Result<Option<String>> {
+    let progress = Progress::quiet();
+    let (mut db, _) = crate::db::open(settings, IfMissing::Fail, &progress)?;
+    Ok(up_to_date(&mut db, &settings.schema))
+}
+
 pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<InitReport> {
     let settings = &args.seed.apply(settings)?;
-    let target = settings.target.display();
     let (mut db, created_database) = super::open_or_create(settings, progress)?;
-    progress.start(format!("applying the schema to {target}"));
-    guard::check_shadowing(&mut db, &settings.schema, "init", &target)?;
+    progress.start(format!(
+        "applying the schema to {}",
+        settings.target.display()
+    ));
+    // Most runs (every start of the API) find everything in place: one read without the lock
+    // says so. Demo data is looked for under the lock only.
+    if !created_database && !args.seed.with_demo_data {
+        if let Some(environment) = up_to_date(&mut db, &settings.schema) {
+            let setup = SetupOutcome {
+                environment,
+                ..SetupOutcome::default()
+            };
+            return Ok(report(settings, false, setup));
+        }
+    }
+    set_up_locked(&mut db, settings, args, created_database, progress)
+}
+
+/// What shows that a database needs nothing of `init`: its migrations all recorded, its
+/// environment recorded and a system admin there (so that the locked path would apply, record
+/// and seed nothing), in facedb's own tables: the metadata table proves ownership as
+/// `ownership::records_facedb` does, so neither adoption nor a refusal can follow; and nothing
+/// shadows them (else `guard::check_shadowing` refuses).
+fn signs(versions: &[String]) -> SetUpSigns<'_> {
+    SetUpSigns {
+        tables: &crate::inventory::TABLES,
+        migrations_table: migrations::MIGRATIONS_TABLE,
+        versions,
+        metadata_table: bookkeeping::TABLE,
+        environment_key: ENVIRONMENT_KEY,
+        users_table: "users",
+        role_type: "userrole",
+        admin_role: UserRole::SystemAdmin.label(),
+        lock_key: ADVISORY_LOCK_KEY,
+    }
+}
+
+/// The environment recorded in an up-to-date database; `None` when the first look finds
+/// anything to do, another facedb at work, or fails (a table someone else's DDL holds, a schema
+/// half made by hand): the locked path then does what is needed, waits as long as it may, or
+/// says what is wrong, as it always has.
+fn up_to_date(db: &mut Db, schema: &SchemaName) -> Option<String> {
+    let versions = migrations::known_versions(db).ok()?;
+    let state = db.set_up_state(schema, &signs(&versions)).ok()?;
+    if state.shadowed || state.locked {
+        return None;
+    }
+    state.environment
+}
+
+/// init's locked path: shadowing refused, then, in facedb's locked transaction, adoption,
+/// migrations, the environment and the admin, each only when needed (and demo data when asked
+/// for).
+fn set_up_locked(
+    db: &mut Db,
+    settings: &Settings,
+    args: &Args,
+    created_database: bool,
+    progress: &Progress,
+) -> Result<InitReport> {
+    let target = settings.target.display();
+    guard::check_shadowing(db, &settings.schema, "init", &target)?;
     let setup = adopt::exclusive(
-        &mut db,
+        db,
         &settings.schema,
         settings.lock_timeout,
         &target,
@@ -67,6 +155,10 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Init
         |db| set_up(db, settings, "init", None, None, args.seed.with_demo_data),
     )?;
     setup.report(progress);
+    Ok(report(settings, created_database, setup))
+}
+
+fn report(settings: &Settings, created_database: bool, setup: SetupOutcome) -> InitReport {
     let up_to_date = !created_database
         && setup.adopted.is_none()
         && setup.applied_migrations.is_empty()
@@ -78,5 +170,5 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Init
         setup,
         up_to_date,
     };
-    Ok(Report::new("init", settings, outcome))
+    Report::new("init", settings, outcome)
 }

@@ -26,4 +26,4 @@ pub(crate) mod sqlite;
 pub(crate) use catalog::SchemaRows;
 pub(crate) use connection::{missing, open, open_existing};
 pub use connection::{Access, Db, IfMissing, MultiBackend, MultiRawValue};
-pub(crate) use rows::{Attachment, Dependent, KnownNames, Owned};
+pub(crate) use rows::{Attachment, Dependent, KnownNames, Owned, SetUpSigns};

@@ -10,8 +10,8 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Bool, Integer, Nullable, Text};
 
 use super::rows::{
-    Attachment, ColumnType, Dependent, KnownNames, Named, NamedObject, Owned, ShadowedTable,
-    TableEstimate,
+    Attachment, ColumnType, Dependent, KnownNames, Named, NamedObject, Owned, SetUpSigns,
+    SetUpState, ShadowedTable, TableEstimate,
 };
 use crate::config::{PgTarget, SchemaName};
 
@@ -394,15 +394,24 @@ pub fn shadowed_tables(
     names: &[&str],
 ) -> QueryResult<Vec<ShadowedTable>> {
     diesel::sql_query(format!(
-        "SELECT t.name, format('%I.%I', n.nspname, c.relname) AS resolved \
-         FROM unnest($1::text[]) AS t(name) \
-         JOIN pg_class c ON c.oid = to_regclass(quote_ident(t.name)) \
-         JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE c.relnamespace IS DISTINCT FROM {} ORDER BY t.name",
-        schema.namespace()
+        "SELECT t.name, format('%I.%I', n.nspname, c.relname) AS resolved {} ORDER BY t.name",
+        shadowing(schema, "$1")
     ))
     .bind::<Array<Text>, _>(names)
     .load(conn)
+}
+
+/// The names in the text array `names` (a parameter) that the connection's own `search_path`
+/// resolves to a relation outside `schema`, as the `FROM … WHERE` of a query: `t.name`, the
+/// relation `c` and its schema `n`.
+fn shadowing(schema: &SchemaName, names: &str) -> String {
+    format!(
+        "FROM unnest({names}::text[]) AS t(name) \
+         JOIN pg_class c ON c.oid = to_regclass(quote_ident(t.name)) \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relnamespace IS DISTINCT FROM {}",
+        schema.namespace()
+    )
 }
 
 /// The normal dependencies in `pg_depend` on `owned`'s tables (bookkeeping included), their
@@ -971,5 +980,69 @@ pub fn table_lock_holder(
          ORDER BY l.mode = 'AccessExclusiveLock' DESC, a.xact_start LIMIT 1"
     ), schema.namespace()))
     .bind::<Array<Text>, _>(tables)
+    .get_result(conn)
+}
+
+// ---- whether a database is set up ----
+
+/// Whether `schema` shows every sign of being set up, in one statement, which is its own
+/// transaction and leaves nothing behind on the connection (behind a transaction pooler too):
+/// no write, no wait, no session setting. It reads with the connection's own `search_path`, as
+/// the shadowing check does, and never needs it: every name is qualified.
+///
+/// It takes facedb's lock in shared mode only if no other facedb is at work (`locked` says
+/// whether one was), and sets `lock_timeout` to 1 ms for itself (`set_config(…, true)` ends
+/// with the statement): a table that someone else's DDL holds fails the statement rather than
+/// wait, and the caller's locked path then waits as it always does, bounded and explained. Both
+/// happen in `look`, before anything reads a table: a query with volatile functions is never
+/// inlined, so it runs first, once.
+///
+/// A table that may be missing can be read in the same statement only by a query given as text:
+/// `query_to_xml` runs it, guarded by the catalog saying all three tables are there, and returns
+/// its one row (the recorded environment, hex-encoded so that the XML needs no unescaping) only
+/// when every version is recorded and a system admin exists.
+pub fn set_up_state(
+    conn: &mut PgConnection,
+    schema: &SchemaName,
+    signs: &SetUpSigns<'_>,
+) -> QueryResult<SetUpState> {
+    let literal = |value: &str| format!("'{}'", value.replace('\'', "''"));
+    let versions: Vec<String> = signs.versions.iter().map(|v| literal(v)).collect();
+    let recorded = format!(
+        "SELECT encode(convert_to(m.value, 'UTF8'), 'hex') AS environment FROM {} m \
+         WHERE m.key = {} \
+           AND EXISTS (SELECT 1 FROM {} u WHERE u.role = {}::{}) \
+           AND (SELECT count(DISTINCT d.version) FROM {} d WHERE d.version IN ({})) = {}",
+        schema.qualify(signs.metadata_table),
+        literal(signs.environment_key),
+        schema.qualify(signs.users_table),
+        literal(signs.admin_role),
+        schema.qualify(signs.role_type),
+        schema.qualify(signs.migrations_table),
+        versions.join(", "),
+        versions.len()
+    );
+    let tables = [
+        signs.metadata_table,
+        signs.users_table,
+        signs.migrations_table,
+    ];
+    diesel::sql_query(format!(
+        "WITH look AS ( \
+             SELECT pg_try_advisory_xact_lock_shared($3) AS free, \
+                    set_config('lock_timeout', '1', true) AS lock_timeout) \
+         SELECT EXISTS (SELECT 1 {}) AS shadowed, NOT look.free AS locked, \
+                CASE WHEN look.free AND (SELECT count(*) FROM pg_class c WHERE {}) = cardinality($1) \
+                THEN convert_from(decode(substring(query_to_xml($4, false, true, '')::text \
+                         FROM '<environment>([0-9a-f]*)</environment>'), 'hex'), 'UTF8') \
+                END AS environment \
+         FROM look",
+        shadowing(schema, "$2"),
+        tables_named(schema)
+    ))
+    .bind::<Array<Text>, _>(&tables[..])
+    .bind::<Array<Text>, _>(signs.tables)
+    .bind::<BigInt, _>(signs.lock_key)
+    .bind::<Text, _>(recorded)
     .get_result(conn)
 }

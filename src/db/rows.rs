@@ -121,3 +121,39 @@ pub struct Attachment {
     #[diesel(sql_type = Nullable<Text>)]
     pub uses: Option<String>,
 }
+
+/// What shows that a database is set up, by name: what `init` reads before it decides whether to
+/// take facedb's lock at all (`Db::set_up_state`).
+#[derive(Debug, Clone, Copy)]
+pub struct SetUpSigns<'a> {
+    /// facedb's tables: the connection's `search_path` must show none of them from elsewhere.
+    pub tables: &'a [&'a str],
+    /// diesel's migrations table, which must record every one of `versions`.
+    pub migrations_table: &'a str,
+    pub versions: &'a [String],
+    /// facedb's metadata table, which must hold a value under `environment_key`.
+    pub metadata_table: &'a str,
+    pub environment_key: &'a str,
+    /// The users table, which must hold a user whose role is `admin_role` (on PostgreSQL a label
+    /// of the enum type `role_type`).
+    pub users_table: &'a str,
+    pub role_type: &'a str,
+    pub admin_role: &'a str,
+    /// PostgreSQL: facedb's advisory lock, which another facedb at work holds exclusively.
+    pub lock_key: i64,
+}
+
+/// What that read found.
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct SetUpState {
+    /// The connection's `search_path` shows one of facedb's table names from another schema.
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub shadowed: bool,
+    /// Another facedb holds facedb's lock exclusively: a reset or an init is at work.
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub locked: bool,
+    /// The recorded environment, read only when the three tables are there, every version is
+    /// recorded and a system admin exists: `None` when any of it is missing (or was not read).
+    #[diesel(sql_type = Nullable<Text>)]
+    pub environment: Option<String>,
+}

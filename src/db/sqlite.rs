@@ -6,13 +6,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Nullable, Text};
 use diesel::sqlite::SqliteConnection;
 
 use super::rows::{
     Attachment, ColumnType, Dependent, ForeignKeyViolation, KnownNames, Named, NamedObject, Owned,
-    TableEstimate,
+    SetUpSigns, SetUpState, TableEstimate,
 };
 use crate::config::SchemaName;
 
@@ -548,6 +549,84 @@ pub fn continue_autoincrement(
     .bind::<Text, _>(table)
     .execute(conn)?;
     Ok(())
+}
+
+// ---- whether a database is set up ----
+
+/// Whether the file shows every sign of being set up (see `postgres::set_up_state`): which of
+/// the three tables exist, then, only when all do, one statement that reads them together. It
+/// reads in a transaction holding the file's write lock, taken only if it is free, without
+/// waiting: while another process holds it (a facedb at work, any writer), `locked` says so and
+/// nothing is read. SQLite has one schema, so nothing shadows facedb's tables.
+pub fn set_up_state(
+    conn: &mut SqliteConnection,
+    schema: &SchemaName,
+    signs: &SetUpSigns<'_>,
+) -> QueryResult<SetUpState> {
+    #[derive(QueryableByName)]
+    struct BusyTimeout {
+        #[diesel(sql_type = BigInt)]
+        timeout: i64,
+    }
+    let waits: BusyTimeout = diesel::sql_query("PRAGMA busy_timeout").get_result(conn)?;
+    diesel::sql_query("PRAGMA busy_timeout = 0").execute(conn)?;
+    let begun = AnsiTransactionManager::begin_transaction_sql(conn, "BEGIN IMMEDIATE");
+    diesel::sql_query(format!("PRAGMA busy_timeout = {}", waits.timeout)).execute(conn)?;
+    // Rolled back, not committed: committing would give an empty file SQLite's header.
+    let looked = begun.and_then(|()| {
+        let read = read_set_up_state(conn, schema, signs);
+        AnsiTransactionManager::rollback_transaction(conn)?;
+        read
+    });
+    match looked {
+        Err(diesel::result::Error::DatabaseError(_, info))
+            if info.message().contains("locked") || info.message().contains("busy") =>
+        {
+            Ok(SetUpState {
+                shadowed: false,
+                locked: true,
+                environment: None,
+            })
+        }
+        looked => looked,
+    }
+}
+
+fn read_set_up_state(
+    conn: &mut SqliteConnection,
+    schema: &SchemaName,
+    signs: &SetUpSigns<'_>,
+) -> QueryResult<SetUpState> {
+    let tables = [
+        signs.metadata_table,
+        signs.users_table,
+        signs.migrations_table,
+    ];
+    let mut state = SetUpState {
+        shadowed: false,
+        locked: false,
+        environment: None,
+    };
+    if table_estimates(conn, schema, &tables)?.len() < tables.len() {
+        return Ok(state);
+    }
+    let versions: Vec<&str> = signs.versions.iter().map(String::as_str).collect();
+    let recorded: Option<Named> = diesel::sql_query(format!(
+        "SELECT m.value AS name FROM {} m WHERE m.key = ? \
+           AND EXISTS (SELECT 1 FROM {} u WHERE u.role = ?) \
+           AND (SELECT count(DISTINCT d.version) FROM {} d WHERE d.version IN ({})) = ?",
+        schema.qualify(signs.metadata_table),
+        schema.qualify(signs.users_table),
+        schema.qualify(signs.migrations_table),
+        sql_list(&versions)
+    ))
+    .bind::<Text, _>(signs.environment_key)
+    .bind::<Text, _>(signs.admin_role)
+    .bind::<BigInt, _>(versions.len() as i64)
+    .get_result(conn)
+    .optional()?;
+    state.environment = recorded.map(|r| r.name);
+    Ok(state)
 }
 
 #[cfg(test)]

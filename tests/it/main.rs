@@ -16,6 +16,7 @@ mod drill;
 mod faults;
 mod ha;
 mod first_hour;
+mod first_look;
 mod input;
 mod inspect;
 mod library;
@@ -47,6 +48,7 @@ fn all_tests() -> Vec<harness::Test> {
         faults::tests(),
         ha::tests(),
         first_hour::tests(),
+        first_look::tests(),
         input::tests(),
         inspect::tests(),
         library::tests(),

@@ -88,7 +88,7 @@ fn assert_pool_clean(pooler: &Pooler, after: &str) {
 
 /// Every command through PgBouncer in transaction pooling (one server connection, so each client
 /// gets the one facedb used): each succeeds, twice in a row, and after each the API writes on the
-/// same pool.
+/// same pool. An up-to-date init sends one statement, its first look, and no more.
 fn every_command_through_pgbouncer_leaves_the_pool_clean() {
     let cluster = PrivateCluster::start();
     let pooler = Pooler::start(&cluster, 1);
@@ -105,6 +105,34 @@ fn every_command_through_pgbouncer_leaves_the_pool_clean() {
     );
     cluster.connect("facedb").exec(PROBE);
     assert_pool_clean(&pooler, "init");
+
+    // Up to date: init's first look, one statement, decides there is nothing to do; found
+    // work (a missing admin) takes the locked path, as directly.
+    let out = run(dir.path(), &url, &["init", "--echo"], None).success();
+    let sent: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("[sql]"))
+        .collect();
+    assert!(
+        sent.len() == 1 && sent[0].contains("pg_try_advisory_xact_lock_shared"),
+        "{sent:#?}"
+    );
+    assert!(out.stdout.ends_with("up to date\n"), "{}", out.stdout);
+    assert_pool_clean(&pooler, "an up-to-date init");
+    cluster.connect("facedb").exec("DELETE FROM users");
+    let out = run(dir.path(), &url, &["init", "--echo"], None).success();
+    assert!(
+        out.stdout.contains("seeded admin 'admin'"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stderr.contains("pg_advisory_xact_lock("),
+        "{}",
+        out.stderr
+    );
+    assert_pool_clean(&pooler, "an init that seeded the admin");
 
     let steps: Vec<(Vec<&str>, Option<&str>)> = vec![
         (vec!["init"], None),
@@ -158,7 +186,7 @@ fn every_command_through_pgbouncer_leaves_the_pool_clean() {
     assert_eq!(admins(&mut direct), 1, "one admin after all that");
     assert_eq!(
         direct.i64("SELECT count(*) AS v FROM api_probe"),
-        1 + 2 * steps.len() as i64
+        3 + 2 * steps.len() as i64
     );
 }
 
