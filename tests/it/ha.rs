@@ -350,6 +350,20 @@ fn a_lagging_standby_listed_first_does_not_send_facedb_the_wrong_way() {
         .success()
         .stdout_has("up to date");
 
+    // A pg_hba.conf rejection on the standby alone: libpq stops there, facedb tries the primary.
+    let reject = "host facedb all 127.0.0.1/32 reject";
+    standby.hba_first(reject, true);
+    let out = run(
+        dir.path(),
+        &multi_host_url(&[&standby, &primary], ""),
+        &["status"],
+        None,
+    )
+    .success()
+    .stdout_has("up to date");
+    out.stderr_has(&format!("connected to {primary_at}, the primary"));
+    standby.hba_first(reject, false);
+
     // A lock the standby's recovery holds: the replay of a transaction still open on the primary.
     standby
         .connect("postgres")

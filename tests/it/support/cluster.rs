@@ -393,6 +393,24 @@ impl PrivateCluster {
         &self.superuser_password
     }
 
+    /// Puts `line` first in `pg_hba.conf` (or takes it out again) and reloads the server.
+    pub fn hba_first(&self, line: &str, present: bool) {
+        let path = self.data_dir().join("pg_hba.conf");
+        let hba = std::fs::read_to_string(&path).expect("read pg_hba.conf");
+        let rest: String = hba
+            .lines()
+            .filter(|l| *l != line)
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let hba = if present {
+            format!("{line}\n{rest}")
+        } else {
+            rest
+        };
+        std::fs::write(&path, hba).expect("write pg_hba.conf");
+        self.exec("SELECT pg_reload_conf()");
+    }
+
     /// The folder of the server's Unix socket.
     pub fn socket_dir(&self) -> &Path {
         self.dir.path()
