@@ -23,7 +23,7 @@
 //!   backend's catalog and system queries in one file, `db/postgres.rs` and `db/sqlite.rs`);
 //! - the schema derived from the migrations: [`schema`], [`models`], [`sql_types`],
 //!   `bookkeeping`, [`migrations`], [`catalog`], [`contract`], [`compare`];
-//! - setup and adoption: `password`, `seed`, `inventory`, `ownership`, `guard`, `lock`, `carry`,
+//! - setup and adoption: `password`, `seed`, `inventory`, `ownership`, `guard`, `lock`, `carry`, `footprint`,
 //!   `adopt`, `demo`;
 //! - one module per command (`commands`), and the command line (`cli`).
 
@@ -45,6 +45,7 @@ mod bookkeeping;
 mod carry;
 mod commands;
 mod demo;
+mod footprint;
 mod guard;
 mod inventory;
 mod lock;

@@ -449,7 +449,6 @@ pub fn attachments(
     };
     let mut attachments = Vec::new();
     for query in [
-        PG_LOST,
         PG_OWNERS,
         PG_CONSTRAINTS,
         PG_INDEXES,
@@ -541,20 +540,6 @@ triggers AS (
 "
     };
 }
-
-/// Columns facedb's schema does not have, and the sequences they own.
-const PG_LOST: &str = concat!(
-    pg_scope!(),
-    "SELECT 'column ' || u.name AS object, NULL::text AS statements, NULL::text AS uses
-FROM user_columns u
-UNION ALL
-SELECT format('sequence %s (owned by column %s)', s.relname, u.name), NULL, NULL
-FROM pg_depend d JOIN user_columns u ON d.refobjid = u.attrelid AND d.refobjsubid = u.attnum
-JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
-WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
-  AND d.deptype IN ('a', 'i')
-ORDER BY 1"
-);
 
 /// Owners other than the role that runs the reset (which owns what the migrations create). A
 /// table's sequences and indexes follow it.
@@ -759,7 +744,7 @@ const PG_COMMENTS: &str = concat!(
     FROM triggers g
     UNION ALL
     SELECT 'pg_statistic_ext'::regclass, s.oid, 0, 'statistics object ' || s.stxname,
-           format('STATISTICS %I.%I', s.stxnamespace::regnamespace::text, s.stxname)
+           format('STATISTICS %s.%I', s.stxnamespace::regnamespace, s.stxname)
     FROM pg_statistic_ext s JOIN tables t ON t.oid = s.stxrelid
 )
 SELECT format('comment on %s', o.label) AS object,
