@@ -9,7 +9,7 @@
 //! hold OIDs, transaction ids or expression trees, and without a few counters derived from other
 //! rows), the rows of the catalogs keyed by it (`pg_attribute`, `pg_index`, `pg_sequence`,
 //! `pg_enum`, `pg_partitioned_table`), its definition as PostgreSQL prints it (`pg_get_*def`,
-//! `pg_get_expr`), its comment, security labels, owner and privileges (`pg_shdepend`), and what
+//! `pg_get_expr`), its comment, security labels, owner and policy roles (`pg_shdepend`), and what
 //! it depends on outside this set. SQLite: the `sqlite_schema` rows of facedb's tables (tables,
 //! indexes, triggers) and their columns.
 //!
@@ -194,7 +194,8 @@ pub fn read(db: &mut Db, schema: &SchemaName) -> Result<Footprint> {
 }
 
 /// A value as compared: options PostgreSQL keeps for itself (`pg_…=`, in `reloptions` and
-/// `attoptions`; `pg_dump` leaves them out) are not the schema's, and no options is no options.
+/// `attoptions`; `pg_dump` leaves them out) are not the schema's, no options is no options, and
+/// a list of texts (options, privileges) is a set.
 fn normalize(value: serde_json::Value) -> String {
     match value {
         serde_json::Value::Array(items) => {
@@ -207,10 +208,15 @@ fn normalize(value: serde_json::Value) -> String {
                 })
                 .collect();
             if kept.is_empty() {
-                "null".to_owned()
-            } else {
-                serde_json::Value::Array(kept).to_string()
+                return "null".to_owned();
             }
+            // Options and privileges are sets: their order says nothing.
+            let mut texts: Vec<&str> = kept.iter().filter_map(|v| v.as_str()).collect();
+            if texts.len() == kept.len() {
+                texts.sort_unstable();
+                return serde_json::json!(texts).to_string();
+            }
+            serde_json::Value::Array(kept).to_string()
         }
         other => other.to_string(),
     }
@@ -243,9 +249,10 @@ struct Property {
 }
 
 /// Columns of a catalog that say nothing about the schema: they are derived from other rows
-/// (how many columns, checks, indexes, triggers, rules or children a table has), or physical
+/// (how many columns, checks, indexes, triggers, rules or children a table has, whether a column
+/// has a default: its `default` property says which), or physical
 /// (pages, tuples, the column's number, a value kept for rows written before a column existed).
-const DERIVED_COLUMNS: [&str; 12] = [
+const DERIVED_COLUMNS: [&str; 13] = [
     "relpages",
     "reltuples",
     "relallvisible",
@@ -257,6 +264,7 @@ const DERIVED_COLUMNS: [&str; 12] = [
     "relhassubclass",
     "attnum",
     "atthasmissing",
+    "atthasdef",
     "attcacheoff",
 ];
 
@@ -328,6 +336,8 @@ members AS (
             WHERE t.oid = c.objid AND t.typnamespace = 'pg_toast'::regnamespace)
         WHEN 'pg_trigger'::regclass THEN EXISTS (SELECT 1 FROM pg_trigger g
             WHERE g.oid = c.objid AND g.tgisinternal)
+        -- A column's default is a property of the column (its `default`).
+        WHEN 'pg_attrdef'::regclass THEN true
         ELSE false END
 ),
 -- The members and their columns, each with its name.
@@ -349,7 +359,7 @@ const PG_MEMBERS: &str =
     "SELECT m.classid::regclass::text AS catalog, m.objid::int8 AS id FROM members m";
 
 /// What is not in the objects' own catalog rows: definitions as PostgreSQL prints them, enum
-/// labels, column types, comments, security labels, shared dependencies (owner, privileges,
+/// labels, column types and defaults, comments, security labels, shared dependencies (owner,
 /// policy roles) and dependencies on objects outside the set.
 const PG_PROPERTIES: &str = "
 SELECT o.object, 'definition' AS property, d.definition AS value FROM objects o
@@ -376,18 +386,24 @@ SELECT o.object, 'type', format_type(a.atttypid, a.atttypmod)
 FROM objects o JOIN pg_attribute a ON a.attrelid = o.objid AND a.attnum = o.subid
 WHERE o.classid = 'pg_class'::regclass AND o.subid > 0
 UNION ALL
+SELECT o.object, 'default', pg_get_expr(d.adbin, d.adrelid)
+FROM objects o JOIN pg_attrdef d ON d.adrelid = o.objid AND d.adnum = o.subid
+WHERE o.classid = 'pg_class'::regclass AND o.subid > 0
+UNION ALL
 SELECT o.object, 'comment', d.description FROM objects o JOIN pg_description d
   ON d.classoid = o.classid AND d.objoid = o.objid AND d.objsubid = o.subid
 UNION ALL
 SELECT o.object, 'security label (' || s.provider || ')', s.label FROM objects o JOIN pg_seclabel s
   ON s.classoid = o.classid AND s.objoid = o.objid AND s.objsubid = o.subid
 UNION ALL
-SELECT o.object, CASE s.deptype WHEN 'o' THEN 'owner' WHEN 'a' THEN 'privileges of'
-                                WHEN 'r' THEN 'policy role' ELSE 'shared dependency ' || s.deptype::text END
+SELECT o.object, CASE s.deptype WHEN 'o' THEN 'owner' WHEN 'r' THEN 'policy role'
+                                ELSE 'shared dependency ' || s.deptype::text END
                  || CASE s.deptype WHEN 'o' THEN '' ELSE ' ' || pg_describe_object(s.refclassid, s.refobjid, 0) END,
        CASE s.deptype WHEN 'o' THEN pg_describe_object(s.refclassid, s.refobjid, 0) ELSE 'yes' END
 FROM objects o JOIN pg_shdepend s ON s.classid = o.classid AND s.objid = o.objid AND s.objsubid = o.subid
   AND s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+-- Privileges are in the objects' rows (relacl, attacl, typacl, …).
+WHERE s.deptype <> 'a'
 UNION ALL
 SELECT o.object, 'depends on ' || pg_describe_object(d.refclassid, d.refobjid, d.refobjsubid),
        CASE d.deptype WHEN 'n' THEN 'normal' WHEN 'a' THEN 'auto' WHEN 'i' THEN 'internal'
