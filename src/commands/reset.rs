@@ -155,6 +155,9 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
             progress.suspend(|| confirm(settings, by_tenant.as_deref(), &plan))?;
             shown = Some(plan);
         }
+        // The rehearsal left diesel's cache of type ids on this connection naming the enum
+        // types it made and rolled back: the reset runs on a new connection.
+        db = super::open_or_create(settings, progress)?.0;
     }
     progress.start(format!("resetting {target}"));
     let accept_loss = shown.is_some() || options.drop_unknown_columns;

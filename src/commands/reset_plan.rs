@@ -221,6 +221,13 @@ impl ResetPlan {
                 );
                 return Ok(());
             }
+            // SQLite: another process writes to the file, and a dry run does not wait for it.
+            Err(Error::LockTimeout(_)) if db.backend() == crate::catalog::Backend::Sqlite => {
+                self.not_rehearsed = Some(
+                    "another process is writing to the file: what the reset would lose or revert is not known; run the dry run again when it is done".to_owned(),
+                );
+                return Ok(());
+            }
             Err(error) => return self.refuse(error),
         }
         self.rehearsed = true;
