@@ -186,7 +186,7 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
         let rows = counts.iter().map(|c| c.rows).sum::<i64>() as usize;
         progress.done(format!(
             "dropped facedb's tables ({})",
-            crate::text::plural(rows as usize, "row")
+            crate::text::plural(rows, "row")
         ));
     }
     let setup = plan.setup.clone().unwrap_or_default();
