@@ -251,8 +251,9 @@ struct Property {
 /// Columns of a catalog that say nothing about the schema: they are derived from other rows
 /// (how many columns, checks, indexes, triggers, rules or children a table has, whether a column
 /// has a default: its `default` property says which), or physical
-/// (pages, tuples, the column's number, a value kept for rows written before a column existed).
-const DERIVED_COLUMNS: [&str; 13] = [
+/// (pages, tuples, the column's number, a value kept for rows written before a column existed,
+/// whether an index built over updated rows must wait for older transactions).
+const DERIVED_COLUMNS: [&str; 14] = [
     "relpages",
     "reltuples",
     "relallvisible",
@@ -266,6 +267,7 @@ const DERIVED_COLUMNS: [&str; 13] = [
     "atthasmissing",
     "atthasdef",
     "attcacheoff",
+    "indcheckxmin",
 ];
 
 /// The rows of `catalog` whose `key` is one of `ids`, each as JSON without the columns that hold

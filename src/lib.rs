@@ -23,8 +23,8 @@
 //!   backend's catalog and system queries in one file, `db/postgres.rs` and `db/sqlite.rs`);
 //! - the schema derived from the migrations: [`schema`], [`models`], [`sql_types`],
 //!   `bookkeeping`, [`migrations`], [`catalog`], [`contract`], [`compare`];
-//! - setup and adoption: `password`, `seed`, `inventory`, `ownership`, `guard`, `lock`, `carry`, `footprint`,
-//!   `adopt`, `demo`;
+//! - setup and adoption: `password`, `seed`, `inventory`, `ownership`, `guard`, `lock`, `carry`,
+//!   `footprint`, `adopt`, `demo`;
 //! - one module per command (`commands`), and the command line (`cli`).
 
 pub mod catalog;

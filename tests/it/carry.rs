@@ -324,7 +324,6 @@ fn a_user_added_column_is_listed_refused_and_dropped_only_when_accepted() {
                 "column note of table visits",
                 "column ticket of table visits",
                 "constraint visits_ticket_key on table visits",
-                "default value for column ticket of table visits",
                 "index visits_note",
                 "index visits_ticket_key",
                 "policy visits_with_note on table visits",
@@ -442,6 +441,8 @@ fn a_constraint_the_new_seed_breaks_rolls_the_whole_reset_back() {
          COMMENT ON TABLE visits IS 'kept';",
     );
     let before = snapshot(&db);
+    // The dry run rehearses the reset: it predicts the refusal, word for word.
+    let dry = db.run(&["fresh", "--dry-run"]).code(5);
     let out = db.run(&["fresh", "--force"]).code(5);
     assert!(
         out.stderr
@@ -449,6 +450,14 @@ fn a_constraint_the_new_seed_breaks_rolls_the_whole_reset_back() {
         "{}",
         out.stderr
     );
+    let error = |stderr: &str| {
+        let line = stderr
+            .lines()
+            .find(|l| l.starts_with("error: "))
+            .unwrap_or_default();
+        line.trim_end_matches(" (dry run)").to_owned()
+    };
+    assert_eq!(error(&dry.stderr), error(&out.stderr));
     assert_eq!(snapshot(&db), before);
     assert_eq!(
         db.connect()
