@@ -4,14 +4,15 @@
 //! PostgreSQL: owners, user-added constraints, indexes, statistics objects and triggers,
 //! replica identity, storage parameters and statistics targets, row level security and policies,
 //! privileges (tables, columns, serial sequences, enum types), publication membership and
-//! comments. SQLite: user-added indexes and triggers. What cannot be carried over (a column
-//! facedb's schema does not have, a sequence it owns, anything that uses such a column) is listed
-//! as lost: the reset drops it only when the person accepted that (at the prompt, or with
-//! `--drop-unknown-columns`). docs/reset.md says the same for users.
+//! comments. SQLite: user-added indexes and triggers.
+//!
+//! This module only writes the statements that re-apply what it knows how to carry. What a reset
+//! loses or reverts is not decided here but by comparing everything the drop takes with it
+//! before and after the reset (`footprint`): a kind this module does not know is lost, listed
+//! and refused, never dropped silently. docs/reset.md says the same for users.
 //!
 //! Finding them is a catalog read of each backend (`Db::attachments`, in `db::postgres` and
-//! `db::sqlite`), which also writes the statements that re-apply each; this module decides what
-//! is carried and what is lost, and re-applies the carried statements.
+//! `db::sqlite`), which also writes the statements that re-apply each.
 
 use diesel::connection::SimpleConnection;
 use serde::Serialize;
@@ -35,36 +36,31 @@ pub struct Carried {
     statements: String,
 }
 
-/// What a reset carries over and what it cannot.
+/// What a reset carries over.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Carry {
     /// In the order the reset re-applies them.
     pub carried: Vec<Carried>,
-    /// What the reset would drop for good, e.g. `column visits.note`.
-    pub lost: Vec<String>,
 }
 
-/// What the reset's report shows: the carried-over items and the lost ones, by description.
+/// What the reset's report shows: the carried-over items, the lost ones and the reverted
+/// properties, by description.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct CarrySummary {
     pub carried_over: Vec<String>,
+    pub reverted: Vec<String>,
     pub lost: Vec<String>,
 }
 
 impl Carry {
-    pub fn summary(&self) -> CarrySummary {
-        CarrySummary {
-            carried_over: self.carried.iter().map(|c| c.object.clone()).collect(),
-            lost: self.lost.clone(),
-        }
+    /// The carried-over items, by description.
+    pub fn objects(&self) -> Vec<String> {
+        self.carried.iter().map(|c| c.object.clone()).collect()
     }
 
-    /// Refuses (exit 5) to lose anything unless `accepted`.
-    pub fn check_losses(&self, target: &str, accepted: bool) -> Result<()> {
-        match refusal(target, &self.lost, accepted) {
-            Some(refusal) => Err(Error::Schema(format!("{refusal}; nothing was changed"))),
-            None => Ok(()),
-        }
+    /// The statements that re-apply them, in order.
+    pub fn statements(&self) -> Vec<String> {
+        self.carried.iter().map(|c| c.statements.clone()).collect()
     }
 
     /// Re-applies what was carried over, in order. A definition that no longer applies stops
@@ -97,7 +93,7 @@ pub fn refusal(target: &str, lost: &[String], accepted: bool) -> Option<String> 
     })
 }
 
-/// Reads what a reset of facedb's tables in `schema` would carry over and lose. Changes nothing.
+/// Reads what a reset of facedb's tables in `schema` would carry over. Changes nothing.
 /// On SQLite `schema` is ignored: a file has one.
 pub fn capture(db: &mut Db, schema: &SchemaName) -> Result<Carry> {
     let known = known_names(db.backend());
@@ -107,17 +103,15 @@ pub fn capture(db: &mut Db, schema: &SchemaName) -> Result<Carry> {
 }
 
 impl Carry {
+    /// Keeps what can be re-applied: not what has no statement, nor what uses a column facedb's
+    /// schema does not have (the comparison of footprints finds both lost).
     fn add(&mut self, attachments: Vec<Attachment>) {
         for attachment in attachments {
-            match (attachment.statements, attachment.uses) {
-                (Some(statements), None) => self.carried.push(Carried {
+            if let (Some(statements), None) = (attachment.statements, attachment.uses) {
+                self.carried.push(Carried {
                     object: attachment.object,
                     statements,
-                }),
-                (_, Some(column)) => self
-                    .lost
-                    .push(format!("{} (uses column {column})", attachment.object)),
-                (None, None) => self.lost.push(attachment.object),
+                });
             }
         }
     }
@@ -148,7 +142,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn what_uses_a_lost_column_is_lost_with_it() {
+    fn what_uses_a_lost_column_is_not_carried() {
         let item = |object: &str, statements: Option<&str>, uses: Option<&str>| Attachment {
             object: object.to_owned(),
             statements: statements.map(str::to_owned),
@@ -164,19 +158,12 @@ mod tests {
                 Some("visits.note"),
             ),
         ]);
-        assert_eq!(carry.summary().carried_over, ["index a on table visits"]);
-        assert_eq!(
-            carry.lost,
-            [
-                "column visits.note",
-                "index b on table visits (uses column visits.note)"
-            ]
-        );
-        assert!(carry.check_losses("db", true).is_ok());
-        let refusal = carry.check_losses("db", false).unwrap_err();
-        assert_eq!(refusal.exit_code(), crate::error::ExitCode::Schema);
-        let refusal = refusal.to_string();
-        assert!(refusal.contains("column visits.note; index b"), "{refusal}");
-        assert!(refusal.contains(ACCEPT_LOSS_FLAG), "{refusal}");
+        assert_eq!(carry.objects(), ["index a on table visits"]);
+        assert_eq!(carry.statements(), ["CREATE INDEX a"]);
+        let lost = ["column visits.note".to_owned()];
+        assert!(refusal("db", &lost, true).is_none());
+        let refused = refusal("db", &lost, false).unwrap();
+        assert!(refused.contains("column visits.note"), "{refused}");
+        assert!(refused.contains(ACCEPT_LOSS_FLAG), "{refused}");
     }
 }

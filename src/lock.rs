@@ -98,6 +98,57 @@ impl Db {
         })
     }
 
+    /// Runs `work` in a transaction that may write and is always rolled back: a rehearsal, for
+    /// what only doing it shows (a dry run's plan). Like [`Db::glance`] it never waits for
+    /// another facedb; its waits for facedb's tables are bounded by `lock_timeout`. On SQLite a
+    /// read-only connection takes writes for the rehearsal and is read-only again after it.
+    pub fn rehearse<T>(
+        &mut self,
+        schema: &SchemaName,
+        lock_timeout: Duration,
+        doing: &str,
+        work: impl FnOnce(&mut Db) -> Result<T>,
+    ) -> Result<T> {
+        let query_only = match self {
+            Db::Sqlite(conn) => {
+                let on = diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(
+                    "(SELECT query_only FROM pragma_query_only)",
+                ))
+                .get_result::<bool>(conn)?;
+                diesel::sql_query("PRAGMA query_only = OFF").execute(conn)?;
+                on
+            }
+            Db::Postgres(_) => false,
+        };
+        self.begin(schema, lock_timeout, Mode::Rehearsal)?;
+        let holder = match self {
+            Db::Postgres(conn) => lock_holder(conn, true),
+            Db::Sqlite(_) => None,
+        };
+        let result = match (holder, &mut *self) {
+            (Some(holder), Db::Postgres(conn)) => diesel::sql_query("SET LOCAL lock_timeout = 1")
+                .execute(conn)
+                .map_err(Error::from)
+                .and_then(|_| work(self))
+                .map_err(|error| match error {
+                    Error::Database(e) if is_lock_timeout(&e) => Error::LockTimeout(format!(
+                        "another facedb is changing the database now: {holder}; {doing} does not wait for it: run it again when that command is done"
+                    )),
+                    other => other,
+                }),
+            _ => work(self),
+        };
+        // Nothing of a rehearsal stays: the rollback is the point, not a failure.
+        let rolled_back = self.rollback();
+        if let (Db::Sqlite(conn), true) = (&mut *self, query_only) {
+            diesel::sql_query("PRAGMA query_only = ON").execute(conn)?;
+        }
+        let value =
+            result.map_err(|error| self.explain_lock_timeout(error, schema, lock_timeout))?;
+        rolled_back?;
+        Ok(value)
+    }
+
     /// Runs `work` in the open transaction, then commits, or rolls back on an error.
     fn finish<T>(
         &mut self,
@@ -159,7 +210,7 @@ impl Db {
                         conn,
                         "BEGIN READ ONLY",
                     )?,
-                    Mode::Exclusive | Mode::Write => {
+                    Mode::Exclusive | Mode::Write | Mode::Rehearsal => {
                         AnsiTransactionManager::begin_transaction(conn)?
                     }
                 }
@@ -178,7 +229,7 @@ impl Db {
                         let lock = match mode {
                             Mode::Exclusive => AdvisoryLock::Exclusive,
                             Mode::Write | Mode::Read => AdvisoryLock::Shared,
-                            Mode::Glance => AdvisoryLock::TryShared,
+                            Mode::Glance | Mode::Rehearsal => AdvisoryLock::TryShared,
                         };
                         postgres::take_advisory_lock(conn, lock, ADVISORY_LOCK_KEY)
                     });
@@ -202,7 +253,8 @@ impl Db {
                 Ok(())
             }
             // A reader's deferred transaction takes no write lock.
-            Db::Sqlite(conn) if matches!(mode, Mode::Read | Mode::Glance) => {
+            // A rehearsal takes the write lock at its first write, not before.
+            Db::Sqlite(conn) if matches!(mode, Mode::Read | Mode::Glance | Mode::Rehearsal) => {
                 Ok(AnsiTransactionManager::begin_transaction_sql(conn, "BEGIN")?)
             }
             Db::Sqlite(conn) => AnsiTransactionManager::begin_transaction_sql(conn, "BEGIN IMMEDIATE").map_err(|e| {
@@ -298,6 +350,8 @@ enum Mode {
     Read,
     /// Reads only, without waiting for another facedb.
     Glance,
+    /// Writes, without waiting for another facedb, and is always rolled back.
+    Rehearsal,
 }
 
 /// Whether a statement failed because a lock wait exceeded `lock_timeout` (SQLSTATE 55P03).

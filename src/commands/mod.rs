@@ -13,6 +13,7 @@ pub mod fresh;
 pub mod init;
 pub mod report;
 pub mod reset;
+pub mod reset_plan;
 pub mod rollback;
 pub mod sql;
 pub mod status;
@@ -95,7 +96,7 @@ pub struct SetupOutcome {
 /// recorded, seeds the admin, and adds the demo data when `with_demo_data` (refused where the
 /// environment is protected). Runs inside the caller's locked transaction, so a warm run is a
 /// handful of cheap queries.
-fn set_up(
+pub(crate) fn set_up(
     db: &mut Db,
     settings: &Settings,
     command: &str,
@@ -155,7 +156,7 @@ fn create_schema(db: &mut Db, schema: &SchemaName) -> Result<()> {
 
 impl SetupOutcome {
     /// Reports the steps that changed something.
-    fn report(&self, progress: &Progress) {
+    pub(crate) fn report(&self, progress: &Progress) {
         if let Some(adopted) = &self.adopted {
             for line in adopted.lines() {
                 progress.done(line);
@@ -188,7 +189,7 @@ impl SetupOutcome {
     }
 
     /// The changes as one clause each, for the result line.
-    fn changes(&self) -> Vec<String> {
+    pub(crate) fn changes(&self) -> Vec<String> {
         let mut changes = Vec::new();
         if let Some(adopted) = &self.adopted {
             changes.push(adopted.summary());

@@ -1,19 +1,18 @@
 //! `facedb reset`: show what will be lost, ask, then drop everything facedb owns and set the
-//! database up again, all in one transaction.
+//! database up again, all in one transaction. What the dry run prints, the prompt shows and the
+//! reset does is one [`ResetPlan`] (`reset_plan`).
 
 use serde::Serialize;
 
-use crate::bookkeeping::{self, ENVIRONMENT_KEY};
-use crate::carry::{self, Carry, CarrySummary};
-use crate::commands::{set_up, Outcome, Report, SeedArgs, SetupOutcome};
+use crate::carry::CarrySummary;
+use crate::commands::reset_plan::ResetPlan;
+use crate::commands::{Outcome, Report, SeedArgs, SetupOutcome};
 use crate::config::Settings;
 use crate::db;
-use crate::error::{Error, Result};
+use crate::error::{Error, ExitCode, Result};
 use crate::guard;
-use crate::inventory::{self, Dependent, TableCount, TenantRows};
+use crate::inventory::{self, TableCount, TenantRows};
 use crate::migrations;
-use crate::ownership::{self, Ownership};
-use crate::password;
 use crate::progress::{printable, say, Progress};
 use crate::prompt;
 
@@ -38,16 +37,18 @@ pub struct Options {
     #[command(flatten)]
     pub seed: SeedArgs,
 
-    /// Show what would be dropped, carried over and lost, and change nothing: no prompt, no wait
-    /// for another facedb, a missing database is not created. Exits 5 when the reset would
-    /// refuse: tables facedb cannot prove its own, a shadowing search path, an object facedb
-    /// does not own that depends on its tables, or something it cannot carry over.
+    /// Show what would be dropped, carried over, reverted and lost, and change nothing: the
+    /// reset is rehearsed in a transaction that is rolled back; no prompt, no wait for another
+    /// facedb, a missing database is not created. Exits as the reset would refuse: 4 for a
+    /// protected database or its default password, 5 for tables facedb cannot prove its own, a
+    /// shadowing search path, an object facedb does not own that depends on its tables, a
+    /// definition that cannot be re-applied, or something it cannot carry over.
     #[arg(long)]
     pub dry_run: bool,
 
-    /// Without a prompt, drop the columns facedb's schema does not have (and the sequences,
-    /// indexes and other objects that use them) instead of refusing: they cannot be carried over.
-    #[arg(long)]
+    /// Without a prompt, drop what the reset cannot carry over (columns facedb's schema does not
+    /// have, what uses them, and any object of a kind facedb cannot re-apply) instead of refusing.
+    #[arg(long, visible_alias = "accept-loss")]
     pub drop_unknown_columns: bool,
 }
 
@@ -61,8 +62,9 @@ pub struct ResetOutcome {
     pub created_database: bool,
     #[serde(flatten)]
     pub setup: SetupOutcome,
-    /// What people attached to facedb's tables that the reset re-applied, and what it dropped
-    /// for good (accepted at the prompt or with --drop-unknown-columns).
+    /// What people attached to facedb's tables that the reset re-applied, what of facedb's own
+    /// objects went back to the schema's definitions, and what it dropped for good (accepted at
+    /// the prompt or with --drop-unknown-columns).
     #[serde(flatten)]
     pub carry: CarrySummary,
 }
@@ -85,6 +87,12 @@ impl Outcome for ResetOutcome {
             changes.push(format!(
                 "carried over {}",
                 crate::text::plural(outcome.carry.carried_over.len(), "item")
+            ));
+        }
+        if !outcome.carry.reverted.is_empty() {
+            changes.push(format!(
+                "reverted {} to the schema",
+                crate::text::plural(outcome.carry.reverted.len(), "property")
             ));
         }
         if !outcome.carry.lost.is_empty() {
@@ -125,89 +133,63 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
     }
     let (mut db, created_database) = super::open_or_create(settings, progress)?;
     let schema = &settings.schema;
-    guard::check_shadowing(&mut db, schema, "reset", &target)?;
-    // The database may say it is production even when ENV does not.
-    let recorded = if created_database {
-        None
-    } else {
-        db.read_only(schema, settings.lock_timeout, |db| {
-            bookkeeping::recorded(db, schema, ENVIRONMENT_KEY)
-        })?
-    };
-    guard::check_reset(settings, recorded.as_deref(), args.options.allow_production)?;
-    // Before the prompt: nobody is asked about tables facedb would then refuse to drop.
-    db.read_only(schema, settings.lock_timeout, |db| {
-        ownership::ownership(db, schema)
-    })?
-    .require("reset", &target, schema)?;
-    // The hashes before the reset decide: the admin seeded again must stay readable by the API
-    // that has been using this database.
-    let choice = db.read_only(schema, settings.lock_timeout, |db| {
-        password::choose(db, schema, settings.password_scheme)
-    })?;
-    progress.start(format!("counting rows in {target}"));
+    let lock_timeout = settings.lock_timeout;
+    // The connection's own search_path: read before a transaction pins it.
+    let shadowed = guard::shadows(&mut db, schema)?;
+    let options = &args.options;
     // What the prompt shows, read before it: no transaction stays open while a person thinks.
-    let (counts, by_tenant) = if created_database {
-        (Vec::new(), None)
-    } else {
-        db.read_only(schema, settings.lock_timeout, |db| {
-            let counts = inventory::count_rows(db, schema)?;
-            let by_tenant = if !args.force && !counts.is_empty() {
-                inventory::tenant_rows(db, schema, &counts)?
-            } else {
-                None
-            };
-            Ok((counts, by_tenant))
-        })?
-    };
-    // What the person accepted at the prompt; without a prompt, only --drop-unknown-columns
-    // accepts losing anything.
     let mut shown = None;
-    if !args.force && !counts.is_empty() {
-        let carry = db.read_only(schema, settings.lock_timeout, |db| {
-            carry::capture(db, schema)
+    if !args.force && !created_database {
+        progress.start(format!("looking at {target}"));
+        // A person who confirms accepts the losses shown; everything else refuses before asking.
+        let plan = db.rehearse(schema, lock_timeout, "the reset's plan", |db| {
+            ResetPlan::read(db, settings, options, shadowed.clone(), true)
         })?;
-        let protected = guard::protected_by(settings, recorded.as_deref());
-        progress.suspend(|| {
-            confirm(
-                settings,
-                &counts,
-                by_tenant.as_deref(),
-                &carry,
-                protected.as_deref(),
-            )
-        })?;
-        shown = Some(carry);
+        if let Some(refusal) = &plan.refused {
+            return Err(refusal.to_error());
+        }
+        if !plan.would_drop.tables.is_empty() {
+            let counts = &plan.would_drop.tables;
+            let by_tenant = db.read_only(schema, lock_timeout, |db| {
+                inventory::tenant_rows(db, schema, counts)
+            })?;
+            progress.suspend(|| confirm(settings, by_tenant.as_deref(), &plan))?;
+            shown = Some(plan);
+        }
+        // The rehearsal left diesel's cache of type ids on this connection naming the enum
+        // types it made and rolled back: the reset runs on a new connection.
+        db = super::open_or_create(settings, progress)?.0;
     }
     progress.start(format!("resetting {target}"));
-    let (setup, carried) = db.exclusive(schema, settings.lock_timeout, |db| {
-        // Again under the lock: what it drops is what it proved its own.
-        ownership::ownership(db, schema)?.require("reset", &target, schema)?;
-        // Read under the lock: this is what the drop takes away.
-        let carry = carry::capture(db, schema)?;
-        match &shown {
-            Some(shown) if carry.lost != shown.lost => {
-                return Err(Error::Schema(format!(
-                    "cannot reset {target}: what it cannot carry over changed while it was asked ({}); nothing was changed, run the reset again",
-                    carry.lost.join("; ")
-                )))
-            }
-            Some(_) => {}
-            None => carry.check_losses(&target, args.options.drop_unknown_columns)?,
+    let accept_loss = shown.is_some() || options.drop_unknown_columns;
+    let plan = db.exclusive(schema, lock_timeout, |db| {
+        if created_database {
+            // Nothing to drop or carry: set up the database just created.
+            let mut plan = ResetPlan::new(settings);
+            plan.setup = Some(super::set_up(
+                db,
+                settings,
+                "reset",
+                None,
+                None,
+                options.seed.with_demo_data,
+            )?);
+            return Ok(plan);
         }
-        inventory::drop_owned(db, schema, &target)?;
-        // The database keeps the environment it was set up for.
-        let setup = set_up(
-            db,
-            settings,
-            "reset",
-            recorded.as_deref(),
-            Some(choice),
-            args.options.seed.with_demo_data,
-        )?;
-        carry.restore(db, &target)?;
-        Ok((setup, carry))
+        // Read again under the lock, by doing it: this is what the reset does.
+        let plan = ResetPlan::read(db, settings, options, shadowed.clone(), accept_loss)?;
+        if let Some(refusal) = &plan.refused {
+            return Err(refusal.to_error());
+        }
+        match &shown {
+            Some(shown) if !plan.same_as(shown) => Err(Error::Schema(format!(
+                "cannot reset {target}: what it would do changed while it was asked ({}); nothing was changed, run the reset again",
+                plan.differences(shown)
+            ))),
+            _ => Ok(plan),
+        }
     })?;
+    let counts = plan.would_drop.tables.clone();
     if !created_database {
         let rows = counts.iter().map(|c| c.rows).sum::<i64>() as usize;
         progress.done(format!(
@@ -215,33 +197,37 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
             crate::text::plural(rows, "row")
         ));
     }
+    let setup = plan.setup.clone().unwrap_or_default();
     setup.report(progress);
-    for item in &carried.carried {
-        progress.done(format!("carried over {}", item.object));
+    for item in &plan.would_carry_over {
+        progress.done(format!("carried over {item}"));
     }
-    for lost in &carried.lost {
+    for item in &plan.would_revert {
+        progress.warn(format!("reverted to the schema: {item}"));
+    }
+    for lost in &plan.would_lose {
         progress.warn(format!("dropped {lost}: it cannot be carried over"));
     }
     let outcome = ResetOutcome {
         dropped: counts,
         created_database,
         setup,
-        carry: carried.summary(),
+        carry: CarrySummary {
+            carried_over: plan.would_carry_over,
+            reverted: plan.would_revert,
+            lost: plan.would_lose,
+        },
     };
     Ok(Report::new("reset", settings, outcome))
 }
 
-/// Shows what will be lost and asks, default No. When the database holds more than the seed, or
-/// is production (`protected` says why), the person types the database's name instead of y/N.
-fn confirm(
-    settings: &Settings,
-    counts: &[TableCount],
-    by_tenant: Option<&[TenantRows]>,
-    carry: &Carry,
-    protected: Option<&str>,
-) -> Result<()> {
+/// Shows what will be lost and asks, default No. When the database holds more than the seed,
+/// or the reset would lose something, the person types the database's name instead of y/N.
+fn confirm(settings: &Settings, by_tenant: Option<&[TenantRows]>, plan: &ResetPlan) -> Result<()> {
     let target = settings.target.display();
+    let counts = &plan.would_drop.tables;
     let filled: Vec<&TableCount> = counts.iter().filter(|c| c.rows > 0).collect();
+    let protected = plan.protected.as_deref();
     let production = protected.map_or(String::new(), |reason| {
         format!(", a PRODUCTION database ({reason})")
     });
@@ -278,116 +264,65 @@ fn confirm(
             printable(&tenant.name)
         ));
     }
-    if !carry.carried.is_empty() {
-        say("Carried over to the new tables:");
-        for item in &carry.carried {
-            say(format_args!("  {}", printable(&item.object)));
+    let sections = [
+        ("Carried over to the new tables:", &plan.would_carry_over),
+        ("Reverted to the schema's definitions:", &plan.would_revert),
+        (
+            "Lost for good (facedb cannot carry it over):",
+            &plan.would_lose,
+        ),
+    ];
+    for (title, items) in sections {
+        if !items.is_empty() {
+            say(title);
+            for item in items {
+                say(format_args!("  {}", printable(item)));
+            }
         }
     }
-    if !carry.lost.is_empty() {
-        say("Lost for good (facedb cannot carry it over):");
-        for lost in &carry.lost {
-            say(format_args!("  {}", printable(lost)));
-        }
+    if let Some(reason) = &plan.not_rehearsed {
+        say(format_args!("Not rehearsed: {reason}"));
     }
-    let typed_name = inventory::holds_data_beyond_seed(counts) || !carry.lost.is_empty();
+    let typed_name = inventory::holds_data_beyond_seed(counts) || !plan.would_lose.is_empty();
     super::confirm_protected(settings, "Reset", "reset", typed_name, protected)
 }
 
 /// What `reset --dry-run` (or `fresh --dry-run`: the report's `command` names which) found.
 pub type DryRunReport = Report<DryRunOutcome>;
 
-/// What the reset would drop, what would stop it, and what it would set up again.
+/// The reset's plan, read by rehearsing it in a transaction that was rolled back.
 #[derive(Debug, Clone, Serialize)]
 pub struct DryRunOutcome {
     pub dry_run: bool,
-    /// `false`: the reset would create the database.
-    pub database_exists: bool,
-    pub would_drop: WouldDrop,
-    /// Objects facedb does not own that depend on what it owns: the reset would refuse (exit 5).
-    pub blockers: Vec<Dependent>,
-    /// Tables with facedb's names that facedb cannot show are its own, each with why: the reset
-    /// would refuse (exit 5).
-    pub not_owned: Vec<String>,
-    /// facedb's table names that the connection's search_path resolves to another schema's
-    /// tables: the reset would refuse (exit 5).
-    pub shadowed: Vec<String>,
-    pub would_apply_migrations: Vec<String>,
-    /// The username of the admin the reset would seed.
-    pub would_seed_admin: String,
-    /// What people attached to facedb's tables that the reset would re-apply.
-    pub would_carry_over: Vec<String>,
-    /// What it cannot carry over: without a prompt it refuses (exit 5) unless
-    /// --drop-unknown-columns accepts dropping it.
-    pub would_lose: Vec<String>,
-    /// --drop-unknown-columns was given.
-    #[serde(skip)]
-    accepts_loss: bool,
+    #[serde(flatten)]
+    pub plan: ResetPlan,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct WouldDrop {
-    /// Rows per facedb table that exists.
-    pub tables: Vec<TableCount>,
-    pub bookkeeping_tables: Vec<String>,
-    /// Other diesel applications' versions in a shared `__diesel_schema_migrations`: the reset
-    /// deletes only facedb's rows there, and keeps the table (then not in `bookkeeping_tables`).
-    pub kept_migrations: Vec<String>,
-    /// PostgreSQL enum types (SQLite has none).
-    pub types: Vec<String>,
+impl std::ops::Deref for DryRunOutcome {
+    type Target = ResetPlan;
+
+    fn deref(&self) -> &ResetPlan {
+        &self.plan
+    }
 }
 
 impl Outcome for DryRunOutcome {
     fn write_text(report: &DryRunReport, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let (command, target, outcome) = (report.command, report.target(), &report.outcome);
+        let (command, target, plan) = (report.command, report.target(), &report.outcome.plan);
         let then = format!(
             "apply {} and seed admin '{}'",
-            crate::text::plural(outcome.would_apply_migrations.len(), "migration"),
-            outcome.would_seed_admin
+            crate::text::plural(plan.would_apply_migrations.len(), "migration"),
+            plan.would_seed_admin
         );
-        let what = if !outcome.shadowed.is_empty() {
+        let what = if let Some(refused) = &plan.refused {
             format!(
-                "{} would be refused (exit 5): the search_path shows other tables under facedb's names",
-                command
+                "{command} would be refused (exit {})",
+                refused.exit_code() as i32
             )
-        } else if !outcome.not_owned.is_empty() {
-            format!(
-                "{} would be refused (exit 5): {} with facedb's names {} not facedb's own",
-                command,
-                crate::text::plural(outcome.not_owned.len(), "table"),
-                if outcome.not_owned.len() == 1 {
-                    "is"
-                } else {
-                    "are"
-                }
-            )
-        } else if !outcome.blockers.is_empty() {
-            let count = outcome.blockers.len();
-            format!(
-                "{} would be refused (exit 5): {} facedb does not own {} on what it owns",
-                command,
-                crate::text::plural(count, "object"),
-                if count == 1 { "depends" } else { "depend" }
-            )
-        } else if carry::refusal(target, &outcome.would_lose, outcome.accepts_loss).is_some() {
-            format!(
-                "{} would be refused (exit 5): it cannot carry over {} (pass {} to drop {})",
-                command,
-                crate::text::plural(outcome.would_lose.len(), "object"),
-                carry::ACCEPT_LOSS_FLAG,
-                if outcome.would_lose.len() == 1 {
-                    "it"
-                } else {
-                    "them"
-                }
-            )
-        } else if !outcome.database_exists {
-            format!(
-                "the database does not exist; {} would create it, {then}",
-                command
-            )
+        } else if !plan.database_exists {
+            format!("the database does not exist; {command} would create it, {then}")
         } else {
-            let drop = &outcome.would_drop;
+            let drop = &plan.would_drop;
             let rows: i64 = drop.tables.iter().map(|c| c.rows).sum();
             let mut parts = vec![format!(
                 "{} ({})",
@@ -410,116 +345,82 @@ impl Outcome for DryRunOutcome {
                 format!("{} and {last}", parts.join(", "))
             };
             let mut then = then;
-            if !outcome.would_carry_over.is_empty() {
-                then.push_str(&format!(
-                    ", carry over {}",
-                    crate::text::plural(outcome.would_carry_over.len(), "item")
-                ));
+            let counted = [
+                ("carry over", &plan.would_carry_over, "item"),
+                ("revert", &plan.would_revert, "property"),
+                ("losing", &plan.would_lose, "object"),
+            ];
+            for (verb, items, noun) in counted {
+                if !items.is_empty() {
+                    then.push_str(&format!(
+                        ", {verb} {}",
+                        crate::text::plural(items.len(), noun)
+                    ));
+                }
             }
-            if !outcome.would_lose.is_empty() {
-                then.push_str(&format!(
-                    ", losing {}",
-                    crate::text::plural(outcome.would_lose.len(), "object")
-                ));
-            }
-            format!("{} would drop {listed}, then {then}", command)
+            format!("{command} would drop {listed}, then {then}")
         };
-        outcome.write_details(command, target, f)?;
-        write!(f, "{}: dry run: {what}; nothing was changed", target)
+        report.outcome.write_details(command, target, f)?;
+        write!(f, "{target}: dry run: {what}; nothing was changed")
     }
 
     /// Why the real command would refuse, if it would.
     fn refusal(report: &DryRunReport) -> Option<String> {
-        let (command, target, outcome) = (report.command, report.target(), &report.outcome);
-        let schema = &report.database.as_ref()?.schema;
-        if let Some(refusal) = guard::shadowing_refusal(&outcome.shadowed, command, target, schema)
-        {
-            return Some(format!("{refusal} (dry run)"));
+        let refused = report.outcome.plan.refused.as_ref()?;
+        Some(format!("{} (dry run)", refused.message))
+    }
+
+    fn exit_code(report: &DryRunReport) -> ExitCode {
+        match &report.outcome.plan.refused {
+            Some(refused) => refused.exit_code(),
+            None => ExitCode::Success,
         }
-        if !outcome.not_owned.is_empty() {
-            return Ownership::Unproven(outcome.not_owned.clone())
-                .refusal(command, target, schema)
-                .map(|refusal| format!("{refusal} (dry run)"));
-        }
-        if outcome.blockers.is_empty() {
-            return carry::refusal(target, &outcome.would_lose, outcome.accepts_loss)
-                .map(|refusal| format!("{refusal} (dry run: nothing was changed)"));
-        }
-        Some(format!(
-            "cannot reset {}: {}. facedb drops only what it owns; drop or change what it names first (dry run: nothing was changed)",
-            target,
-            inventory::describe_all(&outcome.blockers)
-        ))
     }
 }
 
-/// Finds what a reset would drop and what would stop it, changing nothing: no prompt, no wait for
-/// another facedb, no transaction that writes, and a missing database is not created.
+/// Finds what a reset would do and what would stop it, changing nothing: the reset is rehearsed
+/// in a transaction that is always rolled back; no prompt, no wait for another facedb, and a
+/// missing database is not created.
 pub fn dry_run(settings: &Settings, args: &Args, progress: &Progress) -> Result<DryRunReport> {
+    let settings = &args.options.seed.apply(settings)?;
     let target = settings.target.display();
     progress.start(format!("connecting to {target}"));
-    let db = db::open_existing(settings, progress)?;
-    let database_exists = db.is_some();
-    let schema = &settings.schema;
-    let mut outcome = DryRunOutcome {
-        dry_run: true,
-        database_exists,
-        would_drop: WouldDrop::default(),
-        blockers: Vec::new(),
-        not_owned: Vec::new(),
-        shadowed: Vec::new(),
-        would_apply_migrations: migrations::all_names(settings.target.backend()),
-        would_seed_admin: settings.admin.username.clone(),
-        would_carry_over: Vec::new(),
-        would_lose: Vec::new(),
-        accepts_loss: args.options.drop_unknown_columns,
+    let plan = match db::open_existing(settings, progress)? {
+        None => ResetPlan::for_missing_database(settings),
+        Some(mut db) => {
+            progress.start(format!("rehearsing the reset of {target}"));
+            let schema = &settings.schema;
+            // The connection's own search_path: read before a transaction pins it.
+            let shadowed = guard::shadows(&mut db, schema)?;
+            let accept_loss = args.options.drop_unknown_columns;
+            db.rehearse(schema, settings.lock_timeout, "the dry run", |db| {
+                ResetPlan::read(db, settings, &args.options, shadowed, accept_loss)
+            })?
+        }
     };
-    if let Some(mut db) = db {
-        progress.start(format!("looking at {target}"));
-        // The connection's own search_path: read before a transaction pins it.
-        outcome.shadowed = guard::shadows(&mut db, schema)?;
-        db.glance(schema, settings.lock_timeout, "the dry run", |db| {
-            if let Ownership::Unproven(tables) = ownership::ownership(db, schema)? {
-                outcome.not_owned = tables;
-            }
-            // A reset refused for these drops nothing: the dry run shows nothing to drop.
-            if outcome.shadowed.is_empty() && outcome.not_owned.is_empty() {
-                let kept_migrations = migrations::other_applications_versions(db, schema)?;
-                let mut bookkeeping_tables = inventory::existing_bookkeeping_tables(db, schema)?;
-                if !kept_migrations.is_empty() {
-                    bookkeeping_tables.retain(|t| t != migrations::MIGRATIONS_TABLE);
-                }
-                outcome.would_drop = WouldDrop {
-                    tables: inventory::count_rows(db, schema)?,
-                    bookkeeping_tables,
-                    kept_migrations,
-                    types: inventory::existing_types(db, schema)?,
-                };
-                outcome.blockers = inventory::foreign_dependents(db, schema)?;
-                let CarrySummary { carried_over, lost } = carry::capture(db, schema)?.summary();
-                outcome.would_carry_over = carried_over;
-                outcome.would_lose = lost;
-            }
-            Ok(())
-        })?;
-    }
+    let outcome = DryRunOutcome {
+        dry_run: true,
+        plan,
+    };
     Ok(Report::new("reset", settings, outcome))
 }
 
 impl DryRunOutcome {
     /// The details, one line each, before the summary: each table with its rows, the bookkeeping
-    /// tables and the types. What would stop the reset is the error line `cli` prints.
+    /// tables and the types, then what is carried over, reverted and lost. What would stop the
+    /// reset is the error line `cli` prints.
     fn write_details(
         &self,
         command: &str,
         target: &str,
         f: &mut std::fmt::Formatter<'_>,
     ) -> std::fmt::Result {
-        if !self.database_exists || !self.shadowed.is_empty() || !self.not_owned.is_empty() {
+        let plan = &self.plan;
+        if !plan.database_exists || !plan.shadowed.is_empty() || !plan.not_owned.is_empty() {
             return Ok(());
         }
-        let drop = &self.would_drop;
-        writeln!(f, "{} would drop from {}:", command, target)?;
+        let drop = &plan.would_drop;
+        writeln!(f, "{command} would drop from {target}:")?;
         let names = drop
             .tables
             .iter()
@@ -549,17 +450,21 @@ impl DryRunOutcome {
         for name in &drop.types {
             writeln!(f, "  type {name}")?;
         }
-        if !self.would_carry_over.is_empty() {
-            writeln!(f, "{} would carry over:", command)?;
-            for object in &self.would_carry_over {
-                writeln!(f, "  {object}")?;
+        let sections = [
+            ("would carry over", &plan.would_carry_over),
+            ("would revert to the schema", &plan.would_revert),
+            ("cannot carry over (lost for good)", &plan.would_lose),
+        ];
+        for (title, items) in sections {
+            if !items.is_empty() {
+                writeln!(f, "{command} {title}:")?;
+                for item in items {
+                    writeln!(f, "  {}", printable(item))?;
+                }
             }
         }
-        if !self.would_lose.is_empty() {
-            writeln!(f, "{} cannot carry over (lost for good):", command)?;
-            for object in &self.would_lose {
-                writeln!(f, "  {object}")?;
-            }
+        if let Some(reason) = &plan.not_rehearsed {
+            writeln!(f, "{command} was not rehearsed: {reason}")?;
         }
         Ok(())
     }

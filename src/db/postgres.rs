@@ -514,7 +514,6 @@ pub fn attachments(
     };
     let mut attachments = Vec::new();
     for query in [
-        PG_LOST,
         PG_OWNERS,
         PG_CONSTRAINTS,
         PG_INDEXES,
@@ -607,20 +606,6 @@ triggers AS (
     };
 }
 
-/// Columns facedb's schema does not have, and the sequences they own.
-const PG_LOST: &str = concat!(
-    pg_scope!(),
-    "SELECT 'column ' || u.name AS object, NULL::text AS statements, NULL::text AS uses
-FROM user_columns u
-UNION ALL
-SELECT format('sequence %s (owned by column %s)', s.relname, u.name), NULL, NULL
-FROM pg_depend d JOIN user_columns u ON d.refobjid = u.attrelid AND d.refobjsubid = u.attnum
-JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
-WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
-  AND d.deptype IN ('a', 'i')
-ORDER BY 1"
-);
-
 /// Owners other than the role that runs the reset (which owns what the migrations create). A
 /// table's sequences and indexes follow it.
 const PG_OWNERS: &str = concat!(
@@ -704,6 +689,49 @@ SELECT format('statistics target of column %s.%s (%s)', t.name, a.attname, a.att
 FROM tables t JOIN pg_attribute a ON a.attrelid = t.oid
 WHERE a.attnum > 0 AND NOT a.attisdropped AND a.attstattarget >= 0
   AND (a.attrelid, a.attnum) NOT IN (SELECT attrelid, attnum FROM user_columns)
+UNION ALL
+-- Column options such as n_distinct; options PostgreSQL keeps for itself (pg_…) are its own.
+SELECT format('options of column %s.%s (%s)', t.name, a.attname, array_to_string(o.options, ', ')),
+       format('ALTER TABLE %I.%I ALTER COLUMN %I SET (%s)', $1, t.name, a.attname,
+              (SELECT string_agg(quote_ident(split_part(x, '=', 1)) || ' = '
+                                 || quote_literal(substr(x, strpos(x, '=') + 1)), ', ')
+               FROM unnest(o.options) x)),
+       NULL
+FROM tables t JOIN pg_attribute a ON a.attrelid = t.oid
+CROSS JOIN LATERAL (SELECT array_agg(x ORDER BY x) AS options FROM unnest(a.attoptions) x
+                    WHERE x NOT LIKE 'pg\\_%') o
+WHERE a.attnum > 0 AND NOT a.attisdropped AND o.options IS NOT NULL
+  AND (a.attrelid, a.attnum) NOT IN (SELECT attrelid, attnum FROM user_columns)
+UNION ALL
+-- Storage other than the type's own (SET STORAGE).
+SELECT format('storage of column %s.%s (%s)', t.name, a.attname, s.mode),
+       format('ALTER TABLE %I.%I ALTER COLUMN %I SET STORAGE %s', $1, t.name, a.attname, s.mode),
+       NULL
+FROM tables t JOIN pg_attribute a ON a.attrelid = t.oid JOIN pg_type y ON y.oid = a.atttypid
+CROSS JOIN LATERAL (SELECT CASE a.attstorage WHEN 'p' THEN 'PLAIN' WHEN 'e' THEN 'EXTERNAL'
+                                             WHEN 'm' THEN 'MAIN' ELSE 'EXTENDED' END AS mode) s
+WHERE a.attnum > 0 AND NOT a.attisdropped AND a.attstorage <> y.typstorage
+  AND (a.attrelid, a.attnum) NOT IN (SELECT attrelid, attnum FROM user_columns)
+UNION ALL
+-- The index CLUSTER uses (after the user's own indexes, created before these settings).
+SELECT format('cluster of table %s (on index %s)', t.name, i.relname),
+       format('ALTER TABLE %I.%I CLUSTER ON %I', $1, t.name, i.relname),
+       u.name
+FROM tables t JOIN pg_index x ON x.indrelid = t.oid AND x.indisclustered
+JOIN pg_class i ON i.oid = x.indexrelid
+LEFT JOIN uses u ON u.classid = 'pg_class'::regclass AND u.objid = x.indexrelid
+UNION ALL
+-- Parameters of facedb's sequences other than a serial's.
+SELECT format('parameters of sequence %s (increment %s, min %s, max %s, start %s, cache %s%s)', s.name,
+              q.seqincrement, q.seqmin, q.seqmax, q.seqstart, q.seqcache, CASE WHEN q.seqcycle THEN ', cycle' ELSE '' END),
+       format('ALTER SEQUENCE %I.%I INCREMENT BY %s MINVALUE %s MAXVALUE %s START WITH %s CACHE %s %s',
+              $1, s.name, q.seqincrement, q.seqmin, q.seqmax, q.seqstart, q.seqcache,
+              CASE WHEN q.seqcycle THEN 'CYCLE' ELSE 'NO CYCLE' END),
+       NULL
+FROM sequences s JOIN pg_sequence q ON q.seqrelid = s.oid
+WHERE (q.seqincrement, q.seqmin, q.seqstart, q.seqcache, q.seqcycle) <> (1, 1, 1, 1, false)
+   OR q.seqmax <> CASE q.seqtypid WHEN 'int2'::regtype THEN 32767 WHEN 'int4'::regtype THEN 2147483647
+                                  ELSE 9223372036854775807 END
 ORDER BY 1"
 );
 
@@ -824,7 +852,7 @@ const PG_COMMENTS: &str = concat!(
     FROM triggers g
     UNION ALL
     SELECT 'pg_statistic_ext'::regclass, s.oid, 0, 'statistics object ' || s.stxname,
-           format('STATISTICS %I.%I', s.stxnamespace::regnamespace::text, s.stxname)
+           format('STATISTICS %s.%I', s.stxnamespace::regnamespace, s.stxname)
     FROM pg_statistic_ext s JOIN tables t ON t.oid = s.stxrelid
 )
 SELECT format('comment on %s', o.label) AS object,

@@ -25,6 +25,7 @@ mod newcomer;
 mod ownership;
 mod production;
 mod prompt;
+mod reset_plan;
 mod rollback;
 mod scale;
 mod schema_source;
@@ -57,6 +58,7 @@ fn all_tests() -> Vec<harness::Test> {
         ownership::tests(),
         production::tests(),
         prompt::tests(),
+        reset_plan::tests(),
         rollback::tests(),
         scale::tests(),
         schema_source::tests(),
