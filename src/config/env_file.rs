@@ -121,7 +121,7 @@ fn read_env_file(path: &Path) -> std::io::Result<Vec<u8>> {
     let metadata = std::fs::metadata(path)?;
     if !metadata.is_file() {
         let kind = if metadata.is_dir() {
-            "a folder"
+            "a directory"
         } else {
             "not a regular file (a FIFO, socket or device)"
         };

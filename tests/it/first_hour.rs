@@ -492,7 +492,7 @@ fn env_files_that_are_not_small_regular_files_are_refused_at_once() {
     std::fs::create_dir(dir.path().join("folder.env")).unwrap();
     status(&["--env-file", "folder.env"])
         .code(2)
-        .stderr_has("a folder");
+        .stderr_has("is a directory");
     // 300 MB (sparse: its size is what counts), refused without reading it.
     let large = std::fs::File::create(dir.path().join("large.env")).unwrap();
     large.set_len(300_000_000).unwrap();

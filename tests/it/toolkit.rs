@@ -556,11 +556,13 @@ fn init_with_demo_data_adds_the_development_tenant_site_and_webcams_once() {
     for db in TestDb::each() {
         let out = db.run(&["init", "--with-demo-data", "--json"]).success();
         let doc = parse(&out);
+        let site_id = db.connect().i64("SELECT MIN(site_id) AS v FROM sites");
         assert_eq!(
             doc["demo_data"],
             json!({
                 "tenant": "t-dev",
                 "site": "Development Site",
+                "site_id": site_id,
                 "created": true,
                 "added": {"tenants": 1, "sites": 1, "cameras": 3}
             }),
