@@ -82,6 +82,8 @@ pub struct Settings {
     pub admin: AdminSeed,
     /// The one schema facedb works in (`--schema`, `FACEDB_SCHEMA`).
     pub schema: SchemaName,
+    /// How many backups a reset keeps (`FACEDB_KEEP_BACKUPS`; `reset --keep-backups` wins).
+    pub keep_backups: usize,
 }
 
 impl Settings {
@@ -141,8 +143,18 @@ impl Settings {
                 .or_else(|| env.get("FACEDB_SCHEMA")),
             target.backend(),
         )?;
+        let keep_backups = match env.get("FACEDB_KEEP_BACKUPS") {
+            None => DEFAULT_KEEP_BACKUPS,
+            Some(value) => value.trim().parse().map_err(|_| {
+                Error::Usage(format!(
+                    "FACEDB_KEEP_BACKUPS must be a number of backups to keep (0 keeps none), got '{}'",
+                    value.escape_debug()
+                ))
+            })?,
+        };
         Ok(Settings {
             schema,
+            keep_backups,
             target,
             target_source,
             connect_timeout: connect.connect_timeout,
@@ -170,6 +182,9 @@ impl Settings {
         Ok(settings)
     }
 }
+
+/// Backups a reset keeps unless `--keep-backups`/`FACEDB_KEEP_BACKUPS` says otherwise.
+pub const DEFAULT_KEEP_BACKUPS: usize = 3;
 
 /// PostgreSQL's schema when none is configured.
 pub const DEFAULT_SCHEMA: &str = "public";

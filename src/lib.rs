@@ -41,6 +41,7 @@ pub mod schema;
 pub mod sql_types;
 
 mod adopt;
+mod backup;
 mod bookkeeping;
 mod carry;
 mod commands;

@@ -7,12 +7,14 @@
 //! anything; `sql` prints the schema script and `completions` a
 //! shell completion script, neither touching a database.
 
+pub mod backups;
 pub mod check;
 pub mod completions;
 pub mod fresh;
 pub mod init;
 pub mod report;
 pub mod reset;
+pub mod restore;
 pub mod rollback;
 pub mod sql;
 pub mod status;

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use crate::backup::{self, Ledger};
 use crate::bookkeeping::{self, ENVIRONMENT_KEY};
 use crate::carry::{self, Carry, CarrySummary};
 use crate::commands::{set_up, Outcome, Report, SeedArgs, SetupOutcome};
@@ -25,6 +26,10 @@ pub struct Args {
 
     #[command(flatten)]
     pub options: Options,
+
+    /// The command the backup is recorded as made by: `reset`, or `fresh`.
+    #[arg(skip)]
+    pub command: Option<&'static str>,
 }
 
 /// What `reset` and `fresh` share: all but whether they ask.
@@ -49,6 +54,23 @@ pub struct Options {
     /// indexes and other objects that use them) instead of refusing: they cannot be carried over.
     #[arg(long)]
     pub drop_unknown_columns: bool,
+
+    /// Keep no backup of what this reset replaces (the earlier backups stay).
+    #[arg(long)]
+    pub no_backup: bool,
+
+    /// How many backups to keep: older ones are dropped at the end of the reset, in its
+    /// transaction; 0 keeps none [default: 3; env: FACEDB_KEEP_BACKUPS].
+    #[arg(long, value_name = "N")]
+    pub keep_backups: Option<usize>,
+}
+
+impl Options {
+    /// How many backups the reset keeps, and whether it makes one.
+    fn backups(&self, settings: &Settings) -> (usize, bool) {
+        let keep = self.keep_backups.unwrap_or(settings.keep_backups);
+        (keep, keep > 0 && !self.no_backup)
+    }
 }
 
 /// What `reset` (or `fresh`: the report's `command` names which) did.
@@ -65,6 +87,11 @@ pub struct ResetOutcome {
     /// for good (accepted at the prompt or with --drop-unknown-columns).
     #[serde(flatten)]
     pub carry: CarrySummary,
+    /// The id of the backup that keeps what the reset replaced (`facedb restore` brings it
+    /// back); `null` with --no-backup, --keep-backups 0 or nothing to keep.
+    pub backup: Option<String>,
+    /// The ids of older backups the retention dropped.
+    pub pruned_backups: Vec<String>,
 }
 
 impl Outcome for ResetOutcome {
@@ -81,6 +108,15 @@ impl Outcome for ResetOutcome {
             )
         }];
         changes.extend(outcome.setup.changes());
+        if let Some(id) = &outcome.backup {
+            changes.push(format!("kept backup {id}"));
+        }
+        if !outcome.pruned_backups.is_empty() {
+            changes.push(format!(
+                "dropped {}",
+                crate::text::plural(outcome.pruned_backups.len(), "older backup")
+            ));
+        }
         if !outcome.carry.carried_over.is_empty() {
             changes.push(format!(
                 "carried over {}",
@@ -166,11 +202,17 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
         let carry = db.read_only(schema, settings.lock_timeout, |db| {
             carry::capture(db, schema)
         })?;
-        progress.suspend(|| confirm(settings, &counts, by_tenant.as_deref(), &carry))?;
+        let backups = db.read_only(schema, settings.lock_timeout, |db| {
+            backup::recorded(db, schema)
+        })?;
+        let backups = BackupPlan::new(&backups, &args.options, settings, true);
+        progress.suspend(|| confirm(settings, &counts, by_tenant.as_deref(), &carry, &backups))?;
         shown = Some(carry);
     }
     progress.start(format!("resetting {target}"));
-    let (setup, carried) = db.exclusive(schema, settings.lock_timeout, |db| {
+    let (keep, with_backup) = args.options.backups(settings);
+    let mut ledger = Ledger::default();
+    let done = db.exclusive(schema, settings.lock_timeout, |db| {
         // Again under the lock: what it drops is what it proved its own.
         ownership::ownership(db, schema)?.require("reset", &target, schema)?;
         // Read under the lock: this is what the drop takes away.
@@ -185,12 +227,26 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
             Some(_) => {}
             None => carry.check_losses(&target, args.options.drop_unknown_columns)?,
         }
-        inventory::drop_owned(db, schema, &target)?;
+        // What the reset replaces moves into a backup, unless none is wanted.
+        ledger = Ledger::open(db, settings)?;
+        if with_backup {
+            let made_by = args.command.unwrap_or("reset");
+            ledger.keep(db, settings, made_by, recorded.as_deref())?;
+        } else {
+            inventory::drop_owned(db, schema, &target)?;
+        }
         // The database keeps the environment it was set up for.
         let setup = set_up(db, settings, "reset", recorded.as_deref(), Some(choice))?;
         carry.restore(db, &target)?;
+        ledger.retain(db, settings, keep)?;
+        ledger.close(db)?;
         Ok((setup, carry))
-    })?;
+    });
+    match &done {
+        Ok(_) => ledger.settle()?,
+        Err(_) => ledger.abandon(),
+    }
+    let (setup, carried) = done?;
     if !created_database {
         let rows = counts.iter().map(|c| c.rows).sum::<i64>() as usize;
         progress.done(format!(
@@ -205,11 +261,22 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
     for lost in &carried.lost {
         progress.warn(format!("dropped {lost}: it cannot be carried over"));
     }
+    if let Some(made) = &ledger.made {
+        progress.done(format!(
+            "kept backup {} in {} (facedb restore brings it back)",
+            made.id, made.location
+        ));
+    }
+    for dropped in &ledger.dropped {
+        progress.done(format!("dropped older backup {}", dropped.id));
+    }
     let outcome = ResetOutcome {
         dropped: counts,
         created_database,
         setup,
         carry: carried.summary(),
+        backup: ledger.made.as_ref().map(|b| b.id.clone()),
+        pruned_backups: ledger.dropped.iter().map(|b| b.id.clone()).collect(),
     };
     Ok(Report::new("reset", settings, outcome))
 }
@@ -221,6 +288,7 @@ fn confirm(
     counts: &[TableCount],
     by_tenant: Option<&[TenantRows]>,
     carry: &Carry,
+    backups: &BackupPlan,
 ) -> Result<()> {
     let target = settings.target.display();
     let filled: Vec<&TableCount> = counts.iter().filter(|c| c.rows > 0).collect();
@@ -269,6 +337,9 @@ fn confirm(
             say(format_args!("  {}", printable(lost)));
         }
     }
+    for line in backups.lines() {
+        say(line);
+    }
     let typed_name = inventory::holds_data_beyond_seed(counts) || !carry.lost.is_empty();
     super::confirm(settings, "Reset", "reset", typed_name)
 }
@@ -299,6 +370,10 @@ pub struct DryRunOutcome {
     /// What it cannot carry over: without a prompt it refuses (exit 5) unless
     /// --drop-unknown-columns accepts dropping it.
     pub would_lose: Vec<String>,
+    /// Whether the reset would keep a backup of what it replaces.
+    pub would_keep_backup: bool,
+    /// The ids of the older backups its retention would drop.
+    pub would_prune_backups: Vec<String>,
     /// --drop-unknown-columns was given.
     #[serde(skip)]
     accepts_loss: bool,
@@ -451,6 +526,8 @@ pub fn dry_run(settings: &Settings, args: &Args, progress: &Progress) -> Result<
         would_seed_admin: settings.admin.username.clone(),
         would_carry_over: Vec::new(),
         would_lose: Vec::new(),
+        would_keep_backup: false,
+        would_prune_backups: Vec::new(),
         accepts_loss: args.options.drop_unknown_columns,
     };
     if let Some(mut db) = db {
@@ -478,6 +555,16 @@ pub fn dry_run(settings: &Settings, args: &Args, progress: &Progress) -> Result<
                 let CarrySummary { carried_over, lost } = carry::capture(db, schema)?.summary();
                 outcome.would_carry_over = carried_over;
                 outcome.would_lose = lost;
+                let has_tables = !outcome.would_drop.tables.is_empty()
+                    || !outcome.would_drop.bookkeeping_tables.is_empty();
+                let plan = BackupPlan::new(
+                    &backup::recorded(db, schema)?,
+                    &args.options,
+                    settings,
+                    has_tables,
+                );
+                outcome.would_keep_backup = plan.keeps;
+                outcome.would_prune_backups = plan.prunes;
             }
             Ok(())
         })?;
@@ -540,6 +627,58 @@ impl DryRunOutcome {
                 writeln!(f, "  {object}")?;
             }
         }
+        let plan = BackupPlan {
+            keeps: self.would_keep_backup,
+            prunes: self.would_prune_backups.clone(),
+        };
+        for line in plan.lines() {
+            writeln!(f, "{line}")?;
+        }
         Ok(())
+    }
+}
+
+/// What a reset does to the backups: whether it keeps one of what it replaces, and which older
+/// ones its retention drops. Shown by the dry run and the prompt.
+struct BackupPlan {
+    keeps: bool,
+    prunes: Vec<String>,
+}
+
+impl BackupPlan {
+    /// `recorded`: the backups now; `has_tables`: there is something to keep.
+    fn new(
+        recorded: &[backup::Backup],
+        options: &Options,
+        settings: &Settings,
+        has_tables: bool,
+    ) -> BackupPlan {
+        let (keep, with_backup) = options.backups(settings);
+        let keeps = with_backup && has_tables;
+        // The backup this reset makes counts as the newest.
+        let kept_too = usize::from(keeps);
+        BackupPlan {
+            keeps,
+            prunes: backup::beyond(recorded, keep.saturating_sub(kept_too))
+                .into_iter()
+                .map(|b| b.id)
+                .collect(),
+        }
+    }
+
+    fn lines(&self) -> Vec<String> {
+        let mut lines = vec![if self.keeps {
+            "A backup keeps what the reset replaces, rows included (`facedb restore` brings it back)."
+                .to_owned()
+        } else {
+            "No backup is kept of what the reset replaces.".to_owned()
+        }];
+        if !self.prunes.is_empty() {
+            lines.push(format!(
+                "Older backups dropped by the retention: {}",
+                self.prunes.join(", ")
+            ));
+        }
+        lines
     }
 }

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
 use serde::Serialize;
 
+use crate::backup;
 use crate::bookkeeping::{self, ENVIRONMENT_KEY};
 use crate::commands::{Outcome, Report};
 use crate::config::{SchemaName, Settings};
@@ -40,7 +41,16 @@ pub struct StatusOutcome {
     pub default_password_admins: Vec<String>,
     /// Tables in the database that facedb does not own.
     pub other_tables: Vec<String>,
+    /// The backups resets and restores kept (`facedb backups` lists them).
+    pub backups: BackupsSummary,
     pub up_to_date: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct BackupsSummary {
+    pub count: usize,
+    /// What they take on disk, together.
+    pub size_bytes: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -198,6 +208,14 @@ impl Outcome for StatusOutcome {
                     outcome.other_tables.join(", ")
                 }],
             );
+            field(
+                "backups",
+                vec![format!(
+                    "{} ({})",
+                    outcome.backups.count,
+                    backup::size_text(outcome.backups.size_bytes)
+                )],
+            );
         }
         field("status", vec![outcome.verdict()]);
         let text: Vec<String> = lines
@@ -242,6 +260,7 @@ pub fn run(settings: &Settings, _args: &Args, progress: &Progress) -> Result<Sta
         system_admin: None,
         default_password_admins: Vec::new(),
         other_tables: Vec::new(),
+        backups: BackupsSummary::default(),
         up_to_date: false,
     };
     let Some(mut db) = db::open_existing(settings, progress)? else {
@@ -275,6 +294,8 @@ pub fn run(settings: &Settings, _args: &Args, progress: &Progress) -> Result<Sta
             .filter(|n| !BOOKKEEPING_TABLES.contains(&n.as_str()))
             .cloned()
             .collect();
+        let (count, size_bytes) = backup::summary(db, settings)?;
+        outcome.backups = BackupsSummary { count, size_bytes };
         Ok(())
     })?;
     outcome.up_to_date = outcome.migrations.pending.is_empty()
