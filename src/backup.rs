@@ -219,9 +219,13 @@ fn backup_schema(name: &str) -> Result<SchemaName> {
 /// has not settled yet, under the temporary one.
 fn existing_file(db_path: &Path, backup: &Backup) -> Option<PathBuf> {
     let file = sibling(db_path, &backup.location);
-    [file.clone(), with_suffix(&file, PARTIAL), with_suffix(&file, DROPPING)]
-        .into_iter()
-        .find(|f| f.is_file())
+    [
+        file.clone(),
+        with_suffix(&file, PARTIAL),
+        with_suffix(&file, DROPPING),
+    ]
+    .into_iter()
+    .find(|f| f.is_file())
 }
 
 fn sibling(db_path: &Path, name: &str) -> PathBuf {
@@ -589,6 +593,16 @@ fn settle_leftovers(db_path: &Path, records: &[Backup]) -> Result<()> {
         let Some(rest) = name.strip_prefix(&prefix) else {
             continue;
         };
+        // SQLite's journal of a copy whose marker was being written: the copy never finished.
+        if ["-journal", "-wal", "-shm"]
+            .iter()
+            .any(|sidecar| rest.strip_suffix(sidecar).is_some_and(|r| r.ends_with(PARTIAL)))
+        {
+            let path = entry.path();
+            std::fs::remove_file(&path)
+                .map_err(io_error(format!("cannot remove {}", path.display())))?;
+            continue;
+        }
         let (id, suffix) = if let Some(id) = rest.strip_suffix(PARTIAL) {
             (id, PARTIAL)
         } else if let Some(id) = rest.strip_suffix(DROPPING) {
@@ -703,7 +717,11 @@ fn publication_memberships(db: &mut Db, live: &SchemaName) -> Result<Vec<(String
 }
 
 /// PostgreSQL: the statistics objects in `schema` on tables in `tables_in`.
-fn statistics_objects(db: &mut Db, schema: &SchemaName, tables_in: &SchemaName) -> Result<Vec<String>> {
+fn statistics_objects(
+    db: &mut Db,
+    schema: &SchemaName,
+    tables_in: &SchemaName,
+) -> Result<Vec<String>> {
     let rows: Vec<Named> = diesel::sql_query(format!(
         "SELECT s.stxname::text AS name FROM pg_statistic_ext s JOIN pg_class c ON c.oid = s.stxrelid \
          WHERE s.stxnamespace = {} AND c.relnamespace = {} ORDER BY 1",
@@ -743,7 +761,11 @@ fn move_out(
         let names: Vec<String> = grantees.into_iter().map(|g| g.name).collect();
         run(
             db,
-            &format!("REVOKE ALL ON SCHEMA {} FROM {}", to.quoted(), names.join(", ")),
+            &format!(
+                "REVOKE ALL ON SCHEMA {} FROM {}",
+                to.quoted(),
+                names.join(", ")
+            ),
         )?;
     }
     write_marker(db, &to.qualify(MARKER_TABLE), live.name(), backup)?;
@@ -762,7 +784,11 @@ fn move_out(
     for name in statistics_objects(db, live, live)? {
         run(
             db,
-            &format!("ALTER STATISTICS {} SET SCHEMA {}", live.qualify(&name), to.quoted()),
+            &format!(
+                "ALTER STATISTICS {} SET SCHEMA {}",
+                live.qualify(&name),
+                to.quoted()
+            ),
         )?;
     }
     let mut tables: Vec<&str> = TABLES.to_vec();
@@ -770,7 +796,11 @@ fn move_out(
     for table in db.existing_tables(live, &tables)? {
         run(
             db,
-            &format!("ALTER TABLE {} SET SCHEMA {}", live.qualify(&table), to.quoted()),
+            &format!(
+                "ALTER TABLE {} SET SCHEMA {}",
+                live.qualify(&table),
+                to.quoted()
+            ),
         )?;
     }
     if db.table_exists(live, MIGRATIONS_TABLE)? {
@@ -781,7 +811,10 @@ fn move_out(
                 .collect::<Vec<_>>()
                 .join(", ");
             let (from, into) = (live.qualify(MIGRATIONS_TABLE), to.qualify(MIGRATIONS_TABLE));
-            run(db, &format!("CREATE TABLE {into} (LIKE {from} INCLUDING ALL)"))?;
+            run(
+                db,
+                &format!("CREATE TABLE {into} (LIKE {from} INCLUDING ALL)"),
+            )?;
             run(
                 db,
                 &format!("INSERT INTO {into} SELECT * FROM {from} WHERE CAST(version AS TEXT) IN ({listed})"),
@@ -804,7 +837,11 @@ fn move_out(
     for name in inventory::existing_types(db, live)? {
         run(
             db,
-            &format!("ALTER TYPE {} SET SCHEMA {}", live.qualify(&name), to.quoted()),
+            &format!(
+                "ALTER TYPE {} SET SCHEMA {}",
+                live.qualify(&name),
+                to.quoted()
+            ),
         )?;
     }
     Ok(())
@@ -817,13 +854,21 @@ fn move_back(db: &mut Db, live: &SchemaName, backup: &Backup) -> Result<()> {
     for name in inventory::existing_types(db, &from)? {
         run(
             db,
-            &format!("ALTER TYPE {} SET SCHEMA {}", from.qualify(&name), live.quoted()),
+            &format!(
+                "ALTER TYPE {} SET SCHEMA {}",
+                from.qualify(&name),
+                live.quoted()
+            ),
         )?;
     }
     for name in statistics_objects(db, &from, &from)? {
         run(
             db,
-            &format!("ALTER STATISTICS {} SET SCHEMA {}", from.qualify(&name), live.quoted()),
+            &format!(
+                "ALTER STATISTICS {} SET SCHEMA {}",
+                from.qualify(&name),
+                live.quoted()
+            ),
         )?;
     }
     let mut tables: Vec<&str> = TABLES.to_vec();
@@ -831,11 +876,18 @@ fn move_back(db: &mut Db, live: &SchemaName, backup: &Backup) -> Result<()> {
     for table in db.existing_tables(&from, &tables)? {
         run(
             db,
-            &format!("ALTER TABLE {} SET SCHEMA {}", from.qualify(&table), live.quoted()),
+            &format!(
+                "ALTER TABLE {} SET SCHEMA {}",
+                from.qualify(&table),
+                live.quoted()
+            ),
         )?;
     }
     if db.table_exists(&from, MIGRATIONS_TABLE)? {
-        let (from_table, into) = (from.qualify(MIGRATIONS_TABLE), live.qualify(MIGRATIONS_TABLE));
+        let (from_table, into) = (
+            from.qualify(MIGRATIONS_TABLE),
+            live.qualify(MIGRATIONS_TABLE),
+        );
         if db.table_exists(live, MIGRATIONS_TABLE)? {
             // Shared with other diesel applications: facedb's rows join theirs.
             run(
@@ -928,7 +980,10 @@ pub fn attach(db: &mut Db, settings: &Settings, backup: &Backup) -> Result<()> {
     let file = file.to_str().expect("a UTF-8 path: the database's is");
     run(
         db,
-        &format!("ATTACH DATABASE '{}' AS {ATTACHED}", file.replace('\'', "''")),
+        &format!(
+            "ATTACH DATABASE '{}' AS {ATTACHED}",
+            file.replace('\'', "''")
+        ),
     )
 }
 
@@ -959,13 +1014,15 @@ fn copy_back(db: &mut Db) -> Result<()> {
         .collect();
     let objects: Vec<Object> = diesel::sql_query(format!(
         "SELECT type AS kind, tbl_name AS table_name, sql FROM {ATTACHED}.sqlite_master \
-         WHERE sql IS NOT NULL AND tbl_name IN ({}) ORDER BY type <> 'table', rowid",
+         WHERE sql IS NOT NULL AND tbl_name IN ({}) ORDER BY rowid",
         owned.join(", ")
     ))
     .load(db)?;
     let live = SchemaName::configured(None, Backend::Sqlite)?;
     let shared = db.table_exists(&live, MIGRATIONS_TABLE)?;
-    for object in objects.iter().filter(|o| o.kind == "table") {
+    // Tables and indexes in the backup's order, so the file's schema reads as it did; triggers
+    // once the rows are in, so that none fires for them.
+    for object in objects.iter().filter(|o| o.kind != "trigger") {
         if object.table_name == MIGRATIONS_TABLE && shared {
             continue;
         }
@@ -973,7 +1030,10 @@ fn copy_back(db: &mut Db) -> Result<()> {
     }
     // Parents first.
     for table in TABLES.iter().rev().chain([&bookkeeping::TABLE]) {
-        if objects.iter().any(|o| o.kind == "table" && o.table_name == *table) {
+        if objects
+            .iter()
+            .any(|o| o.kind == "table" && o.table_name == *table)
+        {
             let name = quote_identifier(table);
             run(
                 db,
@@ -1006,7 +1066,7 @@ fn copy_back(db: &mut Db) -> Result<()> {
             &format!("INSERT OR IGNORE INTO main.{name} SELECT * FROM {ATTACHED}.{name}{filter}"),
         )?;
     }
-    for object in objects.iter().filter(|o| o.kind != "table") {
+    for object in objects.iter().filter(|o| o.kind == "trigger") {
         run(db, &object.sql)?;
     }
     let has_sequence: i64 = diesel::select(diesel::dsl::sql::<BigInt>(&format!(

@@ -56,7 +56,8 @@ impl Outcome for BackupsOutcome {
 pub fn run(settings: &Settings, _args: &Args, progress: &Progress) -> Result<BackupsReport> {
     let target = settings.target.display();
     progress.start(format!("connecting to {target}"));
-    let mut db = db::open_existing(settings, progress)?.ok_or_else(|| db::missing(&settings.target))?;
+    let mut db =
+        db::open_existing(settings, progress)?.ok_or_else(|| db::missing(&settings.target))?;
     progress.start(format!("reading the backups of {target}"));
     let backups = db.read_only(&settings.schema, settings.lock_timeout, |db| {
         backup::list(db, settings)

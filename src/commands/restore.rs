@@ -65,8 +65,8 @@ impl RestorePlan {
         let chosen = backup::find(&records, id, &target)?;
         let restores = backup::describe(db, settings, &chosen)?;
         let replaces = inventory::count_rows(db, schema)?;
-        let has_tables = !replaces.is_empty()
-            || !inventory::existing_bookkeeping_tables(db, schema)?.is_empty();
+        let has_tables =
+            !replaces.is_empty() || !inventory::existing_bookkeeping_tables(db, schema)?.is_empty();
         let keep = settings.keep_backups;
         let keeps_replaced = keep > 0 && has_tables;
         let others: Vec<Backup> = records.into_iter().filter(|b| b.id != chosen.id).collect();
