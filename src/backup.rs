@@ -594,10 +594,10 @@ fn settle_leftovers(db_path: &Path, records: &[Backup]) -> Result<()> {
             continue;
         };
         // SQLite's journal of a copy whose marker was being written: the copy never finished.
-        if ["-journal", "-wal", "-shm"]
-            .iter()
-            .any(|sidecar| rest.strip_suffix(sidecar).is_some_and(|r| r.ends_with(PARTIAL)))
-        {
+        if ["-journal", "-wal", "-shm"].iter().any(|sidecar| {
+            rest.strip_suffix(sidecar)
+                .is_some_and(|r| r.ends_with(PARTIAL))
+        }) {
             let path = entry.path();
             std::fs::remove_file(&path)
                 .map_err(io_error(format!("cannot remove {}", path.display())))?;
