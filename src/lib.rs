@@ -24,7 +24,7 @@
 //! - the schema derived from the migrations: [`schema`], [`models`], [`sql_types`],
 //!   `bookkeeping`, [`migrations`], [`catalog`], [`contract`], [`compare`];
 //! - setup and adoption: `password`, `seed`, `inventory`, `ownership`, `guard`, `lock`, `carry`,
-//!   `adopt`, `demo`;
+//!   `backup`, `adopt`, `demo`;
 //! - one module per command (`commands`), and the command line (`cli`).
 
 pub mod catalog;

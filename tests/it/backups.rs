@@ -193,7 +193,12 @@ fn reset_then_restore_brings_back_every_row_and_attachment() {
         let made = parse(&fresh)["backup"].as_str().unwrap().to_owned();
         assert_eq!(db.count("tenants"), 0, "{:?}", db.backend);
         let listed = backups(&db);
-        assert_eq!(ids(&listed), [made.clone()], "{:?}", db.backend);
+        assert_eq!(
+            ids(&listed),
+            std::slice::from_ref(&made),
+            "{:?}",
+            db.backend
+        );
         assert_eq!(listed[0]["made_by"], "fresh");
         assert_eq!(listed[0]["environment"], "dev");
         assert!(listed[0]["size_bytes"].as_i64().unwrap() > 0);
@@ -210,7 +215,12 @@ fn reset_then_restore_brings_back_every_row_and_attachment() {
             &schema_before,
             &format!("{:?}", db.backend),
         );
-        assert_eq!(ids(&backups(&db)), [kept.clone()], "{:?}", db.backend);
+        assert_eq!(
+            ids(&backups(&db)),
+            std::slice::from_ref(&kept),
+            "{:?}",
+            db.backend
+        );
         assert_eq!(backup_objects(&db).len(), 1, "{:?}", db.backend);
         db.run(&["check"]).code(5); // only for the user-added objects, as before the reset
         db.run(&["status"])
@@ -410,7 +420,12 @@ fn retention_keeps_exactly_n_and_no_backup_keeps_none() {
         )
         .success();
         let newest = parse(&out)["backup"].as_str().unwrap().to_owned();
-        assert_eq!(ids(&backups(&db)), [newest.clone()], "{:?}", db.backend);
+        assert_eq!(
+            ids(&backups(&db)),
+            std::slice::from_ref(&newest),
+            "{:?}",
+            db.backend
+        );
         assert_eq!(backup_objects(&db).len(), 1);
 
         // --no-backup: no new backup, the data is gone, the earlier backup stays.
@@ -420,7 +435,12 @@ fn retention_keeps_exactly_n_and_no_backup_keeps_none() {
             .success();
         assert_eq!(parse(&out)["backup"], Value::Null);
         assert_eq!(db.count("tenants"), 0);
-        assert_eq!(ids(&backups(&db)), [newest.clone()], "{:?}", db.backend);
+        assert_eq!(
+            ids(&backups(&db)),
+            std::slice::from_ref(&newest),
+            "{:?}",
+            db.backend
+        );
         assert_eq!(backup_objects(&db).len(), 1);
 
         // Prune: the dry run shows, without a terminal it refuses, --force drops.
@@ -492,7 +512,12 @@ fn a_schema_or_file_facedb_did_not_record_is_refused() {
         db.run(&["backups", "prune", "--keep", "0", "--force"])
             .code(5);
         assert_eq!(db.count("tenants"), 1);
-        assert_eq!(backup_objects(&db), [stranger.clone()], "{:?}", db.backend);
+        assert_eq!(
+            backup_objects(&db),
+            std::slice::from_ref(&stranger),
+            "{:?}",
+            db.backend
+        );
     }
 }
 
