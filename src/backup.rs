@@ -151,6 +151,22 @@ pub fn find(backups: &[Backup], id: Option<&str>, target: &str) -> Result<Backup
 /// Refuses (exit 5) a backup whose schema or file is gone or does not carry the marker its
 /// record names: whatever is there now, facedb cannot prove it made it.
 pub fn verify(db: &mut Db, settings: &Settings, backup: &Backup) -> Result<()> {
+    // A record names only the schema or file facedb derives from its id: never the live schema,
+    // never a path elsewhere.
+    let well_formed = !backup.id.is_empty()
+        && backup
+            .id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && backup.location == location(settings, &backup.id);
+    if !well_formed {
+        return Err(Error::Schema(format!(
+            "the record of backup '{}' of {} names '{}', which is not a backup's name; facedb does not touch it",
+            backup.id,
+            settings.target.display(),
+            backup.location
+        )));
+    }
     let token = match place(settings) {
         Place::Postgres(live) => {
             let schema = backup_schema(&backup.location)?;
@@ -209,6 +225,14 @@ fn marker_token(db: &mut Db, table: &str, live: &str) -> Result<Option<String>> 
         return Ok(None);
     }
     Ok(value("token").cloned())
+}
+
+/// The schema or file name of the backup `id`.
+fn location(settings: &Settings, id: &str) -> String {
+    match place(settings) {
+        Place::Postgres(_) => format!("{SCHEMA_PREFIX}{id}"),
+        Place::Sqlite(path) => format!("{}{FILE_INFIX}{id}", file_name(path)),
+    }
 }
 
 fn backup_schema(name: &str) -> Result<SchemaName> {
@@ -435,10 +459,7 @@ impl Ledger {
             } else {
                 format!("{stamp}-{n}")
             };
-            let location = match place(settings) {
-                Place::Postgres(_) => format!("{SCHEMA_PREFIX}{id}"),
-                Place::Sqlite(path) => format!("{}{FILE_INFIX}{id}", file_name(path)),
-            };
+            let location = location(settings, &id);
             let taken = self.records.iter().any(|b| b.id == id)
                 || match place(settings) {
                     Place::Postgres(_) => db.schema_exists(&backup_schema(&location)?)?,
@@ -536,9 +557,22 @@ impl Ledger {
         self.records.iter().chain(&self.made).cloned().collect()
     }
 
-    /// Records the backups as they now are, in the live schema's (possibly new) metadata.
-    pub fn close(&self, db: &mut Db) -> Result<()> {
-        write_records(db, &self.all())
+    /// Records the backups as they now are, in the live schema's (possibly new) metadata. A
+    /// restored backup of a database facedb had not set up (the old tool's, adopted later) has no
+    /// metadata to record them in: refused (exit 5), rather than forgetting the other backups.
+    pub fn close(&self, db: &mut Db, settings: &Settings) -> Result<()> {
+        let backups = self.all();
+        if !db.table_exists(&settings.schema, bookkeeping::TABLE)? {
+            if backups.is_empty() {
+                return Ok(());
+            }
+            return Err(Error::Schema(format!(
+                "cannot record the backups of {}: what it now holds has no {}; nothing was changed",
+                settings.target.display(),
+                bookkeeping::TABLE
+            )));
+        }
+        write_records(db, &backups)
     }
 
     /// After the commit: SQLite's copy goes into place and dropped files go. Another facedb that

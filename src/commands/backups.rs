@@ -210,7 +210,7 @@ pub fn prune(settings: &Settings, args: &PruneArgs, progress: &Progress) -> Resu
                 .expect("the plan lists recorded backups");
             ledger.drop(db, settings, &recorded)?;
         }
-        ledger.close(db)?;
+        ledger.close(db, settings)?;
         Ok(plan)
     });
     match &done {

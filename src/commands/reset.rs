@@ -239,7 +239,7 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
         let setup = set_up(db, settings, "reset", recorded.as_deref(), Some(choice))?;
         carry.restore(db, &target)?;
         ledger.retain(db, settings, keep)?;
-        ledger.close(db)?;
+        ledger.close(db, settings)?;
         Ok((setup, carry))
     });
     match &done {

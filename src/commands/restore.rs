@@ -261,7 +261,7 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rest
         }
         ledger.restore(db, settings, &chosen)?;
         ledger.retain(db, settings, settings.keep_backups)?;
-        ledger.close(db)?;
+        ledger.close(db, settings)?;
         Ok(plan)
     });
     backup::detach(&mut db);
