@@ -198,6 +198,7 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
     // What the person accepted at the prompt; without a prompt, only --drop-unknown-columns
     // accepts losing anything.
     let mut shown = None;
+    let mut shown_backups = None;
     if !args.force && !counts.is_empty() {
         let carry = db.read_only(schema, settings.lock_timeout, |db| {
             carry::capture(db, schema)
@@ -208,6 +209,7 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
         let backups = BackupPlan::new(&backups, &args.options, settings, true);
         progress.suspend(|| confirm(settings, &counts, by_tenant.as_deref(), &carry, &backups))?;
         shown = Some(carry);
+        shown_backups = Some(backups);
     }
     progress.start(format!("resetting {target}"));
     let (keep, with_backup) = args.options.backups(settings);
@@ -229,6 +231,14 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
         }
         // What the reset replaces moves into a backup, unless none is wanted.
         ledger = Ledger::open(db, settings)?;
+        if let Some(shown) = &shown_backups {
+            let now = BackupPlan::new(ledger.records(), &args.options, settings, shown.keeps);
+            if now.prunes != shown.prunes {
+                return Err(Error::Schema(format!(
+                    "cannot reset {target}: the backups changed while it was asked; nothing was changed, run the reset again"
+                )));
+            }
+        }
         if with_backup {
             let made_by = args.command.unwrap_or("reset");
             ledger.keep(db, settings, made_by, recorded.as_deref())?;
