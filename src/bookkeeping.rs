@@ -120,6 +120,38 @@ pub fn recorded(db: &mut Db, schema: &SchemaName, key: &str) -> Result<Option<St
         .map(|e| e.value))
 }
 
+/// The entries whose key starts with `prefix`, as (key, value), in key order.
+pub fn recorded_with_prefix(
+    db: &mut Db,
+    schema: &SchemaName,
+    prefix: &str,
+) -> Result<Vec<(String, String)>> {
+    Ok(entries(db, schema)?
+        .into_iter()
+        .filter(|e| e.key.starts_with(prefix))
+        .map(|e| (e.key, e.value))
+        .collect())
+}
+
+/// Replaces every entry whose key starts with `prefix` by `entries` (key, value), in the caller's
+/// transaction, whose search path names the live schema.
+pub fn replace_prefixed(db: &mut Db, prefix: &str, entries: &[(String, String)]) -> Result<()> {
+    use __facedb_metadata::dsl as m;
+    let delete = diesel::delete(m::__facedb_metadata.filter(m::key.like(format!("{prefix}%"))));
+    delete.execute(db)?;
+    for (key, value) in entries {
+        let row = (
+            m::key.eq(key),
+            m::value.eq(value),
+            m::updated_at.eq(crate::models::now_utc()),
+        );
+        diesel::insert_into(m::__facedb_metadata)
+            .values(row)
+            .execute(db)?;
+    }
+    Ok(())
+}
+
 /// The migration versions facedb recorded applying in `schema` (see [`record_migrations`]).
 pub fn recorded_migrations(db: &mut Db, schema: &SchemaName) -> Result<Vec<String>> {
     Ok(entries(db, schema)?

@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::commands::user;
 /// The roles `--role` takes.
 pub use crate::commands::user::Role;
+use crate::commands::{backups, restore};
 use crate::commands::{check, completions, fresh, init, reset, rollback, sql, status};
 use crate::commands::{Outcome, Report};
 use crate::config::options::{ConnectOptions, DatabaseOptions, TargetOptions, WriteOptions};
@@ -75,6 +76,10 @@ pub enum Command {
     Reset(Invocation<reset::Args, WriteOptions>),
     /// Reset without asking (requires --force): for CI scripts and Makefiles.
     Fresh(Invocation<fresh::Args, WriteOptions>),
+    /// List the backups that resets and restores kept (`backups prune` drops old ones).
+    Backups(BackupsCommand),
+    /// Put a backup back (the newest unless ID names one); what it replaces becomes a backup.
+    Restore(Invocation<restore::Args, ConnectOptions>),
     /// Revert the newest applied migration (or down to --to) with its down.sql, after showing it and asking.
     Rollback(Invocation<rollback::Args, ConnectOptions>),
     /// Compare the live schema with the contract and list every difference (exit 5 if any).
@@ -90,6 +95,22 @@ pub enum Command {
     Sql(Invocation<sql::Args, TargetOptions, JsonArgs>),
     /// Print a shell completion script (e.g. `facedb completions bash > /etc/bash_completion.d/facedb`).
     Completions(completions::Args),
+}
+
+/// `facedb backups`, or with `prune`, dropping old ones.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct BackupsCommand {
+    #[command(subcommand)]
+    pub prune: Option<BackupsAction>,
+    #[command(flatten)]
+    pub list: Invocation<backups::Args, ConnectOptions>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BackupsAction {
+    /// Drop all but the newest N backups (--keep), after showing which and asking.
+    Prune(Invocation<backups::PruneArgs, ConnectOptions>),
 }
 
 #[derive(Debug, Subcommand)]
@@ -163,6 +184,11 @@ impl Cli {
             Command::Init(command) => command.output.json.json,
             Command::Reset(command) => command.output.json.json,
             Command::Fresh(command) => command.output.json.json,
+            Command::Backups(command) => match &command.prune {
+                Some(BackupsAction::Prune(command)) => command.output.json.json,
+                None => command.list.output.json.json,
+            },
+            Command::Restore(command) => command.output.json.json,
             Command::Rollback(command) => command.output.json.json,
             Command::Check(command) => command.output.json.json,
             Command::Status(command) => command.output.json.json,
@@ -266,6 +292,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Reset(command) => command.run(reset::run),
         Command::Fresh(command) if command.args.options.dry_run => command.run(fresh::dry_run),
         Command::Fresh(command) => command.run(fresh::run),
+        Command::Backups(command) => match &command.prune {
+            Some(BackupsAction::Prune(command)) => command.run(backups::prune),
+            None => command.list.run(backups::run),
+        },
+        Command::Restore(command) => command.run(restore::run),
         Command::Rollback(command) => command.run(rollback::run),
         Command::Check(command) => command.run(check::run),
         Command::Status(command) => command.run(status::run),

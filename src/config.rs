@@ -23,7 +23,7 @@ pub use self::postgres::{PgTarget, Server};
 pub use self::schema_name::{quote_identifier, SchemaName, DEFAULT_SCHEMA};
 pub use self::settings::{
     command_line, AdminSeed, Settings, DEFAULT_CONNECT_TIMEOUT, DEFAULT_EMAIL,
-    DEFAULT_LOCK_TIMEOUT, DEFAULT_PASSWORD, DEFAULT_USERNAME,
+    DEFAULT_KEEP_BACKUPS, DEFAULT_LOCK_TIMEOUT, DEFAULT_PASSWORD, DEFAULT_USERNAME,
 };
 pub use self::sqlite::SqliteTarget;
 pub use self::target::{Backend, Target, TargetSource};

@@ -24,7 +24,7 @@
 //! - the schema derived from the migrations: [`schema`], [`models`], [`sql_types`],
 //!   `bookkeeping`, [`migrations`], [`catalog`], [`contract`], [`compare`];
 //! - setup and adoption: `password`, `seed`, `inventory`, `ownership`, `guard`, `lock`, `carry`,
-//!   `footprint`, `adopt`, `demo`;
+//!   `footprint`, `backup`, `adopt`, `demo`;
 //! - one module per command (`commands`), and the command line (`cli`).
 
 pub mod catalog;
@@ -41,6 +41,7 @@ pub mod schema;
 pub mod sql_types;
 
 mod adopt;
+mod backup;
 mod bookkeeping;
 mod carry;
 mod commands;

@@ -21,6 +21,7 @@ impl Args {
         reset::Args {
             force: true,
             options: self.options.clone(),
+            command: Some("fresh"),
         }
     }
 }

@@ -7,6 +7,7 @@
 //! anything; `sql` prints the schema script and `completions` a
 //! shell completion script, neither touching a database.
 
+pub mod backups;
 pub mod check;
 pub mod completions;
 pub mod fresh;
@@ -14,6 +15,7 @@ pub mod init;
 pub mod report;
 pub mod reset;
 pub mod reset_plan;
+pub mod restore;
 pub mod rollback;
 pub mod sql;
 pub mod status;

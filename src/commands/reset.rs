@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use crate::backup::Ledger;
 use crate::carry::CarrySummary;
 use crate::commands::reset_plan::ResetPlan;
 use crate::commands::{Outcome, Report, SeedArgs, SetupOutcome};
@@ -24,6 +25,10 @@ pub struct Args {
 
     #[command(flatten)]
     pub options: Options,
+
+    /// The command the backup is recorded as made by: `reset`, or `fresh`.
+    #[arg(skip)]
+    pub command: Option<&'static str>,
 }
 
 /// What `reset` and `fresh` share: all but whether they ask.
@@ -50,6 +55,23 @@ pub struct Options {
     /// have, what uses them, and any object of a kind facedb cannot re-apply) instead of refusing.
     #[arg(long, visible_alias = "accept-loss")]
     pub drop_unknown_columns: bool,
+
+    /// Keep no backup of what this reset replaces (the earlier backups stay).
+    #[arg(long)]
+    pub no_backup: bool,
+
+    /// How many backups to keep: older ones are dropped at the end of the reset, in its
+    /// transaction; 0 keeps none [default: 3; env: FACEDB_KEEP_BACKUPS].
+    #[arg(long, value_name = "N")]
+    pub keep_backups: Option<usize>,
+}
+
+impl Options {
+    /// How many backups the reset keeps, and whether it makes one.
+    pub(crate) fn backups(&self, settings: &Settings) -> (usize, bool) {
+        let keep = self.keep_backups.unwrap_or(settings.keep_backups);
+        (keep, keep > 0 && !self.no_backup)
+    }
 }
 
 /// What `reset` (or `fresh`: the report's `command` names which) did.
@@ -67,6 +89,11 @@ pub struct ResetOutcome {
     /// the prompt or with --drop-unknown-columns).
     #[serde(flatten)]
     pub carry: CarrySummary,
+    /// The id of the backup that keeps what the reset replaced (`facedb restore` brings it
+    /// back); `null` with --no-backup, --keep-backups 0 or nothing to keep.
+    pub backup: Option<String>,
+    /// The ids of older backups the retention dropped.
+    pub pruned_backups: Vec<String>,
 }
 
 impl Outcome for ResetOutcome {
@@ -83,6 +110,15 @@ impl Outcome for ResetOutcome {
             )
         }];
         changes.extend(outcome.setup.changes());
+        if let Some(id) = &outcome.backup {
+            changes.push(format!("kept backup {id}"));
+        }
+        if !outcome.pruned_backups.is_empty() {
+            changes.push(format!(
+                "dropped {}",
+                crate::text::plural(outcome.pruned_backups.len(), "older backup")
+            ));
+        }
         if !outcome.carry.carried_over.is_empty() {
             changes.push(format!(
                 "carried over {}",
@@ -137,13 +173,14 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
     // The connection's own search_path: read before a transaction pins it.
     let shadowed = guard::shadows(&mut db, schema)?;
     let options = &args.options;
+    let made_by = args.command.unwrap_or("reset");
     // What the prompt shows, read before it: no transaction stays open while a person thinks.
     let mut shown = None;
     if !args.force && !created_database {
         progress.start(format!("looking at {target}"));
         // A person who confirms accepts the losses shown; everything else refuses before asking.
         let plan = db.rehearse(schema, lock_timeout, "the reset's plan", |db| {
-            ResetPlan::read(db, settings, options, shadowed.clone(), true)
+            ResetPlan::read(db, settings, options, shadowed.clone(), true, made_by, None)
         })?;
         if let Some(refusal) = &plan.refused {
             return Err(refusal.to_error());
@@ -162,7 +199,9 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
     }
     progress.start(format!("resetting {target}"));
     let accept_loss = shown.is_some() || options.drop_unknown_columns;
-    let plan = db.exclusive(schema, lock_timeout, |db| {
+    // What the reset does to the backups, and to their files once it committed (SQLite).
+    let mut ledger = Ledger::default();
+    let done = db.exclusive(schema, lock_timeout, |db| {
         if created_database {
             // Nothing to drop or carry: set up the database just created.
             let mut plan = ResetPlan::new(settings);
@@ -177,7 +216,16 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
             return Ok(plan);
         }
         // Read again under the lock, by doing it: this is what the reset does.
-        let plan = ResetPlan::read(db, settings, options, shadowed.clone(), accept_loss)?;
+        ledger = Ledger::open(db, settings)?;
+        let plan = ResetPlan::read(
+            db,
+            settings,
+            options,
+            shadowed.clone(),
+            accept_loss,
+            made_by,
+            Some(&mut ledger),
+        )?;
         if let Some(refusal) = &plan.refused {
             return Err(refusal.to_error());
         }
@@ -188,7 +236,12 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
             ))),
             _ => Ok(plan),
         }
-    })?;
+    });
+    match &done {
+        Ok(_) => ledger.settle()?,
+        Err(_) => ledger.abandon(),
+    }
+    let plan = done?;
     let counts = plan.would_drop.tables.clone();
     if !created_database {
         let rows = counts.iter().map(|c| c.rows).sum::<i64>() as usize;
@@ -208,6 +261,15 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
     for lost in &plan.would_lose {
         progress.warn(format!("dropped {lost}: it cannot be carried over"));
     }
+    if let Some(made) = &ledger.made {
+        progress.done(format!(
+            "kept backup {} in {} (facedb restore brings it back)",
+            made.id, made.location
+        ));
+    }
+    for dropped in &ledger.dropped {
+        progress.done(format!("dropped older backup {}", dropped.id));
+    }
     let outcome = ResetOutcome {
         dropped: counts,
         created_database,
@@ -217,6 +279,8 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
             reverted: plan.would_revert,
             lost: plan.would_lose,
         },
+        backup: ledger.made.as_ref().map(|b| b.id.clone()),
+        pruned_backups: ledger.dropped.iter().map(|b| b.id.clone()).collect(),
     };
     Ok(Report::new("reset", settings, outcome))
 }
@@ -282,6 +346,9 @@ fn confirm(settings: &Settings, by_tenant: Option<&[TenantRows]>, plan: &ResetPl
     }
     if let Some(reason) = &plan.not_rehearsed {
         say(format_args!("Not rehearsed: {reason}"));
+    }
+    for line in plan.backup_lines() {
+        say(line);
     }
     let typed_name = inventory::holds_data_beyond_seed(counts) || !plan.would_lose.is_empty();
     super::confirm_protected(settings, "Reset", "reset", typed_name, protected)
@@ -394,7 +461,16 @@ pub fn dry_run(settings: &Settings, args: &Args, progress: &Progress) -> Result<
             let shadowed = guard::shadows(&mut db, schema)?;
             let accept_loss = args.options.drop_unknown_columns;
             db.rehearse(schema, settings.lock_timeout, "the dry run", |db| {
-                ResetPlan::read(db, settings, &args.options, shadowed, accept_loss)
+                let made_by = args.command.unwrap_or("reset");
+                ResetPlan::read(
+                    db,
+                    settings,
+                    &args.options,
+                    shadowed,
+                    accept_loss,
+                    made_by,
+                    None,
+                )
             })?
         }
     };
@@ -465,6 +541,9 @@ impl DryRunOutcome {
         }
         if let Some(reason) = &plan.not_rehearsed {
             writeln!(f, "{command} was not rehearsed: {reason}")?;
+        }
+        for line in plan.backup_lines() {
+            writeln!(f, "{line}")?;
         }
         Ok(())
     }

@@ -8,8 +8,10 @@
 
 use serde::Serialize;
 
+use crate::backup::{self, Ledger};
 use crate::bookkeeping::{self, ENVIRONMENT_KEY};
 use crate::carry::{self, Carry};
+use crate::catalog::Backend;
 use crate::commands::reset::Options;
 use crate::commands::{set_up, SetupOutcome};
 use crate::config::Settings;
@@ -57,6 +59,10 @@ pub struct ResetPlan {
     /// Why the reset could not be rehearsed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_rehearsed: Option<String>,
+    /// Whether the reset would keep a backup of what it replaces.
+    pub would_keep_backup: bool,
+    /// The ids of the older backups its retention would drop.
+    pub would_prune_backups: Vec<String>,
     /// Why the reset would refuse, and with which exit code.
     pub refused: Option<Refusal>,
     /// What setting the database up again did, when the plan was read by doing it.
@@ -125,6 +131,8 @@ impl ResetPlan {
             statements: Vec::new(),
             rehearsed: false,
             not_rehearsed: None,
+            would_keep_backup: false,
+            would_prune_backups: Vec::new(),
             refused: None,
             setup: None,
             carry: Carry::default(),
@@ -146,17 +154,21 @@ impl ResetPlan {
     /// keeps (the reset) or rolls back (a rehearsal). `shadowed` is read before the
     /// transaction, which pins the search path. With `accept_loss`, losing what cannot be
     /// carried over is no refusal (--drop-unknown-columns, or a person who will be asked).
+    /// `ledger`: the reset's own, opened under the lock, which records the backup it keeps
+    /// (`made_by` names the command); `None` for a rehearsal, which keeps no backup file.
     pub fn read(
         db: &mut Db,
         settings: &Settings,
         options: &Options,
         shadowed: Vec<String>,
         accept_loss: bool,
+        made_by: &str,
+        ledger: Option<&mut Ledger>,
     ) -> Result<ResetPlan> {
         let mut plan = ResetPlan::new(settings);
         plan.database_exists = true;
         plan.shadowed = shadowed;
-        plan.decide(db, settings, options, accept_loss)?;
+        plan.decide(db, settings, options, accept_loss, made_by, ledger)?;
         Ok(plan)
     }
 
@@ -166,6 +178,8 @@ impl ResetPlan {
         settings: &Settings,
         options: &Options,
         accept_loss: bool,
+        made_by: &str,
+        ledger: Option<&mut Ledger>,
     ) -> Result<()> {
         let schema = &settings.schema;
         let target = settings.target.display();
@@ -210,9 +224,36 @@ impl ResetPlan {
         self.carry = carry::capture(db, schema)?;
         self.would_carry_over = self.carry.objects();
         self.statements = self.carry.statements();
+        let (keep, with_backup) = options.backups(settings);
+        let has_tables =
+            !self.would_drop.tables.is_empty() || !self.would_drop.bookkeeping_tables.is_empty();
+        self.would_keep_backup = with_backup && has_tables;
+        // The backup this reset makes counts as the newest.
+        let kept_too = usize::from(self.would_keep_backup);
+        let to_prune = backup::beyond(
+            &backup::recorded(db, schema)?,
+            keep.saturating_sub(kept_too),
+        );
+        self.would_prune_backups = to_prune.iter().map(|b| b.id.clone()).collect();
+        // A rehearsal on PostgreSQL moves into a backup and prunes as the reset does: catalog
+        // changes its rollback undoes. On SQLite the backup is a file: the rehearsal drops
+        // instead, and checks that each backup to prune is facedb's own.
+        let mut scratch = None;
+        let mut ledger = match ledger {
+            Some(ledger) => Some(ledger),
+            None if db.backend() == Backend::Postgres => {
+                Some(scratch.insert(Ledger::open(db, settings)?))
+            }
+            None => None,
+        };
         let before = footprint::read(db, schema)?;
         let rehearsal = (|| {
-            drop_step(db, settings)?;
+            match ledger.as_deref_mut() {
+                Some(ledger) if with_backup => {
+                    ledger.keep(db, settings, made_by, recorded.as_deref())?
+                }
+                _ => drop_step(db, settings)?,
+            }
             // The database keeps the environment it was set up for.
             let setup = set_up(
                 db,
@@ -223,6 +264,17 @@ impl ResetPlan {
                 options.seed.with_demo_data,
             )?;
             self.carry.restore(db, &target)?;
+            match ledger.as_deref_mut() {
+                Some(ledger) => {
+                    ledger.retain(db, settings, keep)?;
+                    ledger.close(db, settings)?;
+                }
+                None => {
+                    for old in &to_prune {
+                        backup::verify(db, settings, old)?;
+                    }
+                }
+            }
             Ok(setup)
         })();
         match rehearsal {
@@ -274,6 +326,8 @@ impl ResetPlan {
             && self.statements == shown.statements
             && self.blockers == shown.blockers
             && self.not_owned == shown.not_owned
+            && self.would_keep_backup == shown.would_keep_backup
+            && self.would_prune_backups == shown.would_prune_backups
     }
 
     /// What changed between `shown` and this plan, for the refusal that says so.
@@ -325,4 +379,26 @@ fn refusal_of(error: &Error) -> Option<Refusal> {
 fn is_read_only(error: &diesel::result::Error) -> bool {
     matches!(error, diesel::result::Error::DatabaseError(_, info)
         if info.message().contains("read-only transaction"))
+}
+
+impl ResetPlan {
+    /// What the reset does to the backups, as the dry run and the prompt say it.
+    pub fn backup_lines(&self) -> Vec<String> {
+        if !self.database_exists || self.refused.is_some() {
+            return Vec::new();
+        }
+        let mut lines = vec![if self.would_keep_backup {
+            "A backup keeps what the reset replaces, rows included (`facedb restore` brings it back)."
+                .to_owned()
+        } else {
+            "No backup is kept of what the reset replaces.".to_owned()
+        }];
+        if !self.would_prune_backups.is_empty() {
+            lines.push(format!(
+                "Older backups dropped by the retention: {}",
+                self.would_prune_backups.join(", ")
+            ));
+        }
+        lines
+    }
 }

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
 use serde::Serialize;
 
+use crate::backup;
 use crate::bookkeeping::{self, ENVIRONMENT_KEY};
 use crate::commands::{Outcome, Report};
 use crate::config::{SchemaName, Settings};
@@ -45,6 +46,8 @@ pub struct StatusOutcome {
     /// The tenants and their sites with their ids (what `user create --tenant/--site` take);
     /// `null` when the tables are missing or cannot be read.
     pub tenants: Option<Tenants>,
+    /// The backups resets and restores kept (`facedb backups` lists them).
+    pub backups: BackupsSummary,
     pub up_to_date: bool,
 }
 
@@ -73,6 +76,13 @@ pub struct SiteName {
 
 /// Up to this many tenants and sites each, `status` lists them; beyond, it counts them.
 pub const LISTED_AT_MOST: i64 = 20;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct BackupsSummary {
+    pub count: usize,
+    /// What they take on disk, together.
+    pub size_bytes: i64,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TableStatus {
@@ -239,6 +249,14 @@ impl Outcome for StatusOutcome {
                     outcome.other_tables.join(", ")
                 }],
             );
+            field(
+                "backups",
+                vec![format!(
+                    "{} ({})",
+                    outcome.backups.count,
+                    backup::size_text(outcome.backups.size_bytes)
+                )],
+            );
         }
         field(
             "status",
@@ -287,6 +305,7 @@ pub fn run(settings: &Settings, _args: &Args, progress: &Progress) -> Result<Sta
         default_password_admins: Vec::new(),
         other_tables: Vec::new(),
         tenants: None,
+        backups: BackupsSummary::default(),
         up_to_date: false,
     };
     let Some(mut db) = db::open_existing(settings, progress)? else {
@@ -325,6 +344,8 @@ pub fn run(settings: &Settings, _args: &Args, progress: &Progress) -> Result<Sta
             .filter(|n| !BOOKKEEPING_TABLES.contains(&n.as_str()))
             .cloned()
             .collect();
+        let (count, size_bytes) = backup::summary(db, settings)?;
+        outcome.backups = BackupsSummary { count, size_bytes };
         Ok(())
     })?;
     outcome.up_to_date = outcome.migrations.pending.is_empty()

@@ -70,6 +70,8 @@ pub struct Settings {
     pub admin: AdminSeed,
     /// The one schema facedb works in (`--schema`, `FACEDB_SCHEMA`).
     pub schema: SchemaName,
+    /// How many backups a reset keeps (`FACEDB_KEEP_BACKUPS`; `reset --keep-backups` wins).
+    pub keep_backups: usize,
     /// The flags that named the target, as given (`--database-url`, `--env-file`, `--schema`),
     /// shell-quoted, a URL's password replaced by `PASSWORD`: hints repeat them, so that a hint
     /// pasted as is works on this database (see [`Settings::command`]).
@@ -126,6 +128,15 @@ impl Settings {
                 .unwrap_or(defaults.password),
         };
         let schema = SchemaName::from_sources(&connect.target, env, target.backend())?;
+        let keep_backups = match env.get("FACEDB_KEEP_BACKUPS") {
+            None => DEFAULT_KEEP_BACKUPS,
+            Some(value) => value.trim().parse().map_err(|_| {
+                Error::Usage(format!(
+                    "FACEDB_KEEP_BACKUPS must be a number of backups to keep (0 keeps none), got '{}'",
+                    value.escape_debug()
+                ))
+            })?,
+        };
         let mut target_flags = Vec::new();
         if let Some(url) = &connect.target.database_url {
             let mut shown = url.trim().to_owned();
@@ -146,6 +157,7 @@ impl Settings {
         Ok(Settings {
             target_flags,
             schema,
+            keep_backups,
             target,
             target_source,
             connect_timeout: connect.connect_timeout,
@@ -187,3 +199,6 @@ pub fn command_line(target_flags: &[String], command: &str) -> String {
     words.push(command);
     words.join(" ")
 }
+
+/// Backups a reset keeps unless `--keep-backups`/`FACEDB_KEEP_BACKUPS` says otherwise.
+pub const DEFAULT_KEEP_BACKUPS: usize = 3;

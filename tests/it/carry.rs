@@ -232,7 +232,8 @@ fn comments_survive() {
     let comments =
         "SELECT classoid::regclass::text || ' ' || pg_describe_object(classoid, objoid, objsubid)
                         || ': ' || description AS v FROM pg_description
-                    WHERE objoid >= 16384";
+                    WHERE objoid >= 16384
+                      AND pg_describe_object(classoid, objoid, objsubid) NOT LIKE '%facedb_backup_%'";
     let before = rows(&db, comments);
     assert_eq!(before.len(), 6, "{before:?}");
     fresh_as_announced(&db);
@@ -254,9 +255,11 @@ fn user_indexes_triggers_constraints_and_statistics_survive_and_work() {
     );
     let objects = "SELECT indexdef AS v FROM pg_indexes WHERE schemaname = 'public'
                    UNION ALL SELECT pg_get_triggerdef(oid) || ' ' || tgenabled::text FROM pg_trigger WHERE NOT tgisinternal
+                       AND tgrelid::regclass::text NOT LIKE '%facedb_backup_%'
                    UNION ALL SELECT conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint
                        WHERE connamespace = 'public'::regnamespace
-                   UNION ALL SELECT pg_get_statisticsobjdef(oid) FROM pg_statistic_ext";
+                   UNION ALL SELECT pg_get_statisticsobjdef(oid) FROM pg_statistic_ext
+                       WHERE stxnamespace = 'public'::regnamespace";
     let before = rows(&db, objects);
     fresh_as_announced(&db);
     assert_eq!(rows(&db, objects), before);
@@ -286,7 +289,8 @@ fn snapshot(db: &TestDb) -> (Vec<(String, i64)>, BTreeSet<String>) {
                  WHERE table_schema = 'public'
              UNION ALL SELECT indexdef FROM pg_indexes WHERE schemaname = 'public'
              UNION ALL SELECT 'sequence ' || sequencename FROM pg_sequences WHERE schemaname = 'public'
-             UNION ALL SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal"
+             UNION ALL SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal
+                 AND tgrelid::regclass::text NOT LIKE '%facedb_backup_%'"
         }
         Backend::Sqlite => "SELECT type || ' ' || name || ' ' || coalesce(sql, '') AS v FROM sqlite_master",
     };

@@ -8,6 +8,7 @@ mod harness;
 mod support;
 
 mod adopt;
+mod backups;
 mod carry;
 mod catalog;
 mod commands;
@@ -41,6 +42,7 @@ fn all_tests() -> Vec<harness::Test> {
     [
         harness::tests(),
         adopt::tests(),
+        backups::tests(),
         carry::tests(),
         catalog::tests(),
         commands::tests(),

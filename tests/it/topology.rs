@@ -162,6 +162,10 @@ fn every_command_through_pgbouncer_leaves_the_pool_clean() {
         (vec!["reset", "--dry-run"], None),
         (vec!["fresh", "--force"], None),
         (vec!["reset", "--force"], None),
+        (vec!["backups"], None),
+        (vec!["restore", "--dry-run"], None),
+        (vec!["restore", "--force"], None),
+        (vec!["backups", "prune", "--keep", "1", "--force"], None),
         (vec!["rollback", "--dry-run"], None),
         // Reverts the only migration: none of facedb's tables is left; init brings them back.
         (vec!["rollback", "--force"], None),
@@ -268,6 +272,7 @@ fn a_standby_serves_reads_and_refuses_writes() {
         vec!["user", "list"],
         vec!["reset", "--dry-run"],
         vec!["fresh", "--dry-run"],
+        vec!["backups"],
     ] {
         let out = run(dir.path(), &on_standby, &args, None)
             .success()
@@ -283,6 +288,8 @@ fn a_standby_serves_reads_and_refuses_writes() {
         (vec!["init"], None),
         (vec!["fresh", "--force"], None),
         (vec!["reset", "--force"], None),
+        (vec!["restore", "--force"], None),
+        (vec!["backups", "prune", "--keep", "0", "--force"], None),
         (
             vec![
                 "user",
