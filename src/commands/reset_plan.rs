@@ -279,7 +279,7 @@ impl ResetPlan {
         })();
         match rehearsal {
             Ok(setup) => self.setup = Some(setup),
-            Err(Error::Database(error)) if is_read_only(&error) => {
+            Err(error) if refused_as_read_only(&error) => {
                 self.not_rehearsed = Some(
                     "the server takes no writes (a standby): what the reset would lose or revert is not known; run the dry run against the primary".to_owned(),
                 );
@@ -375,10 +375,16 @@ fn refusal_of(error: &Error) -> Option<Refusal> {
     }
 }
 
-/// A write refused by a read-only server (SQLSTATE 25006).
-fn is_read_only(error: &diesel::result::Error) -> bool {
-    matches!(error, diesel::result::Error::DatabaseError(_, info)
-        if info.message().contains("read-only transaction"))
+/// A write refused by a read-only server (SQLSTATE 25006), as the error names it, or as the
+/// server's message says it.
+fn refused_as_read_only(error: &Error) -> bool {
+    match error {
+        Error::ReadOnlyServer { .. } => true,
+        Error::Database(diesel::result::Error::DatabaseError(_, info)) => {
+            info.message().contains("read-only transaction")
+        }
+        _ => false,
+    }
 }
 
 impl ResetPlan {

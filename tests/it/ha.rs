@@ -234,12 +234,12 @@ fn a_connection_lost_in_a_migration_is_exit_3() {
 
     for crash in [false, true] {
         let mut blocker = cluster.connect("facedb");
-        support::stop_facedbs_drop_midway(&mut blocker);
+        support::stop_facedbs_rollback_midway(&mut blocker);
         let rollback = facedb(dir.path(), &url)
             .args(["rollback", "--force"])
             .spawn()
             .expect("spawn facedb");
-        support::wait_for_facedb_at_the_drop(&mut conn);
+        support::wait_for_facedb_in_the_rollback(&mut conn);
         if crash {
             cluster.stop_immediately();
         } else {

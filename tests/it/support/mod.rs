@@ -478,16 +478,40 @@ pub fn stop_facedbs_drop_midway(blocker: &mut Conn) {
     blocker.exec("BEGIN; LOCK TABLE pg_catalog.pg_type IN SHARE MODE;");
 }
 
+/// Holds, in `blocker`'s open transaction, what the newest migration's `down.sql` waits for,
+/// whatever it does: `pg_type` (a table or type it drops) and facedb's tables (one it alters).
+pub fn stop_facedbs_rollback_midway(blocker: &mut Conn) {
+    let tables: Vec<String> = facedb::TABLES.iter().map(|t| format!("\"{t}\"")).collect();
+    blocker.exec(&format!(
+        "BEGIN; LOCK TABLE pg_catalog.pg_type, {} IN SHARE MODE;",
+        tables.join(", ")
+    ));
+}
+
 /// Waits (at most 30 s) until a facedb waits at the lock of [`stop_facedbs_drop_midway`].
 pub fn wait_for_facedb_at_the_drop(conn: &mut Conn) {
-    let waiting = "SELECT count(*) AS v FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
-                   WHERE a.application_name = 'facedb' AND l.relation = 'pg_catalog.pg_type'::regclass \
-                   AND NOT l.granted";
+    wait_for_facedb_at(
+        conn,
+        "l.relation = 'pg_catalog.pg_type'::regclass",
+        "the drop",
+    );
+}
+
+/// Waits (at most 30 s) until a facedb waits at a lock of [`stop_facedbs_rollback_midway`].
+pub fn wait_for_facedb_in_the_rollback(conn: &mut Conn) {
+    wait_for_facedb_at(conn, "l.relation IS NOT NULL", "the rollback's down.sql");
+}
+
+fn wait_for_facedb_at(conn: &mut Conn, which: &str, what: &str) {
+    let waiting = format!(
+        "SELECT count(*) AS v FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+         WHERE a.application_name = 'facedb' AND {which} AND NOT l.granted"
+    );
     let started = std::time::Instant::now();
-    while conn.i64(waiting) == 0 {
+    while conn.i64(&waiting) == 0 {
         assert!(
             started.elapsed() < std::time::Duration::from_secs(30),
-            "facedb never reached the drop"
+            "facedb never reached {what}"
         );
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
