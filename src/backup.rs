@@ -492,13 +492,7 @@ impl Ledger {
             Place::Postgres(live) => move_back(db, live, backup)?,
             Place::Sqlite(path) => {
                 copy_back(db)?;
-                let file = existing_file(path, backup).expect("verified above");
-                let dropping = with_suffix(&sibling(path, &backup.location), DROPPING);
-                if file != dropping {
-                    std::fs::rename(&file, &dropping)
-                        .map_err(io_error(format!("cannot rename {}", file.display())))?;
-                }
-                self.to_delete.push((dropping, file));
+                self.set_aside(path, backup)?;
             }
         }
         self.records.retain(|b| b.id != backup.id);
@@ -512,17 +506,24 @@ impl Ledger {
         match place(settings) {
             Place::Postgres(_) => drop_schema(db, backup)?,
             Place::Sqlite(path) => {
-                let file = existing_file(path, backup).expect("verified above");
-                let dropping = with_suffix(&sibling(path, &backup.location), DROPPING);
-                if file != dropping {
-                    std::fs::rename(&file, &dropping)
-                        .map_err(io_error(format!("cannot rename {}", file.display())))?;
-                }
-                self.to_delete.push((dropping, file));
+                self.set_aside(path, backup)?;
             }
         }
         self.records.retain(|b| b.id != backup.id);
         self.dropped.push(backup.clone());
+        Ok(())
+    }
+
+    /// SQLite: renames `backup`'s file to `….dropping`, deleted once the command commits and
+    /// renamed back when it fails.
+    fn set_aside(&mut self, path: &Path, backup: &Backup) -> Result<()> {
+        let file = existing_file(path, backup).expect("verified above");
+        let dropping = with_suffix(&sibling(path, &backup.location), DROPPING);
+        if file != dropping {
+            std::fs::rename(&file, &dropping)
+                .map_err(io_error(format!("cannot rename {}", file.display())))?;
+        }
+        self.to_delete.push((dropping, file));
         Ok(())
     }
 
