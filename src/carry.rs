@@ -70,7 +70,7 @@ impl Carry {
             let applied = db.batch_execute(&item.statements);
             applied.map_err(|error| match Error::from(error) {
                 // A wait for a lock is a lock timeout (exit 6), not a definition that fails.
-                Error::Database(error) if !crate::lock::is_lock_timeout(&error) => Error::Schema(format!(
+                Error::Database(error) if !crate::error::is_lock_timeout(&error) => Error::Schema(format!(
                     "cannot reset {target}: cannot carry over {} to the new tables ({}); the reset was rolled back, nothing was changed",
                     item.object,
                     error.to_string().lines().next().unwrap_or_default()

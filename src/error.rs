@@ -254,6 +254,11 @@ impl Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Whether a statement failed because a lock wait exceeded `lock_timeout` (SQLSTATE 55P03).
+pub fn is_lock_timeout(error: &diesel::result::Error) -> bool {
+    matches!(error, diesel::result::Error::DatabaseError(_, info) if info.message().contains("lock timeout"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

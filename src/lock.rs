@@ -25,7 +25,7 @@ use crate::config::SchemaName;
 use crate::db::postgres::{self, AdvisoryLock, LockHolder};
 use crate::db::session::{self, Stage};
 use crate::db::Db;
-use crate::error::{Error, Result};
+use crate::error::{is_lock_timeout, Error, Result};
 use crate::text::humanize;
 
 /// facedb's advisory lock key: the bytes of "facedb".
@@ -352,11 +352,6 @@ enum Mode {
     Glance,
     /// Writes, without waiting for another facedb, and is always rolled back.
     Rehearsal,
-}
-
-/// Whether a statement failed because a lock wait exceeded `lock_timeout` (SQLSTATE 55P03).
-pub fn is_lock_timeout(error: &diesel::result::Error) -> bool {
-    matches!(error, diesel::result::Error::DatabaseError(_, info) if info.message().contains("lock timeout"))
 }
 
 /// Who holds facedb's advisory lock. With `exclusive_only`, only a facedb at work (a reset or

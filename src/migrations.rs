@@ -71,7 +71,7 @@ fn failed_migration(db: &mut Db, error: impl std::fmt::Display) -> Error {
     };
     let cause = Error::from(Diesel::DatabaseError(kind, Box::new(message.to_owned())));
     match cause {
-        Error::Database(e) if !crate::lock::is_lock_timeout(&e) => match name {
+        Error::Database(e) if !crate::error::is_lock_timeout(&e) => match name {
             Some(name) => Error::Migration(format!("{name}: {message}")),
             None => Error::Migration(message.to_owned()),
         },

@@ -6,8 +6,9 @@ use serde::Serialize;
 
 use crate::backup::Ledger;
 use crate::carry::CarrySummary;
+pub use crate::commands::reset_plan::Options;
 use crate::commands::reset_plan::ResetPlan;
-use crate::commands::{Outcome, Report, SeedArgs, SetupOutcome};
+use crate::commands::{Outcome, Report, SetupOutcome};
 use crate::config::Settings;
 use crate::db;
 use crate::error::{Error, ExitCode, Result};
@@ -29,49 +30,6 @@ pub struct Args {
     /// The command the backup is recorded as made by: `reset`, or `fresh`.
     #[arg(skip)]
     pub command: Option<&'static str>,
-}
-
-/// What `reset` and `fresh` share: all but whether they ask.
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct Options {
-    /// Allow resetting a production database (ENV or the recorded environment is prod,
-    /// production or staging).
-    #[arg(long)]
-    pub allow_production: bool,
-
-    #[command(flatten)]
-    pub seed: SeedArgs,
-
-    /// Show what would be dropped, carried over, reverted and lost, and change nothing: the
-    /// reset is rehearsed in a transaction that is rolled back; no prompt, no wait for another
-    /// facedb, a missing database is not created. Exits as the reset would refuse: 4 for a
-    /// protected database or its default password, 5 for tables facedb cannot prove its own, a
-    /// shadowing search path, an object facedb does not own that depends on its tables, a
-    /// definition that cannot be re-applied, or something it cannot carry over.
-    #[arg(long)]
-    pub dry_run: bool,
-
-    /// Without a prompt, drop what the reset cannot carry over (columns facedb's schema does not
-    /// have, what uses them, and any object of a kind facedb cannot re-apply) instead of refusing.
-    #[arg(long, visible_alias = "accept-loss")]
-    pub drop_unknown_columns: bool,
-
-    /// Keep no backup of what this reset replaces (the earlier backups stay).
-    #[arg(long)]
-    pub no_backup: bool,
-
-    /// How many backups to keep: older ones are dropped at the end of the reset, in its
-    /// transaction; 0 keeps none [default: 3; env: FACEDB_KEEP_BACKUPS].
-    #[arg(long, value_name = "N")]
-    pub keep_backups: Option<usize>,
-}
-
-impl Options {
-    /// How many backups the reset keeps, and whether it makes one.
-    pub(crate) fn backups(&self, settings: &Settings) -> (usize, bool) {
-        let keep = self.keep_backups.unwrap_or(settings.keep_backups);
-        (keep, keep > 0 && !self.no_backup)
-    }
 }
 
 /// What `reset` (or `fresh`: the report's `command` names which) did.

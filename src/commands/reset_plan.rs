@@ -12,8 +12,7 @@ use crate::backup::{self, Ledger};
 use crate::bookkeeping::{self, ENVIRONMENT_KEY};
 use crate::carry::{self, Carry};
 use crate::catalog::Backend;
-use crate::commands::reset::Options;
-use crate::commands::{set_up, SetupOutcome};
+use crate::commands::{set_up, SeedArgs, SetupOutcome};
 use crate::config::Settings;
 use crate::db::Db;
 use crate::error::{Error, ExitCode, Result};
@@ -23,6 +22,49 @@ use crate::inventory::{self, Dependent, TableCount};
 use crate::migrations;
 use crate::ownership;
 use crate::password;
+
+/// What `reset` and `fresh` share: all but whether they ask.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Options {
+    /// Allow resetting a production database (ENV or the recorded environment is prod,
+    /// production or staging).
+    #[arg(long)]
+    pub allow_production: bool,
+
+    #[command(flatten)]
+    pub seed: SeedArgs,
+
+    /// Show what would be dropped, carried over, reverted and lost, and change nothing: the
+    /// reset is rehearsed in a transaction that is rolled back; no prompt, no wait for another
+    /// facedb, a missing database is not created. Exits as the reset would refuse: 4 for a
+    /// protected database or its default password, 5 for tables facedb cannot prove its own, a
+    /// shadowing search path, an object facedb does not own that depends on its tables, a
+    /// definition that cannot be re-applied, or something it cannot carry over.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Without a prompt, drop what the reset cannot carry over (columns facedb's schema does not
+    /// have, what uses them, and any object of a kind facedb cannot re-apply) instead of refusing.
+    #[arg(long, visible_alias = "accept-loss")]
+    pub drop_unknown_columns: bool,
+
+    /// Keep no backup of what this reset replaces (the earlier backups stay).
+    #[arg(long)]
+    pub no_backup: bool,
+
+    /// How many backups to keep: older ones are dropped at the end of the reset, in its
+    /// transaction; 0 keeps none [default: 3; env: FACEDB_KEEP_BACKUPS].
+    #[arg(long, value_name = "N")]
+    pub keep_backups: Option<usize>,
+}
+
+impl Options {
+    /// How many backups the reset keeps, and whether it makes one.
+    pub(crate) fn backups(&self, settings: &Settings) -> (usize, bool) {
+        let keep = self.keep_backups.unwrap_or(settings.keep_backups);
+        (keep, keep > 0 && !self.no_backup)
+    }
+}
 
 /// What a reset would do, and why it would refuse, if it would.
 #[derive(Debug, Clone, Serialize)]

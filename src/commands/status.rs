@@ -432,7 +432,7 @@ fn read_tenants(db: &mut Db) -> Result<Option<Tenants>> {
     match read {
         Ok(tenants) => Ok(Some(tenants)),
         // A lock timeout or a lost connection is no answer about the tenants.
-        Err(e) if crate::lock::is_lock_timeout(&e) => Err(e.into()),
+        Err(e) if crate::error::is_lock_timeout(&e) => Err(e.into()),
         Err(
             e @ diesel::result::Error::DatabaseError(
                 diesel::result::DatabaseErrorKind::ClosedConnection,
@@ -502,7 +502,7 @@ fn system_admin_exists(db: &mut Db, schema: &SchemaName) -> Result<Option<bool>>
     match row {
         Ok(row) => Ok(Some(row.exists)),
         // A lock timeout or a lost connection is no answer about the role.
-        Err(e) if crate::lock::is_lock_timeout(&e) => Err(e.into()),
+        Err(e) if crate::error::is_lock_timeout(&e) => Err(e.into()),
         Err(
             e @ diesel::result::Error::DatabaseError(
                 diesel::result::DatabaseErrorKind::ClosedConnection,
