@@ -80,9 +80,12 @@ pub fn line_until(
     Ok(answer.trim().to_owned())
 }
 
-/// Asks for a new password twice, hidden. One that breaks `crate::password::check_rules`, or two
-/// that differ, ask again.
-pub fn new_password(question: &str) -> Result<String> {
+/// Asks for a new password twice, hidden. One that `rules` refuses (with the reason it gives), or
+/// two that differ, ask again.
+pub fn new_password(
+    question: &str,
+    rules: fn(&str) -> std::result::Result<(), String>,
+) -> Result<String> {
     interact(|| {
         Password::new()
             .with_prompt(question)
@@ -92,7 +95,7 @@ pub fn new_password(question: &str) -> Result<String> {
             )
             // Empty is refused by the rules, with a message, rather than silently asked again.
             .allow_empty_password(true)
-            .validate_with(|password: &String| crate::password::check_rules(password))
+            .validate_with(|password: &String| rules(password))
             .interact()
     })
 }

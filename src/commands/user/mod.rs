@@ -101,7 +101,7 @@ fn check_password(password: &str) -> Result<()> {
 
 /// Asks for a new password twice, hidden. A mismatch or one that breaks the rules asks again.
 pub(crate) fn prompt_new_password(progress: &Progress, prompt: &str) -> Result<String> {
-    progress.suspend(|| prompt::new_password(prompt))
+    progress.suspend(|| prompt::new_password(prompt, crate::password::check_rules))
 }
 
 /// Whether a database error is a unique-constraint violation (a user or email taken meanwhile).
