@@ -51,6 +51,12 @@ pub const SEEDED_ADMIN_KEY: &str = "seeded admin";
 pub fn record(db: &mut Db, key: &str, value: &str) -> Result<()> {
     use __facedb_metadata::dsl as m;
     diesel::delete(m::__facedb_metadata.filter(m::key.eq(key))).execute(db)?;
+    insert_entry(db, key, value)
+}
+
+/// Adds one entry; the caller has removed any it replaces.
+fn insert_entry(db: &mut Db, key: &str, value: &str) -> Result<()> {
+    use __facedb_metadata::dsl as m;
     let row = (
         m::key.eq(key),
         m::value.eq(value),
@@ -140,14 +146,7 @@ pub fn replace_prefixed(db: &mut Db, prefix: &str, entries: &[(String, String)])
     let delete = diesel::delete(m::__facedb_metadata.filter(m::key.like(format!("{prefix}%"))));
     delete.execute(db)?;
     for (key, value) in entries {
-        let row = (
-            m::key.eq(key),
-            m::value.eq(value),
-            m::updated_at.eq(crate::models::now_utc()),
-        );
-        diesel::insert_into(m::__facedb_metadata)
-            .values(row)
-            .execute(db)?;
+        insert_entry(db, key, value)?;
     }
     Ok(())
 }
