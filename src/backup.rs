@@ -1083,7 +1083,7 @@ fn copy_back(db: &mut Db) -> Result<()> {
         let name = quote_identifier(MIGRATIONS_TABLE);
         let filter = if shared {
             // The backup's facedb versions: this binary's and those its metadata records.
-            let known: Vec<String> = migrations::known_versions(db)?
+            let known: Vec<String> = migrations::known_versions(db.backend())?
                 .iter()
                 .map(|v| format!("'{}'", v.replace('\'', "''")))
                 .collect();

@@ -5,7 +5,7 @@
 use std::ffi::OsString;
 use std::io::IsTerminal;
 
-use clap::{Args, CommandFactory, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use serde::Serialize;
 
 use crate::commands::user;
@@ -207,8 +207,7 @@ impl Cli {
 /// when `--json` was given, the `{"error": …}` document on stdout too; `--help` and `--version`
 /// print and exit 0, or 1 when stdout cannot take them (a full disk).
 pub fn parse() -> Cli {
-    let args = options_after_command(std::env::args_os().collect());
-    Cli::try_parse_from(args).unwrap_or_else(|error| {
+    try_parse_from(std::env::args_os().collect()).unwrap_or_else(|error| {
         if !error.use_stderr() {
             let rendered = error.render();
             let text = if std::io::stdout().is_terminal() {
@@ -235,10 +234,19 @@ pub fn parse() -> Cli {
     })
 }
 
+/// Parses `args` with the options that came before the command moved after it. clap's definition
+/// is built once: building it is most of what a quick command spends before it connects.
+fn try_parse_from(args: Vec<OsString>) -> std::result::Result<Cli, clap::Error> {
+    let mut command = Cli::command();
+    let args = options_after_command(&command, args);
+    let mut matches = command.try_get_matches_from_mut(args)?;
+    Cli::from_arg_matches_mut(&mut matches).map_err(|error| error.format(&mut command))
+}
+
 /// Moves the options written before the command to just after it, where the command's own
 /// definition reads them: `facedb --database-url X user list` is `facedb user list --database-url X`.
 /// An option the command does not take is then clap's usage error, as anywhere else.
-fn options_after_command(args: Vec<OsString>) -> Vec<OsString> {
+fn options_after_command(cli: &clap::Command, args: Vec<OsString>) -> Vec<OsString> {
     let shared = with_shared_options(clap::Command::new("shared"));
     // The option a word names, and whether it takes the next word as its value.
     let option = |word: &str| -> Option<bool> {
@@ -260,14 +268,14 @@ fn options_after_command(args: Vec<OsString>) -> Vec<OsString> {
     let mut args = args.into_iter().peekable();
     let mut reordered: Vec<OsString> = args.next().into_iter().collect();
     let mut moved = Vec::new();
-    let mut command = Cli::command();
+    let mut command = cli;
     while let Some(word) = args.peek().and_then(|arg| arg.to_str()).map(str::to_owned) {
         if let Some(takes_value) = option(&word) {
             moved.extend(args.next());
             if takes_value {
                 moved.extend(args.next());
             }
-        } else if let Some(sub) = command.find_subcommand(&word).cloned() {
+        } else if let Some(sub) = command.find_subcommand(&word) {
             reordered.extend(args.next());
             command = sub;
         } else {
@@ -373,9 +381,7 @@ mod tests {
     use super::*;
 
     fn parse(args: &[&str]) -> std::result::Result<Cli, clap::Error> {
-        Cli::try_parse_from(options_after_command(
-            args.iter().map(OsString::from).collect(),
-        ))
+        try_parse_from(args.iter().map(OsString::from).collect())
     }
 
     /// The flag a reset's refusal names (see `carry`) is the one reset and fresh take.

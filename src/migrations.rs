@@ -529,8 +529,8 @@ fn recorded_versions(db: &mut Db, schema: &SchemaName) -> Result<Vec<String>> {
 }
 
 /// The versions of this binary's migrations.
-pub fn known_versions(db: &Db) -> Result<Vec<String>> {
-    Ok(versions(db.backend(), EMBEDDED)?
+pub fn known_versions(backend: Backend) -> Result<Vec<String>> {
+    Ok(versions(backend, EMBEDDED)?
         .into_iter()
         .map(|(_, v)| v)
         .collect())
@@ -538,7 +538,7 @@ pub fn known_versions(db: &Db) -> Result<Vec<String>> {
 
 /// The versions that are facedb's: this binary's, and those a newer facedb recorded applying.
 pub fn facedb_versions(db: &mut Db, schema: &SchemaName) -> Result<Vec<String>> {
-    let mut versions = known_versions(db)?;
+    let mut versions = known_versions(db.backend())?;
     for version in crate::bookkeeping::recorded_migrations(db, schema)? {
         if !versions.contains(&version) {
             versions.push(version);

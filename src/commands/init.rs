@@ -7,8 +7,8 @@ use serde::Serialize;
 use crate::adopt::{self, Adoption};
 use crate::bookkeeping::{self, ENVIRONMENT_KEY};
 use crate::commands::{set_up, Outcome, Report, SeedArgs, SetupOutcome};
-use crate::config::{SchemaName, Settings};
-use crate::db::{Db, IfMissing, SetUpSigns};
+use crate::config::Settings;
+use crate::db::{self, Db, FirstLook, IfMissing, Opened, SetUpSigns, SetUpState};
 use crate::error::Result;
 use crate::guard;
 use crate::lock::ADVISORY_LOCK_KEY;
@@ -62,42 +62,51 @@ pub fn init(settings: &Settings) -> Result<InitReport> {
 /// up-to-date database.
 pub fn init_locked(settings: &Settings) -> Result<InitReport> {
     let progress = Progress::quiet();
-    let (mut db, created_database) = super::open_or_create(settings, &progress)?;
-    set_up_locked(
-        &mut db,
-        settings,
-        &Args::default(),
-        created_database,
-        &progress,
-    )
+    let Opened {
+        mut db, created, ..
+    } = super::open_or_create(settings, &progress, None)?;
+    set_up_locked(&mut db, settings, &Args::default(), created, &progress)
 }
 
 /// Whether `init` finds the database at `settings` up to date by its first look, which reads
 /// without facedb's lock and changes nothing: the environment recorded there when it does. Opens
-/// an existing database only.
+/// an existing database only, as `init` does.
 pub fn init_finds_up_to_date(settings: &Settings) -> Result<Option<String>> {
-    let progress = Progress::quiet();
-    let (mut db, _) = crate::db::open(settings, IfMissing::Fail, &progress)?;
-    Ok(up_to_date(&mut db, &settings.schema))
+    let versions = migrations::known_versions(settings.target.backend())?;
+    let look = FirstLook {
+        schema: &settings.schema,
+        signs: signs(&versions),
+    };
+    let opened = db::open_looking(settings, IfMissing::Fail, &Progress::quiet(), Some(&look))?;
+    Ok(opened.set_up.and_then(up_to_date))
 }
 
 pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<InitReport> {
     let settings = &args.seed.apply(settings)?;
-    let (mut db, created_database) = super::open_or_create(settings, progress)?;
+    // Most runs (every start of the API) find everything in place: the first look, read as the
+    // connection is checked and without the lock, says so. Demo data is looked for under the
+    // lock only.
+    let versions = migrations::known_versions(settings.target.backend())?;
+    let look = FirstLook {
+        schema: &settings.schema,
+        signs: signs(&versions),
+    };
+    let look = (!args.seed.with_demo_data).then_some(&look);
+    let Opened {
+        mut db,
+        created: created_database,
+        set_up,
+    } = super::open_or_create(settings, progress, look)?;
     progress.start(format!(
         "applying the schema to {}",
         settings.target.display()
     ));
-    // Most runs (every start of the API) find everything in place: one read without the lock
-    // says so. Demo data is looked for under the lock only.
-    if !created_database && !args.seed.with_demo_data {
-        if let Some(environment) = up_to_date(&mut db, &settings.schema) {
-            let setup = SetupOutcome {
-                environment,
-                ..SetupOutcome::default()
-            };
-            return Ok(report(settings, false, setup));
-        }
+    if let Some(environment) = set_up.and_then(up_to_date) {
+        let setup = SetupOutcome {
+            environment,
+            ..SetupOutcome::default()
+        };
+        return Ok(report(settings, false, setup));
     }
     set_up_locked(&mut db, settings, args, created_database, progress)
 }
@@ -122,12 +131,10 @@ fn signs(versions: &[String]) -> SetUpSigns<'_> {
 }
 
 /// The environment recorded in an up-to-date database; `None` when the first look finds
-/// anything to do, another facedb at work, or fails (a table someone else's DDL holds, a schema
-/// half made by hand): the locked path then does what is needed, waits as long as it may, or
-/// says what is wrong, as it always has.
-fn up_to_date(db: &mut Db, schema: &SchemaName) -> Option<String> {
-    let versions = migrations::known_versions(db).ok()?;
-    let state = db.set_up_state(schema, &signs(&versions)).ok()?;
+/// anything to do or another facedb at work (or, before this, failed: a table someone else's
+/// DDL holds, a schema half made by hand): the locked path then does what is needed, waits as
+/// long as it may, or says what is wrong, as it always has.
+fn up_to_date(state: SetUpState) -> Option<String> {
     if state.shadowed || state.locked {
         return None;
     }

@@ -28,7 +28,7 @@ use serde::Serialize;
 use crate::adopt::{self, Adoption};
 use crate::bookkeeping::{self, ENVIRONMENT_KEY};
 use crate::config::{SchemaName, Settings};
-use crate::db::{self, Db, IfMissing};
+use crate::db::{self, Db, FirstLook, IfMissing, Opened};
 use crate::demo::{self, DemoData};
 use crate::error::{Error, Result};
 use crate::guard;
@@ -119,7 +119,7 @@ pub(crate) fn set_up(
     let applied_migrations = migrations::apply_pending(db)?;
     // Every migration of this binary is applied now; record them as facedb's (see bookkeeping).
     if adopted.is_some() || !applied_migrations.is_empty() {
-        bookkeeping::record_migrations(db, &migrations::known_versions(db)?)?;
+        bookkeeping::record_migrations(db, &migrations::known_versions(db.backend())?)?;
     }
     let environment = environment.unwrap_or(&settings.environment);
     let environment = bookkeeping::record_once(db, ENVIRONMENT_KEY, environment)?;
@@ -276,18 +276,23 @@ fn confirmation_name(settings: &Settings) -> String {
 /// Connects for `init` or `reset`, creating a missing database when the guard allows it (a
 /// production `init` with the default password does not get one). The flag says whether this
 /// run created it.
-fn open_or_create(settings: &Settings, progress: &Progress) -> Result<(Db, bool)> {
+fn open_or_create(
+    settings: &Settings,
+    progress: &Progress,
+    look: Option<&FirstLook<'_>>,
+) -> Result<Opened> {
     let target = settings.target.display();
     progress.start(format!("connecting to {target}"));
-    let (db, created) = db::open(
+    let opened = db::open_looking(
         settings,
         IfMissing::Create {
             allowed: guard::check_new_database,
         },
         progress,
+        look,
     )?;
-    if created {
+    if opened.created {
         progress.done(format!("created database {target}"));
     }
-    Ok((db, created))
+    Ok(opened)
 }

@@ -10,7 +10,7 @@ pub use crate::commands::reset_plan::Options;
 use crate::commands::reset_plan::ResetPlan;
 use crate::commands::{Outcome, Report, SetupOutcome};
 use crate::config::Settings;
-use crate::db;
+use crate::db::{self, Opened};
 use crate::error::{Error, ExitCode, Result};
 use crate::guard;
 use crate::inventory::{self, TableCount, TenantRows};
@@ -125,7 +125,11 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
             prompt::instead_of_asking("reset")
         )));
     }
-    let (mut db, created_database) = super::open_or_create(settings, progress)?;
+    let Opened {
+        mut db,
+        created: created_database,
+        ..
+    } = super::open_or_create(settings, progress, None)?;
     let schema = &settings.schema;
     let lock_timeout = settings.lock_timeout;
     // The connection's own search_path: read before a transaction pins it.
@@ -153,7 +157,7 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rese
         }
         // The rehearsal left diesel's cache of type ids on this connection naming the enum
         // types it made and rolled back: the reset runs on a new connection.
-        db = super::open_or_create(settings, progress)?.0;
+        db = super::open_or_create(settings, progress, None)?.db;
     }
     progress.start(format!("resetting {target}"));
     let accept_loss = shown.is_some() || options.drop_unknown_columns;

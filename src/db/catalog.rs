@@ -6,7 +6,7 @@
 
 use super::rows::{
     Attachment, ColumnType, Dependent, ForeignKeyViolation, KnownNames, NamedObject, Owned,
-    SetUpSigns, SetUpState, ShadowedTable, TableEstimate,
+    ShadowedTable, TableEstimate,
 };
 use super::{postgres, sqlite, Db};
 use crate::config::SchemaName;
@@ -185,22 +185,6 @@ impl Db {
         Ok(match self {
             Db::Postgres(conn) => postgres::attachments(conn, schema, owned, known)?,
             Db::Sqlite(conn) => sqlite::attachments(conn, owned, known)?,
-        })
-    }
-
-    // ---- whether a database is set up ----
-
-    /// Whether `schema` shows every one of `signs`, read without facedb's lock and without
-    /// waiting: one statement on PostgreSQL. Must run outside facedb's transactions, which pin
-    /// the search path.
-    pub(crate) fn set_up_state(
-        &mut self,
-        schema: &SchemaName,
-        signs: &SetUpSigns<'_>,
-    ) -> Result<SetUpState> {
-        Ok(match self {
-            Db::Postgres(conn) => postgres::set_up_state(conn, schema, signs)?,
-            Db::Sqlite(conn) => sqlite::set_up_state(conn, schema, signs)?,
         })
     }
 }

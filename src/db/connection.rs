@@ -13,6 +13,7 @@ use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, RunQueryDsl};
 
 use super::postgres::{self, ServerReached};
+use super::rows::{FirstLook, SetUpState};
 use super::session;
 use super::sqlite;
 use crate::config::{quote_identifier, Backend, PgTarget, Settings, SqliteTarget, Target};
@@ -97,29 +98,53 @@ pub enum IfMissing {
 /// waited for with `--wait`. A database that does not exist yet is created or not as `if_missing`
 /// says; the returned flag says whether it was.
 pub fn open(settings: &Settings, if_missing: IfMissing, progress: &Progress) -> Result<(Db, bool)> {
+    let opened = open_looking(settings, if_missing, progress, None)?;
+    Ok((opened.db, opened.created))
+}
+
+/// A database [`open_looking`] opened.
+pub struct Opened {
+    pub db: Db,
+    /// Whether it was created.
+    pub created: bool,
+    /// What the first look found; `None` when none was asked for, the database was just created,
+    /// or the look failed (a table someone else's DDL holds, a schema half made by hand): the
+    /// caller's locked path then does what is needed.
+    pub set_up: Option<SetUpState>,
+}
+
+/// [`open`], and with `look`, whether the database shows every sign of being set up: on
+/// PostgreSQL in the statement that checks the server, so that it costs no round trip of its own.
+pub fn open_looking(
+    settings: &Settings,
+    if_missing: IfMissing,
+    progress: &Progress,
+    look: Option<&FirstLook<'_>>,
+) -> Result<Opened> {
     announce(settings, progress);
     match &settings.target {
         Target::Postgres(target) => {
-            let connected = connect_pg_waiting(target, settings, progress, Access::Write);
-            let (mut conn, created) = match connected {
-                Ok(conn) => (conn, false),
+            let connected = connect_pg_waiting(target, settings, progress, Access::Write, look);
+            let (conn, created, set_up) = match connected {
+                Ok((conn, set_up)) => (conn, false, set_up),
                 Err(PgFailure::MissingDatabase(on)) => {
                     let IfMissing::Create { allowed } = if_missing else {
                         return Err(missing(settings));
                     };
                     allowed(settings)?;
                     let (created, pooled) = create_pg_database(&on, settings)?;
-                    let (mut conn, server) = connect_created(target, settings, progress, pooled)?;
-                    announce_server(target, &server, progress);
-                    register_session(&mut conn, target, &server, settings);
-                    (conn, created)
+                    let connected = connect_created(target, settings, progress, pooled)?;
+                    announce_server(target, &connected.server, progress);
+                    register_session(target, &connected.server, settings);
+                    (connected.conn, created, None)
                 }
                 Err(failure) => return Err(failure.into_error(settings)),
             };
-            if settings.echo {
-                conn.set_instrumentation(Echo);
-            }
-            Ok((Db::Postgres(conn), created))
+            Ok(Opened {
+                db: Db::Postgres(conn),
+                created,
+                set_up,
+            })
         }
         Target::Sqlite(target) => {
             check_sqlite_path(target)?;
@@ -133,7 +158,17 @@ pub fn open(settings: &Settings, if_missing: IfMissing, progress: &Progress) -> 
             if settings.echo {
                 conn.set_instrumentation(Echo);
             }
-            Ok((Db::Sqlite(conn), created))
+            let set_up = match look {
+                Some(look) if !created => {
+                    sqlite::set_up_state(&mut conn, look.schema, &look.signs).ok()
+                }
+                _ => None,
+            };
+            Ok(Opened {
+                db: Db::Sqlite(conn),
+                created,
+                set_up,
+            })
         }
     }
 }
@@ -173,8 +208,8 @@ pub fn open_existing(settings: &Settings, progress: &Progress) -> Result<Option<
     announce(settings, progress);
     let mut db = match &settings.target {
         Target::Postgres(target) => {
-            match connect_pg_waiting(target, settings, progress, Access::Read) {
-                Ok(conn) => Db::Postgres(conn),
+            match connect_pg_waiting(target, settings, progress, Access::Read, None) {
+                Ok((conn, _)) => Db::Postgres(conn),
                 Err(PgFailure::MissingDatabase(_)) => return Ok(None),
                 Err(failure) => return Err(failure.into_error(settings)),
             }
@@ -187,17 +222,10 @@ pub fn open_existing(settings: &Settings, progress: &Progress) -> Result<Option<
             Db::Sqlite(connect_sqlite(target, settings)?.0)
         }
     };
-    match &mut db {
-        Db::Postgres(conn) => {
-            if settings.echo {
-                conn.set_instrumentation(Echo);
-            }
-        }
-        Db::Sqlite(conn) => {
-            diesel::sql_query("PRAGMA query_only = ON").execute(conn)?;
-            if settings.echo {
-                conn.set_instrumentation(Echo);
-            }
+    if let Db::Sqlite(conn) = &mut db {
+        diesel::sql_query("PRAGMA query_only = ON").execute(conn)?;
+        if settings.echo {
+            conn.set_instrumentation(Echo);
         }
     }
     Ok(Some(db))
@@ -210,17 +238,34 @@ pub fn open_existing(settings: &Settings, progress: &Progress) -> Result<Option<
 /// diesel's establish also runs `SET TIME ZONE 'UTC'` and `SET CLIENT_ENCODING`: PgBouncer tracks
 /// both parameters per client and restores each client's own on every server connection it
 /// hands over, so they cannot leak to the API's sessions.
+///
+/// With `look`, the server check also reads whether the database is set up; when that part fails
+/// (a table that someone else's DDL holds fails it at once), the server check runs alone.
 fn connect_pg(
     target: &PgTarget,
     url: &str,
     database: &str,
     settings: &Settings,
     access: Access,
-) -> std::result::Result<(PgConnection, ServerReached), PgFailure> {
+    look: Option<&FirstLook<'_>>,
+) -> std::result::Result<Connected, PgFailure> {
     let mut conn = PgConnection::establish(url)
         .map_err(|e| classify_pg_error(target, settings, &e.to_string()))?;
     conn.set_prepared_statement_cache_size(CacheSize::Disabled);
-    let server = postgres::server_reached(&mut conn).map_err(|e| PgFailure::Other(e.into()))?;
+    // Echoed from the first statement on: the server check, and the first look with it.
+    if settings.echo {
+        conn.set_instrumentation(Echo);
+    }
+    let looked = look.and_then(|look| {
+        postgres::server_and_set_up_state(&mut conn, look.schema, &look.signs).ok()
+    });
+    let (server, set_up) = match looked {
+        Some((server, set_up)) => (server, Some(set_up)),
+        None => (
+            postgres::server_reached(&mut conn).map_err(|e| PgFailure::Other(e.into()))?,
+            None,
+        ),
+    };
     // The database the server says it connected to must be the one asked for: a pooler can map
     // a name onto another database, and the one facedb shows, guards and asks to confirm must
     // be the one it works on.
@@ -239,7 +284,18 @@ fn connect_pg(
             }));
         }
     }
-    Ok((conn, server))
+    Ok(Connected {
+        conn,
+        server,
+        set_up,
+    })
+}
+
+/// A connection [`connect_pg`] opened, the server it reached, and what its first look found.
+struct Connected {
+    conn: PgConnection,
+    server: ServerReached,
+    set_up: Option<SetUpState>,
 }
 
 /// Connects to the target; with a list, where libpq stopped at a server whose answer another
@@ -252,9 +308,10 @@ fn connect_listed(
     target: &PgTarget,
     settings: &Settings,
     access: Access,
-) -> std::result::Result<(PgConnection, ServerReached), PgFailure> {
+    look: Option<&FirstLook<'_>>,
+) -> std::result::Result<Connected, PgFailure> {
     let url = target.connection_url(settings.connect_timeout);
-    match connect_pg(target, &url, &target.dbname, settings, access) {
+    match connect_pg(target, &url, &target.dbname, settings, access, look) {
         // One server that takes no writes is asked why (a standby, or a read-only primary).
         Err(failure)
             if failure.stops_a_list_early()
@@ -270,7 +327,7 @@ fn connect_listed(
     for server in target.server_list() {
         let alone = target.on_server(server);
         let url = alone.connection_url(settings.connect_timeout);
-        let said = match connect_pg(&alone, &url, &alone.dbname, settings, access) {
+        let said = match connect_pg(&alone, &url, &alone.dbname, settings, access, look) {
             Ok(connected) => return Ok(connected),
             Err(PgFailure::MissingDatabase(_)) => {
                 if is_primary(&alone, settings) {
@@ -315,8 +372,8 @@ fn connect_listed(
 fn is_primary(target: &PgTarget, settings: &Settings) -> bool {
     let url = target.maintenance_url(settings.connect_timeout);
     matches!(
-        connect_pg(target, &url, "postgres", settings, Access::Read),
-        Ok((_, server)) if !server.in_recovery
+        connect_pg(target, &url, "postgres", settings, Access::Read, None),
+        Ok(connected) if !connected.server.in_recovery
     )
 }
 
@@ -359,27 +416,26 @@ fn connect_pg_waiting(
     settings: &Settings,
     progress: &Progress,
     access: Access,
-) -> std::result::Result<PgConnection, PgFailure> {
-    let (mut conn, server) = connect_pg_retrying(target, settings, progress, access)?;
-    announce_server(target, &server, progress);
-    register_session(&mut conn, target, &server, settings);
-    Ok(conn)
+    look: Option<&FirstLook<'_>>,
+) -> std::result::Result<(PgConnection, Option<SetUpState>), PgFailure> {
+    let connected = connect_pg_retrying(target, settings, progress, access, look)?;
+    announce_server(target, &connected.server, progress);
+    register_session(target, &connected.server, settings);
+    Ok((connected.conn, connected.set_up))
 }
 
 /// Makes the session known to Ctrl-C (which cancels its backend through the same server) and
 /// to the commit (bounded by `--wait`, else the lock timeout, while a synchronous standby is
 /// awaited).
-fn register_session(
-    conn: &mut PgConnection,
-    target: &PgTarget,
-    server: &ServerReached,
-    settings: &Settings,
-) {
+fn register_session(target: &PgTarget, server: &ServerReached, settings: &Settings) {
     let same_server = match server.listed_server(target) {
         Some(listed) => target.on_server(listed),
         None => target.clone(),
     };
-    session::register(conn, same_server.connection_url(settings.connect_timeout));
+    session::register(
+        server.backend_pid,
+        same_server.connection_url(settings.connect_timeout),
+    );
     session::set_commit_wait(settings.wait.unwrap_or(settings.lock_timeout));
 }
 
@@ -392,15 +448,16 @@ fn connect_pg_retrying(
     settings: &Settings,
     progress: &Progress,
     access: Access,
-) -> std::result::Result<(PgConnection, ServerReached), PgFailure> {
+    look: Option<&FirstLook<'_>>,
+) -> std::result::Result<Connected, PgFailure> {
     let Some(wait) = settings.wait else {
-        return connect_listed(target, settings, access);
+        return connect_listed(target, settings, access, look);
     };
     let started = Instant::now();
     let deadline = started + wait;
     let mut waited = false;
     loop {
-        match connect_listed(target, settings, access) {
+        match connect_listed(target, settings, access, look) {
             Err(PgFailure::Unreachable(error)) if Instant::now() < deadline => {
                 let left = deadline.saturating_duration_since(Instant::now());
                 if !waited {
@@ -450,7 +507,7 @@ fn connect_created(
     settings: &Settings,
     progress: &Progress,
     pooled: bool,
-) -> Result<(PgConnection, ServerReached)> {
+) -> Result<Connected> {
     let wait = match (settings.wait, pooled) {
         (Some(wait), _) => wait,
         (None, true) => AFTER_CREATE_WAIT,
@@ -459,7 +516,7 @@ fn connect_created(
     let deadline = Instant::now() + wait;
     let mut said = false;
     loop {
-        match connect_listed(target, settings, Access::Write) {
+        match connect_listed(target, settings, Access::Write, None) {
             Ok(connected) => return Ok(connected),
             Err(PgFailure::Unreachable(error)) if Instant::now() < deadline => {
                 if !said {
@@ -623,8 +680,8 @@ pub fn missing(settings: &Settings) -> Error {
 fn create_pg_database(target: &PgTarget, settings: &Settings) -> Result<(bool, bool)> {
     let url = target.maintenance_url(settings.connect_timeout);
     // A standby or a read-only primary refuses here, before CREATE DATABASE.
-    let conn = match connect_pg(target, &url, "postgres", settings, Access::Write) {
-        Ok((conn, server)) => {
+    let conn = match connect_pg(target, &url, "postgres", settings, Access::Write, None) {
+        Ok(Connected { conn, server, .. }) => {
             let pooled = !target
                 .server_list()
                 .iter()

@@ -24,6 +24,8 @@ pub(crate) mod session;
 pub(crate) mod sqlite;
 
 pub(crate) use catalog::SchemaRows;
-pub(crate) use connection::{missing, open, open_existing};
+pub(crate) use connection::{missing, open, open_existing, open_looking, Opened};
 pub use connection::{Access, Db, IfMissing, MultiBackend, MultiRawValue};
-pub(crate) use rows::{Attachment, Dependent, KnownNames, Owned, SetUpSigns};
+pub(crate) use rows::{
+    Attachment, Dependent, FirstLook, KnownNames, Owned, SetUpSigns, SetUpState,
+};

@@ -13,7 +13,7 @@ use super::rows::{
     Attachment, ColumnType, Dependent, KnownNames, Named, NamedObject, Owned, SetUpSigns,
     SetUpState, ShadowedTable, TableEstimate,
 };
-use crate::config::{PgTarget, SchemaName};
+use crate::config::{quote_identifier, PgTarget, SchemaName};
 
 // ---- server ----
 
@@ -37,6 +37,9 @@ pub struct ServerReached {
     /// The server's own `port` setting: over a Unix socket, which listed server answered.
     #[diesel(sql_type = Integer)]
     pub listening_port: i32,
+    /// `pg_backend_pid()`: the process a Ctrl-C cancels.
+    #[diesel(sql_type = Integer)]
+    pub backend_pid: i32,
 }
 
 impl ServerReached {
@@ -88,15 +91,19 @@ impl ServerReached {
     }
 }
 
+/// What [`server_reached`] reads, as a select list.
+macro_rules! server_columns {
+    () => {
+        "current_database()::text AS database, pg_is_in_recovery() AS in_recovery, \
+         host(inet_server_addr()) AS address, inet_server_port() AS port, \
+         current_setting('default_transaction_read_only')::bool AS read_only, \
+         current_setting('port')::int AS listening_port, pg_backend_pid() AS backend_pid"
+    };
+}
+
 /// One statement, which is its own transaction: safe behind a transaction pooler.
 pub fn server_reached(conn: &mut PgConnection) -> QueryResult<ServerReached> {
-    diesel::sql_query(
-        "SELECT current_database()::text AS database, pg_is_in_recovery() AS in_recovery, \
-                host(inet_server_addr()) AS address, inet_server_port() AS port, \
-                current_setting('default_transaction_read_only')::bool AS read_only, \
-                current_setting('port')::int AS listening_port",
-    )
-    .get_result(conn)
+    diesel::sql_query(concat!("SELECT ", server_columns!())).get_result(conn)
 }
 
 /// Whether a commit here waits for a synchronous standby to confirm it before it returns.
@@ -1013,10 +1020,12 @@ pub fn table_lock_holder(
 
 // ---- whether a database is set up ----
 
-/// Whether `schema` shows every sign of being set up, in one statement, which is its own
-/// transaction and leaves nothing behind on the connection (behind a transaction pooler too):
-/// no write, no wait, no session setting. It reads with the connection's own `search_path`, as
-/// the shadowing check does, and never needs it: every name is qualified.
+/// The server a connection reached (see [`server_reached`]) and whether `schema` shows every
+/// sign of being set up, in one statement: the one round trip after login of an `init` that
+/// finds nothing to do. The statement is its own transaction and leaves nothing behind on the
+/// connection (behind a transaction pooler too): no write, no wait, no session setting. It reads
+/// with the connection's own `search_path`, as the shadowing check does, and never needs it:
+/// every name is qualified.
 ///
 /// It takes facedb's lock in shared mode only if no other facedb is at work (`locked` says
 /// whether one was), and sets `lock_timeout` to 1 ms for itself (`set_config(…, true)` ends
@@ -1025,16 +1034,36 @@ pub fn table_lock_holder(
 /// happen in `look`, before anything reads a table: a query with volatile functions is never
 /// inlined, so it runs first, once.
 ///
-/// A table that may be missing can be read in the same statement only by a query given as text:
-/// `query_to_xml` runs it, guarded by the catalog saying all three tables are there, and returns
-/// its one row (the recorded environment, hex-encoded so that the XML needs no unescaping) only
-/// when every version is recorded and a system admin exists.
-pub fn set_up_state(
+/// A new server process starts with cold catalog caches, and every function, operator and
+/// catalog row the statement names costs it a lookup: the signs are read with a few lookup
+/// functions (`to_regclass`, `pg_relation_is_publishable`) rather than queries of `pg_class`,
+/// whose planning alone costs more than the rest together.
+/// - Shadowing: each of facedb's table names, unqualified, resolves to nothing or to the table in
+///   `schema` (as `guard::check_shadowing` asks).
+/// - The three tables read below are tables (`pg_relation_is_publishable`: a permanent, plain or
+///   partitioned table; an unlogged one reads as not set up, and the locked path decides).
+/// - A table that may be missing can be read in the same statement only by a query given as
+///   text: `query_to_xml` runs it, guarded by those checks, and returns its one row (the recorded
+///   environment, hex-encoded so that the XML needs no unescaping) only when every version is
+///   recorded and a system admin exists.
+pub fn server_and_set_up_state(
     conn: &mut PgConnection,
     schema: &SchemaName,
     signs: &SetUpSigns<'_>,
-) -> QueryResult<SetUpState> {
+) -> QueryResult<(ServerReached, SetUpState)> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(embed)]
+        server: ServerReached,
+        #[diesel(sql_type = Bool)]
+        shadowed: bool,
+        #[diesel(sql_type = Bool)]
+        locked: bool,
+        #[diesel(sql_type = Nullable<Text>)]
+        recorded: Option<String>,
+    }
     let literal = |value: &str| format!("'{}'", value.replace('\'', "''"));
+    let regclass = |name: &str| format!("to_regclass({})", literal(name));
     let versions: Vec<String> = signs.versions.iter().map(|v| literal(v)).collect();
     let recorded = format!(
         "SELECT encode(convert_to(m.value, 'UTF8'), 'hex') AS environment FROM {} m \
@@ -1050,27 +1079,64 @@ pub fn set_up_state(
         versions.join(", "),
         versions.len()
     );
-    let tables = [
+    let resolves_here: Vec<String> = signs
+        .tables
+        .iter()
+        .map(|table| {
+            let unqualified = regclass(&quote_identifier(table));
+            format!(
+                "coalesce({unqualified} = {}, {unqualified} IS NULL)",
+                regclass(&schema.qualify(table))
+            )
+        })
+        .collect();
+    let tables: Vec<String> = [
         signs.metadata_table,
         signs.users_table,
         signs.migrations_table,
-    ];
-    diesel::sql_query(format!(
-        "WITH look AS ( \
-             SELECT pg_try_advisory_xact_lock_shared($3) AS free, \
-                    set_config('lock_timeout', '1', true) AS lock_timeout) \
-         SELECT EXISTS (SELECT 1 {}) AS shadowed, NOT look.free AS locked, \
-                CASE WHEN look.free AND (SELECT count(*) FROM pg_class c WHERE {}) = cardinality($1) \
-                THEN convert_from(decode(substring(query_to_xml($4, false, true, '')::text \
-                         FROM '<environment>([0-9a-f]*)</environment>'), 'hex'), 'UTF8') \
-                END AS environment \
-         FROM look",
-        shadowing(schema, "$2"),
-        tables_named(schema)
+    ]
+    .iter()
+    .map(|table| {
+        format!(
+            "coalesce(pg_relation_is_publishable({}), false)",
+            regclass(&schema.qualify(table))
+        )
+    })
+    .collect();
+    let row: Row = diesel::sql_query(format!(
+        concat!(
+            "WITH look AS ( \
+                 SELECT pg_try_advisory_xact_lock_shared($1) AS free, \
+                        set_config('lock_timeout', '1', true) AS lock_timeout) \
+             SELECT ",
+            server_columns!(),
+            ", NOT ({}) AS shadowed, NOT look.free AS locked, \
+                CASE WHEN look.free AND {} THEN query_to_xml($2, false, true, '')::text END AS recorded \
+             FROM look"
+        ),
+        resolves_here.join(" AND "),
+        tables.join(" AND ")
     ))
-    .bind::<Array<Text>, _>(&tables[..])
-    .bind::<Array<Text>, _>(signs.tables)
     .bind::<BigInt, _>(signs.lock_key)
     .bind::<Text, _>(recorded)
-    .get_result(conn)
+    .get_result(conn)?;
+    let state = SetUpState {
+        shadowed: row.shadowed,
+        locked: row.locked,
+        environment: row.recorded.as_deref().and_then(recorded_environment),
+    };
+    Ok((row.server, state))
+}
+
+/// The environment in `query_to_xml`'s rendering of the look's one row
+/// (`<row …><environment>6465…</environment></row>`): hex-encoded UTF-8. `None` when the row is
+/// not there (the query found no such row) or does not read as one.
+fn recorded_environment(xml: &str) -> Option<String> {
+    let (_, rest) = xml.split_once("<environment>")?;
+    let (hex, _) = rest.split_once("</environment>")?;
+    let bytes = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+        .collect::<Option<Vec<u8>>>()?;
+    String::from_utf8(bytes).ok()
 }

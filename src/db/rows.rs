@@ -5,6 +5,8 @@ use diesel::sql_types::{BigInt, Double, Nullable, Text};
 use diesel::QueryableByName;
 use serde::Serialize;
 
+use crate::config::SchemaName;
+
 /// What facedb owns, by name: what tells its objects apart from everyone else's in a catalog.
 #[derive(Debug, Clone, Copy)]
 pub struct Owned<'a> {
@@ -141,6 +143,14 @@ pub struct SetUpSigns<'a> {
     pub admin_role: &'a str,
     /// PostgreSQL: facedb's advisory lock, which another facedb at work holds exclusively.
     pub lock_key: i64,
+}
+
+/// What `init` asks of a database as it connects, in the same statement as the server check on
+/// PostgreSQL: whether `schema` shows every one of `signs`.
+#[derive(Debug, Clone, Copy)]
+pub struct FirstLook<'a> {
+    pub schema: &'a SchemaName,
+    pub signs: SetUpSigns<'a>,
 }
 
 /// What that read found.

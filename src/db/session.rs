@@ -39,21 +39,14 @@ fn session() -> std::sync::MutexGuard<'static, Option<Session>> {
     SESSION.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Records the session just opened (its backend's pid, read from the server).
-pub fn register(conn: &mut PgConnection, cancel_url: String) {
-    #[derive(diesel::QueryableByName)]
-    struct Pid {
-        #[diesel(sql_type = diesel::sql_types::Integer)]
-        pid: i32,
-    }
-    if let Ok(Pid { pid }) = diesel::sql_query("SELECT pg_backend_pid() AS pid").get_result(conn) {
-        *session() = Some(Session {
-            cancel_url,
-            backend_pid: pid,
-            stage: Stage::Idle,
-        });
-        crate::prompt::on_interrupt_also(interrupt);
-    }
+/// Records the session just opened: its backend's pid, as the server check read it.
+pub fn register(backend_pid: i32, cancel_url: String) {
+    *session() = Some(Session {
+        cancel_url,
+        backend_pid,
+        stage: Stage::Idle,
+    });
+    crate::prompt::on_interrupt_also(interrupt);
 }
 
 /// Says where the transaction now stands.

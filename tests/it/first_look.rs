@@ -169,6 +169,26 @@ fn kinds() -> Vec<Kind> {
             false,
         ),
         kind(
+            "its metadata table replaced by a view of the same rows",
+            POSTGRES,
+            |db, _, base| {
+                base_and(
+                    db,
+                    base,
+                    "CREATE SCHEMA elsewhere; \
+                     ALTER TABLE __facedb_metadata SET SCHEMA elsewhere; \
+                     CREATE VIEW __facedb_metadata AS SELECT * FROM elsewhere.__facedb_metadata",
+                )
+            },
+            false,
+        ),
+        kind(
+            "up to date, its users table unlogged",
+            POSTGRES,
+            |db, _, base| base_and(db, base, "ALTER TABLE users SET UNLOGGED"),
+            false,
+        ),
+        kind(
             "without its users table",
             BOTH,
             |db, _, base| {
