@@ -133,6 +133,10 @@ impl<A: Args, D: Args + DatabaseOptions> Invocation<A, D> {
     ) -> Result<ExitCode> {
         let progress = self.output.progress();
         let report = command(&Settings::resolve(&self.database)?, &self.args, &progress)?;
+        // A Ctrl-C that cancelled the command's last wait (a commit waiting for a synchronous
+        // standby returns once cancelled) is stopping facedb with what became of the work: that
+        // is the outcome to print, not this report.
+        crate::prompt::unless_interrupted();
         self.output.emit(&progress, &report)?;
         if let Some(refusal) = report.refusal() {
             say(format_args!("error: {}", printable_lines(&refusal)));
