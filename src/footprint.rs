@@ -20,7 +20,7 @@
 use std::collections::BTreeMap;
 
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Text};
+use diesel::sql_types::{Array, BigInt, Nullable, Text};
 use serde::Serialize;
 
 use crate::config::SchemaName;
@@ -137,11 +137,25 @@ pub fn read(db: &mut Db, schema: &SchemaName) -> Result<Footprint> {
     let mut footprint = Footprint::default();
     match db {
         Db::Postgres(conn) => {
-            let scope = scope(schema);
-            let members: Vec<Member> = diesel::sql_query(format!("{scope} {PG_MEMBERS}"))
-                .bind::<Array<Text>, _>(&tables)
-                .bind::<Array<Text>, _>(&inventory::ENUM_TYPES[..])
-                .load(conn)?;
+            // The members and their properties in one statement: the scope is worked out once.
+            let found: Vec<Found> =
+                diesel::sql_query(format!("{} {PG_MEMBERS_AND_PROPERTIES}", scope(schema)))
+                    .bind::<Array<Text>, _>(&tables)
+                    .bind::<Array<Text>, _>(&inventory::ENUM_TYPES[..])
+                    .load(conn)?;
+            let mut members = Vec::new();
+            let mut properties = Vec::new();
+            for row in found {
+                match (row.catalog, row.id, row.object, row.property) {
+                    (Some(catalog), Some(id), _, _) => members.push(Member { catalog, id }),
+                    (_, _, Some(object), Some(property)) => properties.push(Property {
+                        object,
+                        property,
+                        value: row.value.unwrap_or_else(|| "null".to_owned()),
+                    }),
+                    _ => {}
+                }
+            }
             let mut catalogs: BTreeMap<String, Vec<i64>> = BTreeMap::new();
             for member in &members {
                 catalogs
@@ -173,10 +187,6 @@ pub fn read(db: &mut Db, schema: &SchemaName) -> Result<Footprint> {
                     footprint.add(row.object.clone(), field, normalize(value));
                 }
             }
-            let properties: Vec<Property> = diesel::sql_query(format!("{scope} {PG_PROPERTIES}"))
-                .bind::<Array<Text>, _>(&tables)
-                .bind::<Array<Text>, _>(&inventory::ENUM_TYPES[..])
-                .load(conn)?;
             for p in properties {
                 footprint.add(p.object, p.property, p.value);
             }
@@ -222,12 +232,25 @@ fn normalize(value: serde_json::Value) -> String {
     }
 }
 
-#[derive(QueryableByName)]
 struct Member {
-    #[diesel(sql_type = Text)]
     catalog: String,
-    #[diesel(sql_type = BigInt)]
     id: i64,
+}
+
+/// A row of `PG_MEMBERS_AND_PROPERTIES`: a member (`catalog`, `id`) or a property (`object`,
+/// `property`, `value`).
+#[derive(QueryableByName)]
+struct Found {
+    #[diesel(sql_type = Nullable<Text>)]
+    catalog: Option<String>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    id: Option<i64>,
+    #[diesel(sql_type = Nullable<Text>)]
+    object: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    property: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    value: Option<String>,
 }
 
 #[derive(QueryableByName)]
@@ -357,13 +380,12 @@ objects AS (
     )
 }
 
-const PG_MEMBERS: &str =
-    "SELECT m.classid::regclass::text AS catalog, m.objid::int8 AS id FROM members m";
-
 /// What is not in the objects' own catalog rows: definitions as PostgreSQL prints them, enum
 /// labels, column types and defaults, comments, security labels, shared dependencies (owner,
 /// policy roles) and dependencies on objects outside the set.
-const PG_PROPERTIES: &str = "
+macro_rules! pg_properties {
+    () => {
+        "
 SELECT o.object, 'definition' AS property, d.definition AS value FROM objects o
 CROSS JOIN LATERAL (SELECT CASE o.classid
     WHEN 'pg_class'::regclass THEN (SELECT CASE WHEN r.relkind IN ('i', 'I') THEN pg_get_indexdef(r.oid)
@@ -412,7 +434,22 @@ SELECT o.object, 'depends on ' || pg_describe_object(d.refclassid, d.refobjid, d
                       ELSE d.deptype::text END
 FROM objects o JOIN pg_depend d ON d.classid = o.classid AND d.objid = o.objid AND d.objsubid = o.subid
 WHERE NOT EXISTS (SELECT 1 FROM closure c WHERE c.classid = d.refclassid AND c.objid = d.refobjid)
-  AND d.deptype <> 'p'";
+  AND d.deptype <> 'p'"
+    };
+}
+
+/// Appended to `scope`'s common table expressions: each member (`catalog`, `id`), then each of
+/// the members' properties (`object`, `property`, `value`), one statement for both.
+const PG_MEMBERS_AND_PROPERTIES: &str = concat!(
+    ", properties (object, property, value) AS (",
+    pg_properties!(),
+    ")
+SELECT m.classid::regclass::text AS catalog, m.objid::int8 AS id,
+       NULL::text AS object, NULL::text AS property, NULL::text AS value
+FROM members m
+UNION ALL
+SELECT NULL, NULL, p.object, p.property, p.value FROM properties p"
+);
 
 /// $1: facedb's table names as a JSON array. Each table, and each index and trigger on them with
 /// the SQL SQLite kept for it; each column of the tables (a table's own SQL, which an added
