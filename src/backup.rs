@@ -683,18 +683,17 @@ fn write_marker(db: &mut Db, table: &str, live: &str, backup: &Backup) -> Result
         "CREATE TABLE {table} (key VARCHAR(255) PRIMARY KEY, value TEXT NOT NULL)"
     ))
     .execute(db)?;
-    for (key, value) in [
-        ("token", backup.token.as_str()),
-        ("schema", live),
-        ("id", backup.id.as_str()),
-        ("made_by", backup.made_by.as_str()),
-        ("created_at", backup.created_at.as_str()),
-    ] {
-        diesel::sql_query(format!("INSERT INTO {table} (key, value) VALUES ($1, $2)"))
-            .bind::<Text, _>(key)
-            .bind::<Text, _>(value)
-            .execute(db)?;
-    }
+    // One statement for the five rows.
+    diesel::sql_query(format!(
+        "INSERT INTO {table} (key, value) VALUES ('token', $1), ('schema', $2), ('id', $3), \
+         ('made_by', $4), ('created_at', $5)"
+    ))
+    .bind::<Text, _>(&backup.token)
+    .bind::<Text, _>(live)
+    .bind::<Text, _>(&backup.id)
+    .bind::<Text, _>(&backup.made_by)
+    .bind::<Text, _>(&backup.created_at)
+    .execute(db)?;
     Ok(())
 }
 
@@ -828,15 +827,20 @@ fn move_out(
     }
     let mut tables: Vec<&str> = TABLES.to_vec();
     tables.push(bookkeeping::TABLE);
-    for table in db.existing_tables(live, &tables)? {
-        run(
-            db,
-            &format!(
+    // The moves go in one round trip: each is a catalog change of its own, and they are many.
+    let moves: Vec<String> = db
+        .existing_tables(live, &tables)?
+        .iter()
+        .map(|table| {
+            format!(
                 "ALTER TABLE {} SET SCHEMA {}",
-                live.qualify(&table),
+                live.qualify(table),
                 to.quoted()
-            ),
-        )?;
+            )
+        })
+        .collect();
+    if !moves.is_empty() {
+        db.batch_execute(&moves.join(";\n"))?;
     }
     if db.table_exists(live, MIGRATIONS_TABLE)? {
         if shared {

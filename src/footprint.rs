@@ -171,15 +171,23 @@ pub fn read(db: &mut Db, schema: &SchemaName) -> Result<Footprint> {
                 ("pg_sequence", "seqrelid", "pg_class", None),
                 ("pg_partitioned_table", "partrelid", "pg_class", None),
             ];
-            let mut rows: Vec<CatalogRow> = Vec::new();
+            // Every catalog's rows in one statement: one round trip and one plan, not one each.
+            let mut parts = Vec::new();
             for (catalog, ids) in &catalogs {
-                rows.extend(catalog_rows(conn, catalog, "oid", catalog, None, ids)?);
+                parts.push(catalog_rows(catalog, "oid", catalog, None, ids));
                 for (satellite, key, of, part) in satellites {
                     if of == catalog {
-                        rows.extend(catalog_rows(conn, satellite, key, of, part, ids)?);
+                        parts.push(catalog_rows(satellite, key, of, part, ids));
                     }
                 }
             }
+            let rows: Vec<CatalogRow> = if parts.is_empty() {
+                Vec::new()
+            } else {
+                diesel::sql_query(parts.join("\nUNION ALL\n"))
+                    .bind::<Array<Text>, _>(&DERIVED_COLUMNS[..])
+                    .load(conn)?
+            };
             for row in rows {
                 let fields: serde_json::Map<String, serde_json::Value> =
                     serde_json::from_str(&row.fields).unwrap_or_default();
@@ -293,30 +301,26 @@ const DERIVED_COLUMNS: [&str; 14] = [
     "indcheckxmin",
 ];
 
-/// The rows of `catalog` whose `key` is one of `ids`, each as JSON without the columns that hold
-/// OIDs, transaction ids, expression trees or derived values: what is left is the same for the
-/// same definition. Named as the object of `of` they belong to (with `part`, one per part).
-fn catalog_rows(
-    conn: &mut diesel::PgConnection,
-    catalog: &str,
-    key: &str,
-    of: &str,
-    part: Option<&str>,
-    ids: &[i64],
-) -> Result<Vec<CatalogRow>> {
+/// The query for the rows of `catalog` whose `key` is one of `ids`, each as JSON without the
+/// columns that hold OIDs, transaction ids, expression trees or derived values (`$1`): what is
+/// left is the same for the same definition. Named as the object of `of` they belong to (with
+/// `part`, one per part). The ids are numbers read from the catalogs, written into the query so
+/// that every catalog's query goes in one statement.
+fn catalog_rows(catalog: &str, key: &str, of: &str, part: Option<&str>, ids: &[i64]) -> String {
     let (part_number, only_parts) = match part {
         // Columns of tables: not the system ones, not the dropped ones (an index's or a
         // sequence's columns are made with it).
         Some(part) => (
             format!("x.{part}"),
             format!(
-                " AND x.{part} > 0 AND NOT x.attisdropped AND x.{key} IN \
-                 (SELECT oid FROM pg_class WHERE relkind IN ('r', 'p'))"
+                " AND x.{part} > 0 AND NOT x.attisdropped AND EXISTS \
+                 (SELECT 1 FROM pg_class r WHERE r.oid = x.{key} AND r.relkind IN ('r', 'p'))"
             ),
         ),
         None => ("0".to_owned(), String::new()),
     };
-    let query = format!(
+    let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
+    format!(
         "SELECT pg_describe_object('{of}'::regclass, x.{key}, {part_number}) AS object,
                 (to_jsonb(x) - ARRAY(
                     SELECT a.attname::text FROM pg_attribute a
@@ -324,13 +328,10 @@ fn catalog_rows(
                       AND (a.atttypid IN ('oid'::regtype, 'regproc'::regtype, 'regclass'::regtype,
                                           'regtype'::regtype, 'oidvector'::regtype, 'xid'::regtype,
                                           'pg_node_tree'::regtype, 'anyarray'::regtype)
-                           OR a.attname = ANY($2))))::text AS fields
-         FROM {catalog} x WHERE x.{key}::int8 = ANY($1){only_parts}"
-    );
-    Ok(diesel::sql_query(query)
-        .bind::<Array<BigInt>, _>(ids)
-        .bind::<Array<Text>, _>(&DERIVED_COLUMNS[..])
-        .load(conn)?)
+                           OR a.attname = ANY($1))))::text AS fields
+         FROM {catalog} x WHERE x.{key} = ANY('{{{}}}'::oid[]){only_parts}",
+        ids.join(",")
+    )
 }
 
 /// The objects a drop of facedb's tables ($1) and enum types ($2) in `schema` takes with it.

@@ -125,6 +125,31 @@ pub fn hash_with(scheme: PasswordScheme, password: &str) -> Result<String> {
     }
 }
 
+/// A password being hashed on a thread of its own. A reset knows the admin's scheme before it
+/// moves the old tables away and loads the schema: the hash (this machine's CPU) and those
+/// statements (the server's) then take their time side by side instead of one after the other.
+pub struct Hashing {
+    pub choice: Choice,
+    hash: std::thread::JoinHandle<Result<String>>,
+}
+
+impl Hashing {
+    /// Starts hashing `password` with `choice`'s scheme. A hash nobody collects is dropped with
+    /// its thread: it was only ever in memory.
+    pub fn start(choice: Choice, password: &str) -> Hashing {
+        let password = password.to_owned();
+        let hash = std::thread::spawn(move || hash_with(choice.scheme, &password));
+        Hashing { choice, hash }
+    }
+
+    /// The hash, or why `hash_with` refused the password.
+    pub fn finish(self) -> Result<String> {
+        self.hash
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    }
+}
+
 /// Whether `password` matches a hash facedb wrote (either scheme).
 pub fn verify(password: &str, stored: &str) -> bool {
     if stored.starts_with("$2") {

@@ -190,9 +190,16 @@ static BEFORE_EXIT: OnceLock<fn() -> Option<String>> = OnceLock::new();
 /// main thread is not printed beside the handler's own.
 static EXITING: Mutex<()> = Mutex::new(());
 
-/// Ctrl-C outside a prompt runs `before_exit`, prints the state it returns, and exits 130.
+/// Ctrl-C outside a prompt runs `before_exit`, prints the state it returns, and exits 130, once
+/// [`watch_for_interrupts`] has started the handler.
 pub fn on_interrupt_also(before_exit: fn() -> Option<String>) {
     let _ = BEFORE_EXIT.set(before_exit);
+}
+
+/// Starts Ctrl-C's handler (a thread), once: when there is something to cancel or to say about
+/// an interruption. A command that opens no transaction (an `init` that finds nothing to do)
+/// starts none, and a Ctrl-C then stops it as it stops any process.
+pub fn watch_for_interrupts() {
     install_interrupt_handler();
 }
 

@@ -6,7 +6,7 @@ use crate::config::{AdminSeed, PasswordScheme};
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::models::{NewUser, UserRole};
-use crate::password::{self, Choice};
+use crate::password::{self, Choice, Hashing};
 use crate::schema::users;
 
 /// The admin that was seeded, for the report.
@@ -24,11 +24,12 @@ pub struct SeededAdmin {
 /// Seeds the admin unless a user with role SYSTEM_ADMIN exists: an operator who renamed or
 /// replaced the admin must not get the default account back. `protected` says why the default
 /// password is not allowed here (a production environment), if it is not. `choose` picks the
-/// password scheme, asked only when there is an admin to seed (a warm `init` reads no hashes).
+/// password scheme and starts the hash, asked only when there is an admin to seed (a warm
+/// `init` reads no hashes); a reset has started it earlier.
 pub fn seed_admin(
     db: &mut Db,
     seed: &AdminSeed,
-    choose: impl FnOnce(&mut Db) -> Result<Choice>,
+    choose: impl FnOnce(&mut Db) -> Result<Hashing>,
     protected: Option<&str>,
 ) -> Result<Option<SeededAdmin>> {
     let admin_exists = diesel::select(diesel::dsl::exists(
@@ -40,8 +41,9 @@ pub fn seed_admin(
     }
     check_password_allowed(seed, protected)?;
     check_admin_password(seed)?;
-    let choice = choose(db)?;
-    let password_hash = password::hash_with(choice.scheme, &seed.password)?;
+    let hashing = choose(db)?;
+    let choice = hashing.choice;
+    let password_hash = hashing.finish()?;
     let user_id = uuid::Uuid::new_v4().to_string();
     let now = crate::models::now_utc();
     let admin = NewUser {

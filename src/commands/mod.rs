@@ -34,7 +34,7 @@ use crate::error::{Error, Result};
 use crate::guard;
 use crate::migrations;
 use crate::ownership::{self, Ownership};
-use crate::password::{self, Choice};
+use crate::password::{self, Hashing};
 use crate::progress::{quoted, Progress};
 use crate::prompt;
 use crate::seed::{self, SeededAdmin};
@@ -103,7 +103,7 @@ pub(crate) fn set_up(
     settings: &Settings,
     command: &str,
     environment: Option<&str>,
-    choice: Option<Choice>,
+    hashing: Option<Hashing>,
     with_demo_data: bool,
 ) -> Result<SetupOutcome> {
     let schema = &settings.schema;
@@ -124,11 +124,12 @@ pub(crate) fn set_up(
     let environment = environment.unwrap_or(&settings.environment);
     let environment = bookkeeping::record_once(db, ENVIRONMENT_KEY, environment)?;
     let protected = guard::protected_by(settings, Some(&environment));
-    // Chosen once the users table is known to be facedb's, unless the caller chose before
-    // (reset: from the hashes before the drop).
-    let choose = |db: &mut Db| match choice {
-        Some(choice) => Ok(choice),
-        None => password::choose(db, schema, settings.password_scheme),
+    // Chosen once the users table is known to be facedb's, unless the caller chose and started
+    // hashing before (reset: from the hashes before the drop).
+    let choose = |db: &mut Db| match hashing {
+        Some(hashing) => Ok(hashing),
+        None => password::choose(db, schema, settings.password_scheme)
+            .map(|choice| Hashing::start(choice, &settings.admin.password)),
     };
     let seeded_admin = seed::seed_admin(db, &settings.admin, choose, protected.as_deref())?;
     let demo_data = if with_demo_data {

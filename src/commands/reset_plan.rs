@@ -261,8 +261,10 @@ impl ResetPlan {
             )));
         }
         // The hashes before the reset decide: the admin seeded again must stay readable by the
-        // API that has been using this database.
+        // API that has been using this database. The admin's hash is made meanwhile, on a thread
+        // of its own, while the server moves the old tables away and loads the schema.
         let choice = password::choose(db, schema, settings.password_scheme)?;
+        let hashing = password::Hashing::start(choice, &settings.admin.password);
         self.carry = carry::capture(db, schema)?;
         self.would_carry_over = self.carry.objects();
         self.statements = self.carry.statements();
@@ -302,11 +304,11 @@ impl ResetPlan {
                 settings,
                 "reset",
                 recorded.as_deref(),
-                Some(choice),
+                Some(hashing),
                 options.seed.with_demo_data,
             )?;
             self.carry.restore(db, &target)?;
-            match ledger.as_deref_mut() {
+            match ledger {
                 Some(ledger) => {
                     ledger.retain(db, settings, keep)?;
                     ledger.close(db, settings)?;

@@ -526,38 +526,48 @@ pub fn attachments(
     } else {
         PG_PUBLICATIONS_BEFORE_15
     };
-    let mut attachments = Vec::new();
-    for query in [
-        PG_OWNERS,
-        PG_CONSTRAINTS,
-        PG_INDEXES,
-        PG_STATISTICS,
-        PG_TRIGGERS,
-        PG_TABLE_SETTINGS,
-        PG_ROW_SECURITY,
-        PG_PRIVILEGES,
-        publications,
-        PG_COMMENTS,
-    ] {
-        let found: Vec<Attachment> = diesel::sql_query(query)
-            .bind::<Text, _>(schema.name())
-            .bind::<Array<Text>, _>(owned.tables)
-            .bind::<Array<Text>, _>(&known.columns)
-            .bind::<Array<Text>, _>(owned.enum_types)
-            .bind::<Array<Text>, _>(&known.relations)
-            .bind::<Array<Text>, _>(owned.bookkeeping_tables)
-            .load(conn)?;
-        attachments.extend(found);
-    }
-    Ok(attachments)
+    // One statement: the scope is planned once, not once per kind (ten catalog queries cost
+    // more in planning than in running). Each part keeps its place in the order the reset
+    // re-applies them; within a part, what must come last (foreign keys after the keys they
+    // reference, a column's privileges after its table's REVOKE ALL) comes last.
+    let parts = [
+        (PG_OWNERS, "false"),
+        (PG_CONSTRAINTS, "q.foreign_key"),
+        (PG_INDEXES, "false"),
+        (PG_STATISTICS, "false"),
+        (PG_TRIGGERS, "false"),
+        (PG_TABLE_SETTINGS, "false"),
+        (PG_ROW_SECURITY, "false"),
+        (PG_PRIVILEGES, "q.object LIKE 'privileges on column%'"),
+        (publications, "false"),
+        (PG_COMMENTS, "false"),
+    ];
+    let all: Vec<String> = parts
+        .iter()
+        .enumerate()
+        .map(|(part, (query, late))| {
+            format!(
+                "SELECT {part} AS part, {late} AS late, q.object, q.statements, q.uses FROM ({query}) q"
+            )
+        })
+        .collect();
+    diesel::sql_query(format!(
+        "{PG_SCOPE}{PG_COMMENTED}\nSELECT object, statements, uses FROM ({}) parts ORDER BY part, late, object",
+        all.join("\nUNION ALL\n")
+    ))
+    .bind::<Text, _>(schema.name())
+    .bind::<Array<Text>, _>(owned.tables)
+    .bind::<Array<Text>, _>(&known.columns)
+    .bind::<Array<Text>, _>(owned.enum_types)
+    .bind::<Array<Text>, _>(&known.relations)
+    .bind::<Array<Text>, _>(owned.bookkeeping_tables)
+    .load(conn)
 }
 
 /// The catalog rows every PostgreSQL query below starts from. $1: the schema; $2: facedb's
 /// tables; $3: its columns as `table.column`; $4: its enum types; $5: its constraint and index
 /// names; $6: its bookkeeping tables.
-macro_rules! pg_scope {
-    () => {
-        "WITH tables AS (
+const PG_SCOPE: &str = "WITH tables AS (
     SELECT c.oid, c.relname::text AS name, c.relowner, c.relacl, c.relrowsecurity,
            c.relforcerowsecurity
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -616,68 +626,46 @@ triggers AS (
     SELECT g.oid, g.tgname::text AS name, t.name AS table_name, g.tgenabled
     FROM pg_trigger g JOIN tables t ON t.oid = g.tgrelid WHERE NOT g.tgisinternal
 )
-"
-    };
-}
+";
 
 /// Owners other than the role that runs the reset (which owns what the migrations create). A
 /// table's sequences and indexes follow it.
-const PG_OWNERS: &str = concat!(
-    pg_scope!(),
-    "SELECT format('owner of %s (%s)', o.label, pg_get_userbyid(o.owner)) AS object,
+const PG_OWNERS: &str = "SELECT format('owner of %s (%s)', o.label, pg_get_userbyid(o.owner)) AS object,
        format('ALTER %s %I.%I OWNER TO %I', o.kind, $1, o.name, pg_get_userbyid(o.owner)) AS statements,
        NULL::text AS uses
 FROM objects o
-WHERE o.kind <> 'SEQUENCE' AND o.owner <> (SELECT oid FROM pg_roles WHERE rolname = current_user)
-ORDER BY 1"
-);
+WHERE o.kind <> 'SEQUENCE' AND o.owner <> (SELECT oid FROM pg_roles WHERE rolname = current_user)";
 
-const PG_CONSTRAINTS: &str = concat!(
-    pg_scope!(),
+const PG_CONSTRAINTS: &str =
     "SELECT format('constraint %s on table %s', k.name, k.table_name) AS object,
        format('ALTER TABLE %I.%I ADD CONSTRAINT %I %s', $1, k.table_name, k.name,
               pg_get_constraintdef(k.oid)) AS statements,
-       u.name AS uses
-FROM constraints k LEFT JOIN uses u ON u.classid = 'pg_constraint'::regclass AND u.objid = k.oid
-ORDER BY k.contype = 'f', 1"
-);
+       u.name AS uses, k.contype = 'f' AS foreign_key
+FROM constraints k LEFT JOIN uses u ON u.classid = 'pg_constraint'::regclass AND u.objid = k.oid";
 
-const PG_INDEXES: &str = concat!(
-    pg_scope!(),
-    "SELECT format('index %s on table %s', i.name, i.table_name) AS object,
+const PG_INDEXES: &str = "SELECT format('index %s on table %s', i.name, i.table_name) AS object,
        pg_get_indexdef(i.oid) AS statements, u.name AS uses
-FROM indexes i LEFT JOIN uses u ON u.classid = 'pg_class'::regclass AND u.objid = i.oid
-ORDER BY 1"
-);
+FROM indexes i LEFT JOIN uses u ON u.classid = 'pg_class'::regclass AND u.objid = i.oid";
 
-const PG_STATISTICS: &str = concat!(
-    pg_scope!(),
+const PG_STATISTICS: &str =
     "SELECT format('statistics object %s on table %s', s.stxname, t.name) AS object,
        pg_get_statisticsobjdef(s.oid) AS statements, u.name AS uses
 FROM pg_statistic_ext s JOIN tables t ON t.oid = s.stxrelid
-LEFT JOIN uses u ON u.classid = 'pg_statistic_ext'::regclass AND u.objid = s.oid
-ORDER BY 1"
-);
+LEFT JOIN uses u ON u.classid = 'pg_statistic_ext'::regclass AND u.objid = s.oid";
 
 /// Triggers the user created (not the internal ones of foreign keys), disabled or not.
-const PG_TRIGGERS: &str = concat!(
-    pg_scope!(),
-    "SELECT format('trigger %s on table %s', g.name, g.table_name) AS object,
+const PG_TRIGGERS: &str = "SELECT format('trigger %s on table %s', g.name, g.table_name) AS object,
        pg_get_triggerdef(g.oid) || CASE g.tgenabled
            WHEN 'D' THEN format('; ALTER TABLE %I.%I DISABLE TRIGGER %I', $1, g.table_name, g.name)
            WHEN 'R' THEN format('; ALTER TABLE %I.%I ENABLE REPLICA TRIGGER %I', $1, g.table_name, g.name)
            WHEN 'A' THEN format('; ALTER TABLE %I.%I ENABLE ALWAYS TRIGGER %I', $1, g.table_name, g.name)
            ELSE '' END AS statements,
        u.name AS uses
-FROM triggers g LEFT JOIN uses u ON u.classid = 'pg_trigger'::regclass AND u.objid = g.oid
-ORDER BY 1"
-);
+FROM triggers g LEFT JOIN uses u ON u.classid = 'pg_trigger'::regclass AND u.objid = g.oid";
 
 /// Settings of facedb's tables and columns: replica identity (logical replication needs it),
 /// storage parameters such as autovacuum's, and per-column statistics targets.
-const PG_TABLE_SETTINGS: &str = concat!(
-    pg_scope!(),
-    "SELECT format('replica identity of table %s (%s)', t.name, CASE c.relreplident
+const PG_TABLE_SETTINGS: &str = "SELECT format('replica identity of table %s (%s)', t.name, CASE c.relreplident
            WHEN 'f' THEN 'full' WHEN 'n' THEN 'nothing' ELSE 'index ' || i.relname END) AS object,
        format('ALTER TABLE %I.%I REPLICA IDENTITY %s', $1, t.name, CASE c.relreplident
            WHEN 'f' THEN 'FULL' WHEN 'n' THEN 'NOTHING' ELSE format('USING INDEX %I', i.relname) END)
@@ -745,13 +733,9 @@ SELECT format('parameters of sequence %s (increment %s, min %s, max %s, start %s
 FROM sequences s JOIN pg_sequence q ON q.seqrelid = s.oid
 WHERE (q.seqincrement, q.seqmin, q.seqstart, q.seqcache, q.seqcycle) <> (1, 1, 1, 1, false)
    OR q.seqmax <> CASE q.seqtypid WHEN 'int2'::regtype THEN 32767 WHEN 'int4'::regtype THEN 2147483647
-                                  ELSE 9223372036854775807 END
-ORDER BY 1"
-);
+                                  ELSE 9223372036854775807 END";
 
-const PG_ROW_SECURITY: &str = concat!(
-    pg_scope!(),
-    "SELECT format('row level security on table %s (%s)', t.name, concat_ws(', ',
+const PG_ROW_SECURITY: &str = "SELECT format('row level security on table %s (%s)', t.name, concat_ws(', ',
            CASE WHEN t.relrowsecurity THEN 'enabled' END,
            CASE WHEN t.relforcerowsecurity THEN 'forced' END)) AS object,
        concat_ws('; ',
@@ -772,15 +756,12 @@ SELECT format('policy %s on table %s', p.polname, t.name),
        || coalesce(' WITH CHECK (' || pg_get_expr(p.polwithcheck, p.polrelid) || ')', ''),
        u.name
 FROM pg_policy p JOIN tables t ON t.oid = p.polrelid
-LEFT JOIN uses u ON u.classid = 'pg_policy'::regclass AND u.objid = p.oid
-ORDER BY 1"
-);
+LEFT JOIN uses u ON u.classid = 'pg_policy'::regclass AND u.objid = p.oid";
 
 /// An ACL as it stood: revoke what the defaults grant (the owner's privileges, and PUBLIC's
-/// USAGE on a type), then grant each entry again.
-const PG_PRIVILEGES: &str = concat!(
-    pg_scope!(),
-    "SELECT * FROM (
+/// USAGE on a type), then grant each entry again. A table's REVOKE ALL revokes its columns'
+/// privileges too: columns come after tables (`attachments` orders them so).
+const PG_PRIVILEGES: &str = "SELECT * FROM (
 SELECT format('privileges on %s', o.label) || coalesce(' (' || (
            SELECT string_agg(DISTINCT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END, ', ')
            FROM aclexplode(o.acl) a WHERE a.grantee <> o.owner) || ')', '') AS object,
@@ -801,16 +782,11 @@ SELECT format('privileges on column %s.%s', t.name, a.attname),
 FROM tables t JOIN pg_attribute a ON a.attrelid = t.oid
 WHERE a.attnum > 0 AND NOT a.attisdropped AND cardinality(a.attacl) > 0
   AND (a.attrelid, a.attnum) NOT IN (SELECT attrelid, attnum FROM user_columns)
-) privileges
--- A table's REVOKE ALL revokes its columns' privileges too: columns come after tables.
-ORDER BY object LIKE 'privileges on column%', object"
-);
+) privileges";
 
 /// Publication membership, with PostgreSQL 15's column lists and row filters. A publication
 /// FOR ALL TABLES or FOR TABLES IN SCHEMA takes the new tables by itself.
-const PG_PUBLICATIONS: &str = concat!(
-    pg_scope!(),
-    "SELECT format('publication %s: table %s', p.pubname, t.name) AS object,
+const PG_PUBLICATIONS: &str = "SELECT format('publication %s: table %s', p.pubname, t.name) AS object,
        format('ALTER PUBLICATION %I ADD TABLE %I.%I', p.pubname, $1, t.name)
        || coalesce(' (' || (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum)
                             FROM pg_attribute a
@@ -818,25 +794,18 @@ const PG_PUBLICATIONS: &str = concat!(
        || coalesce(' WHERE (' || pg_get_expr(r.prqual, r.prrelid) || ')', '') AS statements,
        u.name AS uses
 FROM pg_publication_rel r JOIN pg_publication p ON p.oid = r.prpubid JOIN tables t ON t.oid = r.prrelid
-LEFT JOIN uses u ON u.classid = 'pg_publication_rel'::regclass AND u.objid = r.oid
-ORDER BY 1"
-);
+LEFT JOIN uses u ON u.classid = 'pg_publication_rel'::regclass AND u.objid = r.oid";
 
 /// Before PostgreSQL 15 a publication names whole tables.
-const PG_PUBLICATIONS_BEFORE_15: &str = concat!(
-    pg_scope!(),
-    "SELECT format('publication %s: table %s', p.pubname, t.name) AS object,
+const PG_PUBLICATIONS_BEFORE_15: &str = "SELECT format('publication %s: table %s', p.pubname, t.name) AS object,
        format('ALTER PUBLICATION %I ADD TABLE %I.%I', p.pubname, $1, t.name) AS statements,
        NULL::text AS uses
-FROM pg_publication_rel r JOIN pg_publication p ON p.oid = r.prpubid JOIN tables t ON t.oid = r.prrelid
-ORDER BY 1"
-);
+FROM pg_publication_rel r JOIN pg_publication p ON p.oid = r.prpubid JOIN tables t ON t.oid = r.prrelid";
 
-/// Comments on what exists again after the reset: facedb's tables, columns, sequences, types,
-/// constraints and indexes, and what the reset carries over. Comments on what is lost go with it.
-const PG_COMMENTS: &str = concat!(
-    pg_scope!(),
-    ", commented AS (
+/// What can carry a comment that is made again by the reset: facedb's tables, columns,
+/// sequences, types, constraints and indexes, and what the reset carries over. Appended to
+/// `PG_SCOPE`'s common table expressions.
+const PG_COMMENTED: &str = ", commented AS (
     SELECT 'pg_class'::regclass AS classoid, t.oid, 0 AS subid, 'table ' || t.name AS label,
            format('TABLE %I.%I', $1, t.name) AS target FROM tables t
     UNION ALL
@@ -868,8 +837,11 @@ const PG_COMMENTS: &str = concat!(
     SELECT 'pg_statistic_ext'::regclass, s.oid, 0, 'statistics object ' || s.stxname,
            format('STATISTICS %s.%I', s.stxnamespace::regnamespace, s.stxname)
     FROM pg_statistic_ext s JOIN tables t ON t.oid = s.stxrelid
-)
-SELECT format('comment on %s', o.label) AS object,
+)";
+
+/// Comments on what exists again after the reset (`PG_COMMENTED`). Comments on what is lost go
+/// with it.
+const PG_COMMENTS: &str = "SELECT format('comment on %s', o.label) AS object,
        format('COMMENT ON %s IS %L', o.target, d.description) AS statements,
        NULL::text AS uses
 FROM commented o JOIN pg_description d
@@ -879,9 +851,7 @@ WHERE NOT EXISTS (SELECT 1 FROM uses u WHERE u.classid = o.classoid AND u.objid 
   AND NOT EXISTS (SELECT 1 FROM pg_constraint k JOIN uses u
                   ON u.classid = 'pg_constraint'::regclass AND u.objid = k.oid
                   WHERE o.classoid = 'pg_class'::regclass AND k.conindid = o.oid
-                    AND k.contype IN ('p', 'u', 'x'))
-ORDER BY 1"
-);
+                    AND k.contype IN ('p', 'u', 'x'))";
 
 // ---- locks ----
 

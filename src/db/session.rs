@@ -39,7 +39,8 @@ fn session() -> std::sync::MutexGuard<'static, Option<Session>> {
     SESSION.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Records the session just opened: its backend's pid, as the server check read it.
+/// Records the session just opened: its backend's pid, as the server check read it. Ctrl-C's
+/// handler starts with its first transaction ([`set_stage`]).
 pub fn register(backend_pid: i32, cancel_url: String) {
     *session() = Some(Session {
         cancel_url,
@@ -49,10 +50,14 @@ pub fn register(backend_pid: i32, cancel_url: String) {
     crate::prompt::on_interrupt_also(interrupt);
 }
 
-/// Says where the transaction now stands.
+/// Says where the transaction now stands. Once a transaction opens, Ctrl-C is watched for: a
+/// cancel is then worth sending, and the state worth saying.
 pub fn set_stage(stage: Stage) {
     if let Some(session) = session().as_mut() {
         session.stage = stage;
+        if stage != Stage::Idle {
+            crate::prompt::watch_for_interrupts();
+        }
     }
 }
 

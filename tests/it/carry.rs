@@ -281,6 +281,34 @@ fn user_indexes_triggers_constraints_and_statistics_survive_and_work() {
     );
 }
 
+/// A foreign key people added that references a key they also added: the key is made again
+/// first, whatever the names (this foreign key's name sorts before its key's).
+fn a_foreign_key_to_a_user_added_key_is_made_again_after_that_key() {
+    let db = TestDb::postgres();
+    db.init();
+    db.exec(
+        "ALTER TABLE sites ADD CONSTRAINT zz_sites_tenant_name_key UNIQUE (tenant_id, name);
+         ALTER TABLE customers ADD CONSTRAINT aa_customers_site_fk
+             FOREIGN KEY (tenant_id, name) REFERENCES sites (tenant_id, name);",
+    );
+    let constraints = "SELECT conname || ' ' || pg_get_constraintdef(oid) AS v FROM pg_constraint
+                       WHERE connamespace = 'public'::regnamespace";
+    let before = rows(&db, constraints);
+    let done = fresh_as_announced(&db);
+    let carried = strings(&done["carried_over"]);
+    let key = carried
+        .iter()
+        .position(|c| c.starts_with("constraint zz_sites_tenant_name_key"));
+    let foreign = carried
+        .iter()
+        .position(|c| c.starts_with("constraint aa_customers_site_fk"));
+    assert!(
+        matches!((key, foreign), (Some(k), Some(f)) if k < f),
+        "the key before the foreign key that needs it: {carried:?}"
+    );
+    assert_eq!(rows(&db, constraints), before);
+}
+
 /// Objects and rows a refused reset must leave exactly as they were.
 fn snapshot(db: &TestDb) -> (Vec<(String, i64)>, BTreeSet<String>) {
     let objects = match db.backend {
@@ -605,6 +633,7 @@ tests![
         row_level_security_and_policies_survive,
         comments_survive,
         user_indexes_triggers_constraints_and_statistics_survive_and_work,
+        a_foreign_key_to_a_user_added_key_is_made_again_after_that_key,
         a_user_added_column_is_listed_refused_and_dropped_only_when_accepted,
         a_constraint_the_new_seed_breaks_rolls_the_whole_reset_back,
         a_lock_on_a_table_a_policy_reads_is_a_lock_timeout_and_nothing_changes,
