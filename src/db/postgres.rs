@@ -526,10 +526,9 @@ pub fn attachments(
     } else {
         PG_PUBLICATIONS_BEFORE_15
     };
-    // One statement: the scope is planned once, not once per kind (ten catalog queries cost
-    // more in planning than in running). Each part keeps its place in the order the reset
-    // re-applies them; within a part, what must come last (foreign keys after the keys they
-    // reference, a column's privileges after its table's REVOKE ALL) comes last.
+    // One statement, one round trip for every kind. Each part keeps its place in the order the
+    // reset re-applies them; within a part, what must come last (foreign keys after the keys
+    // they reference, a column's privileges after its table's REVOKE ALL) comes last.
     let parts = [
         (PG_OWNERS, "false"),
         (PG_CONSTRAINTS, "q.foreign_key"),

@@ -291,9 +291,7 @@ fn a_foreign_key_to_a_user_added_key_is_made_again_after_that_key() {
          ALTER TABLE customers ADD CONSTRAINT aa_customers_site_fk
              FOREIGN KEY (tenant_id, name) REFERENCES sites (tenant_id, name);",
     );
-    let constraints = "SELECT conname || ' ' || pg_get_constraintdef(oid) AS v FROM pg_constraint
-                       WHERE connamespace = 'public'::regnamespace";
-    let before = rows(&db, constraints);
+    let before = db.schema_statements("public");
     let done = fresh_as_announced(&db);
     let carried = strings(&done["carried_over"]);
     let key = carried
@@ -306,7 +304,11 @@ fn a_foreign_key_to_a_user_added_key_is_made_again_after_that_key() {
         matches!((key, foreign), (Some(k), Some(f)) if k < f),
         "the key before the foreign key that needs it: {carried:?}"
     );
-    assert_eq!(rows(&db, constraints), before);
+    assert_eq!(
+        db.schema_statements("public"),
+        before,
+        "the schema is as it was"
+    );
 }
 
 /// Objects and rows a refused reset must leave exactly as they were.

@@ -235,33 +235,8 @@ impl Catalogued {
         self.db.run(&args)
     }
 
-    /// The schema's `pg_dump --schema-only`, as a sorted list of statements without comments:
-    /// the order of a dump follows object ids, which a reset renews.
     fn dump(&self) -> Vec<String> {
-        let out = std::process::Command::new("pg_dump")
-            .args(["--schema-only", "--no-tablespaces"])
-            .arg(format!("--schema={}", quote_ident(&self.schema)))
-            .arg(self.db.url())
-            .output()
-            .expect("pg_dump runs");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let text = String::from_utf8(out.stdout).unwrap();
-        let lines: Vec<&str> = text
-            .lines()
-            .filter(|l| !l.starts_with("--") && !l.starts_with('\\'))
-            .collect();
-        let mut statements: Vec<String> = lines
-            .join("\n")
-            .split(";\n")
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty())
-            .collect();
-        statements.sort();
-        statements
+        self.db.schema_statements(&self.schema)
     }
 }
 
