@@ -33,7 +33,7 @@ use crate::catalog::Backend;
 use crate::config::{quote_identifier, SchemaName, Settings, Target};
 use crate::db::Db;
 use crate::error::{Error, Result};
-use crate::inventory::{self, BOOKKEEPING_TABLES, TABLES};
+use crate::inventory::{self, Claim, BOOKKEEPING_TABLES, TABLES};
 use crate::migrations::{self, MIGRATIONS_TABLE};
 
 /// The key prefix of a backup's record in `__facedb_metadata`.
@@ -401,12 +401,13 @@ impl Ledger {
 
     /// Moves (PostgreSQL) or copies and then drops (SQLite) everything facedb owns in the live
     /// schema into a new backup, recorded by [`Ledger::close`]. Refuses (exit 5), like the drop
-    /// it replaces, when an object facedb does not own depends on facedb's tables. Nothing to
-    /// keep (no facedb table): no backup.
+    /// it replaces, when the `claim` found an object facedb does not own that depends on facedb's
+    /// tables. Nothing to keep (no facedb table): no backup.
     pub fn keep(
         &mut self,
         db: &mut Db,
         settings: &Settings,
+        claim: &Claim,
         made_by: &str,
         environment: Option<&str>,
     ) -> Result<()> {
@@ -416,11 +417,11 @@ impl Ledger {
         if db.existing_tables(schema, &owned)?.is_empty() {
             return Ok(());
         }
-        let dependents = inventory::foreign_dependents(db, schema)?;
+        let dependents = &claim.foreign_dependents;
         if !dependents.is_empty() {
             return Err(Error::Schema(format!(
                 "cannot replace facedb's tables in {target}: {}. facedb moves only what it owns into a backup; drop or change what it names first, then run it again",
-                inventory::describe_all(&dependents)
+                inventory::describe_all(dependents)
             )));
         }
         let backup = self.new_backup(db, settings, made_by, environment)?;

@@ -415,8 +415,10 @@ SELECT o.object, 'default', pg_get_expr(d.adbin, d.adrelid)
 FROM objects o JOIN pg_attrdef d ON d.adrelid = o.objid AND d.adnum = o.subid
 WHERE o.classid = 'pg_class'::regclass AND o.subid > 0
 UNION ALL
-SELECT o.object, 'comment', d.description FROM objects o JOIN pg_description d
-  ON d.classoid = o.classid AND d.objoid = o.objid AND d.objsubid = o.subid
+-- Looked up object by object in pg_description's index: a hash join would read every comment.
+SELECT o.object, 'comment', d.description FROM objects o CROSS JOIN LATERAL (
+  SELECT d.description FROM pg_description d
+  WHERE d.objoid = o.objid AND d.classoid = o.classid AND d.objsubid = o.subid OFFSET 0) d
 UNION ALL
 SELECT o.object, 'security label (' || s.provider || ')', s.label FROM objects o JOIN pg_seclabel s
   ON s.classoid = o.classid AND s.objoid = o.objid AND s.objsubid = o.subid
@@ -434,7 +436,8 @@ SELECT o.object, 'depends on ' || pg_describe_object(d.refclassid, d.refobjid, d
        CASE d.deptype WHEN 'n' THEN 'normal' WHEN 'a' THEN 'auto' WHEN 'i' THEN 'internal'
                       ELSE d.deptype::text END
 FROM objects o JOIN pg_depend d ON d.classid = o.classid AND d.objid = o.objid AND d.objsubid = o.subid
-WHERE NOT EXISTS (SELECT 1 FROM closure c WHERE c.classid = d.refclassid AND c.objid = d.refobjid)
+-- NOT IN, which PostgreSQL hashes: NOT EXISTS on the closure was a nested loop over it.
+WHERE (d.refclassid, d.refobjid) NOT IN (SELECT classid, objid FROM closure)
   AND d.deptype <> 'p'"
     };
 }

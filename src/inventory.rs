@@ -213,6 +213,26 @@ pub fn foreign_dependents(db: &mut Db, schema: &SchemaName) -> Result<Vec<Depend
     db.foreign_dependents(schema, &OWNED)
 }
 
+/// What moving facedb's tables out of a schema needs first ([`claim`] makes it): the tables
+/// locked until the transaction ends, and what depended on them then.
+#[derive(Debug)]
+pub struct Claim {
+    /// The objects facedb does not own that depend on its tables or types: none, or the move
+    /// must refuse.
+    pub foreign_dependents: Vec<Dependent>,
+}
+
+/// Locks facedb's tables in `schema` against every change until the transaction ends, then reads
+/// what depends on them: checked once, and nothing can come to depend on a locked table after
+/// it. (An enum type cannot be locked: take the claim just before the moves.) In a read-only
+/// transaction nothing is locked; nothing will be moved there either.
+pub fn claim(db: &mut Db, schema: &SchemaName) -> Result<Claim> {
+    db.lock_owned_tables(schema, &OWNED)?;
+    Ok(Claim {
+        foreign_dependents: foreign_dependents(db, schema)?,
+    })
+}
+
 /// Which of facedb's bookkeeping tables exist, in `BOOKKEEPING_TABLES` order.
 pub fn existing_bookkeeping_tables(db: &mut Db, schema: &SchemaName) -> Result<Vec<String>> {
     db.existing_tables(schema, &BOOKKEEPING_TABLES)

@@ -253,13 +253,6 @@ impl ResetPlan {
             kept_migrations,
             types: inventory::existing_types(db, schema)?,
         };
-        self.blockers = inventory::foreign_dependents(db, schema)?;
-        if !self.blockers.is_empty() {
-            return self.refuse(Error::Schema(format!(
-                "cannot reset {target}: {}. facedb drops only what it owns; drop or change what it names first",
-                inventory::describe_all(&self.blockers)
-            )));
-        }
         // The hashes before the reset decide: the admin seeded again must stay readable by the
         // API that has been using this database. The admin's hash is made meanwhile, on a thread
         // of its own, while the server moves the old tables away and loads the schema.
@@ -272,13 +265,6 @@ impl ResetPlan {
         let has_tables =
             !self.would_drop.tables.is_empty() || !self.would_drop.bookkeeping_tables.is_empty();
         self.would_keep_backup = with_backup && has_tables;
-        // The backup this reset makes counts as the newest.
-        let kept_too = usize::from(self.would_keep_backup);
-        let to_prune = backup::beyond(
-            &backup::recorded(db, schema)?,
-            keep.saturating_sub(kept_too),
-        );
-        self.would_prune_backups = to_prune.iter().map(|b| b.id.clone()).collect();
         // A rehearsal on PostgreSQL moves into a backup and prunes as the reset does: catalog
         // changes its rollback undoes. On SQLite the backup is a file: the rehearsal drops
         // instead, and checks that each backup to prune is facedb's own.
@@ -290,11 +276,28 @@ impl ResetPlan {
             }
             None => None,
         };
+        let recorded_backups = match ledger.as_deref() {
+            Some(ledger) => ledger.records().to_vec(),
+            None => backup::recorded(db, schema)?,
+        };
+        // The backup this reset makes counts as the newest.
+        let kept_too = usize::from(self.would_keep_backup);
+        let to_prune = backup::beyond(&recorded_backups, keep.saturating_sub(kept_too));
+        self.would_prune_backups = to_prune.iter().map(|b| b.id.clone()).collect();
         let before = footprint::read(db, schema)?;
+        // Last before the moves: from here on nothing can come to depend on facedb's tables.
+        let claim = inventory::claim(db, schema)?;
+        self.blockers = claim.foreign_dependents.clone();
+        if !self.blockers.is_empty() {
+            return self.refuse(Error::Schema(format!(
+                "cannot reset {target}: {}. facedb drops only what it owns; drop or change what it names first",
+                inventory::describe_all(&self.blockers)
+            )));
+        }
         let rehearsal = (|| {
             match ledger.as_deref_mut() {
                 Some(ledger) if with_backup => {
-                    ledger.keep(db, settings, made_by, recorded.as_deref())?
+                    ledger.keep(db, settings, &claim, made_by, recorded.as_deref())?
                 }
                 _ => drop_step(db, settings)?,
             }

@@ -254,7 +254,8 @@ pub fn run(settings: &Settings, args: &Args, progress: &Progress) -> Result<Rest
         let recorded = bookkeeping::recorded(db, schema, ENVIRONMENT_KEY)?;
         ledger = Ledger::open(db, settings)?;
         if plan.keeps_replaced {
-            ledger.keep(db, settings, "restore", recorded.as_deref())?;
+            let claim = inventory::claim(db, schema)?;
+            ledger.keep(db, settings, &claim, "restore", recorded.as_deref())?;
         } else {
             inventory::drop_owned(db, schema, &target)?;
         }

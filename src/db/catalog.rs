@@ -173,6 +173,21 @@ impl Db {
         })
     }
 
+    /// Locks `owned`'s tables in `schema` against every change until the transaction ends
+    /// (PostgreSQL, when the transaction may write). SQLite: the transaction holds the file's
+    /// write lock already.
+    pub(crate) fn lock_owned_tables(
+        &mut self,
+        schema: &SchemaName,
+        owned: &Owned<'_>,
+    ) -> Result<()> {
+        match self {
+            Db::Postgres(conn) => postgres::lock_owned_tables(conn, schema, owned)?,
+            Db::Sqlite(_) => {}
+        }
+        Ok(())
+    }
+
     /// What people attached to `owned`'s tables in `schema` (ignored on SQLite: a file has
     /// one), with the statements that re-apply each; `known` says what is facedb's own. Reads
     /// only.

@@ -443,6 +443,48 @@ pub fn foreign_dependents(
         .load(conn)
 }
 
+/// Locks those of `owned`'s tables that exist in `schema` against every change until the
+/// transaction ends, so that nothing (a view, a foreign key, a trigger, a policy) can come to
+/// depend on them from then on. Not in a read-only transaction (a standby), where nothing will be
+/// changed and PostgreSQL takes no such lock.
+pub fn lock_owned_tables(
+    conn: &mut PgConnection,
+    schema: &SchemaName,
+    owned: &Owned<'_>,
+) -> QueryResult<()> {
+    #[derive(QueryableByName)]
+    struct Lockable {
+        #[diesel(sql_type = Bool)]
+        read_only: bool,
+        #[diesel(sql_type = Array<Text>)]
+        tables: Vec<String>,
+    }
+    let names: Vec<&str> = owned
+        .tables
+        .iter()
+        .chain(owned.bookkeeping_tables)
+        .copied()
+        .collect();
+    let found: Lockable = diesel::sql_query(format!(
+        "SELECT current_setting('transaction_read_only')::bool AS read_only, \
+                ARRAY(SELECT c.relname::text FROM pg_class c WHERE {} \
+                      ORDER BY array_position($1, c.relname::text)) AS tables",
+        tables_named(schema)
+    ))
+    .bind::<Array<Text>, _>(&names)
+    .get_result(conn)?;
+    if found.read_only || found.tables.is_empty() {
+        return Ok(());
+    }
+    let listed: Vec<String> = found.tables.iter().map(|t| schema.qualify(t)).collect();
+    diesel::sql_query(format!(
+        "LOCK TABLE {} IN ACCESS EXCLUSIVE MODE",
+        listed.join(", ")
+    ))
+    .execute(conn)?;
+    Ok(())
+}
+
 /// $1: facedb's table names, $2: its enum type names, $3: the schema they are in.
 const PG_FOREIGN_DEPENDENTS: &str = "
 WITH RECURSIVE

@@ -190,6 +190,47 @@ fn a_view_on_visits_blocks_reset_and_nothing_changes() {
     }
 }
 
+/// A view another application makes while a reset waits for one of facedb's tables stops the
+/// reset: it looks for what depends on the tables once it holds every one of them, so nothing made
+/// before that look escapes it, and nothing can be made after it.
+fn a_view_made_while_a_reset_waits_for_a_table_stops_it() {
+    let db = TestDb::postgres();
+    db.init();
+    add_data(&db);
+    let before = counts(&db);
+    // The API reads api_keys in a transaction that stays open: the reset waits for it.
+    let mut api = db.connect();
+    api.exec("BEGIN; SELECT count(*) FROM api_keys;");
+    let reset = db
+        .std_facedb()
+        .args(["fresh", "--force"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn facedb");
+    let mut other = db.connect();
+    support::wait_for_facedb_waiting_for_table(&mut other, "api_keys");
+    other.exec("CREATE VIEW tenant_names AS SELECT name FROM tenants");
+    api.exec("COMMIT");
+    let out = support::Output::from(reset.wait_with_output().expect("facedb ends"))
+        .code(5)
+        .stderr_has("tenant_names")
+        .stderr_has("tenants");
+    assert_eq!(out.stderr.lines().count(), 1, "one line: {}", out.stderr);
+    assert_eq!(counts(&db), before);
+    // The view still reads facedb's live table, not a backup.
+    assert_eq!(
+        other.strings(
+            "SELECT n.nspname::text AS v FROM pg_depend d JOIN pg_class c ON c.oid = d.refobjid \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE d.objid = (SELECT oid FROM pg_rewrite WHERE ev_class = 'tenant_names'::regclass) \
+               AND d.refobjid <> 'tenant_names'::regclass GROUP BY 1"
+        ),
+        ["public"]
+    );
+}
+
 fn a_foreign_key_from_another_table_blocks_reset() {
     for db in TestDb::each() {
         db.init();
@@ -374,6 +415,7 @@ tests![
         fresh_without_force_refuses_and_names_the_alternatives,
         reset_keeps_tables_facedb_does_not_own,
         a_view_on_visits_blocks_reset_and_nothing_changes,
+        a_view_made_while_a_reset_waits_for_a_table_stops_it,
         a_foreign_key_from_another_table_blocks_reset,
         a_failure_after_the_drop_leaves_the_old_rows_intact,
         eight_concurrent_inits_on_a_new_database_all_succeed_with_one_admin,

@@ -531,6 +531,15 @@ pub fn wait_for_facedb_in_the_rollback(conn: &mut Conn) {
     wait_for_facedb_at(conn, "l.relation IS NOT NULL", "the rollback's down.sql");
 }
 
+/// Waits (at most 30 s) until a facedb waits for a lock on `table`.
+pub fn wait_for_facedb_waiting_for_table(conn: &mut Conn, table: &str) {
+    wait_for_facedb_at(
+        conn,
+        &format!("l.relation = '{table}'::regclass"),
+        &format!("a wait for table {table}"),
+    );
+}
+
 fn wait_for_facedb_at(conn: &mut Conn, which: &str, what: &str) {
     let waiting = format!(
         "SELECT count(*) AS v FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
