@@ -324,6 +324,21 @@ fn a_standby_serves_reads_and_refuses_writes() {
             out.stderr
         );
     }
+    // What stops a reset is still found on a standby, where facedb takes no table locks.
+    primary
+        .connect("facedb")
+        .exec("CREATE VIEW tenant_names AS SELECT name FROM tenants");
+    standby.catch_up_with(&primary);
+    let out = run(dir.path(), &on_standby, &["fresh", "--dry-run"], None)
+        .code(5)
+        .stderr_has("view tenant_names depends on table tenants");
+    assert!(
+        out.stdout.contains("fresh would be refused (exit 5)"),
+        "{}",
+        out.stdout
+    );
+    primary.connect("facedb").exec("DROP VIEW tenant_names");
+
     // A missing database: refused before CREATE DATABASE (which the standby would reject raw).
     let missing = standby.superuser_url("facedb_missing");
     run(dir.path(), &missing, &["init"], None)
