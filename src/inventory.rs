@@ -220,6 +220,8 @@ pub struct Claim {
     /// The objects facedb does not own that depend on its tables or types: none, or the move
     /// must refuse.
     pub foreign_dependents: Vec<Dependent>,
+    /// Only [`claim`] makes one: a claim stands for the lock it took.
+    _locked: (),
 }
 
 /// Locks facedb's tables in `schema` against every change until the transaction ends, then reads
@@ -230,6 +232,7 @@ pub fn claim(db: &mut Db, schema: &SchemaName) -> Result<Claim> {
     db.lock_owned_tables(schema, &OWNED)?;
     Ok(Claim {
         foreign_dependents: foreign_dependents(db, schema)?,
+        _locked: (),
     })
 }
 
