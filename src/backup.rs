@@ -413,8 +413,7 @@ impl Ledger {
     ) -> Result<()> {
         let schema = &settings.schema;
         let target = settings.target.display();
-        let owned: Vec<&str> = TABLES.iter().chain(&BOOKKEEPING_TABLES).copied().collect();
-        if db.existing_tables(schema, &owned)?.is_empty() {
+        if claim.tables().is_empty() {
             return Ok(());
         }
         let dependents = &claim.foreign_dependents;

@@ -217,11 +217,18 @@ pub fn foreign_dependents(db: &mut Db, schema: &SchemaName) -> Result<Vec<Depend
 /// locked until the transaction ends, and what depended on them then.
 #[derive(Debug)]
 pub struct Claim {
+    /// facedb's tables there (its bookkeeping tables too), locked: none, nothing to move.
+    tables: Vec<String>,
     /// The objects facedb does not own that depend on its tables or types: none, or the move
     /// must refuse.
     pub foreign_dependents: Vec<Dependent>,
-    /// Only [`claim`] makes one: a claim stands for the lock it took.
-    _locked: (),
+}
+
+impl Claim {
+    /// facedb's tables that were there and are locked, tables first, then bookkeeping tables.
+    pub fn tables(&self) -> &[String] {
+        &self.tables
+    }
 }
 
 /// Locks facedb's tables in `schema` against every change until the transaction ends, then reads
@@ -229,10 +236,10 @@ pub struct Claim {
 /// it. (An enum type cannot be locked: take the claim just before the moves.) In a read-only
 /// transaction nothing is locked; nothing will be moved there either.
 pub fn claim(db: &mut Db, schema: &SchemaName) -> Result<Claim> {
-    db.lock_owned_tables(schema, &OWNED)?;
+    let tables = db.lock_owned_tables(schema, &OWNED)?;
     Ok(Claim {
+        tables,
         foreign_dependents: foreign_dependents(db, schema)?,
-        _locked: (),
     })
 }
 

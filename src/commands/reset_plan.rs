@@ -254,10 +254,8 @@ impl ResetPlan {
             types: inventory::existing_types(db, schema)?,
         };
         // The hashes before the reset decide: the admin seeded again must stay readable by the
-        // API that has been using this database. The admin's hash is made meanwhile, on a thread
-        // of its own, while the server moves the old tables away and loads the schema.
+        // API that has been using this database.
         let choice = password::choose(db, schema, settings.password_scheme)?;
-        let hashing = password::Hashing::start(choice, &settings.admin.password);
         self.carry = carry::capture(db, schema)?;
         self.would_carry_over = self.carry.objects();
         self.statements = self.carry.statements();
@@ -294,6 +292,9 @@ impl ResetPlan {
                 inventory::describe_all(&self.blockers)
             )));
         }
+        // The admin's hash is made meanwhile, on a thread of its own, while the server moves the
+        // old tables away and loads the schema.
+        let hashing = password::Hashing::start(choice, &settings.admin.password);
         let rehearsal = (|| {
             match ledger.as_deref_mut() {
                 Some(ledger) if with_backup => {

@@ -174,18 +174,26 @@ impl Db {
     }
 
     /// Locks `owned`'s tables in `schema` against every change until the transaction ends
-    /// (PostgreSQL, when the transaction may write). SQLite: the transaction holds the file's
+    /// (PostgreSQL, when the transaction may write), and returns those that exist, in `owned`'s
+    /// order (its tables, then its bookkeeping tables). SQLite: the transaction holds the file's
     /// write lock already.
     pub(crate) fn lock_owned_tables(
         &mut self,
         schema: &SchemaName,
         owned: &Owned<'_>,
-    ) -> Result<()> {
-        match self {
+    ) -> Result<Vec<String>> {
+        Ok(match self {
             Db::Postgres(conn) => postgres::lock_owned_tables(conn, schema, owned)?,
-            Db::Sqlite(_) => {}
-        }
-        Ok(())
+            Db::Sqlite(_) => {
+                let names: Vec<&str> = owned
+                    .tables
+                    .iter()
+                    .chain(owned.bookkeeping_tables)
+                    .copied()
+                    .collect();
+                self.existing_tables(schema, &names)?
+            }
+        })
     }
 
     /// What people attached to `owned`'s tables in `schema` (ignored on SQLite: a file has

@@ -445,13 +445,13 @@ pub fn foreign_dependents(
 
 /// Locks those of `owned`'s tables that exist in `schema` against every change until the
 /// transaction ends, so that nothing (a view, a foreign key, a trigger, a policy) can come to
-/// depend on them from then on. Not in a read-only transaction (a standby), where nothing will be
-/// changed and PostgreSQL takes no such lock.
+/// depend on them from then on, and returns them in `owned`'s order. Not in a read-only
+/// transaction (a standby), where nothing will be changed and PostgreSQL takes no such lock.
 pub fn lock_owned_tables(
     conn: &mut PgConnection,
     schema: &SchemaName,
     owned: &Owned<'_>,
-) -> QueryResult<()> {
+) -> QueryResult<Vec<String>> {
     #[derive(QueryableByName)]
     struct Lockable {
         #[diesel(sql_type = Bool)]
@@ -473,16 +473,15 @@ pub fn lock_owned_tables(
     ))
     .bind::<Array<Text>, _>(&names)
     .get_result(conn)?;
-    if found.read_only || found.tables.is_empty() {
-        return Ok(());
+    if !found.read_only && !found.tables.is_empty() {
+        let listed: Vec<String> = found.tables.iter().map(|t| schema.qualify(t)).collect();
+        diesel::sql_query(format!(
+            "LOCK TABLE {} IN ACCESS EXCLUSIVE MODE",
+            listed.join(", ")
+        ))
+        .execute(conn)?;
     }
-    let listed: Vec<String> = found.tables.iter().map(|t| schema.qualify(t)).collect();
-    diesel::sql_query(format!(
-        "LOCK TABLE {} IN ACCESS EXCLUSIVE MODE",
-        listed.join(", ")
-    ))
-    .execute(conn)?;
-    Ok(())
+    Ok(found.tables)
 }
 
 /// $1: facedb's table names, $2: its enum type names, $3: the schema they are in.
