@@ -184,15 +184,7 @@ impl Db {
     ) -> Result<Vec<String>> {
         Ok(match self {
             Db::Postgres(conn) => postgres::lock_owned_tables(conn, schema, owned)?,
-            Db::Sqlite(_) => {
-                let names: Vec<&str> = owned
-                    .tables
-                    .iter()
-                    .chain(owned.bookkeeping_tables)
-                    .copied()
-                    .collect();
-                self.existing_tables(schema, &names)?
-            }
+            Db::Sqlite(_) => self.existing_tables(schema, &owned.all_tables())?,
         })
     }
 

@@ -430,12 +430,7 @@ pub fn foreign_dependents(
     schema: &SchemaName,
     owned: &Owned<'_>,
 ) -> QueryResult<Vec<Dependent>> {
-    let owned_tables: Vec<&str> = owned
-        .tables
-        .iter()
-        .chain(owned.bookkeeping_tables)
-        .copied()
-        .collect();
+    let owned_tables = owned.all_tables();
     diesel::sql_query(PG_FOREIGN_DEPENDENTS)
         .bind::<Array<Text>, _>(owned_tables)
         .bind::<Array<Text>, _>(owned.enum_types)
@@ -459,12 +454,7 @@ pub fn lock_owned_tables(
         #[diesel(sql_type = Array<Text>)]
         tables: Vec<String>,
     }
-    let names: Vec<&str> = owned
-        .tables
-        .iter()
-        .chain(owned.bookkeeping_tables)
-        .copied()
-        .collect();
+    let names = owned.all_tables();
     let found: Lockable = diesel::sql_query(format!(
         "SELECT current_setting('transaction_read_only')::bool AS read_only, \
                 ARRAY(SELECT c.relname::text FROM pg_class c WHERE {} \

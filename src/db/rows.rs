@@ -18,6 +18,17 @@ pub struct Owned<'a> {
     pub enum_types: &'a [&'a str],
 }
 
+impl<'a> Owned<'a> {
+    /// Its tables, then its bookkeeping tables.
+    pub fn all_tables(&self) -> Vec<&'a str> {
+        self.tables
+            .iter()
+            .chain(self.bookkeeping_tables)
+            .copied()
+            .collect()
+    }
+}
+
 /// The names facedb's schema gives to columns (`table.column`) and to constraints and indexes:
 /// anything else on its tables was added by someone else.
 #[derive(Debug, Clone, Default)]

@@ -292,12 +292,7 @@ pub fn foreign_dependents(
     conn: &mut SqliteConnection,
     owned: &Owned<'_>,
 ) -> QueryResult<Vec<Dependent>> {
-    let owned_tables: Vec<&str> = owned
-        .tables
-        .iter()
-        .chain(owned.bookkeeping_tables)
-        .copied()
-        .collect();
+    let owned_tables = owned.all_tables();
     // SQLite identifiers are case-insensitive: `REFERENCES USERS` names facedb's users.
     let is_owned = |name: &str| owned_tables.contains(&name.to_ascii_lowercase().as_str());
     let objects: Vec<SchemaObject> = diesel::sql_query(
